@@ -1,0 +1,1 @@
+"""The service: the application (use cases), HTTP API, command line, settings and store."""

@@ -1,0 +1,133 @@
+"""The tables the project owns (created by Alembic in `migrations/`), the SQLAlchemy engine,
+and `migrate()`, which brings a store up to date.
+
+Ownership (docs/adr/0003): the eventsourcing library owns the DDL of its own tables
+(`stored_events`, tracking) and creates them through its recorders; Alembic owns every
+project table and the append-only guards, including those on the library's table, and
+runs after the library's tables exist.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.utils import Environment
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    text,
+)
+from sqlalchemy.engine import Engine
+
+import migrations
+from service.settings import Settings
+
+metadata = MetaData()
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("originator_id", String(64), nullable=False),
+    Column("originator_version", Integer, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Index("ix_ledger_entries_stream", "originator_id", "originator_version", unique=True),
+    Index("ix_ledger_entries_recorded_at", "recorded_at"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("principal", String(64), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("response", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_id", String(32), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("salt", String(64), nullable=False),
+    Column("token_hash", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+
+def utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes (stored as UTC): make every read aware."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def make_engine(settings: Settings) -> Engine:
+    if settings.store == "sqlite":
+        settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            settings.sqlalchemy_url(), connect_args={"timeout": settings.lock_timeout_seconds}
+        )
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    return create_engine(
+        settings.sqlalchemy_url(),
+        pool_size=settings.pool_size,
+        pool_pre_ping=True,
+        connect_args={"options": f"-csearch_path={settings.database_schema}"},
+    )
+
+
+def alembic_config(settings: Settings, engine: Engine | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(Path(migrations.__file__).parent))
+    config.attributes["settings"] = settings
+    config.attributes["engine"] = engine
+    return config
+
+
+def create_library_tables(settings: Settings) -> None:
+    """Let the eventsourcing library create its own tables (its DDL, its versions)."""
+    env = settings.library_env() | {"CREATE_TABLE": "y"}
+    if settings.store == "postgresql":
+        engine = make_engine(settings)
+        with engine.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{settings.database_schema}"'))
+        engine.dispose()
+    factory = InfrastructureFactory.construct(Environment("BudgetLedger", env))
+    try:
+        factory.application_recorder()
+    finally:
+        factory.close()
+
+
+def migrate(settings: Settings) -> None:
+    """Bring the store up to date: the library's tables, then Alembic's migrations."""
+    create_library_tables(settings)
+    engine = make_engine(settings)
+    try:
+        command.upgrade(alembic_config(settings, engine), "head")
+    finally:
+        engine.dispose()

@@ -1,0 +1,391 @@
+"""The application: every command of the ledger as a use case (load, act, save once).
+
+Each command builds the event metadata (event_id, effective date, actor, reason, case_ref),
+loads the aggregates it needs, lets the domain decide, and saves the new events together
+with their index rows and idempotency record in one transaction (service/store.py).
+Library errors are translated into domain ones here; nothing below the HTTP layer knows HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from domain.citizen import Citizen, Classification, SpecialTariff, citizen_id
+from domain.errors import NotFound, RuleViolation
+from domain.facility import Facility, facility_id
+from domain.ledger import LedgerAggregate, public_type
+from domain.tariff_schedule import TariffSchedule, schedule_id
+from domain.values import Meta, check_no_cpr, check_reference
+from service.db import idempotency_keys, ledger_entries, make_engine, utc
+from service.settings import Settings
+from service.store import DateAsISO, Idempotency, LedgerWrite, MetaAsDict
+
+A = TypeVar("A", bound=LedgerAggregate)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who records: the authenticated token's name and role."""
+
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A command's outcome: the response body and whether it replays an earlier one."""
+
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+class IdempotencyConflict(RuleViolation):
+    """The same Idempotency-Key came back with a different request."""
+
+
+class NotAllowed(Exception):
+    """The actor's role may not record this (e.g. a retraction of another role's event)."""
+
+
+def _classification_body(c: Classification) -> dict[str, Any]:
+    return {"hours_per_day": str(c.hours_per_day), "level": c.level, "special_tariff": None}
+
+
+class BudgetLedger(Application):
+    """The budget ledger's use cases over the eventsourcing store."""
+
+    name = "BudgetLedger"
+
+    def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
+        self.settings = settings
+        self.engine = engine or make_engine(settings)
+        super().__init__(env=settings.library_env())
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+        transcoder.register(MetaAsDict())
+
+    def close(self) -> None:
+        super().close()
+        self.engine.dispose()
+
+    # Facilities --------------------------------------------------------------------------
+
+    def register_facility(
+        self, code: str, name: str, kind: str, area: str, places: int, actor: Actor,
+        effective_date: date | None = None, reason: str | None = None, case_ref: str | None = None,
+        idempotency: Idempotency | None = None,
+    ) -> Recorded:
+        def decide() -> list[LedgerAggregate]:
+            check_reference(code, "code")
+            if self._exists(facility_id(code)):
+                raise RuleViolation("facility_code_taken", f"facility {code} is already registered", "code")
+            check_no_cpr(name, "name")
+            check_no_cpr(area, "area")
+            meta = self._meta(effective_date or self.today(), actor, reason, case_ref)
+            return [Facility.register(code, name, kind, area, places, meta)]
+
+        return self._command(decide, idempotency)
+
+    def change_capacity(self, code: str, places: int, effective_date: date, actor: Actor, reason: str | None,
+                        case_ref: str | None = None, idempotency: Idempotency | None = None) -> Recorded:
+        def decide() -> list[LedgerAggregate]:
+            facility = self.facility(code)
+            facility.change_capacity(places, self._meta(effective_date, actor, reason, case_ref))
+            return [facility]
+
+        return self._command(decide, idempotency)
+
+    def set_frame_budget(self, code: str, year: int, budgeted_places: int, planned_occupancy_pct: Any,
+                         lines: list[dict[str, Any]], actor: Actor, reason: str | None,
+                         case_ref: str | None = None, idempotency: Idempotency | None = None) -> Recorded:
+        def decide() -> list[LedgerAggregate]:
+            facility = self.facility(code)
+            meta = self._meta(date(year, 1, 1), actor, reason, case_ref)
+            facility.set_frame_budget(year, budgeted_places, planned_occupancy_pct, lines, meta)
+            return [facility]
+
+        return self._command(decide, idempotency)
+
+    def set_baseline(self, code: str, year: int, baseline_budget: Any, phase_in_pct: Any, actor: Actor,
+                     reason: str | None = None, case_ref: str | None = None,
+                     idempotency: Idempotency | None = None) -> Recorded:
+        def decide() -> list[LedgerAggregate]:
+            facility = self.facility(code)
+            meta = self._meta(date(year, 1, 1), actor, reason, case_ref)
+            facility.set_baseline(year, baseline_budget, phase_in_pct, meta)
+            return [facility]
+
+        return self._command(decide, idempotency)
+
+    def record_accounts(self, code: str, year: int, actual_costs: Any, actor: Actor, reason: str | None,
+                        case_ref: str | None = None, idempotency: Idempotency | None = None) -> Recorded:
+        def decide() -> list[LedgerAggregate]:
+            facility = self.facility(code)
+            meta = self._meta(date(year, 12, 31), actor, reason, case_ref)
+            facility.record_accounts(year, actual_costs, meta)
+            return [facility]
+
+        return self._command(decide, idempotency)
+
+    # Tariff schedules --------------------------------------------------------------------
+
+    def publish_schedule(self, year: int, levels: Any, special_tariffs: Any, hourly_rate: Any, runoff_months: Any,
+                         actor: Actor, reason: str | None = None, case_ref: str | None = None,
+                         idempotency: Idempotency | None = None) -> Recorded:
+        def decide() -> list[LedgerAggregate]:
+            meta = self._meta(date(year, 1, 1), actor, reason, case_ref)
+            try:
+                schedule = self._get(schedule_id(year), TariffSchedule)
+            except NotFound:
+                return [TariffSchedule.publish_first(year, levels, special_tariffs, hourly_rate, runoff_months, meta)]
+            schedule.publish_again(levels, special_tariffs, hourly_rate, runoff_months, meta)
+            return [schedule]
+
+        return self._command(decide, idempotency)
+
+    def revise_rate(self, year: int, level: int, daily_rate: Any, effective_date: date, actor: Actor,
+                    reason: str | None, case_ref: str | None = None,
+                    idempotency: Idempotency | None = None) -> Recorded:
+        def decide() -> list[LedgerAggregate]:
+            schedule = self.schedule(year)
+            schedule.revise(level, daily_rate, self._meta(effective_date, actor, reason, case_ref))
+            return [schedule]
+
+        return self._command(decide, idempotency)
+
+    # Citizens ----------------------------------------------------------------------------
+
+    def move_in(self, citizen_ref: str, facility: str, effective_date: date, paying_municipality: str,
+                assessment: Any, actor: Actor, special_tariff: dict[str, Any] | None = None,
+                reason: str | None = None, case_ref: str | None = None,
+                idempotency: Idempotency | None = None) -> Recorded:
+        classified: list[Classification] = []
+
+        def decide() -> list[LedgerAggregate]:
+            check_reference(citizen_ref, "citizen_ref")
+            meta = self._meta(effective_date, actor, reason, case_ref)
+            self._known_facility(facility)
+            schedule = self._schedule_in_force(effective_date)
+            classification = Classification.of(assessment, schedule)
+            special, special_meta = self._special(special_tariff, schedule, meta)
+            try:
+                citizen = self._get(citizen_id(citizen_ref), Citizen)
+            except NotFound:
+                citizen = Citizen.first_move_in(citizen_ref, facility, paying_municipality, classification, meta,
+                                                special, special_meta)
+            else:
+                citizen.move_in(facility, paying_municipality, classification, meta, special, special_meta)
+            classified.append(classification)
+            return [citizen]
+
+        return self._command(decide, idempotency, lambda: _classification_body(classified[-1]))
+
+    def reassess(self, citizen_ref: str, effective_date: date, assessment: Any, actor: Actor,
+                 special_tariff: dict[str, Any] | None = None, reason: str | None = None,
+                 case_ref: str | None = None, idempotency: Idempotency | None = None) -> Recorded:
+        classified: list[Classification] = []
+
+        def decide() -> list[LedgerAggregate]:
+            citizen = self.citizen(citizen_ref)
+            meta = self._meta(effective_date, actor, reason, case_ref)
+            schedule = self._schedule_in_force(effective_date)
+            classification = Classification.of(assessment, schedule)
+            special, special_meta = self._special(special_tariff, schedule, meta)
+            citizen.reassess(classification, meta, special, special_meta)
+            classified.append(classification)
+            return [citizen]
+
+        return self._command(decide, idempotency, lambda: _classification_body(classified[-1]))
+
+    def grant_special_tariff(self, citizen_ref: str, effective_date: date, code: str, daily_rate: Any,
+                             actor: Actor, reason: str | None, case_ref: str | None = None,
+                             idempotency: Idempotency | None = None) -> Recorded:
+        def decide() -> list[LedgerAggregate]:
+            citizen = self.citizen(citizen_ref)
+            meta = self._meta(effective_date, actor, reason, case_ref)
+            meta.require_reason()
+            schedule = self._schedule_in_force(effective_date)
+            citizen.grant_special_tariff(SpecialTariff.of(code, daily_rate, schedule, field=""), meta)
+            return [citizen]
+
+        return self._command(decide, idempotency)
+
+    def change_paying_municipality(self, citizen_ref: str, effective_date: date, paying_municipality: str,
+                                   actor: Actor, reason: str | None = None, case_ref: str | None = None,
+                                   idempotency: Idempotency | None = None) -> Recorded:
+        def decide() -> list[LedgerAggregate]:
+            citizen = self.citizen(citizen_ref)
+            citizen.change_paying_municipality(paying_municipality, self._meta(effective_date, actor, reason, case_ref))
+            return [citizen]
+
+        return self._command(decide, idempotency)
+
+    def move_out(self, citizen_ref: str, effective_date: date, kind: str, actor: Actor, reason: str | None = None,
+                 case_ref: str | None = None, idempotency: Idempotency | None = None) -> Recorded:
+        def decide() -> list[LedgerAggregate]:
+            citizen = self.citizen(citizen_ref)
+            citizen.move_out(kind, self._meta(effective_date, actor, reason, case_ref))
+            return [citizen]
+
+        return self._command(decide, idempotency)
+
+    # Retractions -------------------------------------------------------------------------
+
+    def stream_of(self, event_id: str) -> tuple[UUID, type[LedgerAggregate]]:
+        """The aggregate that holds `event_id`, from the ledger index."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(ledger_entries.c.originator_id).where(ledger_entries.c.event_id == event_id)
+            ).first()
+        if row is None:
+            raise NotFound("unknown_event", f"no event {event_id} in the ledger", "event_id")
+        originator = UUID(row.originator_id)
+        kind = type(self.repository.get(originator))
+        return originator, kind
+
+    def retract(self, event_id: str, reason: str | None, actor: Actor, case_ref: str | None = None,
+                idempotency: Idempotency | None = None,
+                allowed: tuple[type[LedgerAggregate], ...] = (Facility, TariffSchedule, Citizen)) -> Recorded:
+        def decide() -> list[LedgerAggregate]:
+            originator, kind = self.stream_of(event_id)
+            if not issubclass(kind, allowed):
+                raise NotAllowed(f"the role {actor.role} may not retract events of a {kind.__name__.lower()}")
+            aggregate = self._get(originator, kind)
+            target = aggregate.entry(event_id)
+            aggregate.retract(event_id, self._meta(target.effective_date, actor, reason, case_ref))
+            return [aggregate]
+
+        return self._command(decide, idempotency)
+
+    # Reads -------------------------------------------------------------------------------
+
+    def facility(self, code: str, version: int | None = None) -> Facility:
+        try:
+            return self._get(facility_id(code), Facility, version)
+        except NotFound:
+            raise NotFound("unknown_facility", f"no facility {code}", "code") from None
+
+    def schedule(self, year: int, version: int | None = None) -> TariffSchedule:
+        try:
+            return self._get(schedule_id(year), TariffSchedule, version)
+        except NotFound:
+            raise NotFound("no_tariff_schedule", f"there is no tariff schedule for {year}", "year") from None
+
+    def citizen(self, citizen_ref: str, version: int | None = None) -> Citizen:
+        check_reference(citizen_ref, "citizen_ref")
+        try:
+            return self._get(citizen_id(citizen_ref), Citizen, version)
+        except NotFound:
+            raise NotFound("unknown_citizen", f"no citizen {citizen_ref} in the ledger", "citizen_ref") from None
+
+    def facility_codes(self) -> list[str]:
+        """Codes of every registered facility, in order of registration."""
+        topic = f"{Facility.__module__}:{Facility.__qualname__}.FacilityRegistered"
+        notifications = self.recorder.select_notifications(start=None, limit=1_000_000, topics=[topic])
+        return [self.mapper.to_domain_event(n).code for n in notifications]  # type: ignore[attr-defined]
+
+    # Internals ---------------------------------------------------------------------------
+
+    def _command(self, decide: Any, idempotency: Idempotency | None, body: Any = None) -> Recorded:
+        if idempotency is not None:
+            earlier = self._replay(idempotency)
+            if earlier is not None:
+                return earlier
+        aggregates = decide()
+        events = [e for aggregate in aggregates for e in aggregate.collect_events()]
+        response = body() if body else {}
+        if "special_tariff" in response:
+            granted = [e for e in events if public_type(e) == "SpecialTariffGranted"]
+            response["special_tariff"] = granted[-1].code if granted else None  # type: ignore[attr-defined]
+        write = LedgerWrite(
+            event_ids=[e.meta.event_id for e in events],  # type: ignore[attr-defined]
+            timestamps=[e.timestamp for e in events],
+            response=response,
+            idempotency=idempotency,
+        )
+        try:
+            self.save(*events, ledger_write=write)
+        except IntegrityError:
+            if idempotency is not None:
+                earlier = self._replay(idempotency)
+                if earlier is not None:
+                    return earlier
+            raise RuleViolation(
+                "concurrent_write",
+                "another command changed the same record at the same moment; read it again and retry",
+            ) from None
+        return Recorded(write.complete_response())
+
+    def _replay(self, idempotency: Idempotency) -> Recorded | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(idempotency_keys).where(
+                    idempotency_keys.c.principal == idempotency.principal, idempotency_keys.c.key == idempotency.key
+                )
+            ).first()
+        if row is None:
+            return None
+        if row.fingerprint != idempotency.fingerprint:
+            raise IdempotencyConflict(
+                "idempotency_key_reused",
+                "this Idempotency-Key was already used with a different request; use a new key",
+                "Idempotency-Key",
+            )
+        return Recorded(json.loads(row.response), replayed=True)
+
+    def _meta(self, effective_date: date, actor: Actor, reason: str | None, case_ref: str | None) -> Meta:
+        return Meta(str(uuid.uuid4()), effective_date, actor.name, reason, case_ref)
+
+    def _special(self, special: dict[str, Any] | None, schedule: TariffSchedule, meta: Meta
+                 ) -> tuple[SpecialTariff | None, Meta | None]:
+        if special is None:
+            return None, None
+        tariff = SpecialTariff.of(special.get("code"), special.get("daily_rate"), schedule)
+        return tariff, Meta(str(uuid.uuid4()), meta.effective_date, meta.actor, meta.reason, meta.case_ref)
+
+    def _known_facility(self, code: str) -> None:
+        if not self._exists(facility_id(code)):
+            raise RuleViolation("unknown_facility", f"there is no facility {code}; register it first", "facility")
+
+    def _schedule_in_force(self, day: date) -> TariffSchedule:
+        try:
+            schedule = self._get(schedule_id(day.year), TariffSchedule)
+        except NotFound:
+            schedule = None
+        if schedule is None or not schedule.is_published:
+            raise RuleViolation(
+                "no_tariff_schedule",
+                f"there is no tariff schedule for {day.year}: publish it before recording assessments in that year",
+                "effective_date",
+            )
+        return schedule
+
+    def _exists(self, originator_id: UUID) -> bool:
+        return bool(self.recorder.select_events(originator_id, limit=1))
+
+    def _get(self, originator_id: UUID, kind: type[A], version: int | None = None) -> A:
+        try:
+            aggregate = self.repository.get(originator_id, version=version)
+        except AggregateNotFoundError:
+            raise NotFound("not_found", "not found") from None
+        if not isinstance(aggregate, kind):
+            raise NotFound("not_found", "not found")
+        return aggregate
+
+    @staticmethod
+    def today() -> date:
+        from zoneinfo import ZoneInfo
+
+        return datetime.now(ZoneInfo("Europe/Copenhagen")).date()

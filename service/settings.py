@@ -1,0 +1,85 @@
+"""One settings class builds everything from the environment (prefix `LEDGER_`).
+
+`LEDGER_DATABASE_URL` selects the store: the default is an embedded SQLite file under
+`./var/`; `postgresql://user@host:port/db` selects PostgreSQL. The store configuration is
+handed to the eventsourcing application as `env=`, never written into `os.environ`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+
+DEFAULT_DATABASE_URL = "sqlite:///./var/ledger.sqlite"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LEDGER_", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    database_schema: str = "public"
+    """PostgreSQL schema that holds every table of the ledger (ignored on SQLite)."""
+    cipher_key: SecretStr | None = None
+    """Turns on the library's AES encryption of stored events at rest."""
+    max_body_bytes: int = 1_000_000
+    pool_size: int = 5
+    lock_timeout_seconds: int = 10
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_store(cls, value: str) -> str:
+        backend = make_url(value).get_backend_name()
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError("LEDGER_DATABASE_URL must be sqlite:///PATH or postgresql://user@host:port/db")
+        return value
+
+    @property
+    def url(self) -> URL:
+        return make_url(self.database_url)
+
+    @property
+    def store(self) -> Literal["sqlite", "postgresql"]:
+        return "sqlite" if self.url.get_backend_name() == "sqlite" else "postgresql"
+
+    @property
+    def sqlite_path(self) -> Path:
+        return Path(self.url.database or "var/ledger.sqlite")
+
+    def sqlalchemy_url(self) -> URL:
+        if self.store == "sqlite":
+            return URL.create("sqlite", database=str(self.sqlite_path))
+        return self.url.set(drivername="postgresql+psycopg")
+
+    def library_env(self) -> dict[str, str]:
+        """The eventsourcing library's configuration for this store."""
+        env = {"CREATE_TABLE": "n"}
+        if self.store == "sqlite":
+            self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+            env |= {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(self.sqlite_path),
+                "SQLITE_LOCK_TIMEOUT": str(self.lock_timeout_seconds),
+                "APPLICATION_RECORDER_TOPIC": "service.store:LedgerSQLiteRecorder",
+            }
+        else:
+            url = self.url
+            env |= {
+                "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                "POSTGRES_DBNAME": url.database or "postgres",
+                "POSTGRES_HOST": url.host or "127.0.0.1",
+                "POSTGRES_PORT": str(url.port or 5432),
+                "POSTGRES_USER": url.username or "postgres",
+                "POSTGRES_PASSWORD": url.password or "",
+                "POSTGRES_SCHEMA": self.database_schema,
+                "POSTGRES_POOL_SIZE": str(self.pool_size),
+                "POSTGRES_LOCK_TIMEOUT": str(self.lock_timeout_seconds),
+                "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+                "APPLICATION_RECORDER_TOPIC": "service.store:LedgerPostgresRecorder",
+            }
+        if self.cipher_key is not None:
+            env |= {"CIPHER_TOPIC": "eventsourcing.cipher:AESCipher", "CIPHER_KEY": self.cipher_key.get_secret_value()}
+        return env
