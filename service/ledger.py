@@ -389,3 +389,44 @@ class BudgetLedger(Application):
         from zoneinfo import ZoneInfo
 
         return datetime.now(ZoneInfo("Europe/Copenhagen")).date()
+
+
+class Timeline:
+    """Bitemporal look-ups in the ledger index: instant → position → aggregate version."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def max_position(self) -> int:
+        from sqlalchemy import func
+
+        with self.engine.connect() as connection:
+            return connection.execute(select(func.max(ledger_entries.c.position))).scalar() or 0
+
+    def position_at(self, instant: datetime) -> int:
+        """The last position recorded at or before `instant` (0: before the first event)."""
+        from sqlalchemy import func
+
+        with self.engine.connect() as connection:
+            return connection.execute(
+                select(func.max(ledger_entries.c.position)).where(ledger_entries.c.recorded_at <= instant)
+            ).scalar() or 0
+
+    def version_at(self, originator_id: UUID, position: int) -> int | None:
+        """The aggregate's version as of `position`; None when it did not exist yet."""
+        from sqlalchemy import func
+
+        with self.engine.connect() as connection:
+            return connection.execute(
+                select(func.max(ledger_entries.c.originator_version)).where(
+                    ledger_entries.c.originator_id == originator_id.hex, ledger_entries.c.position <= position
+                )
+            ).scalar()
+
+    def entries_of(self, originator_id: UUID) -> dict[int, tuple[int, datetime, str]]:
+        """version → (position, recorded_at, event_id) for one stream."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(ledger_entries).where(ledger_entries.c.originator_id == originator_id.hex)
+            ).all()
+        return {r.originator_version: (r.position, utc(r.recorded_at), r.event_id) for r in rows}

@@ -1,0 +1,1 @@
+"""The HTTP API (api.md): one router per resource, problem+json errors."""

@@ -1,0 +1,88 @@
+"""The FastAPI application: routers, problem+json errors, body-size limit, health."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from service.api import citizens, facilities, problems, retractions, schedules
+from service.ledger import BudgetLedger, Timeline
+from service.settings import Settings
+
+
+class BodySizeLimit:
+    """Refuse bodies over the limit with 413 before they are read into memory."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            return await self._refuse(scope, receive, send)
+        seen = 0
+
+        async def limited() -> dict[str, Any]:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problems.problem(413, f"the body is larger than {self.max_bytes} bytes", rule="body_too_large")
+        await response(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def create_app(settings: Settings | None = None, ledger: BudgetLedger | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = ledger is None
+        app.state.ledger = ledger or BudgetLedger(settings)
+        yield
+        if owned:
+            app.state.ledger.close()
+
+    app = FastAPI(
+        title="Budget ledger",
+        description="Event-sourced ledger of the resource allocation model (ressourcetildelingsmodel) "
+        "for residential care facilities for adults.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    if ledger is not None:
+        app.state.ledger = ledger
+    problems.install(app)
+    for module in (facilities, schedules, citizens, retractions):
+        app.include_router(module.router)
+
+    @app.get("/health", tags=["operations"])
+    def health() -> dict[str, Any]:
+        ledger_ = app.state.ledger
+        try:
+            position = Timeline(ledger_.engine).max_position()
+        except Exception as error:  # noqa: BLE001 - the store is down: say so, with a 503
+            return JSONResponse({"status": "unavailable", "live": True, "ready": False, "detail": type(error).__name__},
+                                status_code=503)  # type: ignore[return-value]
+        return {"status": "ok", "live": True, "ready": True, "store": settings.store, "position": position}
+
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,185 @@
+"""Citizens: move-in, reassessment, special tariff, paying municipality, move-out, and the
+citizen's stays and events as of any point."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+
+from domain.citizen import Citizen, citizen_id
+from domain.errors import NotFound
+from domain.ledger import public_type
+from domain.values import check_reference
+from projections.periods import stay_periods
+from service.api.common import COMMAND_RESPONSES, iso, kr, written
+from service.api.deps import AsOf, CaseWriter, IdempotencyKey, Ledger, Reader
+from service.api.schemas import (
+    CommandPublic,
+    MoveInCreate,
+    MoveOutCreate,
+    PayingMunicipalityCreate,
+    ReassessmentCreate,
+    SpecialTariffCreate,
+    assessment_dict,
+)
+from service.ledger import BudgetLedger, Timeline
+
+router = APIRouter(tags=["citizens"])
+Ref = Annotated[str, Path(min_length=1, max_length=64, description="The case system's pseudonymous reference")]
+
+
+def _ref(ref: str) -> str:
+    return check_reference(ref, "citizen_ref")
+
+
+@router.post("/v1/citizens/{ref}/move-in", status_code=201, response_model=CommandPublic, responses=COMMAND_RESPONSES)
+def move_in(ref: Ref, body: MoveInCreate, ledger: Ledger, actor: CaseWriter, idem: IdempotencyKey):
+    special = body.special_tariff.model_dump() if body.special_tariff else None
+    return written(ledger.move_in(
+        _ref(ref), body.facility, body.effective_date, body.paying_municipality, assessment_dict(body.assessment),
+        actor, special, body.reason, body.case_ref, idem))
+
+
+@router.post("/v1/citizens/{ref}/reassessments", status_code=201, response_model=CommandPublic,
+             responses=COMMAND_RESPONSES)
+def reassess(ref: Ref, body: ReassessmentCreate, ledger: Ledger, actor: CaseWriter, idem: IdempotencyKey):
+    special = body.special_tariff.model_dump() if body.special_tariff else None
+    return written(ledger.reassess(_ref(ref), body.effective_date, assessment_dict(body.assessment), actor, special,
+                                   body.reason, body.case_ref, idem))
+
+
+@router.post("/v1/citizens/{ref}/special-tariff", status_code=201, response_model=CommandPublic,
+             responses=COMMAND_RESPONSES)
+def grant_special_tariff(ref: Ref, body: SpecialTariffCreate, ledger: Ledger, actor: CaseWriter, idem: IdempotencyKey):
+    return written(ledger.grant_special_tariff(_ref(ref), body.effective_date, body.code, body.daily_rate, actor,
+                                               body.reason, body.case_ref, idem))
+
+
+@router.post("/v1/citizens/{ref}/paying-municipality", status_code=201, response_model=CommandPublic,
+             responses=COMMAND_RESPONSES)
+def change_paying_municipality(ref: Ref, body: PayingMunicipalityCreate, ledger: Ledger, actor: CaseWriter,
+                               idem: IdempotencyKey):
+    return written(ledger.change_paying_municipality(_ref(ref), body.effective_date, body.paying_municipality, actor,
+                                                     body.reason, body.case_ref, idem))
+
+
+@router.post("/v1/citizens/{ref}/move-out", status_code=201, response_model=CommandPublic, responses=COMMAND_RESPONSES)
+def move_out(ref: Ref, body: MoveOutCreate, ledger: Ledger, actor: CaseWriter, idem: IdempotencyKey):
+    return written(ledger.move_out(_ref(ref), body.effective_date, body.kind, actor, body.reason, body.case_ref, idem))
+
+
+# Read --------------------------------------------------------------------------------------
+
+_HIDDEN = {"meta", "originator_id", "originator_version", "timestamp", "originator_topic"}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+class _Rates:
+    """Service rates from the schedules as of the same position as the read."""
+
+    def __init__(self, ledger: BudgetLedger, position: int | None) -> None:
+        self.ledger, self.position, self.cache = ledger, position, {}
+        self.warnings: list[str] = []
+
+    def schedule(self, year: int):  # type: ignore[no-untyped-def]
+        if year not in self.cache:
+            from service.api.schedules import schedule_as_of
+
+            try:
+                self.cache[year] = schedule_as_of(self.ledger, year, self.position)
+            except NotFound:
+                self.cache[year] = None
+                self.warnings.append(f"no tariff schedule for {year}: its days show no service rate")
+        return self.cache[year]
+
+    def rate_of(self, level: int, day: date) -> Decimal | None:
+        schedule = self.schedule(day.year)
+        return None if schedule is None else schedule.rate_on(level, day)
+
+    def changes(self, years: range) -> list[date]:
+        days = []
+        for year in years:
+            schedule = self.schedule(year)
+            if schedule is not None:
+                days += [r["effective_date"] for r in schedule.active_revisions()]
+        return days
+
+
+def _events(ledger: BudgetLedger, citizen: Citizen) -> list[dict[str, Any]]:
+    entries = Timeline(ledger.engine).entries_of(citizen.id)
+    events = list(ledger.events.get(citizen.id, lte=citizen.version))
+    retractions = {}
+    rows = []
+    for evt in events:
+        position, recorded_at, _ = entries[evt.originator_version]
+        meta = evt.meta  # type: ignore[attr-defined]
+        row = {
+            "event_id": meta.event_id, "position": position, "type": public_type(evt),
+            "effective_date": iso(meta.effective_date), "recorded_at": recorded_at.isoformat(),
+            "actor": meta.actor, "reason": meta.reason, "case_ref": meta.case_ref,
+            "details": {k: _plain(v) for k, v in vars(evt).items() if k not in _HIDDEN},
+            "retracted": None,
+        }
+        if row["type"] == "EntryRetracted":
+            retractions[evt.retracted_event_id] = {  # type: ignore[attr-defined]
+                "by_event_id": meta.event_id, "position": position, "recorded_at": row["recorded_at"],
+                "actor": meta.actor, "reason": meta.reason,
+            }
+        rows.append(row)
+    for row in rows:
+        row["retracted"] = retractions.get(row["event_id"])
+    return rows
+
+
+@router.get("/v1/citizens/{ref}")
+def get_citizen(ref: Ref, ledger: Ledger, actor: Reader, position: AsOf) -> dict[str, Any]:
+    _ref(ref)
+    version = None
+    if position is not None:
+        version = Timeline(ledger.engine).version_at(citizen_id(ref), position)
+        if version is None:
+            ledger.citizen(ref)
+            raise NotFound("unknown_citizen", f"no citizen {ref} in the ledger as of position {position}", "citizen_ref")
+    citizen = ledger.citizen(ref, version)
+    rates = _Rates(ledger, position)
+    today = BudgetLedger.today()
+    stays = []
+    for stay in citizen.stays:
+        if stay.is_void:
+            continue
+        conditions = stay.conditions()
+        last = max([today, *[s for s, _ in conditions]])
+        until = date(last.year, 12, 31)
+        years = range(stay.move_in.year, (stay.move_out or until).year + 1)
+        periods = stay_periods(conditions, stay.move_out, until, rates.rate_of, rates.changes(years))
+        stays.append({
+            "stay_id": stay.stay_id, "facility": stay.facility, "move_in": iso(stay.move_in),
+            "move_out": iso(stay.move_out), "move_out_kind": stay.move_out_kind, "open": stay.is_open,
+            "periods": [
+                {"from": iso(p.start), "to": iso(p.end), "level": p.condition.level,
+                 "hours_per_day": str(p.condition.hours_per_day), "special_tariff": p.condition.special_tariff,
+                 "service_rate": kr(p.service_rate), "paying_municipality": p.condition.paying_municipality}
+                for p in periods
+            ],
+        })
+    return {
+        "citizen_ref": citizen.citizen_ref,
+        "as_of_position": position,
+        "stays": stays,
+        "events": _events(ledger, citizen),
+        "warnings": sorted(set(rates.warnings)),
+    }

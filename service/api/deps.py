@@ -1,0 +1,91 @@
+"""Typed dependencies of the HTTP API: the ledger, the authenticated actor and its role,
+the Idempotency-Key of a write, and the `as_of` point of a read."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Annotated, Callable
+
+from fastapi import Depends, HTTPException, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from service.auth import authenticate
+from service.ledger import Actor, BudgetLedger, Timeline
+from service.store import Idempotency
+
+bearer = HTTPBearer(auto_error=False, description="A token from `ledger token create`")
+
+
+def get_ledger(request: Request) -> BudgetLedger:
+    return request.app.state.ledger
+
+
+Ledger = Annotated[BudgetLedger, Depends(get_ledger)]
+
+
+def authenticated(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Actor:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+    actor = authenticate(request.app.state.ledger.engine, credentials.credentials)
+    if actor is None:
+        raise HTTPException(401, "the token is unknown, malformed or revoked", headers={"WWW-Authenticate": "Bearer"})
+    return actor
+
+
+def allow(*roles: str) -> Callable[[Actor], Actor]:
+    """A dependency that admits the given roles (and admin, who does all)."""
+
+    def check(actor: Annotated[Actor, Depends(authenticated)]) -> Actor:
+        if actor.role != "admin" and actor.role not in roles:
+            raise HTTPException(403, f"the role {actor.role} may not do this; allowed: {', '.join(('admin', *roles))}")
+        return actor
+
+    return check
+
+
+READERS = ("finance", "auditor", "caseworker")
+FinanceWriter = Annotated[Actor, Depends(allow("finance"))]
+FacilityWriter = Annotated[Actor, Depends(allow("finance"))]
+CaseWriter = Annotated[Actor, Depends(allow("caseworker"))]
+Reader = Annotated[Actor, Depends(allow(*READERS))]
+
+
+async def idempotency(request: Request, actor: Annotated[Actor, Depends(authenticated)]) -> Idempotency | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not 1 <= len(key) <= 200:
+        raise HTTPException(422, "Idempotency-Key must be 1-200 characters")
+    raw = await request.body()
+    try:
+        canonical = json.dumps(json.loads(raw or b"null"), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        canonical = raw
+    fingerprint = hashlib.sha256(request.method.encode() + b" " + request.url.path.encode() + b"\n" + canonical)
+    return Idempotency(principal=actor.name, key=key, fingerprint=fingerprint.hexdigest())
+
+
+IdempotencyKey = Annotated[Idempotency | None, Depends(idempotency)]
+
+
+def as_of_position(
+    request: Request,
+    as_of: Annotated[datetime | None, Query(description="Read as recorded at this instant (RFC 3339)")] = None,
+    as_of_position: Annotated[int | None, Query(ge=0, description="Read as of this store position")] = None,
+) -> int | None:
+    """The store position a read is as of (None: the latest state)."""
+    if as_of is not None and as_of_position is not None:
+        raise HTTPException(422, "give as_of or as_of_position, not both")
+    timeline = Timeline(request.app.state.ledger.engine)
+    if as_of is not None:
+        if as_of.tzinfo is None:
+            raise HTTPException(422, "as_of must be an instant with an offset, e.g. 2026-04-01T12:00:00+02:00")
+        return timeline.position_at(as_of)
+    return as_of_position
+
+
+AsOf = Annotated[int | None, Depends(as_of_position)]

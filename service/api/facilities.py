@@ -1,0 +1,123 @@
+"""Facilities: registration, capacity, frame budgets, baselines and annual accounts."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+
+from domain.errors import NotFound
+from domain.facility import Facility, facility_id
+from projections.frame import basistakst, frame_total, monthly_frames
+from service.api.common import COMMAND_RESPONSES, iso, kr, written
+from service.api.deps import AsOf, FacilityWriter, FinanceWriter, IdempotencyKey, Ledger, Reader
+from service.api.schemas import (
+    AccountsCreate,
+    BaselinePut,
+    CapacityCreate,
+    CommandPublic,
+    FacilityCreate,
+    FrameBudgetPut,
+)
+from service.ledger import BudgetLedger, Timeline
+
+router = APIRouter(tags=["facilities"])
+Code = Annotated[str, Path(min_length=1, max_length=64)]
+Year = Annotated[int, Path(ge=2000, le=2100)]
+
+
+@router.post("/v1/facilities", status_code=201, response_model=CommandPublic, responses=COMMAND_RESPONSES)
+def register_facility(body: FacilityCreate, ledger: Ledger, actor: FacilityWriter, idem: IdempotencyKey):
+    return written(ledger.register_facility(
+        body.code, body.name, body.kind, body.area, body.places, actor, body.effective_date, body.reason,
+        body.case_ref, idem))
+
+
+@router.post("/v1/facilities/{code}/capacity", status_code=201, response_model=CommandPublic,
+             responses=COMMAND_RESPONSES)
+def change_capacity(code: Code, body: CapacityCreate, ledger: Ledger, actor: FacilityWriter, idem: IdempotencyKey):
+    return written(ledger.change_capacity(code, body.places, body.effective_date, actor, body.reason, body.case_ref, idem))
+
+
+@router.put("/v1/facilities/{code}/frame-budgets/{year}", status_code=201, response_model=CommandPublic,
+            responses=COMMAND_RESPONSES)
+def set_frame_budget(code: Code, year: Year, body: FrameBudgetPut, ledger: Ledger, actor: FinanceWriter,
+                     idem: IdempotencyKey):
+    lines = [line.model_dump() for line in body.lines]
+    return written(ledger.set_frame_budget(code, year, body.budgeted_places, str(body.planned_occupancy_pct), lines,
+                                           actor, body.reason, body.case_ref, idem))
+
+
+@router.put("/v1/facilities/{code}/baselines/{year}", status_code=201, response_model=CommandPublic,
+            responses=COMMAND_RESPONSES)
+def set_baseline(code: Code, year: Year, body: BaselinePut, ledger: Ledger, actor: FinanceWriter,
+                 idem: IdempotencyKey):
+    return written(ledger.set_baseline(code, year, body.baseline_budget, str(body.phase_in_pct), actor, body.reason,
+                                       body.case_ref, idem))
+
+
+@router.post("/v1/facilities/{code}/accounts/{year}", status_code=201, response_model=CommandPublic,
+             responses=COMMAND_RESPONSES)
+def record_accounts(code: Code, year: Year, body: AccountsCreate, ledger: Ledger, actor: FinanceWriter,
+                    idem: IdempotencyKey):
+    return written(ledger.record_accounts(code, year, body.actual_costs, actor, body.reason, body.case_ref, idem))
+
+
+# Reads -------------------------------------------------------------------------------------
+
+
+def facility_as_of(ledger: BudgetLedger, code: str, position: int | None) -> Facility:
+    version = None
+    if position is not None:
+        version = Timeline(ledger.engine).version_at(facility_id(code), position)
+        if version is None:
+            ledger.facility(code)  # 404 when it never existed
+            raise NotFound("unknown_facility", f"facility {code} was not registered as of position {position}", "code")
+    return ledger.facility(code, version)
+
+
+def facility_public(f: Facility) -> dict[str, Any]:
+    return {
+        "code": f.code, "name": f.name, "kind": f.kind, "area": f.area, "places": f.places,
+        "registered_on": iso(f.registered_on),
+        "capacity_changes": [
+            {"event_id": c["event_id"], "effective_date": iso(c["effective_date"]), "places": c["places"]}
+            for c in f.capacity_changes if c["active"]
+        ],
+        "frame_budget_years": sorted({b["year"] for b in f.frame_budgets if b["active"]}),
+        "closed_years": sorted({a["year"] for a in f.accounts if a["active"]}),
+    }
+
+
+@router.get("/v1/facilities")
+def list_facilities(ledger: Ledger, actor: Reader, position: AsOf) -> dict[str, Any]:
+    facilities = []
+    for code in ledger.facility_codes():
+        try:
+            facilities.append(facility_public(facility_as_of(ledger, code, position)))
+        except NotFound:  # registered after the as-of point
+            continue
+    return {"facilities": facilities}
+
+
+@router.get("/v1/facilities/{code}")
+def get_facility(code: Code, ledger: Ledger, actor: Reader, position: AsOf) -> dict[str, Any]:
+    return facility_public(facility_as_of(ledger, code, position))
+
+
+@router.get("/v1/facilities/{code}/frame-budgets/{year}")
+def get_frame_budget(code: Code, year: Year, ledger: Ledger, actor: Reader, position: AsOf) -> dict[str, Any]:
+    facility = facility_as_of(ledger, code, position)
+    frame = facility.frame_budget(year)
+    if frame is None:
+        raise NotFound("no_frame_budget", f"{code} has no frame budget for {year}", "year")
+    total = frame_total(frame["lines"])
+    return {
+        "facility": code, "year": year, "event_id": frame["event_id"],
+        "budgeted_places": frame["budgeted_places"],
+        "planned_occupancy_pct": str(frame["planned_occupancy_pct"]),
+        "lines": [{"category": line["category"], "amount": kr(line["amount"])} for line in frame["lines"]],
+        "total": kr(total),
+        "basistakst": kr(basistakst(total, frame["budgeted_places"], frame["planned_occupancy_pct"], year)),
+        "monthly": [kr(m) for m in monthly_frames(total)],
+    }

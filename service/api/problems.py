@@ -1,0 +1,91 @@
+"""Errors as `application/problem+json` (RFC 9457), mapped explicitly from their causes.
+
+422 invalid input (with `errors: [{field, message}]`), 401 no valid token, 403 a role that
+may not, 404 unknown resource, 409 a domain conflict (the rule is named), 413 a body too
+large. A failure of the service itself is a 500 that is logged, never hidden.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from domain.errors import DomainError, InvalidValue, NotFound, RuleViolation
+from service.ledger import NotAllowed
+
+log = logging.getLogger("ledger.api")
+PROBLEM = "application/problem+json"
+TITLES = {
+    400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
+    409: "Conflict", 413: "Request body too large", 415: "Unsupported media type", 422: "Invalid input",
+    429: "Too many requests", 500: "Internal error", 503: "Service unavailable",
+}
+
+
+def problem(status: int, detail: str, *, rule: str | None = None, errors: list[dict[str, str]] | None = None,
+            headers: dict[str, str] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"urn:ledger:problem:{rule}" if rule else "about:blank",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    if rule:
+        body["rule"] = rule
+    if errors:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _field_of(location: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in location if p not in ("body",)]
+    name = ".".join(parts) if parts else "body"
+    return name.replace(".[", "[")
+
+
+def domain_problem(error: DomainError) -> JSONResponse:
+    errors = [{"field": error.field, "message": error.message}] if error.field else None
+    if isinstance(error, InvalidValue):
+        return problem(422, error.message, rule=error.rule, errors=errors)
+    if isinstance(error, NotFound):
+        return problem(404, error.message, rule=error.rule, errors=errors)
+    if isinstance(error, RuleViolation):
+        return problem(409, error.message, rule=error.rule, errors=errors)
+    return problem(409, error.message, rule=error.rule, errors=errors)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = []
+        for e in exc.errors():
+            message = e.get("msg", "invalid")
+            if e.get("type") == "extra_forbidden":
+                message = "unknown field: not part of this request"
+            elif e.get("type") == "json_invalid":
+                message = "the body is not valid JSON"
+            errors.append({"field": _field_of(tuple(e.get("loc", ()))), "message": message})
+        return problem(422, "the request has invalid fields; see errors", rule="invalid_input", errors=errors)
+
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        return domain_problem(exc)
+
+    @app.exception_handler(NotAllowed)
+    async def _not_allowed(_: Request, exc: NotAllowed) -> JSONResponse:
+        return problem(403, str(exc), rule="role_not_allowed")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "Error")
+        return problem(exc.status_code, detail, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _failure(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled failure on %s %s", request.method, request.url.path)
+        return problem(500, "the service failed to handle this request; it has been logged")

@@ -1,0 +1,83 @@
+"""Tariff schedules: publication of a year's levels and special tariffs, and rate revisions."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from domain.errors import InvalidValue, NotFound
+from domain.tariff_schedule import TariffSchedule, schedule_id
+from service.api.common import COMMAND_RESPONSES, iso, kr, written
+from service.api.deps import AsOf, FinanceWriter, IdempotencyKey, Ledger, Reader
+from service.api.schemas import CommandPublic, RevisionCreate, SchedulePut
+from service.ledger import BudgetLedger, Timeline
+
+router = APIRouter(tags=["tariff schedules"])
+Year = Annotated[int, Path(ge=2000, le=2100)]
+
+
+@router.put("/v1/tariff-schedules/{year}", status_code=201, response_model=CommandPublic,
+            responses=COMMAND_RESPONSES)
+def publish_schedule(year: Year, body: SchedulePut, ledger: Ledger, actor: FinanceWriter, idem: IdempotencyKey):
+    levels = [
+        {"level": l.level, "min_hours": str(l.min_hours), "max_hours": str(l.max_hours), "daily_rate": l.daily_rate}
+        for l in body.levels
+    ]
+    special = [s.model_dump() for s in body.special_tariffs]
+    return written(ledger.publish_schedule(year, levels, special, body.hourly_rate, body.runoff_months, actor,
+                                           body.reason, body.case_ref, idem))
+
+
+@router.post("/v1/tariff-schedules/{year}/revisions", status_code=201, response_model=CommandPublic,
+             responses=COMMAND_RESPONSES)
+def revise_rate(year: Year, body: RevisionCreate, ledger: Ledger, actor: FinanceWriter, idem: IdempotencyKey):
+    return written(ledger.revise_rate(year, body.level, body.daily_rate, body.effective_date, actor, body.reason,
+                                      body.case_ref, idem))
+
+
+def schedule_as_of(ledger: BudgetLedger, year: int, position: int | None) -> TariffSchedule:
+    version = None
+    if position is not None:
+        version = Timeline(ledger.engine).version_at(schedule_id(year), position)
+        if version is None:
+            raise NotFound("no_tariff_schedule", f"there was no tariff schedule for {year} as of position {position}",
+                           "year")
+    schedule = ledger.schedule(year, version)
+    if not schedule.is_published:
+        raise NotFound("no_tariff_schedule", f"the tariff schedule for {year} is retracted", "year")
+    return schedule
+
+
+def _default_day(year: int) -> date:
+    today = BudgetLedger.today()
+    return min(max(today, date(year, 1, 1)), date(year, 12, 31))
+
+
+@router.get("/v1/tariff-schedules/{year}")
+def get_schedule(
+    year: Year, ledger: Ledger, actor: Reader, position: AsOf,
+    on: Annotated[date | None, Query(description="The day whose rates in force to show (default: today, within the year)")] = None,
+) -> dict[str, Any]:
+    schedule = schedule_as_of(ledger, year, position)
+    day = on or _default_day(year)
+    if day.year != year:
+        raise InvalidValue("date_outside_year", f"`on` must be a day in {year}", "on")
+    return {
+        "year": year,
+        "rates_on": iso(day),
+        "hourly_rate": kr(schedule.hourly_rate),
+        "runoff_months": schedule.runoff_months,
+        "levels": [
+            {"level": l.level, "min_hours": str(l.min_hours), "max_hours": str(l.max_hours),
+             "published_rate": kr(l.daily_rate), "daily_rate": kr(schedule.rate_on(l.level, day))}
+            for l in schedule.levels
+        ],
+        "special_tariffs": schedule.current["special_tariffs"],  # type: ignore[index]
+        "revisions": [
+            {"event_id": r["event_id"], "level": r["level"], "daily_rate": kr(r["daily_rate"]),
+             "effective_date": iso(r["effective_date"])}
+            for r in schedule.active_revisions()
+        ],
+    }

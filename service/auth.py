@@ -1,0 +1,74 @@
+"""Bearer tokens and roles.
+
+A token is `lt_<token_id>_<secret>`: the id finds the row, the secret is checked against a
+salted SHA-256 hash in constant time. Only the hash is stored; the token is shown once.
+
+Roles (api.md): caseworker records citizen events and reads citizens and budgets; finance
+records facilities, frame budgets, schedules, accounts and baselines and reads everything;
+auditor reads everything; admin does all and manages tokens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from datetime import datetime, timezone
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Engine
+
+from service.db import api_tokens
+from service.ledger import Actor
+
+ROLES = ("admin", "finance", "caseworker", "auditor")
+_TOKEN = re.compile(r"^lt_([0-9a-f]{32})_([A-Za-z0-9_-]{20,100})$")
+
+
+def _hash(salt: str, secret: str) -> str:
+    return hashlib.sha256(f"{salt}:{secret}".encode()).hexdigest()
+
+
+def create_token(engine: Engine, role: str, name: str) -> str:
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    if not name.strip() or len(name) > 100:
+        raise ValueError("name must be 1-100 characters")
+    token_id = secrets.token_hex(16)
+    secret = secrets.token_urlsafe(32)
+    salt = secrets.token_hex(16)
+    with engine.begin() as connection:
+        connection.execute(
+            insert(api_tokens).values(
+                token_id=token_id, name=name.strip(), role=role, salt=salt, token_hash=_hash(salt, secret),
+                created_at=datetime.now(timezone.utc),
+            )
+        )
+    return f"lt_{token_id}_{secret}"
+
+
+def authenticate(engine: Engine, token: str) -> Actor | None:
+    """The actor behind a token, or None for an unknown, malformed or revoked token."""
+    match = _TOKEN.match(token)
+    if not match:
+        return None
+    token_id, secret = match.groups()
+    with engine.connect() as connection:
+        row = connection.execute(select(api_tokens).where(api_tokens.c.token_id == token_id)).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    if not hmac.compare_digest(row.token_hash, _hash(row.salt, secret)):
+        return None
+    return Actor(name=row.name, role=row.role)
+
+
+def revoke_tokens(engine: Engine, name: str) -> int:
+    """Revoke every live token of `name`; returns how many were revoked."""
+    with engine.begin() as connection:
+        result = connection.execute(
+            update(api_tokens)
+            .where(api_tokens.c.name == name, api_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=datetime.now(timezone.utc))
+        )
+    return result.rowcount

@@ -1,0 +1,80 @@
+"""The `ledger` command: serve, tokens, migrations.
+
+It reads `LEDGER_DATABASE_URL` (default: an SQLite file under ./var/).
+"""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from service.settings import Settings
+
+app = typer.Typer(help="The budget ledger of the resource allocation model.", no_args_is_help=True)
+token_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+err = Console(stderr=True)
+
+
+@app.command()
+def migrate() -> None:
+    """Create or update the store's tables (the library's, then Alembic's)."""
+    from service.db import migrate as run
+
+    settings = Settings()
+    run(settings)
+    err.print(f"[green]store up to date[/green] ({settings.store})")
+
+
+@app.command()
+def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
+          port: int = typer.Option(8000, help="Port to listen on")) -> None:
+    """Run the HTTP service."""
+    import uvicorn
+
+    from service.api.app import create_app
+    from service.db import migrate as run
+
+    settings = Settings()
+    run(settings)
+    err.print(f"Budget ledger on http://{host}:{port}/docs  (store: {settings.store})")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@token_app.command("create")
+def token_create(role: str = typer.Option(..., help="admin, finance, caseworker or auditor"),
+                 name: str = typer.Option(..., help="Who or what uses the token (recorded as actor)")) -> None:
+    """Print a new token on stdout (alone on the line); only its hash is stored."""
+    from service.auth import ROLES, create_token
+    from service.db import make_engine, migrate as run
+
+    if role not in ROLES:
+        err.print(f"[red]role must be one of {', '.join(ROLES)}[/red]")
+        raise typer.Exit(2)
+    settings = Settings()
+    run(settings)
+    engine = make_engine(settings)
+    try:
+        print(create_token(engine, role, name))
+    finally:
+        engine.dispose()
+
+
+@token_app.command("revoke")
+def token_revoke(name: str = typer.Option(..., help="Revoke every live token of this name")) -> None:
+    """Revoke the tokens of a name."""
+    from service.auth import revoke_tokens
+    from service.db import make_engine
+
+    engine = make_engine(Settings())
+    try:
+        count = revoke_tokens(engine, name)
+    finally:
+        engine.dispose()
+    err.print(f"revoked {count} token(s) of {name}")
+    if count == 0:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    app()
