@@ -1,0 +1,166 @@
+"""The store on SQLite and PostgreSQL: exact values, the ledger index, append-only guards,
+idempotency and concurrent writers."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select, text
+
+from domain.errors import RuleViolation
+from service.db import idempotency_keys, ledger_entries, migrate
+from service.ledger import Actor, BudgetLedger, IdempotencyConflict
+from service.store import Idempotency
+from tests.factories import frame_body, levels, ref
+
+FINANCE = Actor("finance-tester", "finance")
+CASEWORKER = Actor("caseworker-tester", "caseworker")
+
+
+def setup_facility(ledger: BudgetLedger, code: str = "GRENAA-BO") -> None:
+    ledger.register_facility(code, "Grenaa Bo", "botilbud", "Grenaa", 10, FINANCE)
+    ledger.publish_schedule(2026, levels(), [{"code": "S1", "name": "S1"}], "420.00", 1, FINANCE)
+
+
+def test_decimals_and_dates_come_back_exactly(ledger: BudgetLedger):
+    setup_facility(ledger)
+    body = frame_body()
+    body["lines"].append({"category": "regulation", "amount": "-0.01"})
+    ledger.set_frame_budget("GRENAA-BO", 2026, 10, "99.95", body["lines"], FINANCE, "budget")
+    fresh = BudgetLedger(ledger.settings)
+    try:
+        frame = fresh.facility("GRENAA-BO").frame_budget(2026)
+        assert frame["planned_occupancy_pct"] == Decimal("99.95")
+        assert [line["amount"] for line in frame["lines"]] == [
+            Decimal("1200000.00"), Decimal("800000.00"), Decimal("1650000.00"), Decimal("-0.01")]
+        assert all(isinstance(line["amount"], Decimal) for line in frame["lines"])
+        schedule = fresh.schedule(2026)
+        assert schedule.levels[7].max_hours == Decimal("18.00")
+        events = list(fresh.events.get(schedule.id))
+        assert events[0].meta.effective_date == date(2026, 1, 1)
+    finally:
+        fresh.close()
+
+
+def test_every_event_gets_an_index_row_with_position_and_recorded_time(ledger: BudgetLedger):
+    setup_facility(ledger)
+    result = ledger.move_in("A", "GRENAA-BO", date(2026, 3, 10), "707", {"hours_per_day": "19"}, CASEWORKER,
+                            special_tariff={"code": "S1", "daily_rate": "7500.00"}, reason="særlige behov").body
+    assert len(result["event_ids"]) == 2 and result["position"] == 4
+    with ledger.engine.connect() as connection:
+        rows = connection.execute(select(ledger_entries).order_by(ledger_entries.c.position)).all()
+    assert [r.position for r in rows] == [1, 2, 3, 4]
+    assert [r.event_id for r in rows[-2:]] == result["event_ids"]
+    times = [r.recorded_at for r in rows]
+    assert times == sorted(times)
+    assert ledger.recorder.max_notification_id() == 4
+
+
+def test_a_refused_command_leaves_the_store_exactly_as_it_was(ledger: BudgetLedger):
+    setup_facility(ledger)
+    ledger.move_in("A", "GRENAA-BO", date(2026, 3, 10), "707", {"hours_per_day": "4.5"}, CASEWORKER)
+    before = ledger.recorder.max_notification_id()
+    with pytest.raises(RuleViolation):
+        ledger.move_in("A", "GRENAA-BO", date(2026, 4, 10), "707", {"hours_per_day": "4.5"}, CASEWORKER)
+    assert ledger.recorder.max_notification_id() == before
+    with ledger.engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(ledger_entries)).scalar() == before
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE stored_events SET topic = 'x'",
+    "DELETE FROM stored_events",
+    "UPDATE ledger_entries SET actor = 'x'",
+    "DELETE FROM ledger_entries WHERE position = 1",
+    "TRUNCATE stored_events",
+    "TRUNCATE ledger_entries",
+])
+def test_stored_events_are_append_only_at_the_database(ledger: BudgetLedger, store: str, statement: str):
+    setup_facility(ledger)
+    if statement.startswith("TRUNCATE") and store == "sqlite":
+        statement = statement.replace("TRUNCATE", "DELETE FROM")  # SQLite's truncate is an unqualified DELETE
+    statement = statement.replace("SET actor = 'x'", "SET originator_version = 99")
+    with pytest.raises(Exception) as error:
+        with ledger.engine.begin() as connection:
+            connection.execute(text(statement))
+    assert "append-only" in str(error.value)
+    assert ledger.recorder.max_notification_id() == 2
+
+
+def test_the_same_idempotency_key_and_body_records_once(ledger: BudgetLedger):
+    setup_facility(ledger)
+    key = Idempotency("caseworker-tester", "move-in-A", "fingerprint-1")
+    first = ledger.move_in("A", "GRENAA-BO", date(2026, 3, 10), "707", {"hours_per_day": "4.5"}, CASEWORKER,
+                           idempotency=key)
+    again = ledger.move_in("A", "GRENAA-BO", date(2026, 3, 10), "707", {"hours_per_day": "4.5"}, CASEWORKER,
+                           idempotency=key)
+    assert not first.replayed and again.replayed and again.body == first.body
+    assert ledger.recorder.max_notification_id() == 3
+    with pytest.raises(IdempotencyConflict):
+        ledger.move_in("A", "GRENAA-BO", date(2026, 3, 11), "707", {"hours_per_day": "4.5"}, CASEWORKER,
+                       idempotency=Idempotency("caseworker-tester", "move-in-A", "fingerprint-2"))
+    with ledger.engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(idempotency_keys)).scalar() == 1
+
+
+def test_racing_move_ins_of_one_citizen_give_one_success(ledger: BudgetLedger):
+    setup_facility(ledger)
+    outcomes: list[str] = []
+    barrier = threading.Barrier(4)
+
+    def move_in(day: int) -> None:
+        barrier.wait()
+        try:
+            ledger.move_in("RACE", "GRENAA-BO", date(2026, 3, day), "707", {"hours_per_day": "4.5"}, CASEWORKER)
+            outcomes.append("ok")
+        except RuleViolation as error:
+            outcomes.append(error.rule)
+
+    threads = [threading.Thread(target=move_in, args=(day,)) for day in (10, 11, 12, 13)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("ok") == 1
+    assert set(outcomes) - {"ok"} <= {"concurrent_write", "open_stay_exists"}
+    assert len(ledger.citizen("RACE").stays) == 1
+    with ledger.engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(ledger_entries)).scalar() == 3
+
+
+def test_writers_on_different_citizens_all_succeed(ledger: BudgetLedger):
+    setup_facility(ledger)
+    refs = [ref() for _ in range(6)]
+    errors: list[Exception] = []
+
+    def move_in(citizen: str) -> None:
+        try:
+            ledger.move_in(citizen, "GRENAA-BO", date(2026, 3, 10), "707", {"hours_per_day": "4.5"}, CASEWORKER)
+        except Exception as error:  # noqa: BLE001 - collected and asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=move_in, args=(r,)) for r in refs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert ledger.recorder.max_notification_id() == 2 + len(refs)
+
+
+def test_migrations_can_run_again(ledger: BudgetLedger):
+    setup_facility(ledger)
+    migrate(ledger.settings)
+    assert ledger.recorder.max_notification_id() == 2
+
+
+def test_retraction_by_event_id_finds_its_stream(ledger: BudgetLedger):
+    setup_facility(ledger)
+    ledger.change_capacity("GRENAA-BO", 12, date(2026, 6, 1), FINANCE, "new wing")
+    change = ledger.facility("GRENAA-BO").capacity_changes[0]["event_id"]
+    ledger.retract(change, "the wing opens later", FINANCE)
+    assert ledger.facility("GRENAA-BO").places_on(date(2026, 7, 1)) == 10
+    assert ledger.recorder.max_notification_id() == 4
