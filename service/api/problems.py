@@ -43,9 +43,11 @@ def problem(status: int, detail: str, *, rule: str | None = None, errors: list[d
 
 
 def _field_of(location: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in location if p not in ("body",)]
-    name = ".".join(parts) if parts else "body"
-    return name.replace(".[", "[")
+    """A pydantic location as the domain names fields: `lines[0].amount`."""
+    name = ""
+    for part in location[1:] if location and location[0] in ("body", "query", "path", "header") else location:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    return name or "body"
 
 
 def domain_problem(error: DomainError) -> JSONResponse:
