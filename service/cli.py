@@ -28,16 +28,25 @@ def migrate() -> None:
 
 @app.command()
 def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
-          port: int = typer.Option(8000, help="Port to listen on")) -> None:
+          port: int = typer.Option(8000, help="Port to listen on"),
+          issue_tokens: bool = typer.Option(False, help="Create and print a token per role (for a local first run)")
+          ) -> None:
     """Run the HTTP service."""
     import uvicorn
 
     from service.api.app import create_app
-    from service.db import migrate as run
+    from service.auth import ROLES, create_token
+    from service.db import make_engine, migrate as run
 
     settings = Settings()
     run(settings)
-    err.print(f"Budget ledger on http://{host}:{port}/docs  (store: {settings.store})")
+    err.print(f"Budget ledger on [bold]http://{host}:{port}/docs[/bold]  (store: {settings.store})")
+    if issue_tokens:
+        engine = make_engine(settings)
+        for role in ROLES:
+            err.print(f"  {role:<10} token: {create_token(engine, role, f'local-{role}')}")
+        engine.dispose()
+        err.print("  Use it as: curl -H 'Authorization: Bearer <token>' ...  (or Authorize in /docs)")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 
