@@ -81,5 +81,5 @@ class Settings(BaseSettings):
                 "APPLICATION_RECORDER_TOPIC": "service.store:LedgerPostgresRecorder",
             }
         if self.cipher_key is not None:
-            env |= {"CIPHER_TOPIC": "eventsourcing.cipher:AESCipher", "CIPHER_KEY": self.cipher_key.get_secret_value()}
+            env |= {"CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher", "CIPHER_KEY": self.cipher_key.get_secret_value()}
         return env
