@@ -296,6 +296,22 @@ class BudgetLedger(Application):
         notifications = self.recorder.select_notifications(start=None, limit=1_000_000, topics=[topic])
         return [self.mapper.to_domain_event(n).code for n in notifications]  # type: ignore[attr-defined]
 
+    def citizens_ever_at(self, code: str, position: int | None = None) -> list[str]:
+        """References of every citizen with a move-in to `code` recorded up to `position`."""
+        topics = [f"{Citizen.__module__}:{Citizen.__qualname__}.{name}" for name in ("FirstMovedIn", "MovedIn")]
+        notifications = self.recorder.select_notifications(
+            start=None, limit=10_000_000, stop=position, topics=topics)
+        refs: dict[str, None] = {}
+        for notification in notifications:
+            event = self.mapper.to_domain_event(notification)
+            if event.facility == code:  # type: ignore[attr-defined]
+                refs[self._citizen_ref_of(event.originator_id)] = None
+        return list(refs)
+
+    def _citizen_ref_of(self, originator_id: UUID) -> str:
+        first = next(iter(self.events.get(originator_id, limit=1)))
+        return first.citizen_ref  # type: ignore[attr-defined]
+
     # Internals ---------------------------------------------------------------------------
 
     def _command(self, decide: Any, idempotency: Idempotency | None, body: Any = None) -> Recorded:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
-from domain.citizen import Citizen, citizen_id
+from domain.citizen import Citizen
 from domain.errors import NotFound
 from domain.ledger import public_type
 from domain.values import check_reference
@@ -26,6 +26,7 @@ from service.api.schemas import (
     assessment_dict,
 )
 from service.ledger import BudgetLedger, Timeline
+from service.readers import AsOfReader
 
 router = APIRouter(tags=["citizens"])
 Ref = Annotated[str, Path(min_length=1, max_length=64, description="The case system's pseudonymous reference")]
@@ -88,37 +89,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-class _Rates:
-    """Service rates from the schedules as of the same position as the read."""
-
-    def __init__(self, ledger: BudgetLedger, position: int | None) -> None:
-        self.ledger, self.position, self.cache = ledger, position, {}
-        self.warnings: list[str] = []
-
-    def schedule(self, year: int):  # type: ignore[no-untyped-def]
-        if year not in self.cache:
-            from service.api.schedules import schedule_as_of
-
-            try:
-                self.cache[year] = schedule_as_of(self.ledger, year, self.position)
-            except NotFound:
-                self.cache[year] = None
-                self.warnings.append(f"no tariff schedule for {year}: its days show no service rate")
-        return self.cache[year]
-
-    def rate_of(self, level: int, day: date) -> Decimal | None:
-        schedule = self.schedule(day.year)
-        return None if schedule is None else schedule.rate_on(level, day)
-
-    def changes(self, years: range) -> list[date]:
-        days = []
-        for year in years:
-            schedule = self.schedule(year)
-            if schedule is not None:
-                days += [r["effective_date"] for r in schedule.active_revisions()]
-        return days
-
-
 def _events(ledger: BudgetLedger, citizen: Citizen) -> list[dict[str, Any]]:
     entries = Timeline(ledger.engine).entries_of(citizen.id)
     events = list(ledger.events.get(citizen.id, lte=citizen.version))
@@ -148,14 +118,14 @@ def _events(ledger: BudgetLedger, citizen: Citizen) -> list[dict[str, Any]]:
 @router.get("/v1/citizens/{ref}")
 def get_citizen(ref: Ref, ledger: Ledger, actor: Reader, position: AsOf) -> dict[str, Any]:
     _ref(ref)
-    version = None
-    if position is not None:
-        version = Timeline(ledger.engine).version_at(citizen_id(ref), position)
-        if version is None:
-            ledger.citizen(ref)
-            raise NotFound("unknown_citizen", f"no citizen {ref} in the ledger as of position {position}", "citizen_ref")
-    citizen = ledger.citizen(ref, version)
-    rates = _Rates(ledger, position)
+    ledger.citizen(ref)  # 404 for a citizen never recorded
+    reader = AsOfReader(ledger, position)
+    try:
+        citizen = reader.citizen(ref)
+    except NotFound:
+        raise NotFound("unknown_citizen", f"no citizen {ref} in the ledger as of position {position}",
+                       "citizen_ref") from None
+    warnings: set[str] = set()
     today = BudgetLedger.today()
     stays = []
     for stay in citizen.stays:
@@ -165,7 +135,9 @@ def get_citizen(ref: Ref, ledger: Ledger, actor: Reader, position: AsOf) -> dict
         last = max([today, *[s for s, _ in conditions]])
         until = date(last.year, 12, 31)
         years = range(stay.move_in.year, (stay.move_out or until).year + 1)
-        periods = stay_periods(conditions, stay.move_out, until, rates.rate_of, rates.changes(years))
+        periods = stay_periods(conditions, stay.move_out, until, reader.rate_of, reader.revision_days(years))
+        warnings |= {f"no tariff schedule for {year}: its days show no service rate"
+                     for year in years if reader.schedule(year) is None}
         stays.append({
             "stay_id": stay.stay_id, "facility": stay.facility, "move_in": iso(stay.move_in),
             "move_out": iso(stay.move_out), "move_out_kind": stay.move_out_kind, "open": stay.is_open,
@@ -181,5 +153,5 @@ def get_citizen(ref: Ref, ledger: Ledger, actor: Reader, position: AsOf) -> dict
         "as_of_position": position,
         "stays": stays,
         "events": _events(ledger, citizen),
-        "warnings": sorted(set(rates.warnings)),
+        "warnings": sorted(warnings),
     }

@@ -1,0 +1,101 @@
+"""examples.md as an acceptance test through HTTP, on both stores, at positions 8 and 9."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from tests.factories import døgnskema, frame_body, schedule_body
+
+ACTIVITY_AT_8 = {3: "44000.00", 4: "60000.00", 5: "73200.00", 6: "81000.00", 7: "83700.00", 8: "83700.00",
+                 9: "99000.00", 10: "18600.00", 11: "18000.00", 12: "18600.00"}
+
+
+@pytest.fixture
+def example(api):
+    """The facts of examples.md, recorded in order; returns the responses by position."""
+    steps = [
+        lambda: api.post("/v1/facilities", {"code": "GRENAA-BO", "name": "Grenaa Bo", "kind": "botilbud",
+                                            "area": "Grenaa", "places": 10}, role="finance"),
+        lambda: api.put("/v1/tariff-schedules/2026", schedule_body(), role="finance"),
+        lambda: api.put("/v1/tariff-schedules/2027", schedule_body(Decimal("1.03"), "432.60"), role="finance"),
+        lambda: api.put("/v1/facilities/GRENAA-BO/frame-budgets/2026", frame_body(), role="finance"),
+        lambda: api.post("/v1/citizens/A/move-in", {"facility": "GRENAA-BO", "effective_date": "2026-03-10",
+                                                    "paying_municipality": "707", "assessment": døgnskema(270)},
+                         role="caseworker"),
+        lambda: api.post("/v1/citizens/A/reassessments", {"effective_date": "2026-05-16",
+                                                          "assessment": {"hours_per_day": "6.5"}}, role="caseworker"),
+        lambda: api.post("/v1/citizens/A/move-out", {"effective_date": "2026-08-20", "kind": "moved"}, role="caseworker"),
+        lambda: api.post("/v1/citizens/B/move-in", {"facility": "GRENAA-BO", "effective_date": "2026-09-01",
+                                                    "paying_municipality": "751",
+                                                    "assessment": {"hours_per_day": "1.5"}}, role="caseworker"),
+        lambda: api.post("/v1/citizens/A/reassessments", {"effective_date": "2026-04-01",
+                                                          "assessment": {"hours_per_day": "8.25"},
+                                                          "reason": "Revurdering efter møde"}, role="caseworker"),
+    ]
+    responses = {}
+    for position, step in enumerate(steps, start=1):
+        response = step()
+        assert response.status_code == 201, response.text
+        assert response.json()["position"] == position
+        responses[position] = response.json()
+    assert (responses[5]["level"], responses[6]["level"], responses[8]["level"], responses[9]["level"]) == (3, 4, 1, 5)
+    return responses
+
+
+def test_activity_budget_as_of_positions_8_and_9(api, example):
+    at_8 = api.get("/v1/budgets/GRENAA-BO/2026?as_of_position=8", role="caseworker").json()
+    at_9 = api.get("/v1/budgets/GRENAA-BO/2026?as_of_position=9", role="caseworker").json()
+    for month, amount in ACTIVITY_AT_8.items():
+        assert at_8["months"][month - 1]["activity"] == amount, month
+    assert (at_9["months"][3]["activity"], at_9["months"][4]["activity"]) == ("102000.00", "94200.00")
+    assert at_8["months"][0]["activity"] == "0.00" and at_8["months"][1]["activity"] == "0.00"
+    assert at_9["basistakst"] == "1000.00"
+    assert [m["frame"] for m in at_9["months"]] == ["304166.67"] * 11 + ["304166.63"]
+    assert (at_8["totals"]["activity"], at_9["totals"]["activity"]) == ("579800.00", "642800.00")
+    assert (at_9["totals"]["present_days"], at_9["totals"]["funded_days"]) == (286, 327)
+    assert at_9["totals"]["total"] == "4292800.00"
+
+
+def test_key_figures_of_the_example(api, example):
+    budget = api.get("/v1/budgets/GRENAA-BO/2026?as_of_position=9").json()
+    march, april, aug, sep = (budget["months"][i] for i in (2, 3, 7, 8))
+    assert march["occupancy_pct"] == "7.1" and (march["present_days"], march["funded_days"]) == (22, 22)
+    assert (april["staff_hours"], april["fte"]) == ("242.86", "1.51")
+    assert april["total"] == "406166.67"
+    assert (aug["present_days"], aug["funded_days"]) == (20, 31)
+    assert (sep["present_days"], sep["funded_days"]) == (30, 60)
+    assert budget["months"][11]["citizens_by_level"] == {"1": 1}
+    assert budget["warnings"] == []
+
+
+def test_the_latest_read_equals_the_read_as_of_the_last_position(api, example):
+    assert api.get("/v1/budgets/GRENAA-BO/2026").json()["months"] == \
+        api.get("/v1/budgets/GRENAA-BO/2026?as_of_position=9").json()["months"]
+
+
+def test_a_read_as_of_a_position_never_changes_after_later_events(api, example):
+    before = api.get("/v1/budgets/GRENAA-BO/2026?as_of_position=8").json()
+    api.post("/v1/citizens/B/reassessments", {"effective_date": "2026-10-01", "assessment": {"hours_per_day": "3"}},
+             role="caseworker")
+    api.post("/v1/retractions", {"event_id": example[9]["event_id"], "reason": "wrong date"}, role="caseworker")
+    assert api.get("/v1/budgets/GRENAA-BO/2026?as_of_position=8").json() == before
+    after = api.get("/v1/budgets/GRENAA-BO/2026").json()
+    assert after["months"][3]["activity"] == "60000.00"  # the retraction undid the retroactive level 5
+    assert after["months"][9]["activity"] == "38750.00"  # B at level 2 from 1 October: 31 × 1250
+
+
+def test_a_read_as_of_an_instant_equals_the_read_as_of_its_position(api, example):
+    instant = example[8]["recorded_at"]
+    by_instant = api.get("/v1/budgets/GRENAA-BO/2026", params={"as_of": instant}).json()
+    by_position = api.get("/v1/budgets/GRENAA-BO/2026?as_of_position=8").json()
+    assert by_instant["months"] == by_position["months"]
+
+
+def test_december_run_off_into_2027_at_the_2027_rate(api, example):
+    api.post("/v1/citizens/B/move-out", {"effective_date": "2026-12-20", "kind": "deceased"}, role="caseworker")
+    budget_2027 = api.get("/v1/budgets/GRENAA-BO/2027").json()
+    january = budget_2027["months"][0]
+    assert (january["present_days"], january["funded_days"], january["activity"]) == (0, 31, str(31 * Decimal("618.00")))
+    assert "no frame budget for 2027: frame and basistakst are 0.00" in budget_2027["warnings"]
