@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -95,3 +95,28 @@ def test_a_year_without_schedule_or_frame_counts_zero_and_warns():
 def test_leap_year_has_366_capacity_days():
     figures = facility_year(2028, None, lambda d: 10, [], rate_of, None)
     assert figures.totals().capacity_days == 3660 and figures.months[1].capacity_days == 290
+
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+
+@given(st.decimals(min_value=Decimal("-1000000000"), max_value=Decimal("1000000000"), places=2))
+def test_the_twelve_monthly_frames_sum_to_the_annual_frame(total):
+    months = monthly_frames(total)
+    assert sum(months) == total and len(months) == 12
+    assert all(m == months[0] for m in months[:11])
+
+
+@given(st.lists(st.tuples(st.integers(0, 360), st.integers(0, 200), st.sampled_from([1, 2, 3, 4, 5])),
+                max_size=6))
+def test_the_months_of_activity_and_days_sum_to_the_year(raw):
+    stays = []
+    for i, (start, length, level) in enumerate(raw):
+        move_in = date(2026, 1, 1) + timedelta(days=start)
+        move_out = move_in + timedelta(days=length) if length < 150 else None
+        stays.append(StayFacts(f"C{i}", move_in, move_out, ((move_in, cond(level)),)))
+    figures = facility_year(2026, FRAME, lambda d: 10, stays, rate_of, Decimal("420.00"))
+    totals = figures.totals()
+    assert totals.activity == sum(m.activity for m in figures.months)
+    assert totals.funded_days == sum(m.funded_days for m in figures.months) >= totals.present_days
+    assert totals.frame == Decimal("3650000.00")
