@@ -75,7 +75,7 @@ IdempotencyKey = Annotated[Idempotency | None, Depends(idempotency)]
 def as_of_position(
     request: Request,
     as_of: Annotated[datetime | None, Query(description="Read as recorded at this instant (RFC 3339)")] = None,
-    as_of_position: Annotated[int | None, Query(ge=0, description="Read as of this store position")] = None,
+    as_of_position: Annotated[int | None, Query(ge=0, le=2**63 - 1, description="Read as of this store position")] = None,
 ) -> int | None:
     """The store position a read is as of (None: the latest state)."""
     if as_of is not None and as_of_position is not None:

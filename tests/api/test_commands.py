@@ -251,3 +251,6 @@ def test_reads_as_of_a_position_and_an_instant(api, grenaa):
     assert api.get("/v1/citizens/A?as_of_position=1").status_code == 404
     assert api.get("/v1/facilities?as_of_position=0").json() == {"facilities": []}
     assert api.get("/v1/citizens/A?as_of_position=-1").status_code == 422
+    assert api.get("/v1/citizens/A?as_of_position=99999999999999999999").status_code == 422
+    assert api.get("/v1/citizens/A?as_of=yesterday").status_code == 422
+    assert api.get("/v1/citizens/A?as_of=2026-01-01T00:00:00").status_code == 422  # no offset
