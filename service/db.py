@@ -52,7 +52,7 @@ ledger_entries = Table(
 idempotency_keys = Table(
     "idempotency_keys",
     metadata,
-    Column("principal", String(64), primary_key=True),
+    Column("principal", String(100), primary_key=True),
     Column("key", String(200), primary_key=True),
     Column("fingerprint", String(64), nullable=False),
     Column("response", Text, nullable=False),

@@ -29,7 +29,7 @@ def upgrade() -> None:
     op.create_index("ix_ledger_entries_recorded_at", "ledger_entries", ["recorded_at"])
     op.create_table(
         "idempotency_keys",
-        sa.Column("principal", sa.String(64), primary_key=True),
+        sa.Column("principal", sa.String(100), primary_key=True),
         sa.Column("key", sa.String(200), primary_key=True),
         sa.Column("fingerprint", sa.String(64), nullable=False),
         sa.Column("response", sa.Text, nullable=False),

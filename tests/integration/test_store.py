@@ -164,3 +164,12 @@ def test_retraction_by_event_id_finds_its_stream(ledger: BudgetLedger):
     ledger.retract(change, "the wing opens later", FINANCE)
     assert ledger.facility("GRENAA-BO").places_on(date(2026, 7, 1)) == 10
     assert ledger.recorder.max_notification_id() == 4
+
+
+def test_a_long_token_name_can_use_idempotency_keys(ledger: BudgetLedger):
+    setup_facility(ledger)
+    actor = Actor("x" * 100, "caseworker")
+    key = Idempotency(actor.name, "k" * 200, "f")
+    first = ledger.move_in("A", "GRENAA-BO", date(2026, 3, 10), "707", {"hours_per_day": "4.5"}, actor, idempotency=key)
+    assert ledger.move_in("A", "GRENAA-BO", date(2026, 3, 10), "707", {"hours_per_day": "4.5"}, actor,
+                          idempotency=key).body == first.body
