@@ -19,7 +19,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Sequence
 
 from eventsourcing.domain import event
 
@@ -118,18 +118,17 @@ class Facility(LedgerAggregate):
 
     def places_on(self, day: date) -> int:
         """Places in force on `day`: the latest effective change (then latest recorded)."""
-        changes = [c for c in self.capacity_changes if c["active"] and c["effective_date"] <= day]
-        if not changes:
-            return self.registered_places
-        return sorted(changes, key=lambda c: c["effective_date"])[-1]["places"]
+        return places_in_force(self.registered_places, self.active_capacity_changes(), day)
+
+    def active_capacity_changes(self) -> list[tuple[date, int]]:
+        """(effective date, places) of every change not retracted, in recording order."""
+        return [(c["effective_date"], c["places"]) for c in self.capacity_changes if c["active"]]
 
     @property
     def places(self) -> int:
         """Places in force by the latest effective change, whatever its date."""
-        changes = [c for c in self.capacity_changes if c["active"]]
-        if not changes:
-            return self.registered_places
-        return sorted(changes, key=lambda c: c["effective_date"])[-1]["places"]
+        changes = self.active_capacity_changes()
+        return places_in_force(self.registered_places, changes, max((d for d, _ in changes), default=date.min))
 
     # Frame budget ------------------------------------------------------------------------
 
@@ -247,6 +246,15 @@ def normalise_lines(lines: Any, field: str = "lines") -> list[dict[str, Any]]:
             check_not_negative(amount, f"{where}.amount")
         rows.append({"category": category, "amount": amount})
     return rows
+
+
+def places_in_force(registered: int, changes: Sequence[tuple[date, int]], day: date) -> int:
+    """The places on `day`: of the changes (in recording order) effective on or before it, the
+    latest effective counts, then the latest recorded; without one, the registered places."""
+    in_force = [c for c in changes if c[0] <= day]
+    if not in_force:
+        return registered
+    return sorted(in_force, key=lambda c: c[0])[-1][1]
 
 
 def _latest_active(items: list[dict[str, Any]], year: int) -> dict[str, Any] | None:

@@ -1,4 +1,4 @@
-"""Activity budget, facility budget and key figures of a facility-year (domain §4.3-4.5),
+"""Activity budget, facility budget and key figures of a facility-year (domain §4.3-4.6),
 as pure functions: facts in, figures out.
 
 - present days: move-in to move-out, both inclusive;
@@ -12,24 +12,35 @@ as pure functions: facts in, figures out.
 - activity(month) = sum of the service rates of the funded days; facility budget = monthly
   frame + activity;
 - occupancy % = present days / capacity days × 100 (1 decimal); staff hours = activity /
-  hourly rate (2 decimals); FTE = staff hours / (1924 / 12) for a month, / 1924 for a year.
+  hourly rate (2 decimals); FTE = staff hours / (1924 / 12) for a month, / 1924 for a year;
+- sold days are present days paid by a municipality other than 707 (Norddjurs); sold income is
+  what those days are charged: days × (basistakst + service rate);
+- support hours: the assessed hours per day, summed over present days (their average per
+  present day shows the service level of a facility).
+
+A stay is computed period by period, not day by day: a period is a run of days in one month
+over which level, payer, rate and presence stay the same (a new period starts on a
+condition's date, on the first of a month, on a rate revision's date, and the day after the
+move-out), so the cost is the number of periods, not the number of days.
 """
 
 from __future__ import annotations
 
 import calendar
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Callable, Iterator
+from typing import Callable, Collection
 
 from domain.citizen import Condition
-from domain.values import ZERO, round_money
+from domain.values import NORDDJURS, ZERO, round_money
 from projections.frame import basistakst, frame_total, monthly_frames
 from projections.periods import RateOf, service_rate
 
 ANNUAL_HOURS = Decimal(1924)
+Month = tuple[int, int]
+"""(year, month)"""
 
 
 @dataclass(frozen=True)
@@ -41,6 +52,7 @@ class StayFacts:
     move_out: date | None
     conditions: tuple[tuple[date, Condition], ...]
     runoff_months: int = 1
+    facility: str = ""
 
     def condition_on(self, day: date) -> Condition:
         return [c for start, c in self.conditions if start <= day][-1]
@@ -50,20 +62,146 @@ class StayFacts:
         """The last funded day: None while the stay is open."""
         if self.move_out is None:
             return None
-        month_index = self.move_out.year * 12 + self.move_out.month - 1 + self.runoff_months
-        year, month = divmod(month_index, 12)
-        return date(year, month + 1, calendar.monthrange(year, month + 1)[1])
+        return month_end(self.move_out, self.runoff_months)
+
+    def touches(self, first: date, last: date) -> bool:
+        """True when a funded day of the stay falls in [first, last]."""
+        end = self.funded_until
+        return self.move_in <= last and (end is None or end >= first)
+
+
+def month_end(day: date, months_later: int = 0) -> date:
+    index = day.year * 12 + day.month - 1 + months_later
+    year, month = divmod(index, 12)
+    return date(year, month + 1, calendar.monthrange(year, month + 1)[1])
+
+
+@dataclass(frozen=True)
+class StayMonth:
+    """What one stay adds to one facility-month."""
+
+    activity: Decimal = ZERO
+    present_days: int = 0
+    funded_days: int = 0
+    unpriced_days: int = 0
+    """Funded days of a year without a tariff schedule (counted at 0.00)."""
+    sold_days: int = 0
+    sold_service: Decimal = ZERO
+    """Service rates of the sold days."""
+    present_service: Decimal = ZERO
+    """Service rates of the present days (what the days are charged, less basistakst)."""
+    support_hours: Decimal = ZERO
+    level_at_end: str | None = None
+    """The level (or special tariff) at month end, when present then."""
+
+
+@dataclass(frozen=True)
+class BudgetMonth:
+    """The stay-driven figures of one facility-month: the sum of its stays' `StayMonth`s."""
+
+    activity: Decimal = ZERO
+    present_days: int = 0
+    funded_days: int = 0
+    unpriced_days: int = 0
+    sold_days: int = 0
+    sold_service: Decimal = ZERO
+    present_service: Decimal = ZERO
+    support_hours: Decimal = ZERO
+    citizens_by_level: tuple[tuple[str, int], ...] = ()
+
+    def plus(self, other: StayMonth, sign: int = 1) -> "BudgetMonth":
+        values = {f.name: getattr(self, f.name) + sign * getattr(other, f.name)
+                  for f in fields(StayMonth) if f.name != "level_at_end"}
+        levels = Counter(dict(self.citizens_by_level))
+        if other.level_at_end is not None:
+            levels[other.level_at_end] += sign
+        return BudgetMonth(**values, citizens_by_level=tuple(sorted((k, n) for k, n in levels.items() if n)))
+
+    @property
+    def is_empty(self) -> bool:
+        return self == BudgetMonth()
+
+
+def level_key(condition: Condition) -> str:
+    return condition.special_tariff or str(condition.level)
+
+
+def stay_months(
+    stay: StayFacts, rate_of: RateOf, rate_changes: Collection[date] = (), until: date | None = None,
+) -> dict[Month, StayMonth]:
+    """What the stay adds to each month, over its funded days up to `until` (inclusive; an
+    open stay needs one)."""
+    last = stay.funded_until
+    if until is not None:
+        last = until if last is None else min(last, until)
+    if last is None:
+        raise ValueError("an open stay needs an end to compute to")
+    if last < stay.move_in:
+        return {}
+    starts = {stay.move_in} | {start for start, _ in stay.conditions if stay.move_in < start <= last}
+    starts |= {d for d in rate_changes if stay.move_in < d <= last}
+    if stay.move_out is not None and stay.move_out < last:
+        starts.add(stay.move_out + timedelta(days=1))
+    first_of = date(stay.move_in.year, stay.move_in.month, 1)
+    while (first_of := month_end(first_of) + timedelta(days=1)) <= last:
+        starts.add(first_of)
+    boundaries = sorted(starts)
+    sums: dict[Month, dict[str, object]] = {}
+    for i, start in enumerate(boundaries):
+        stop = boundaries[i + 1] - timedelta(days=1) if i + 1 < len(boundaries) else last
+        days = (stop - start).days + 1
+        present = stay.move_out is None or start <= stay.move_out
+        condition = stay.condition_on(start if present else stay.move_out)  # type: ignore[arg-type]
+        rate = service_rate(condition, start, rate_of)
+        month = sums.setdefault((start.year, start.month), {})
+        amount = ZERO if rate is None else rate * days
+        _add(month, "activity", amount)
+        _add(month, "funded_days", days)
+        if rate is None:
+            _add(month, "unpriced_days", days)
+        if present:
+            _add(month, "present_days", days)
+            _add(month, "present_service", amount)
+            _add(month, "support_hours", condition.hours_per_day * days)
+            if condition.paying_municipality != NORDDJURS:
+                _add(month, "sold_days", days)
+                _add(month, "sold_service", amount)
+    for (year, number), month in sums.items():
+        end = month_end(date(year, number, 1))
+        if stay.move_out is None or end <= stay.move_out:
+            month["level_at_end"] = level_key(stay.condition_on(end))
+    return {key: StayMonth(**values) for key, values in sums.items()}  # type: ignore[arg-type]
+
+
+def _add(values: dict[str, object], name: str, amount: object) -> None:
+    values[name] = values.get(name, 0) + amount  # type: ignore[operator]
+
+
+# Figures of a facility-year -----------------------------------------------------------------
 
 
 @dataclass
 class MonthFigures:
     month: int
     frame: Decimal = ZERO
-    activity: Decimal = ZERO
-    present_days: int = 0
-    funded_days: int = 0
     capacity_days: int = 0
-    citizens_by_level: Counter = field(default_factory=Counter)
+    stays: BudgetMonth = field(default_factory=BudgetMonth)
+
+    @property
+    def activity(self) -> Decimal:
+        return self.stays.activity
+
+    @property
+    def present_days(self) -> int:
+        return self.stays.present_days
+
+    @property
+    def funded_days(self) -> int:
+        return self.stays.funded_days
+
+    @property
+    def citizens_by_level(self) -> dict[str, int]:
+        return dict(self.stays.citizens_by_level)
 
     @property
     def total(self) -> Decimal:
@@ -77,23 +215,38 @@ class YearFigures:
     basistakst: Decimal
     hourly_rate: Decimal | None
     warnings: list[str]
+    has_frame: bool = True
 
     def totals(self) -> MonthFigures:
-        total = MonthFigures(month=0)
-        for m in self.months:
-            total.frame += m.frame
-            total.activity += m.activity
-            total.present_days += m.present_days
-            total.funded_days += m.funded_days
-            total.capacity_days += m.capacity_days
-        total.citizens_by_level = self.months[-1].citizens_by_level
-        return total
+        return sum_months(self.months, month=0, levels_of=self.months[-1])
+
+
+def sum_months(months: list[MonthFigures], month: int, levels_of: MonthFigures) -> MonthFigures:
+    """The months added up; citizens by level are those at the end of `levels_of`."""
+    stays = BudgetMonth()
+    for figures in months:
+        stays = add_budget_months(stays, figures.stays)
+    stays = BudgetMonth(**{**vars(stays), "citizens_by_level": levels_of.stays.citizens_by_level})
+    return MonthFigures(month=month, frame=sum((m.frame for m in months), ZERO),
+                        capacity_days=sum(m.capacity_days for m in months), stays=stays)
+
+
+def add_budget_months(a: BudgetMonth, b: BudgetMonth) -> BudgetMonth:
+    values = {f.name: getattr(a, f.name) + getattr(b, f.name) for f in fields(BudgetMonth)
+              if f.name != "citizens_by_level"}
+    levels = Counter(dict(a.citizens_by_level)) + Counter(dict(b.citizens_by_level))
+    return BudgetMonth(**values, citizens_by_level=tuple(sorted(levels.items())))
 
 
 def occupancy_pct(present_days: int, capacity_days: int) -> Decimal:
     if capacity_days == 0:
         return Decimal("0.0")
     return (Decimal(present_days) * 100 / capacity_days).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def share_pct(part: int, whole: int) -> Decimal:
+    """A share in % with 1 decimal (0.0 of nothing)."""
+    return occupancy_pct(part, whole)
 
 
 def staff_hours(activity: Decimal, hourly_rate: Decimal | None) -> Decimal:
@@ -107,15 +260,65 @@ def fte(hours: Decimal, months: int = 1) -> Decimal:
     return round_money(hours / (ANNUAL_HOURS * months / 12))
 
 
-def level_key(condition: Condition) -> str:
-    return condition.special_tariff or str(condition.level)
+def average_support_hours(support_hours: Decimal, present_days: int) -> Decimal:
+    """Average assessed support hours per present day (2 decimals, half-up)."""
+    if present_days == 0:
+        return ZERO
+    return round_money(support_hours / present_days)
 
 
-def _days(start: date, end: date) -> Iterator[date]:
-    day = start
-    while day <= end:
-        yield day
-        day += timedelta(days=1)
+def sold_income(sold_service: Decimal, sold_days: int, rate: Decimal) -> Decimal:
+    """What the sold days are charged: days × basistakst + their service rates."""
+    return sold_service + rate * sold_days
+
+
+def capacity_days(year: int, places_on: Callable[[date], int], change_days: Collection[date] | None = None
+                  ) -> list[int]:
+    """Capacity days of each month: the places in force on each day, summed.
+
+    With `change_days` (every day on which the places may change) the places are looked up
+    once per run of equal days instead of once per day."""
+    totals = [0] * 12
+    if change_days is None:
+        day = date(year, 1, 1)
+        while day.year == year:
+            totals[day.month - 1] += places_on(day)
+            day += timedelta(days=1)
+        return totals
+    for month in range(1, 13):
+        first, last = date(year, month, 1), month_end(date(year, month, 1))
+        starts = sorted({first} | {d for d in change_days if first < d <= last})
+        for i, start in enumerate(starts):
+            stop = starts[i + 1] - timedelta(days=1) if i + 1 < len(starts) else last
+            totals[month - 1] += places_on(start) * ((stop - start).days + 1)
+    return totals
+
+
+def year_warnings(year: int, has_frame: bool, has_schedule: bool, unpriced_years: Collection[int] = ()) -> list[str]:
+    warnings = set()
+    if not has_frame:
+        warnings.add(f"no frame budget for {year}: frame and basistakst are 0.00")
+    if not has_schedule:
+        warnings.add(f"no tariff schedule for {year}: its days count 0.00")
+    warnings |= {f"no tariff schedule for {y}: its days count 0.00" for y in unpriced_years}
+    return sorted(warnings)
+
+
+def assemble_year(
+    year: int, frame: dict | None, capacity: list[int], stays: dict[int, BudgetMonth], hourly_rate: Decimal | None,
+) -> YearFigures:
+    """A facility-year from its frame, its capacity days and its stays' figures by month."""
+    months = [MonthFigures(month=m, capacity_days=capacity[m - 1], stays=stays.get(m, BudgetMonth()))
+              for m in range(1, 13)]
+    rate = ZERO
+    if frame is not None:
+        total = frame_total(frame["lines"])
+        for month, amount in zip(months, monthly_frames(total)):
+            month.frame = amount
+        rate = basistakst(total, frame["budgeted_places"], frame["planned_occupancy_pct"], year)
+    unpriced = [year] if any(m.stays.unpriced_days for m in months) else []
+    warnings = year_warnings(year, frame is not None, hourly_rate is not None, unpriced)
+    return YearFigures(year, months, rate, hourly_rate, warnings, has_frame=frame is not None)
 
 
 def facility_year(
@@ -125,38 +328,15 @@ def facility_year(
     stays: list[StayFacts],
     rate_of: RateOf,
     hourly_rate: Decimal | None,
+    rate_changes: Collection[date] = (),
 ) -> YearFigures:
-    """The twelve months of a facility's budget in `year`."""
-    warnings: set[str] = set()
-    months = [MonthFigures(month=m) for m in range(1, 13)]
-    if frame is None:
-        warnings.add(f"no frame budget for {year}: frame and basistakst are 0.00")
-        rate = ZERO
-    else:
-        total = frame_total(frame["lines"])
-        for month, amount in zip(months, monthly_frames(total)):
-            month.frame = amount
-        rate = basistakst(total, frame["budgeted_places"], frame["planned_occupancy_pct"], year)
-    if hourly_rate is None:
-        warnings.add(f"no tariff schedule for {year}: its days count 0.00")
+    """The twelve months of a facility's budget in `year`, straight from its stays."""
     first, last = date(year, 1, 1), date(year, 12, 31)
-    for day in _days(first, last):
-        months[day.month - 1].capacity_days += places_on(day)
+    by_month: dict[int, BudgetMonth] = {}
     for stay in stays:
-        end = stay.funded_until or last
-        for day in _days(max(stay.move_in, first), min(end, last)):
-            figures = months[day.month - 1]
-            present = stay.move_out is None or day <= stay.move_out
-            condition = stay.condition_on(min(day, stay.move_out) if stay.move_out else day)
-            daily = service_rate(condition, day, rate_of)
-            if daily is None:
-                warnings.add(f"no tariff schedule for {day.year}: its days count 0.00")
-                daily = ZERO
-            figures.activity += daily
-            figures.funded_days += 1
-            figures.present_days += int(present)
-        for figures in months:
-            month_end = date(year, figures.month, calendar.monthrange(year, figures.month)[1])
-            if stay.move_in <= month_end and (stay.move_out is None or month_end <= stay.move_out):
-                figures.citizens_by_level[level_key(stay.condition_on(month_end))] += 1
-    return YearFigures(year, months, rate, hourly_rate, sorted(warnings))
+        if not stay.touches(first, last):
+            continue
+        for (y, m), figures in stay_months(stay, rate_of, rate_changes, until=last).items():
+            if y == year:
+                by_month[m] = by_month.get(m, BudgetMonth()).plus(figures)
+    return assemble_year(year, frame, capacity_days(year, places_on), by_month, hourly_rate)

@@ -71,6 +71,42 @@ api_tokens = Table(
     Column("revoked_at", DateTime(timezone=True), nullable=True),
 )
 
+rm_budget_months = Table(
+    "rm_budget_months",
+    metadata,
+    Column("facility", String(64), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("month", Integer, primary_key=True),
+    Column("recorded_from", BigInteger, primary_key=True),
+    Column("recorded_to", BigInteger, nullable=True),
+    Column("activity", BigInteger, nullable=False),
+    Column("present_days", Integer, nullable=False),
+    Column("funded_days", Integer, nullable=False),
+    Column("unpriced_days", Integer, nullable=False),
+    Column("sold_days", Integer, nullable=False),
+    Column("sold_service", BigInteger, nullable=False),
+    Column("present_service", BigInteger, nullable=False),
+    Column("support_hours", BigInteger, nullable=False),
+    Column("citizens_by_level", Text, nullable=False),
+    Index("ix_rm_budget_months_year", "year", "recorded_from"),
+)
+"""Bitemporal: what the stays add to a facility-month, valid for recorded_from <= N < recorded_to."""
+
+rm_facts = Table(
+    "rm_facts",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("facility", String(64), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("recorded_from", BigInteger, primary_key=True),
+    Column("recorded_to", BigInteger, nullable=True),
+    Column("value", Text, nullable=False),
+    Index("ix_rm_facts_kind_year", "kind", "year", "recorded_from"),
+)
+"""Bitemporal facts as JSON: facility, frame, baseline, schedule, horizon."""
+
+READ_MODEL_TABLES = ("rm_budget_months", "rm_facts")
+
 
 def utc(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes (stored as UTC): make every read aware."""
@@ -109,7 +145,8 @@ def alembic_config(settings: Settings, engine: Engine | None = None) -> Config:
 
 
 def create_library_tables(settings: Settings) -> None:
-    """Let the eventsourcing library create its own tables (its DDL, its versions)."""
+    """Let the eventsourcing library create its own tables (its DDL, its versions): the
+    events and the projections' tracking."""
     env = settings.library_env() | {"CREATE_TABLE": "y"}
     if settings.store == "postgresql":
         engine = make_engine(settings)
@@ -121,6 +158,9 @@ def create_library_tables(settings: Settings) -> None:
         factory.application_recorder()
     finally:
         factory.close()
+    from service.projection import make_view  # the projections' tracking table, by the library
+
+    make_view(settings, create_table=True).datastore.close()  # type: ignore[attr-defined]
 
 
 def migrate(settings: Settings) -> None:

@@ -12,7 +12,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, Callable, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -69,6 +69,8 @@ class BudgetLedger(Application):
     def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
         self.settings = settings
         self.engine = engine or make_engine(settings)
+        self.after_write: list[Callable[[int], None]] = []
+        """Called with the last position of every command stored (wakes the projections)."""
         super().__init__(env=settings.library_env())
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -342,6 +344,8 @@ class BudgetLedger(Application):
                 "concurrent_write",
                 "another command changed the same record at the same moment; read it again and retry",
             ) from None
+        for listener in self.after_write:
+            listener(write.positions[-1])
         return Recorded(write.complete_response())
 
     def _replay(self, idempotency: Idempotency) -> Recorded | None:

@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000
     pool_size: int = 5
     lock_timeout_seconds: int = 10
+    projector: Literal["embedded", "external"] = "embedded"
+    """embedded: the service runs the projections in its own process; external: another
+    process does (`ledger project --follow`) and the service waits on its tracking."""
+    read_wait_seconds: float = 5.0
+    """How long a read waits for the projections to reach the position it names."""
 
     @field_validator("database_url")
     @classmethod

@@ -9,8 +9,9 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from service.api import budgets, citizens, facilities, problems, retractions, schedules
+from service.api import budgets, central, citizens, facilities, problems, retractions, schedules
 from service.ledger import BudgetLedger, Timeline
+from service.projection import EmbeddedProjector, ProjectionStatus
 from service.settings import Settings
 
 
@@ -57,7 +58,17 @@ def create_app(settings: Settings | None = None, ledger: BudgetLedger | None = N
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = ledger is None
         app.state.ledger = ledger or BudgetLedger(settings)
+        app.state.projections = ProjectionStatus(settings)
+        embedded = None
+        if settings.projector == "embedded":
+            embedded = EmbeddedProjector(settings)
+            app.state.ledger.after_write.append(embedded.nudge)
+            embedded.start()
         yield
+        if embedded is not None:
+            app.state.ledger.after_write.remove(embedded.nudge)
+            embedded.stop()
+        app.state.projections.close()
         if owned:
             app.state.ledger.close()
 
@@ -68,10 +79,11 @@ def create_app(settings: Settings | None = None, ledger: BudgetLedger | None = N
         version="0.1.0",
         lifespan=lifespan,
     )
+    app.state.settings = settings
     if ledger is not None:
         app.state.ledger = ledger
     problems.install(app)
-    for module in (facilities, schedules, citizens, retractions, budgets):
+    for module in (facilities, schedules, citizens, retractions, budgets, central):
         app.include_router(module.router)
 
     @app.get("/health", tags=["operations"])
@@ -79,10 +91,12 @@ def create_app(settings: Settings | None = None, ledger: BudgetLedger | None = N
         ledger_ = app.state.ledger
         try:
             position = Timeline(ledger_.engine).max_position()
+            reached = app.state.projections.reached()
         except Exception as error:  # noqa: BLE001 - the store is down: say so, with a 503
             return JSONResponse({"status": "unavailable", "live": True, "ready": False, "detail": type(error).__name__},
                                 status_code=503)  # type: ignore[return-value]
-        return {"status": "ok", "live": True, "ready": True, "store": settings.store, "position": position}
+        return {"status": "ok", "live": True, "ready": True, "store": settings.store, "position": position,
+                "projections": {"position": reached, "lag": position - reached, "mode": settings.projector}}
 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -1,22 +1,23 @@
-"""Facility budgets for a year, as of any point (domain §4.2-4.5)."""
+"""Facility budgets for a year, as of any point, from the read models (domain §4.2-4.5)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
-from projections.budget import MonthFigures, facility_year, fte, occupancy_pct, staff_hours
+from projections.budget import MonthFigures, fte, occupancy_pct, staff_hours
 from service.api.common import kr
-from service.api.deps import AsOf, Ledger, Reader
-from service.readers import AsOfReader
+from service.api.deps import Ledger, ReadAt, Reader
+from service.read_models import BudgetReads
 
 router = APIRouter(tags=["budgets"])
 Code = Annotated[str, Path(min_length=1, max_length=64)]
 Year = Annotated[int, Path(ge=2000, le=2100)]
 
 
-def _row(figures: MonthFigures, hourly_rate, months: int) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def month_row(figures: MonthFigures, hourly_rate: Decimal | None, months: int) -> dict[str, Any]:
     hours = staff_hours(figures.activity, hourly_rate)
     return {
         "frame": kr(figures.frame), "activity": kr(figures.activity), "total": kr(figures.total),
@@ -24,22 +25,19 @@ def _row(figures: MonthFigures, hourly_rate, months: int) -> dict[str, Any]:  # 
         "capacity_days": figures.capacity_days,
         "occupancy_pct": str(occupancy_pct(figures.present_days, figures.capacity_days)),
         "staff_hours": kr(hours), "fte": kr(fte(hours, months)),
-        "citizens_by_level": dict(sorted(figures.citizens_by_level.items())),
+        "citizens_by_level": figures.citizens_by_level,
     }
 
 
 @router.get("/v1/budgets/{code}/{year}")
-def get_budget(code: Code, year: Year, ledger: Ledger, actor: Reader, position: AsOf) -> dict[str, Any]:
-    reader = AsOfReader(ledger, position)
-    facility = reader.facility(code)
-    schedule = reader.schedule(year)
-    hourly_rate = schedule.hourly_rate if schedule else None
-    figures = facility_year(year, facility.frame_budget(year), facility.places_on, reader.stays_at(code),
-                            reader.rate_of, hourly_rate)
+def get_budget(code: Code, year: Year, ledger: Ledger, actor: Reader, position: ReadAt) -> dict[str, Any]:
+    """The twelve months and the year of a facility's budget: frame, activity, days,
+    occupancy, staff hours and FTE, with `warnings` for a missing frame or schedule."""
+    figures = BudgetReads(ledger).facility_year(code, year, position)
     return {
         "facility": code, "year": year, "as_of_position": position,
         "basistakst": kr(figures.basistakst),
-        "months": [{"month": m.month, **_row(m, hourly_rate, 1)} for m in figures.months],
-        "totals": _row(figures.totals(), hourly_rate, 12),
+        "months": [{"month": m.month, **month_row(m, figures.hourly_rate, 1)} for m in figures.months],
+        "totals": month_row(figures.totals(), figures.hourly_rate, 12),
         "warnings": figures.warnings,
     }

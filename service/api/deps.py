@@ -89,3 +89,15 @@ def as_of_position(
 
 
 AsOf = Annotated[int | None, Depends(as_of_position)]
+
+
+def read_position(request: Request, position: Annotated[int | None, Depends(as_of_position)]) -> int:
+    """The position a read of the read models is as of (the latest when none is named), once
+    the projections have reached it: a read is consistent with every write it names."""
+    latest = Timeline(request.app.state.ledger.engine).max_position()
+    target = latest if position is None else min(position, latest)
+    request.app.state.projections.wait(target, request.app.state.settings.read_wait_seconds)
+    return target
+
+
+ReadAt = Annotated[int, Depends(read_position)]

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.errors import DomainError, InvalidValue, NotFound, RuleViolation
 from service.ledger import NotAllowed
+from service.projection import ProjectionLagging
 
 log = logging.getLogger("ledger.api")
 PROBLEM = "application/problem+json"
@@ -81,6 +82,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(NotAllowed)
     async def _not_allowed(_: Request, exc: NotAllowed) -> JSONResponse:
         return problem(403, str(exc), rule="role_not_allowed")
+
+    @app.exception_handler(ProjectionLagging)
+    async def _lagging(_: Request, exc: ProjectionLagging) -> JSONResponse:
+        return problem(503, str(exc), rule="projection_lagging", headers={"Retry-After": "1"})
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -1,0 +1,231 @@
+"""The budget projection: follows the ledger's events one at a time, in recording order, and
+says which read-model rows change at each position (docs/adr/0006).
+
+It keeps the aggregates as the events left them (facilities, tariff schedules, citizens),
+applying each event with the domain's own `mutate`, so every rule about what counts
+(retractions, the latest effective then latest recorded, a special tariff until the next
+level) is the domain's, never re-implemented here. From them it keeps the current value of
+every read-model row:
+
+- `month` rows, per facility, year and month: what the stays add (activity, present and
+  funded days, sold days, support hours, citizens by level at month end): the sum of the
+  stays' `StayMonth`s, kept by adding what a changed stay adds now and taking away what it
+  added before;
+- `fact` rows: a facility's name, places and capacity changes; a facility-year's frame
+  budget (with basistakst) and baseline; a year's schedule (hourly rate, run-off); the
+  horizon.
+
+The horizon is the last year whose month rows are kept: the year after the latest year of a
+published schedule or a set frame budget. An open stay is counted up to the horizon's last
+day; reads of a later year are computed from the aggregates instead (nothing dated falls in
+such a year, so they are rare and cheap to get wrong nowhere but in time).
+
+The same events in the same order always give the same changes, however they are batched:
+that is what makes a rebuild equal to following.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any, Iterable
+from uuid import UUID
+
+from domain.citizen import Citizen
+from domain.facility import Facility
+from domain.tariff_schedule import TariffSchedule
+from projections.budget import BudgetMonth, Month, StayFacts, StayMonth, stay_months
+from projections.frame import basistakst, frame_total
+
+MonthKey = tuple[str, int, int]
+"""(facility code, year, month)"""
+FactKey = tuple[str, str, int]
+"""(kind, facility code or "", year or 0)"""
+
+
+@dataclass(frozen=True)
+class Change:
+    """From this event's position on, the row `key` of `table` holds `value` (None: no row)."""
+
+    table: str
+    key: MonthKey | FactKey
+    value: BudgetMonth | str | None
+    replaces: bool
+    """True when a row held the key before this change (it is closed at this position)."""
+
+
+def canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+class BudgetProjection:
+    """In-memory state of the budget read models, advanced one event at a time."""
+
+    def __init__(self) -> None:
+        self.facilities: dict[UUID, Facility] = {}
+        self.schedules: dict[int, TariffSchedule] = {}
+        self.schedule_years: dict[UUID, int] = {}
+        self.citizens: dict[UUID, Citizen] = {}
+        self.horizon: int | None = None
+        self.months: dict[MonthKey, BudgetMonth] = {}
+        self.facts: dict[FactKey, str] = {}
+
+    def apply(self, event: Any) -> list[Change]:
+        """Apply one domain event; return the rows it changes, in a stable order."""
+        changes: list[Change] = []
+        stream = event.originator_id
+        # A retraction's class is the shared LedgerAggregate.EntryRetracted: know it by its stream.
+        if stream in self.citizens or isinstance(event, Citizen.Event):
+            self._citizen_event(event, changes)
+        elif stream in self.facilities or isinstance(event, Facility.Event):
+            self._facility_event(event, changes)
+        elif stream in self.schedule_years or isinstance(event, TariffSchedule.Event):
+            self._schedule_event(event, changes)
+        return changes
+
+    # Citizens ----------------------------------------------------------------------------
+
+    def _citizen_event(self, event: Any, changes: list[Change]) -> None:
+        before = self.citizens.get(event.originator_id)
+        old = self.stays_of(before) if before is not None else []
+        citizen = event.mutate(before)
+        self.citizens[event.originator_id] = citizen
+        new = self.stays_of(citizen)
+        unchanged = set(old) & set(new)
+        self._shift([s for s in old if s not in unchanged], [s for s in new if s not in unchanged], changes)
+
+    def stays_of(self, citizen: Citizen) -> list[StayFacts]:
+        stays = []
+        for stay in citizen.active_stays:
+            runoff = 1
+            if stay.move_out is not None:
+                schedule = self.schedules.get(stay.move_out.year)
+                if schedule is not None and schedule.is_published:
+                    runoff = schedule.runoff_months
+            stays.append(StayFacts(citizen.citizen_ref, stay.move_in, stay.move_out, tuple(stay.conditions()),
+                                   runoff, stay.facility))
+        return stays
+
+    # Facilities --------------------------------------------------------------------------
+
+    def _facility_event(self, event: Any, changes: list[Change]) -> None:
+        if type(event).__name__ == "FrameBudgetSet":
+            self._raise_horizon(event.year + 1, changes)
+        facility = event.mutate(self.facilities.get(event.originator_id))
+        self.facilities[event.originator_id] = facility
+        code = facility.code
+        self._set_fact(("facility", code, 0), {
+            "name": facility.name, "kind": facility.kind, "area": facility.area,
+            "registered_places": facility.registered_places,
+            "capacity_changes": [[d.isoformat(), places] for d, places in facility.active_capacity_changes()],
+        }, changes)
+        for year in sorted({f["year"] for f in facility.frame_budgets}):
+            self._set_fact(("frame", code, year), frame_fact(facility.frame_budget(year), year), changes)
+        for year in sorted({b["year"] for b in facility.baselines}):
+            baseline = facility.baseline(year)
+            self._set_fact(("baseline", code, year), None if baseline is None else {
+                "baseline_budget": str(baseline["baseline_budget"]), "phase_in_pct": str(baseline["phase_in_pct"]),
+            }, changes)
+
+    # Tariff schedules --------------------------------------------------------------------
+
+    def _schedule_event(self, event: Any, changes: list[Change]) -> None:
+        year = self.schedule_years.get(event.originator_id) or event.year
+        self._raise_horizon(year + 1, changes)
+        first, last = date(year, 1, 1), date(year, 12, 31)
+        touched = [c for c in self.citizens.values() if any(s.touches(first, last) for s in self.stays_of(c))]
+        old = [s for c in touched for s in self.stays_of(c)]
+        schedule = event.mutate(self.schedules.get(year))
+        self.schedules[year], self.schedule_years[event.originator_id] = schedule, year
+        new = [s for c in touched for s in self.stays_of(c)]
+        self._shift(old, new, changes)
+        current = schedule.current
+        self._set_fact(("schedule", "", year), None if current is None else {
+            "hourly_rate": str(current["hourly_rate"]), "runoff_months": current["runoff_months"],
+        }, changes)
+
+    def rate_of(self, level: int, day: date) -> Decimal | None:
+        schedule = self.schedules.get(day.year)
+        if schedule is None or not schedule.is_published:
+            return None
+        return schedule.rate_on(level, day)
+
+    def revision_days(self) -> set[date]:
+        return {r["effective_date"] for s in self.schedules.values() for r in s.active_revisions()}
+
+    # Horizon -----------------------------------------------------------------------------
+
+    def _raise_horizon(self, year: int, changes: list[Change]) -> None:
+        """Keep month rows up to `year`: add what every stay adds to the years now in reach."""
+        if self.horizon is not None and year <= self.horizon:
+            return
+        earlier = self.horizon
+        self.horizon = year
+        added: dict[MonthKey, list[tuple[StayMonth, int]]] = defaultdict(list)
+        revisions = self.revision_days()
+        for citizen in self.citizens.values():
+            for stay in self.stays_of(citizen):
+                for (y, m), figures in self._months_of(stay, revisions).items():
+                    if earlier is None or y > earlier:
+                        added[(stay.facility, y, m)].append((figures, 1))
+        self._apply(added, changes)
+        self._set_fact(("horizon", "", 0), {"year": year}, changes)
+
+    # Rows --------------------------------------------------------------------------------
+
+    def _months_of(self, stay: StayFacts, revisions: Iterable[date]) -> dict[Month, StayMonth]:
+        if self.horizon is None:
+            return {}
+        return stay_months(stay, self.rate_of, revisions, until=date(self.horizon, 12, 31))
+
+    def _shift(self, old: list[StayFacts], new: list[StayFacts], changes: list[Change]) -> None:
+        """Take away what the `old` stays added and add what the `new` ones add."""
+        delta: dict[MonthKey, list[tuple[StayMonth, int]]] = defaultdict(list)
+        revisions = self.revision_days()
+        for stays, sign in ((old, -1), (new, 1)):
+            for stay in stays:
+                for (y, m), figures in self._months_of(stay, revisions).items():
+                    delta[(stay.facility, y, m)].append((figures, sign))
+        self._apply(delta, changes)
+
+    def _apply(self, delta: dict[MonthKey, list[tuple[StayMonth, int]]], changes: list[Change]) -> None:
+        for key in sorted(delta):
+            value = self.months.get(key, BudgetMonth())
+            for figures, sign in delta[key]:
+                value = value.plus(figures, sign)
+            if value != self.months.get(key, BudgetMonth()):
+                replaces = key in self.months
+                if value.is_empty:
+                    del self.months[key]
+                    changes.append(Change("month", key, None, replaces))
+                else:
+                    self.months[key] = value
+                    changes.append(Change("month", key, value, replaces))
+
+    def _set_fact(self, key: FactKey, value: Any, changes: list[Change]) -> None:
+        text = None if value is None else canonical(value)
+        if self.facts.get(key) == text:
+            return
+        replaces = key in self.facts
+        if text is None:
+            del self.facts[key]
+        else:
+            self.facts[key] = text
+        changes.append(Change("fact", key, text, replaces))
+
+
+def frame_fact(frame: dict[str, Any] | None, year: int) -> dict[str, Any] | None:
+    """A frame budget as its read-model row: lines, total and basistakst (domain §4.2)."""
+    if frame is None:
+        return None
+    total = frame_total(frame["lines"])
+    return {
+        "event_id": frame["event_id"], "budgeted_places": frame["budgeted_places"],
+        "planned_occupancy_pct": str(frame["planned_occupancy_pct"]),
+        "lines": [{"category": line["category"], "amount": str(line["amount"])} for line in frame["lines"]],
+        "total": str(total),
+        "basistakst": str(basistakst(total, frame["budgeted_places"], frame["planned_occupancy_pct"], year)),
+    }

@@ -1,0 +1,265 @@
+"""Running the budget projection against the store: replay, follow, rebuild (docs/adr/0006).
+
+- The projection reads the library's notification log (`select_notifications`) in batches and
+  writes each batch's row versions together with the library's tracking record (the
+  position of the batch's last event) in one transaction of the library's own tracking
+  recorder: a batch is stored whole or not at all, and never twice (the single-row tracking
+  insert refuses a position that is not beyond the tracked one).
+- On start, the in-memory state is replayed from the store up to the tracked position
+  (nothing is written for those events), then the projection continues from there.
+- `follow()` runs until stopped: in the service process (the embedded default), woken by
+  every write; or as its own process (`ledger project --follow`), polling.
+- `rebuild()` empties the read models and the tracking record in one transaction, then
+  projects the whole store again. Row versions depend only on the events and their order,
+  never on the batching, so a rebuild gives exactly the rows that following gave.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any, Callable, Sequence
+
+from eventsourcing.persistence import InfrastructureFactory, Tracking
+from eventsourcing.postgres import PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteTrackingRecorder
+from eventsourcing.utils import Environment
+
+from projections.budget import BudgetMonth
+from projections.projector import BudgetProjection, Change
+from service.db import READ_MODEL_TABLES
+from service.settings import Settings
+
+log = logging.getLogger("ledger.projection")
+APPLICATION = "BudgetLedger"
+"""The upstream application's name in the tracking record."""
+MONTH_COLUMNS = ("facility", "year", "month", "recorded_from", "recorded_to", "activity", "present_days",
+                 "funded_days", "unpriced_days", "sold_days", "sold_service", "present_service", "support_hours",
+                 "citizens_by_level")
+FACT_COLUMNS = ("kind", "facility", "year", "recorded_from", "recorded_to", "value")
+
+
+def cents(amount: Any) -> int:
+    """An amount with at most 2 decimals as whole hundredths (øre), exactly."""
+    scaled = amount * 100
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"{amount} has more than 2 decimals")
+    return int(scaled)
+
+
+def month_values(value: BudgetMonth) -> tuple[Any, ...]:
+    import json
+
+    return (cents(value.activity), value.present_days, value.funded_days, value.unpriced_days, value.sold_days,
+            cents(value.sold_service), cents(value.present_service), cents(value.support_hours),
+            json.dumps(dict(value.citizens_by_level), sort_keys=True, separators=(",", ":")))
+
+
+class ReadModelWriter:
+    """Writes a batch of row versions and its tracking record in one library transaction."""
+
+    param = "?"
+    datastore: Any
+
+    def table(self, name: str) -> str:
+        return name
+
+    def record_batch(self, changes: Sequence[tuple[int, Change]], tracking: Tracking) -> None:
+        closes: dict[str, list[tuple[Any, ...]]] = {"month": [], "fact": []}
+        inserts: dict[str, list[list[Any]]] = {"month": [], "fact": []}
+        open_in_batch: dict[tuple[str, tuple], list[Any]] = {}
+        for position, change in changes:
+            slot = (change.table, change.key)
+            earlier = open_in_batch.pop(slot, None)
+            if earlier is not None:
+                earlier[4] = position  # the version written earlier in this batch ends here
+            elif change.replaces:
+                closes[change.table].append((position, *change.key))
+            if change.value is None:
+                continue
+            values = month_values(change.value) if change.table == "month" else (change.value,)  # type: ignore[arg-type]
+            row = [*change.key, position, None, *values]
+            inserts[change.table].append(row)
+            open_in_batch[slot] = row
+        p = self.param
+        month_key = f"facility = {p} AND year = {p} AND month = {p}"
+        fact_key = f"kind = {p} AND facility = {p} AND year = {p}"
+        with self.datastore.transaction(commit=True) as c:
+            for table, key, columns in (("month", month_key, MONTH_COLUMNS), ("fact", fact_key, FACT_COLUMNS)):
+                name = self.table("rm_budget_months" if table == "month" else "rm_facts")
+                if closes[table]:
+                    c.executemany(f"UPDATE {name} SET recorded_to = {p} WHERE {key} AND recorded_to IS NULL",
+                                  closes[table])
+                if inserts[table]:
+                    c.executemany(f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({', '.join([p] * len(columns))})",
+                                  [tuple(row) for row in inserts[table]])
+            self._insert_tracking(c, tracking)  # type: ignore[attr-defined]  # the library's
+
+    def reset(self) -> None:
+        """Empty the read models and forget the tracked position, in one transaction."""
+        with self.datastore.transaction(commit=True) as c:
+            for name in READ_MODEL_TABLES:
+                c.execute(f"DELETE FROM {self.table(name)}")
+            c.execute(f"DELETE FROM {self.tracking_table()} WHERE application_name = {self.param}", (APPLICATION,))
+
+    def tracking_table(self) -> str:
+        return "tracking"
+
+
+class SQLiteReadModelView(ReadModelWriter, SQLiteTrackingRecorder):
+    """The library's SQLite tracking recorder, writing the read models in its transaction."""
+
+
+class PostgresReadModelView(ReadModelWriter, PostgresTrackingRecorder):
+    """The library's PostgreSQL tracking recorder, writing the read models in its transaction."""
+
+    param = "%s"
+
+    def table(self, name: str) -> str:
+        return f'"{self.datastore.schema}".{name}'
+
+    def tracking_table(self) -> str:
+        return f'"{self.datastore.schema}"."{self.tracking_table_name}"'
+
+
+def make_view(settings: Settings, create_table: bool = False) -> ReadModelWriter:
+    env = settings.library_env() | {"CREATE_TABLE": "y" if create_table else "n"}
+    factory = InfrastructureFactory.construct(Environment(APPLICATION, env))
+    view_class = SQLiteReadModelView if settings.store == "sqlite" else PostgresReadModelView
+    return factory.tracking_recorder(view_class)  # type: ignore[arg-type,return-value]
+
+
+class Projector:
+    """The budget projection against one store."""
+
+    def __init__(self, settings: Settings, batch_size: int = 500) -> None:
+        from service.ledger import BudgetLedger
+
+        self.settings = settings
+        self.batch_size = batch_size
+        self.source = BudgetLedger(settings)
+        self.view = make_view(settings)
+        self.projection = BudgetProjection()
+        self.position = 0
+        """The position the in-memory state has reached."""
+        self.wake = threading.Event()
+        self.progressed = threading.Condition()
+
+    def close(self) -> None:
+        self.source.close()
+        self.view.datastore.close()  # type: ignore[attr-defined]
+
+    def tracked(self) -> int:
+        return self.view.max_tracking_id(APPLICATION) or 0  # type: ignore[attr-defined]
+
+    def _events_after(self, position: int, limit: int, stop: int | None = None) -> list[tuple[int, Any]]:
+        notifications = self.source.recorder.select_notifications(start=position + 1, limit=limit, stop=stop)
+        return [(n.id, self.source.mapper.to_domain_event(n)) for n in notifications]
+
+    def load(self, progress: Callable[[int], None] | None = None) -> None:
+        """Replay the in-memory state up to the tracked position, writing nothing."""
+        self.projection, self.position = BudgetProjection(), 0
+        target = self.tracked()
+        while self.position < target:
+            batch = self._events_after(self.position, self.batch_size * 4, stop=target)
+            if not batch:
+                break
+            for position, event in batch:
+                self.projection.apply(event)
+                self.position = position
+            if progress:
+                progress(self.position)
+
+    def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
+        """Project every event recorded after the state's position; return how many."""
+        count = 0
+        while batch := self._events_after(self.position, self.batch_size):
+            changes = [(position, change) for position, event in batch for change in self.projection.apply(event)]
+            self.view.record_batch(changes, Tracking(APPLICATION, batch[-1][0]))
+            self.position = batch[-1][0]
+            count += len(batch)
+            with self.progressed:
+                self.progressed.notify_all()
+            if progress:
+                progress(self.position)
+        return count
+
+    def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
+        """Empty the read models and project the whole store again."""
+        self.view.reset()
+        self.projection, self.position = BudgetProjection(), 0
+        return self.catch_up(progress)
+
+    def follow(self, stopping: threading.Event, poll_seconds: float = 0.5) -> None:
+        """Project new events until `stopping` is set; recover from failures by replaying."""
+        failures = 0
+        self.load()
+        while not stopping.is_set():
+            try:
+                self.catch_up()
+                failures = 0
+            except Exception:  # noqa: BLE001 - a failed batch is rolled back: replay the state and retry
+                failures += 1
+                log.exception("projection batch failed after position %s; replaying the state", self.position)
+                stopping.wait(min(0.1 * 2 ** failures, 5))
+                try:
+                    self.load()
+                except Exception:  # noqa: BLE001 - the store may be down: try again later
+                    log.exception("replaying the projection state failed")
+                continue
+            self.wake.wait(poll_seconds)
+            self.wake.clear()
+
+
+class EmbeddedProjector:
+    """The projection in the service process: a thread woken by every write."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.projector = Projector(settings)
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.projector.follow, args=(self.stopping,), name="projection",
+                                       daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def nudge(self, _position: int | None = None) -> None:
+        self.projector.wake.set()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.projector.wake.set()
+        self.thread.join(timeout=30)
+        self.projector.close()
+
+
+class ProjectionLagging(Exception):
+    """The projections have not reached the position a read names within the wait."""
+
+    def __init__(self, position: int, reached: int, seconds: float) -> None:
+        super().__init__(f"the read models have reached position {reached}, not yet {position} "
+                         f"(waited {seconds:g} s); try again shortly")
+        self.position, self.reached = position, reached
+
+
+class ProjectionStatus:
+    """How far the projections have come, and waiting for them to reach a position."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.view = make_view(settings)
+
+    def reached(self) -> int:
+        return self.view.max_tracking_id(APPLICATION) or 0  # type: ignore[attr-defined]
+
+    def wait(self, position: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        pause = 0.002
+        while (reached := self.reached()) < position:
+            if time.monotonic() >= deadline:
+                raise ProjectionLagging(position, reached, timeout)
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)
+
+    def close(self) -> None:
+        self.view.datastore.close()  # type: ignore[attr-defined]

@@ -1,0 +1,160 @@
+"""Reads of the budget read models as of a store position (docs/adr/0006).
+
+A row counts at position N when recorded_from <= N < recorded_to (or recorded_to is NULL),
+so a facility-year at any point is a handful of indexed rows: its month rows, its frame, its
+facility and the year's schedule. A year beyond the horizon the projection keeps (no frame
+or schedule reaches it yet) is computed from the aggregates instead (`AsOfReader`), which is
+the reference the read models are tested against.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.engine import Engine
+
+from domain.errors import NotFound
+from domain.facility import places_in_force
+from projections.budget import BudgetMonth, YearFigures, assemble_year, capacity_days, facility_year
+from service.db import rm_budget_months, rm_facts
+from service.ledger import BudgetLedger
+
+
+def _valid(table: Any, position: int) -> Any:
+    return and_(table.c.recorded_from <= position,
+                or_(table.c.recorded_to.is_(None), table.c.recorded_to > position))
+
+
+def _money(cents: int) -> Decimal:
+    return (Decimal(cents) / 100).quantize(Decimal("0.01"))
+
+
+def budget_month(row: Any) -> BudgetMonth:
+    return BudgetMonth(
+        activity=_money(row.activity), present_days=row.present_days, funded_days=row.funded_days,
+        unpriced_days=row.unpriced_days, sold_days=row.sold_days, sold_service=_money(row.sold_service),
+        present_service=_money(row.present_service), support_hours=_money(row.support_hours),
+        citizens_by_level=tuple(sorted(json.loads(row.citizens_by_level).items())),
+    )
+
+
+@dataclass(frozen=True)
+class FacilityFact:
+    code: str
+    name: str
+    kind: str
+    area: str
+    registered_places: int
+    capacity_changes: tuple[tuple[date, int], ...]
+
+    @classmethod
+    def of(cls, code: str, value: dict[str, Any]) -> "FacilityFact":
+        changes = tuple((date.fromisoformat(d), places) for d, places in value["capacity_changes"])
+        return cls(code, value["name"], value["kind"], value["area"], value["registered_places"], changes)
+
+    def places_on(self, day: date) -> int:
+        return places_in_force(self.registered_places, self.capacity_changes, day)
+
+    def capacity_days(self, year: int) -> list[int]:
+        return capacity_days(year, self.places_on, [d for d, _ in self.capacity_changes])
+
+
+def frame_of(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A frame fact in the shape of the domain's frame budget."""
+    if value is None:
+        return None
+    return {"budgeted_places": value["budgeted_places"],
+            "planned_occupancy_pct": Decimal(value["planned_occupancy_pct"]),
+            "lines": [{"category": line["category"], "amount": Decimal(line["amount"])} for line in value["lines"]]}
+
+
+class BudgetReads:
+    """Facility-years and the central model as of a position, from the read models."""
+
+    def __init__(self, ledger: BudgetLedger) -> None:
+        self.ledger = ledger
+        self.engine: Engine = ledger.engine
+
+    def facts(self, position: int, kind: str, year: int | None = None, facility: str | None = None
+              ) -> dict[str, dict[str, Any]]:
+        """Facts of a kind valid at `position`, by facility code ("" for store-wide facts)."""
+        query = select(rm_facts.c.facility, rm_facts.c.value).where(rm_facts.c.kind == kind, _valid(rm_facts, position))
+        if year is not None:
+            query = query.where(rm_facts.c.year == year)
+        if facility is not None:
+            query = query.where(rm_facts.c.facility == facility)
+        with self.engine.connect() as connection:
+            return {row.facility: json.loads(row.value) for row in connection.execute(query)}
+
+    def horizon(self, position: int) -> int | None:
+        fact = self.facts(position, "horizon", 0).get("")
+        return None if fact is None else fact["year"]
+
+    def hourly_rate(self, position: int, year: int) -> Decimal | None:
+        schedule = self.facts(position, "schedule", year).get("")
+        return None if schedule is None else Decimal(schedule["hourly_rate"])
+
+    def months(self, position: int, year: int, facility: str | None = None) -> dict[str, dict[int, BudgetMonth]]:
+        query = select(rm_budget_months).where(rm_budget_months.c.year == year, _valid(rm_budget_months, position))
+        if facility is not None:
+            query = query.where(rm_budget_months.c.facility == facility)
+        found: dict[str, dict[int, BudgetMonth]] = {}
+        with self.engine.connect() as connection:
+            for row in connection.execute(query):
+                found.setdefault(row.facility, {})[row.month] = budget_month(row)
+        return found
+
+    def facility(self, code: str, position: int) -> FacilityFact:
+        value = self.facts(position, "facility", 0, code).get(code)
+        if value is None:
+            self.ledger.facility(code)  # 404 for a facility that never existed
+            raise NotFound("unknown_facility", f"facility {code} was not registered as of position {position}",
+                           "code")
+        return FacilityFact.of(code, value)
+
+    def facility_codes(self, position: int) -> list[str]:
+        return sorted(self.facts(position, "facility", 0))
+
+    def facility_year(self, code: str, year: int, position: int) -> YearFigures:
+        facility = self.facility(code, position)
+        horizon = self.horizon(position)
+        if horizon is None or year > horizon:
+            return reference_facility_year(self.ledger, code, year, position)
+        frame = frame_of(self.facts(position, "frame", year, code).get(code))
+        stays = self.months(position, year, code).get(code, {})
+        return assemble_year(year, frame, facility.capacity_days(year), stays, self.hourly_rate(position, year))
+
+    def all_facility_years(self, year: int, position: int) -> dict[str, tuple[FacilityFact, YearFigures]]:
+        """Every facility registered at `position`, with its figures for `year`."""
+        facilities = {code: FacilityFact.of(code, value) for code, value in self.facts(position, "facility", 0).items()}
+        horizon = self.horizon(position)
+        if horizon is None or year > horizon:
+            return {code: (fact, reference_facility_year(self.ledger, code, year, position))
+                    for code, fact in sorted(facilities.items())}
+        frames = self.facts(position, "frame", year)
+        months = self.months(position, year)
+        rate = self.hourly_rate(position, year)
+        return {code: (fact, assemble_year(year, frame_of(frames.get(code)), fact.capacity_days(year),
+                                           months.get(code, {}), rate))
+                for code, fact in sorted(facilities.items())}
+
+    def baselines(self, year: int, position: int) -> dict[str, dict[str, Any]]:
+        return self.facts(position, "baseline", year)
+
+
+def reference_facility_year(ledger: BudgetLedger, code: str, year: int, position: int | None) -> YearFigures:
+    """A facility-year computed from the aggregates as of `position`: exact, not fast."""
+    from service.readers import AsOfReader
+
+    reader = AsOfReader(ledger, position)
+    facility = reader.facility(code)
+    schedule = reader.schedule(year)
+    stays = reader.stays_at(code)
+    years = range(min((s.move_in.year for s in stays), default=year), year + 1)
+    return facility_year(year, facility.frame_budget(year), facility.places_on, stays,
+                         reader.rate_of, schedule.hourly_rate if schedule else None, reader.revision_days(years))
