@@ -1,4 +1,4 @@
-"""The `ledger` command: serve, tokens, migrations.
+"""The `ledger` command: serve, tokens, migrations, projections.
 
 It reads `LEDGER_DATABASE_URL` (default: an SQLite file under ./var/).
 """
@@ -48,6 +48,61 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
         engine.dispose()
         err.print("  Use it as: curl -H 'Authorization: Bearer <token>' ...  (or Authorize in /docs)")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@app.command()
+def rebuild() -> None:
+    """Rebuild every projection from the store, with a progress bar."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from service.db import migrate as run
+    from service.ledger import Timeline
+    from service.projection import Projector
+
+    settings = Settings()
+    run(settings)
+    projector = Projector(settings, batch_size=2000)
+    try:
+        total = Timeline(projector.source.engine).max_position()
+        with Progress(TextColumn("rebuilding read models"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                      console=err) as progress:
+            task = progress.add_task("rebuild", total=total)
+            count = projector.rebuild(lambda position: progress.update(task, completed=position))
+    finally:
+        projector.close()
+    err.print(f"[green]rebuilt[/green] the read models from {count} events (up to position {projector.position})")
+
+
+@app.command()
+def project(follow: bool = typer.Option(False, "--follow", help="Keep projecting new events until stopped"),
+            poll: float = typer.Option(0.2, help="Seconds between looks at the store while following")) -> None:
+    """Bring the projections up to date with the store (and, with --follow, keep them so).
+
+    Run it as its own process beside services started with LEDGER_PROJECTOR=external."""
+    import signal
+    import threading
+
+    from service.db import migrate as run
+    from service.projection import Projector
+
+    settings = Settings()
+    run(settings)
+    projector = Projector(settings)
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    try:
+        if follow:
+            err.print(f"following the store ({settings.store}); stop with Ctrl-C or SIGTERM")
+            try:
+                projector.follow(stopping, poll_seconds=poll)
+            except KeyboardInterrupt:
+                pass
+        else:
+            projector.load()
+            count = projector.catch_up()
+            err.print(f"[green]projected[/green] {count} new events (up to position {projector.position})")
+    finally:
+        projector.close()
 
 
 @token_app.command("create")

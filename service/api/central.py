@@ -66,7 +66,7 @@ def facility_row(fact: FacilityFact, figures: YearFigures, year: int, month: int
 
 def totals_row(rows: list[dict[str, Any]], periods: list[MonthFigures]) -> dict[str, Any]:
     present = sum(p.present_days for p in periods)
-    sold = sum(p.sold_days for p in periods)
+    sold = sum(p.stays.sold_days for p in periods)
     capacity = sum(p.capacity_days for p in periods)
     levels: Counter[str] = Counter()
     for p in periods:

@@ -99,3 +99,55 @@ def test_december_run_off_into_2027_at_the_2027_rate(api, example):
     january = budget_2027["months"][0]
     assert (january["present_days"], january["funded_days"], january["activity"]) == (0, 31, str(31 * Decimal("618.00")))
     assert "no frame budget for 2027: frame and basistakst are 0.00" in budget_2027["warnings"]
+
+
+def test_central_model_of_the_example_as_of_9(api, example):
+    central = api.get("/v1/central/2026?as_of_position=9", role="auditor").json()
+    assert central["as_of_position"] == 9
+    (row,) = central["facilities"]
+    assert (row["facility"], row["places"], row["frame"], row["activity"], row["total"]) == \
+        ("GRENAA-BO", 10, "3650000.00", "642800.00", "4292800.00")
+    assert (row["present_days"], row["funded_days"], row["sold_days"]) == (286, 327, 122)
+    assert row["sold_income"] == "195200.00"
+    assert row["citizens_by_level"] == {"1": 1}
+    assert row["sold_share_pct"] == "42.7"  # 122 / 286
+    assert (row["baseline"], row["difference"], row["phased"]) == (None, None, None)
+    assert central["totals"]["sold_income"] == "195200.00" and central["totals"]["total"] == "4292800.00"
+
+
+def test_central_model_for_a_month_and_as_of_8(api, example):
+    april_8 = api.get("/v1/central/2026", params={"month": 4, "as_of_position": 8}).json()["facilities"][0]
+    april_9 = api.get("/v1/central/2026", params={"month": 4, "as_of_position": 9}).json()["facilities"][0]
+    assert (april_8["total"], april_9["total"]) == ("364166.67", "406166.67")
+    assert april_9["citizens_by_level"] == {"5": 1} and april_9["avg_support_hours"] == "8.25"
+    september = api.get("/v1/central/2026?month=9").json()["facilities"][0]
+    assert (september["sold_days"], september["sold_income"], september["occupancy_pct"]) == (30, "48000.00", "10.0")
+
+
+def test_central_model_shows_the_phase_in_against_a_baseline(api, example):
+    body = {"baseline_budget": "4000000.00", "phase_in_pct": "25"}
+    assert api.put("/v1/facilities/GRENAA-BO/baselines/2026", body, role="finance").status_code == 201
+    row = api.get("/v1/central/2026").json()["facilities"][0]
+    # model 4 292 800.00 - baseline 4 000 000.00 = 292 800.00; phased = 4 000 000 + 25 % of it
+    assert (row["baseline"], row["difference"], row["phased"]) == ("4000000.00", "292800.00", "4073200.00")
+    assert api.get("/v1/central/2026?as_of_position=9").json()["facilities"][0]["baseline"] is None
+
+
+def test_frame_budget_read_as_of_any_point(api, example):
+    frame = api.get("/v1/facilities/GRENAA-BO/frame-budgets/2026?as_of_position=4").json()
+    assert (frame["total"], frame["basistakst"]) == ("3650000.00", "1000.00")
+    assert api.get("/v1/facilities/GRENAA-BO/frame-budgets/2026?as_of_position=3").status_code == 404
+
+
+def test_a_read_names_the_position_it_is_as_of_and_waits_for_it(api, example):
+    assert api.get("/v1/budgets/GRENAA-BO/2026").json()["as_of_position"] == 9
+    assert api.get("/v1/budgets/GRENAA-BO/2026?as_of_position=999999").json()["as_of_position"] == 9
+    health = api.get("/health").json()
+    assert health["projections"]["position"] == 9 and health["projections"]["lag"] == 0
+
+
+def test_a_year_beyond_the_projected_horizon_is_computed_from_the_aggregates(api, example):
+    budget = api.get("/v1/budgets/GRENAA-BO/2030").json()  # no schedule or frame reaches 2030
+    assert budget["totals"]["present_days"] == 365 and budget["totals"]["activity"] == "0.00"
+    assert budget["months"][11]["citizens_by_level"] == {"1": 1}
+    assert len(budget["warnings"]) == 2
