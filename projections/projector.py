@@ -44,6 +44,8 @@ MonthKey = tuple[str, int, int]
 """(facility code, year, month)"""
 FactKey = tuple[str, str, int]
 """(kind, facility code or "", year or 0)"""
+Delta = dict[MonthKey, list[tuple[StayMonth, int]]]
+"""What stays add to (+1) or take from (-1) each facility-month."""
 
 
 @dataclass(frozen=True)
@@ -72,30 +74,43 @@ class BudgetProjection:
         self.horizon: int | None = None
         self.months: dict[MonthKey, BudgetMonth] = {}
         self.facts: dict[FactKey, str] = {}
+        self._before: dict[tuple[str, Any], Any] = {}
+        """Rows the current event has changed, with their values before it."""
 
     def apply(self, event: Any) -> list[Change]:
         """Apply one domain event; return the rows it changes, in a stable order."""
-        changes: list[Change] = []
+        self._before = {}
         stream = event.originator_id
         # A retraction's class is the shared LedgerAggregate.EntryRetracted: know it by its stream.
         if stream in self.citizens or isinstance(event, Citizen.Event):
-            self._citizen_event(event, changes)
+            self._citizen_event(event)
         elif stream in self.facilities or isinstance(event, Facility.Event):
-            self._facility_event(event, changes)
+            self._facility_event(event)
         elif stream in self.schedule_years or isinstance(event, TariffSchedule.Event):
-            self._schedule_event(event, changes)
+            self._schedule_event(event)
+        return self._changes()
+
+    def _changes(self) -> list[Change]:
+        """One change per row the event left different (a row can change more than once
+        within one event, e.g. when the horizon is raised and then the rates change)."""
+        changes = []
+        for table, key in sorted(self._before, key=lambda slot: (slot[0], slot[1])):
+            before = self._before[(table, key)]
+            after = (self.months if table == "month" else self.facts).get(key)
+            if after != before:
+                changes.append(Change(table, key, after, before is not None))
         return changes
 
     # Citizens ----------------------------------------------------------------------------
 
-    def _citizen_event(self, event: Any, changes: list[Change]) -> None:
+    def _citizen_event(self, event: Any) -> None:
         before = self.citizens.get(event.originator_id)
         old = self.stays_of(before) if before is not None else []
         citizen = event.mutate(before)
         self.citizens[event.originator_id] = citizen
         new = self.stays_of(citizen)
         unchanged = set(old) & set(new)
-        self._shift([s for s in old if s not in unchanged], [s for s in new if s not in unchanged], changes)
+        self._shift([s for s in old if s not in unchanged], [s for s in new if s not in unchanged])
 
     def stays_of(self, citizen: Citizen) -> list[StayFacts]:
         stays = []
@@ -111,9 +126,9 @@ class BudgetProjection:
 
     # Facilities --------------------------------------------------------------------------
 
-    def _facility_event(self, event: Any, changes: list[Change]) -> None:
+    def _facility_event(self, event: Any) -> None:
         if type(event).__name__ == "FrameBudgetSet":
-            self._raise_horizon(event.year + 1, changes)
+            self._raise_horizon(event.year + 1)
         facility = event.mutate(self.facilities.get(event.originator_id))
         self.facilities[event.originator_id] = facility
         code = facility.code
@@ -121,31 +136,30 @@ class BudgetProjection:
             "name": facility.name, "kind": facility.kind, "area": facility.area,
             "registered_places": facility.registered_places,
             "capacity_changes": [[d.isoformat(), places] for d, places in facility.active_capacity_changes()],
-        }, changes)
+        })
         for year in sorted({f["year"] for f in facility.frame_budgets}):
-            self._set_fact(("frame", code, year), frame_fact(facility.frame_budget(year), year), changes)
+            self._set_fact(("frame", code, year), frame_fact(facility.frame_budget(year), year))
         for year in sorted({b["year"] for b in facility.baselines}):
             baseline = facility.baseline(year)
             self._set_fact(("baseline", code, year), None if baseline is None else {
                 "baseline_budget": str(baseline["baseline_budget"]), "phase_in_pct": str(baseline["phase_in_pct"]),
-            }, changes)
+            })
 
     # Tariff schedules --------------------------------------------------------------------
 
-    def _schedule_event(self, event: Any, changes: list[Change]) -> None:
+    def _schedule_event(self, event: Any) -> None:
         year = self.schedule_years.get(event.originator_id) or event.year
-        self._raise_horizon(year + 1, changes)
+        self._raise_horizon(year + 1)
         first, last = date(year, 1, 1), date(year, 12, 31)
         touched = [c for c in self.citizens.values() if any(s.touches(first, last) for s in self.stays_of(c))]
-        old = [s for c in touched for s in self.stays_of(c)]
+        delta = self._months_of_stays([s for c in touched for s in self.stays_of(c)], -1)  # at the old rates
         schedule = event.mutate(self.schedules.get(year))
         self.schedules[year], self.schedule_years[event.originator_id] = schedule, year
-        new = [s for c in touched for s in self.stays_of(c)]
-        self._shift(old, new, changes)
+        self._apply(self._months_of_stays([s for c in touched for s in self.stays_of(c)], 1, delta))
         current = schedule.current
         self._set_fact(("schedule", "", year), None if current is None else {
             "hourly_rate": str(current["hourly_rate"]), "runoff_months": current["runoff_months"],
-        }, changes)
+        })
 
     def rate_of(self, level: int, day: date) -> Decimal | None:
         schedule = self.schedules.get(day.year)
@@ -158,21 +172,21 @@ class BudgetProjection:
 
     # Horizon -----------------------------------------------------------------------------
 
-    def _raise_horizon(self, year: int, changes: list[Change]) -> None:
+    def _raise_horizon(self, year: int) -> None:
         """Keep month rows up to `year`: add what every stay adds to the years now in reach."""
         if self.horizon is not None and year <= self.horizon:
             return
         earlier = self.horizon
         self.horizon = year
-        added: dict[MonthKey, list[tuple[StayMonth, int]]] = defaultdict(list)
+        added: Delta = defaultdict(list)
         revisions = self.revision_days()
         for citizen in self.citizens.values():
             for stay in self.stays_of(citizen):
                 for (y, m), figures in self._months_of(stay, revisions).items():
                     if earlier is None or y > earlier:
                         added[(stay.facility, y, m)].append((figures, 1))
-        self._apply(added, changes)
-        self._set_fact(("horizon", "", 0), {"year": year}, changes)
+        self._apply(added)
+        self._set_fact(("horizon", "", 0), {"year": year})
 
     # Rows --------------------------------------------------------------------------------
 
@@ -181,40 +195,41 @@ class BudgetProjection:
             return {}
         return stay_months(stay, self.rate_of, revisions, until=date(self.horizon, 12, 31))
 
-    def _shift(self, old: list[StayFacts], new: list[StayFacts], changes: list[Change]) -> None:
-        """Take away what the `old` stays added and add what the `new` ones add."""
-        delta: dict[MonthKey, list[tuple[StayMonth, int]]] = defaultdict(list)
-        revisions = self.revision_days()
-        for stays, sign in ((old, -1), (new, 1)):
-            for stay in stays:
-                for (y, m), figures in self._months_of(stay, revisions).items():
-                    delta[(stay.facility, y, m)].append((figures, sign))
-        self._apply(delta, changes)
+    def _shift(self, old: list[StayFacts], new: list[StayFacts]) -> None:
+        """Take away what the `old` stays added and add what the `new` ones add (with the
+        same rates and horizon: only the stays differ)."""
+        self._apply(self._months_of_stays(new, 1, self._months_of_stays(old, -1)))
 
-    def _apply(self, delta: dict[MonthKey, list[tuple[StayMonth, int]]], changes: list[Change]) -> None:
+    def _months_of_stays(self, stays: list[StayFacts], sign: int, delta: Delta | None = None) -> Delta:
+        """What the stays add to each facility-month now, signed, added to `delta`."""
+        delta = defaultdict(list) if delta is None else delta
+        revisions = self.revision_days()
+        for stay in stays:
+            for (y, m), figures in self._months_of(stay, revisions).items():
+                delta[(stay.facility, y, m)].append((figures, sign))
+        return delta
+
+    def _apply(self, delta: Delta) -> None:
         for key in sorted(delta):
             value = self.months.get(key, BudgetMonth())
             for figures, sign in delta[key]:
                 value = value.plus(figures, sign)
             if value != self.months.get(key, BudgetMonth()):
-                replaces = key in self.months
+                self._before.setdefault(("month", key), self.months.get(key))
                 if value.is_empty:
                     del self.months[key]
-                    changes.append(Change("month", key, None, replaces))
                 else:
                     self.months[key] = value
-                    changes.append(Change("month", key, value, replaces))
 
-    def _set_fact(self, key: FactKey, value: Any, changes: list[Change]) -> None:
+    def _set_fact(self, key: FactKey, value: Any) -> None:
         text = None if value is None else canonical(value)
         if self.facts.get(key) == text:
             return
-        replaces = key in self.facts
+        self._before.setdefault(("fact", key), self.facts.get(key))
         if text is None:
             del self.facts[key]
         else:
             self.facts[key] = text
-        changes.append(Change("fact", key, text, replaces))
 
 
 def frame_fact(frame: dict[str, Any] | None, year: int) -> dict[str, Any] | None:
