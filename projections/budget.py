@@ -110,16 +110,20 @@ class BudgetMonth:
     citizens_by_level: tuple[tuple[str, int], ...] = ()
 
     def plus(self, other: StayMonth, sign: int = 1) -> "BudgetMonth":
-        values = {f.name: getattr(self, f.name) + sign * getattr(other, f.name)
-                  for f in fields(StayMonth) if f.name != "level_at_end"}
-        levels = Counter(dict(self.citizens_by_level))
+        values = {name: getattr(self, name) + sign * getattr(other, name) for name in _SUMMED}
+        levels = self.citizens_by_level
         if other.level_at_end is not None:
-            levels[other.level_at_end] += sign
-        return BudgetMonth(**values, citizens_by_level=tuple(sorted((k, n) for k, n in levels.items() if n)))
+            counts = dict(levels)
+            counts[other.level_at_end] = counts.get(other.level_at_end, 0) + sign
+            levels = tuple(sorted((k, n) for k, n in counts.items() if n))
+        return BudgetMonth(**values, citizens_by_level=levels)
 
     @property
     def is_empty(self) -> bool:
         return self == BudgetMonth()
+
+
+_SUMMED = tuple(f.name for f in fields(StayMonth) if f.name != "level_at_end")
 
 
 def level_key(condition: Condition) -> str:
@@ -270,6 +274,11 @@ def average_support_hours(support_hours: Decimal, present_days: int) -> Decimal:
 def sold_income(sold_service: Decimal, sold_days: int, rate: Decimal) -> Decimal:
     """What the sold days are charged: days × basistakst + their service rates."""
     return sold_service + rate * sold_days
+
+
+def phased_budget(model: Decimal, baseline: Decimal, phase_in_pct: Decimal) -> Decimal:
+    """Indfasning (domain §4.6): baseline + phase_in_pct % of (model − baseline), rounded to øre."""
+    return round_money(baseline + phase_in_pct / 100 * (model - baseline))
 
 
 def capacity_days(year: int, places_on: Callable[[date], int], change_days: Collection[date] | None = None

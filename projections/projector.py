@@ -27,7 +27,7 @@ that is what makes a rebuild equal to following.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -211,9 +211,18 @@ class BudgetProjection:
 
     def _apply(self, delta: Delta) -> None:
         for key in sorted(delta):
-            value = self.months.get(key, BudgetMonth())
+            parts = Counter()  # type: Counter[tuple[StayMonth, int]]
             for figures, sign in delta[key]:
-                value = value.plus(figures, sign)
+                if parts[(figures, -sign)]:
+                    parts[(figures, -sign)] -= 1  # the same figures taken away and added back
+                else:
+                    parts[(figures, sign)] += 1
+            if not +parts:
+                continue
+            value = self.months.get(key, BudgetMonth())
+            for (figures, sign), times in parts.items():
+                for _ in range(times):
+                    value = value.plus(figures, sign)
             if value != self.months.get(key, BudgetMonth()):
                 self._before.setdefault(("month", key), self.months.get(key))
                 if value.is_empty:

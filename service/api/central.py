@@ -10,13 +10,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from domain.values import round_money
 from projections.budget import (
     MonthFigures,
     YearFigures,
     average_support_hours,
     month_end,
     occupancy_pct,
+    phased_budget,
     share_pct,
     sold_income,
     sum_months,
@@ -40,8 +40,7 @@ def phase_in(total: Decimal, baseline: dict[str, Any] | None) -> dict[str, str |
     if baseline is None:
         return {"baseline": None, "difference": None, "phased": None}
     amount, pct = Decimal(baseline["baseline_budget"]), Decimal(baseline["phase_in_pct"])
-    difference = total - amount
-    return {"baseline": kr(amount), "difference": kr(difference), "phased": kr(round_money(amount + pct / 100 * difference))}
+    return {"baseline": kr(amount), "difference": kr(total - amount), "phased": kr(phased_budget(total, amount, pct))}
 
 
 def facility_row(fact: FacilityFact, figures: YearFigures, year: int, month: int | None,

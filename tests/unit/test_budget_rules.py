@@ -120,3 +120,11 @@ def test_the_months_of_activity_and_days_sum_to_the_year(raw):
     assert totals.activity == sum(m.activity for m in figures.months)
     assert totals.funded_days == sum(m.funded_days for m in figures.months) >= totals.present_days
     assert totals.frame == Decimal("3650000.00")
+
+
+def test_phased_budget_moves_the_baseline_toward_the_model_by_the_phase_in_share():
+    from projections.budget import phased_budget
+
+    assert phased_budget(Decimal("4292800.00"), Decimal("4000000.00"), Decimal("25")) == Decimal("4073200.00")
+    assert phased_budget(Decimal("100.00"), Decimal("200.01"), Decimal("50")) == Decimal("150.01")  # 150.005 half-up
+    assert phased_budget(Decimal("100.00"), Decimal("200.00"), Decimal("100")) == Decimal("100.00")
