@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 
 from projections.budget import MonthFigures, fte, occupancy_pct, staff_hours
 from service.api.common import kr
 from service.api.deps import Ledger, ReadAt, Reader
+from service.explain import Explainer
+from service.ledger import Timeline
+from service.projection import ProjectionStatus
 from service.read_models import BudgetReads
+
+
+def projection_status(request: Request) -> ProjectionStatus:
+    return request.app.state.projections
+
+
+ProjectionStatusDep = Annotated[ProjectionStatus, Depends(projection_status)]
 
 router = APIRouter(tags=["budgets"])
 Code = Annotated[str, Path(min_length=1, max_length=64)]
@@ -41,3 +52,43 @@ def get_budget(code: Code, year: Year, ledger: Ledger, actor: Reader, position: 
         "totals": month_row(figures.totals(), figures.hourly_rate, 12),
         "warnings": figures.warnings,
     }
+
+
+@router.get("/v1/budgets/{code}/{year}/{month}/explain")
+def explain_budget(
+    code: Code, year: Year, ledger: Ledger, actor: Reader,
+    month: Annotated[str, Path(pattern=r"^(all|[1-9]|1[0-2])$", description="1..12, or `all` for the year")],
+    status: ProjectionStatusDep,
+    start: Annotated[datetime | None, Query(alias="from", description="From this instant (RFC 3339)")] = None,
+    end: Annotated[datetime | None, Query(alias="to", description="To this instant (RFC 3339)")] = None,
+    from_position: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
+    to_position: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
+) -> dict[str, Any]:
+    """Why the facility budget of a month (or the year) changed between two points: every event
+    recorded between them that changed it, in recording order, with its own delta, actor and
+    reason; the deltas sum to `delta`. Without `from` it explains everything up to `to`;
+    without `to`, up to now."""
+    timeline = Timeline(ledger.engine)
+    latest = timeline.max_position()
+    first = point(timeline, "from", start, from_position, default=0)
+    last = point(timeline, "to", end, to_position, default=latest)
+    if first > last:
+        raise HTTPException(422, f"from ({first}) must not be after to ({last})")
+    last = min(last, latest)
+    status.wait(last, ledger.settings.read_wait_seconds)
+    explained = Explainer(ledger).explain(code, year, None if month == "all" else int(month), min(first, last), last)
+    return {
+        "facility": code, "year": year, "month": month, "from_position": min(first, last), "to_position": last,
+        "before": kr(explained["before"]), "after": kr(explained["after"]), "delta": kr(explained["delta"]),
+        "changes": [{**c, "delta": kr(c["delta"])} for c in explained["changes"]],
+    }
+
+
+def point(timeline: Timeline, name: str, instant: datetime | None, position: int | None, default: int) -> int:
+    if instant is not None and position is not None:
+        raise HTTPException(422, f"give {name} or {name}_position, not both")
+    if instant is not None:
+        if instant.tzinfo is None:
+            raise HTTPException(422, f"{name} must be an instant with an offset, e.g. 2026-04-01T12:00:00+02:00")
+        return timeline.position_at(instant)
+    return default if position is None else position

@@ -151,3 +151,41 @@ def test_a_year_beyond_the_projected_horizon_is_computed_from_the_aggregates(api
     assert budget["totals"]["present_days"] == 365 and budget["totals"]["activity"] == "0.00"
     assert budget["months"][11]["citizens_by_level"] == {"1": 1}
     assert len(budget["warnings"]) == 2
+
+
+def test_explain_april_between_positions_8_and_9(api, example):
+    explained = api.get("/v1/budgets/GRENAA-BO/2026/4/explain?from_position=8&to_position=9", role="auditor").json()
+    assert (explained["before"], explained["after"], explained["delta"]) == ("364166.67", "406166.67", "42000.00")
+    (change,) = explained["changes"]
+    assert (change["position"], change["event_id"], change["delta"]) == (9, example[9]["event_id"], "42000.00")
+    assert (change["type"], change["citizen_ref"], change["effective_date"]) == ("CitizenReassessed", "A", "2026-04-01")
+    assert (change["actor"], change["reason"], change["recorded_at"]) == \
+        ("caseworker-tester", "Revurdering efter møde", example[9]["recorded_at"])
+
+
+def test_explain_the_whole_year_from_the_start_sums_every_change(api, example):
+    explained = api.get("/v1/budgets/GRENAA-BO/2026/all/explain").json()
+    assert (explained["before"], explained["after"]) == ("0.00", "4292800.00")
+    assert [c["position"] for c in explained["changes"]] == [4, 5, 6, 7, 8, 9]
+    assert sum(Decimal(c["delta"]) for c in explained["changes"]) == Decimal("4292800.00")
+    assert explained["changes"][0]["type"] == "FrameBudgetSet" and explained["changes"][0]["citizen_ref"] is None
+
+
+def test_explain_shows_a_retraction_as_its_own_change(api, example):
+    retraction = api.post("/v1/retractions", {"event_id": example[9]["event_id"], "reason": "forkert dato"},
+                          role="caseworker").json()
+    explained = api.get("/v1/budgets/GRENAA-BO/2026/4/explain", params={"from_position": 8}).json()
+    assert explained["delta"] == "0.00"
+    assert [(c["position"], c["type"], c["delta"]) for c in explained["changes"]] == \
+        [(9, "CitizenReassessed", "42000.00"), (retraction["position"], "EntryRetracted", "-42000.00")]
+    assert explained["changes"][1]["retracted_event_id"] == example[9]["event_id"]
+
+
+def test_explain_between_instants_and_bad_points(api, example):
+    by_time = api.get("/v1/budgets/GRENAA-BO/2026/4/explain",
+                      params={"from": example[8]["recorded_at"], "to": example[9]["recorded_at"]}).json()
+    assert by_time["delta"] == "42000.00" and (by_time["from_position"], by_time["to_position"]) == (8, 9)
+    backwards = api.get("/v1/budgets/GRENAA-BO/2026/4/explain?from_position=9&to_position=8")
+    assert backwards.status_code == 422 and backwards.headers["content-type"] == "application/problem+json"
+    assert api.get("/v1/budgets/GRENAA-BO/2026/13/explain").status_code == 422
+    assert api.get("/v1/budgets/NOPE/2026/4/explain").status_code == 404

@@ -1,5 +1,7 @@
 """Properties of the budget projection on both stores, over random histories:
 
+- explaining a figure between two points lists exactly the events that moved it, each with
+  the amount it moved it by, and the deltas sum to the change;
 - a projection followed event by event equals a rebuild, row for row, byte for byte;
 - the read models at any position equal the figures computed from the aggregates (the
   reference reader) at that position;
@@ -19,6 +21,7 @@ from sqlalchemy import select
 
 from domain.errors import DomainError
 from service.db import migrate, rm_budget_months, rm_facts
+from service.explain import Explainer
 from service.ledger import Actor, BudgetLedger, Timeline
 from service.projection import Projector
 from service.read_models import BudgetReads, reference_facility_year
@@ -147,6 +150,16 @@ def test_projection_follows_rebuilds_and_reads_as_the_aggregates_do(store, ops, 
 
                 for (position, code, year), before in seen.items():
                     assert figures(reads.facility_year(code, year, position)) == before
+                for check in checks[:2]:
+                    code, year, month = FACILITIES[check % 2], YEARS[check % 3], (None, 1, 4, 12)[check % 4]
+                    start = first + check % (last - first + 1)
+                    explainer = Explainer(ledger)
+                    explained = explainer.explain(code, year, month, start, last)
+                    # Brute force: every position whose event moved the figure, and by how much.
+                    moved = [(p, explainer.figure_at(code, year, month, p) - explainer.figure_at(code, year, month, p - 1))
+                             for p in range(start + 1, last + 1)]
+                    assert [(c["position"], c["delta"]) for c in explained["changes"]] == [m for m in moved if m[1]]
+                    assert sum((c["delta"] for c in explained["changes"]), Decimal(0)) == explained["delta"]
                 for position in {last, *(first + c % (last - first + 1) for c in checks)}:
                     for code in FACILITIES:
                         for year in YEARS:
