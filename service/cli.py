@@ -105,6 +105,34 @@ def project(follow: bool = typer.Option(False, "--follow", help="Keep projecting
         projector.close()
 
 
+@app.command()
+def verify() -> None:
+    """Check that the store is complete and untampered: exit 0 when intact, 1 naming the first
+    changed, removed, inserted or reordered event otherwise."""
+    from service.db import migrate as run
+    from service.ledger import BudgetLedger
+    from service.projection import ProjectionStatus
+    from service.verify import verify_store
+
+    settings = Settings()
+    run(settings)
+    ledger = BudgetLedger(settings)
+    status = ProjectionStatus(settings)
+    try:
+        with err.status("verifying the hash chain of every stored event"):
+            verdict = verify_store(ledger, status.reached())
+    finally:
+        status.close()
+        ledger.close()
+    if verdict.finding is None:
+        print(f"intact: {verdict.events} events; chain head {verdict.head}")
+        return
+    f = verdict.finding
+    print(f"TAMPERED: {f.kind} at position {f.position}" + (f" (event {f.event_id})" if f.event_id else "")
+          + f": {f.detail}")
+    raise typer.Exit(1)
+
+
 @token_app.command("create")
 def token_create(role: str = typer.Option(..., help="admin, finance, caseworker or auditor"),
                  name: str = typer.Option(..., help="Who or what uses the token (recorded as actor)")) -> None:

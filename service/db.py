@@ -49,6 +49,17 @@ ledger_entries = Table(
     Index("ix_ledger_entries_recorded_at", "recorded_at"),
 )
 
+ledger_chain = Table(
+    "ledger_chain",
+    metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("entry_hash", String(64), nullable=False),
+    Column("chain_hash", String(64), nullable=False),
+    Index("ix_ledger_chain_content", "content_hash"),
+)
+"""Tamper evidence: each event's content hash and its link in the chain (service/chain.py)."""
+
 idempotency_keys = Table(
     "idempotency_keys",
     metadata,

@@ -2,8 +2,8 @@
 write the ledger's own index in the same transaction as the events.
 
 For every stored event the recorder writes a row of `ledger_entries` (position, event_id,
-stream and version, recorded time) and, for a command sent with an `Idempotency-Key`, the
-key and its response. Both land in the library's own transaction, so a command is either
+stream and version, recorded time), its link in the hash chain (`ledger_chain`, see
+service/chain.py) and, for a command sent with an `Idempotency-Key`, the key and its response. Both land in the library's own transaction, so a command is either
 stored whole (events, index, idempotency record) or not at all.
 
 `recorded_at` is the event's own timestamp, raised when needed so that it never goes
@@ -24,6 +24,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from domain.values import Meta
+from service.chain import GENESIS, chain_hash, content_hash, entry_hash
 
 
 @dataclass
@@ -68,6 +69,7 @@ def _recorded_times(previous: datetime | None, timestamps: Sequence[datetime]) -
 def _write_index(
     execute: Callable[[str, tuple], Any],
     fetch_last: Callable[[], datetime | None],
+    fetch_head: Callable[[], str | None],
     param: str,
     prefix: str,
     stored_events: Sequence[StoredEvent],
@@ -87,6 +89,13 @@ def _write_index(
             f"VALUES ({p}, {p}, {p}, {p}, {p})",
             (position, event_id, originator, stored.originator_version, time_to_db(recorded)),
         )
+    previous = fetch_head() or GENESIS
+    for stored, position, event_id, recorded in zip(stored_events, positions, write.event_ids, write.recorded_at):
+        content = content_hash(stored.originator_id, stored.originator_version, stored.topic, stored.state)
+        entry = entry_hash(event_id, recorded)
+        previous = chain_hash(previous, position, content, entry)
+        execute(f"INSERT INTO {prefix}ledger_chain (position, content_hash, entry_hash, chain_hash) "
+                f"VALUES ({p}, {p}, {p}, {p})", (position, content, entry, previous))
     if write.idempotency is not None:
         i = write.idempotency
         execute(
@@ -116,7 +125,13 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
             row = c.fetchone()
             return _parse_sqlite_time(row[0]) if row else None
 
-        _write_index(c.execute, fetch_last, "?", "", stored_events, positions or [], kwargs.get("ledger_write"), _sqlite_time)
+        def fetch_head() -> str | None:
+            c.execute("SELECT chain_hash FROM ledger_chain ORDER BY position DESC LIMIT 1")
+            row = c.fetchone()
+            return row[0] if row else None
+
+        _write_index(c.execute, fetch_last, fetch_head, "?", "", stored_events, positions or [],
+                     kwargs.get("ledger_write"), _sqlite_time)
         return positions
 
 
@@ -141,7 +156,13 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
             row = curs.fetchone()
             return row["recorded_at"] if row else None
 
-        _write_index(curs.execute, fetch_last, "%s", prefix, stored_events, positions or [], kwargs.get("ledger_write"), lambda t: t)
+        def fetch_head() -> str | None:
+            curs.execute(f"SELECT chain_hash FROM {prefix}ledger_chain ORDER BY position DESC LIMIT 1")
+            row = curs.fetchone()
+            return row["chain_hash"] if row else None
+
+        _write_index(curs.execute, fetch_last, fetch_head, "%s", prefix, stored_events, positions or [],
+                     kwargs.get("ledger_write"), lambda t: t)
         return positions
 
 
