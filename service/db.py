@@ -60,6 +60,19 @@ ledger_chain = Table(
 )
 """Tamper evidence: each event's content hash and its link in the chain (service/chain.py)."""
 
+citizen_reads = Table(
+    "citizen_reads",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("read_at", DateTime(timezone=True), nullable=False),
+    Column("reader", String(100), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("resource", String(300), nullable=False),
+    Column("citizen_ref", String(64), nullable=False),
+    Index("ix_citizen_reads_citizen", "citizen_ref", "id"),
+)
+"""Who read which citizen's rows, through which resource, when (append-only)."""
+
 idempotency_keys = Table(
     "idempotency_keys",
     metadata,

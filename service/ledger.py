@@ -432,6 +432,15 @@ class Timeline:
                 select(func.max(ledger_entries.c.position)).where(ledger_entries.c.recorded_at <= instant)
             ).scalar() or 0
 
+    def position_before(self, instant: datetime) -> int:
+        """The last position recorded strictly before `instant` (0: none)."""
+        from sqlalchemy import func
+
+        with self.engine.connect() as connection:
+            return connection.execute(
+                select(func.max(ledger_entries.c.position)).where(ledger_entries.c.recorded_at < instant)
+            ).scalar() or 0
+
     def version_at(self, originator_id: UUID, position: int) -> int | None:
         """The aggregate's version as of `position`; None when it did not exist yet."""
         from sqlalchemy import func

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from projections.budget import MonthFigures, fte, occupancy_pct, staff_hours
 from service.api.common import kr
 from service.api.deps import Ledger, ReadAt, Reader
+from service.audit import log_citizen_reads
 from service.explain import Explainer
 from service.ledger import Timeline
 from service.projection import ProjectionStatus
@@ -77,6 +78,8 @@ def explain_budget(
     last = min(last, latest)
     status.wait(last, ledger.settings.read_wait_seconds)
     explained = Explainer(ledger).explain(code, year, None if month == "all" else int(month), min(first, last), last)
+    log_citizen_reads(ledger, actor, f"/v1/budgets/{code}/{year}/{month}/explain",
+                      (c["citizen_ref"] for c in explained["changes"]))
     return {
         "facility": code, "year": year, "month": month, "from_position": min(first, last), "to_position": last,
         "before": kr(explained["before"]), "after": kr(explained["after"]), "delta": kr(explained["delta"]),

@@ -14,6 +14,7 @@ from domain.errors import NotFound
 from domain.ledger import public_type
 from domain.values import check_reference
 from projections.periods import stay_periods
+from service.audit import log_citizen_reads
 from service.api.common import COMMAND_RESPONSES, iso, kr, written
 from service.api.deps import AsOf, CaseWriter, IdempotencyKey, Ledger, Reader
 from service.api.schemas import (
@@ -148,6 +149,7 @@ def get_citizen(ref: Ref, ledger: Ledger, actor: Reader, position: AsOf) -> dict
                 for p in periods
             ],
         })
+    log_citizen_reads(ledger, actor, f"/v1/citizens/{ref}", [citizen.citizen_ref])
     return {
         "citizen_ref": citizen.citizen_ref,
         "as_of_position": position,

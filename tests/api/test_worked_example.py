@@ -189,3 +189,43 @@ def test_explain_between_instants_and_bad_points(api, example):
     assert backwards.status_code == 422 and backwards.headers["content-type"] == "application/problem+json"
     assert api.get("/v1/budgets/GRENAA-BO/2026/13/explain").status_code == 422
     assert api.get("/v1/budgets/NOPE/2026/4/explain").status_code == 404
+
+
+def test_the_audit_trail_lists_every_event_with_its_retraction(api, example):
+    retraction = api.post("/v1/retractions", {"event_id": example[9]["event_id"], "reason": "forkert dato"},
+                          role="caseworker").json()
+    trail = api.get("/v1/audit", role="auditor").json()
+    assert [e["position"] for e in trail["events"]] == list(range(1, 11)) and trail["next_after_position"] is None
+    ninth, tenth = trail["events"][8], trail["events"][9]
+    assert (ninth["type"], ninth["citizen_ref"], ninth["facility"], ninth["effective_date"]) == \
+        ("CitizenReassessed", "A", "GRENAA-BO", "2026-04-01")
+    assert (ninth["actor"], ninth["reason"], ninth["recorded_at"]) == \
+        ("caseworker-tester", "Revurdering efter møde", example[9]["recorded_at"])
+    assert ninth["details"]["level"] == 5 and ninth["details"]["hours_per_day"] == "8.25"
+    assert ninth["retracted"] == {"by_event_id": retraction["event_id"], "position": 10,
+                                  "recorded_at": retraction["recorded_at"], "actor": "caseworker-tester",
+                                  "reason": "forkert dato"}
+    assert (tenth["type"], tenth["retracts"], tenth["facility"]) == ("EntryRetracted", example[9]["event_id"], "GRENAA-BO")
+    as_of_9 = api.get("/v1/audit?as_of_position=9").json()["events"]
+    assert len(as_of_9) == 9 and as_of_9[8]["retracted"] is None
+
+
+def test_the_audit_trail_filters_and_pages(api, example):
+    assert [e["position"] for e in api.get("/v1/audit?citizen=B").json()["events"]] == [8]
+    assert [e["position"] for e in api.get("/v1/audit?facility=GRENAA-BO").json()["events"]] == [1, 4, 5, 6, 7, 8, 9]
+    page = api.get("/v1/audit?limit=4&after_position=2").json()
+    assert [e["position"] for e in page["events"]] == [3, 4, 5, 6] and page["next_after_position"] == 6
+    window = api.get("/v1/audit", params={"from": example[5]["recorded_at"], "to": example[6]["recorded_at"]}).json()
+    assert [e["position"] for e in window["events"]] == [5, 6]
+    assert api.get("/v1/audit", role="caseworker").status_code == 403
+    assert api.get("/v1/audit?citizen=010101-1234").status_code == 422
+
+
+def test_reads_of_citizen_rows_are_logged_with_the_reader(api, example):
+    api.get("/v1/citizens/A", role="caseworker")
+    api.get("/v1/budgets/GRENAA-BO/2026/4/explain?from_position=8&to_position=9", role="finance")
+    reads = api.get("/v1/audit/citizen-reads?citizen=A", role="auditor").json()["reads"]
+    assert [(r["reader"], r["role"], r["resource"]) for r in reads] == [
+        ("caseworker-tester", "caseworker", "/v1/citizens/A"),
+        ("finance-tester", "finance", "/v1/budgets/GRENAA-BO/2026/4/explain")]
+    assert api.get("/v1/audit/citizen-reads", role="finance").status_code == 403

@@ -1,0 +1,71 @@
+"""The audit trail and the log of who read citizen rows (auditors and finance)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from sqlalchemy import select
+
+from domain.values import check_reference
+from service.api.deps import AsOf, Ledger, allow
+from service.audit import AuditQuery, AuditTrail, log_citizen_reads
+from service.db import citizen_reads, utc
+from service.ledger import Actor, Timeline
+
+router = APIRouter(tags=["audit"])
+AuditReader = Annotated[Actor, Depends(allow("finance", "auditor"))]
+Auditor = Annotated[Actor, Depends(allow("auditor"))]
+Ref = Annotated[str | None, Query(min_length=1, max_length=64)]
+
+
+def _instant(name: str, value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise HTTPException(422, f"{name} must be an instant with an offset, e.g. 2026-04-01T12:00:00+02:00")
+    return value
+
+
+@router.get("/v1/audit")
+def get_audit(
+    request: Request, ledger: Ledger, actor: AuditReader, position: AsOf,
+    facility: Ref = None, citizen: Ref = None,
+    start: Annotated[datetime | None, Query(alias="from", description="Recorded at or after this instant")] = None,
+    end: Annotated[datetime | None, Query(alias="to", description="Recorded at or before this instant")] = None,
+    after_position: Annotated[int, Query(ge=0, le=2**63 - 1, description="Page: events after this position")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    """Events in recording order with every field of domain §3 (effective date, recorded time,
+    position, actor, reason, case_ref, the event's own fields) and, for a retracted event,
+    who retracted it, why and when; filtered by facility, citizen, time window and position,
+    paged by `after_position` (`next_after_position` continues)."""
+    if citizen is not None:
+        check_reference(citizen, "citizen")
+    timeline = Timeline(ledger.engine)
+    after = after_position
+    if (start := _instant("from", start)) is not None:
+        after = max(after, timeline.position_before(start))
+    bounds = [p for p in (position, timeline.position_at(end) if _instant("to", end) else None) if p is not None]
+    until = min(bounds) if bounds else None
+    events, next_after = AuditTrail(ledger).entries(AuditQuery(facility, citizen, after, until, limit))
+    log_citizen_reads(ledger, actor, str(request.url.path) + "?" + str(request.url.query),
+                      (e["citizen_ref"] for e in events))
+    return {"events": events, "next_after_position": next_after, "as_of_position": until}
+
+
+@router.get("/v1/audit/citizen-reads")
+def get_citizen_reads(
+    ledger: Ledger, actor: Auditor, citizen: Ref = None, reader: Annotated[str | None, Query(max_length=100)] = None,
+    after_id: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    """Who read which citizen's rows, through which resource, and when (auditors only)."""
+    statement = select(citizen_reads).where(citizen_reads.c.id > after_id)
+    if citizen is not None:
+        statement = statement.where(citizen_reads.c.citizen_ref == citizen)
+    if reader is not None:
+        statement = statement.where(citizen_reads.c.reader == reader)
+    with ledger.engine.connect() as connection:
+        rows = connection.execute(statement.order_by(citizen_reads.c.id).limit(limit)).all()
+    return {"reads": [{"id": r.id, "read_at": utc(r.read_at).isoformat(), "reader": r.reader, "role": r.role,
+                       "resource": r.resource, "citizen_ref": r.citizen_ref} for r in rows],
+            "next_after_id": rows[-1].id if len(rows) == limit else None}
