@@ -53,6 +53,7 @@ class StayFacts:
     conditions: tuple[tuple[date, Condition], ...]
     runoff_months: int = 1
     facility: str = ""
+    stay_id: str = ""
 
     def condition_on(self, day: date) -> Condition:
         return [c for start, c in self.conditions if start <= day][-1]
@@ -130,18 +131,33 @@ def level_key(condition: Condition) -> str:
     return condition.special_tariff or str(condition.level)
 
 
-def stay_months(
+@dataclass(frozen=True)
+class Segment:
+    """A run of a stay's funded days within one month over which level, payer, rate and
+    presence stay the same."""
+
+    start: date
+    end: date
+    condition: Condition
+    rate: Decimal | None
+    present: bool
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+def stay_segments(
     stay: StayFacts, rate_of: RateOf, rate_changes: Collection[date] = (), until: date | None = None,
-) -> dict[Month, StayMonth]:
-    """What the stay adds to each month, over its funded days up to `until` (inclusive; an
-    open stay needs one)."""
+) -> list[Segment]:
+    """The stay's funded days up to `until` (inclusive; an open stay needs one), as segments."""
     last = stay.funded_until
     if until is not None:
         last = until if last is None else min(last, until)
     if last is None:
         raise ValueError("an open stay needs an end to compute to")
     if last < stay.move_in:
-        return {}
+        return []
     starts = {stay.move_in} | {start for start, _ in stay.conditions if stay.move_in < start <= last}
     starts |= {d for d in rate_changes if stay.move_in < d <= last}
     if stay.move_out is not None and stay.move_out < last:
@@ -150,20 +166,30 @@ def stay_months(
     while (first_of := month_end(first_of) + timedelta(days=1)) <= last:
         starts.add(first_of)
     boundaries = sorted(starts)
-    sums: dict[Month, dict[str, object]] = {}
+    segments = []
     for i, start in enumerate(boundaries):
         stop = boundaries[i + 1] - timedelta(days=1) if i + 1 < len(boundaries) else last
-        days = (stop - start).days + 1
         present = stay.move_out is None or start <= stay.move_out
         condition = stay.condition_on(start if present else stay.move_out)  # type: ignore[arg-type]
-        rate = service_rate(condition, start, rate_of)
-        month = sums.setdefault((start.year, start.month), {})
+        segments.append(Segment(start, stop, condition, service_rate(condition, start, rate_of), present))
+    return segments
+
+
+def stay_months(
+    stay: StayFacts, rate_of: RateOf, rate_changes: Collection[date] = (), until: date | None = None,
+) -> dict[Month, StayMonth]:
+    """What the stay adds to each month, over its funded days up to `until` (inclusive; an
+    open stay needs one)."""
+    sums: dict[Month, dict[str, object]] = {}
+    for segment in stay_segments(stay, rate_of, rate_changes, until):
+        days, rate, condition = segment.days, segment.rate, segment.condition
+        month = sums.setdefault((segment.start.year, segment.start.month), {})
         amount = ZERO if rate is None else rate * days
         _add(month, "activity", amount)
         _add(month, "funded_days", days)
         if rate is None:
             _add(month, "unpriced_days", days)
-        if present:
+        if segment.present:
             _add(month, "present_days", days)
             _add(month, "present_service", amount)
             _add(month, "support_hours", condition.hours_per_day * days)

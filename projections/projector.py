@@ -39,11 +39,14 @@ from domain.facility import Facility
 from domain.tariff_schedule import TariffSchedule
 from projections.budget import BudgetMonth, Month, StayFacts, StayMonth, stay_months
 from projections.frame import basistakst, frame_total
+from projections.statements import statement_lines
 
 MonthKey = tuple[str, int, int]
 """(facility code, year, month)"""
 FactKey = tuple[str, str, int]
 """(kind, facility code or "", year or 0)"""
+LineKey = tuple[str, int, int, str]
+"""(paying municipality, year, month, stay id)"""
 Delta = dict[MonthKey, list[tuple[StayMonth, int]]]
 """What stays add to (+1) or take from (-1) each facility-month."""
 
@@ -53,7 +56,7 @@ class Change:
     """From this event's position on, the row `key` of `table` holds `value` (None: no row)."""
 
     table: str
-    key: MonthKey | FactKey
+    key: MonthKey | FactKey | LineKey
     value: BudgetMonth | str | None
     replaces: bool
     """True when a row held the key before this change (it is closed at this position)."""
@@ -74,6 +77,9 @@ class BudgetProjection:
         self.horizon: int | None = None
         self.months: dict[MonthKey, BudgetMonth] = {}
         self.facts: dict[FactKey, str] = {}
+        self.lines: dict[LineKey, str] = {}
+        """Statement lines: a stay's present days paid by another municipality, by month."""
+        self.line_keys: dict[str, set[LineKey]] = {}
         self._before: dict[tuple[str, Any], Any] = {}
         """Rows the current event has changed, with their values before it."""
 
@@ -90,13 +96,16 @@ class BudgetProjection:
             self._schedule_event(event)
         return self._changes()
 
+    def _table(self, name: str) -> dict[Any, Any]:
+        return {"month": self.months, "fact": self.facts, "line": self.lines}[name]
+
     def _changes(self) -> list[Change]:
         """One change per row the event left different (a row can change more than once
         within one event, e.g. when the horizon is raised and then the rates change)."""
         changes = []
         for table, key in sorted(self._before, key=lambda slot: (slot[0], slot[1])):
             before = self._before[(table, key)]
-            after = (self.months if table == "month" else self.facts).get(key)
+            after = self._table(table).get(key)
             if after != before:
                 changes.append(Change(table, key, after, before is not None))
         return changes
@@ -110,7 +119,9 @@ class BudgetProjection:
         self.citizens[event.originator_id] = citizen
         new = self.stays_of(citizen)
         unchanged = set(old) & set(new)
-        self._shift([s for s in old if s not in unchanged], [s for s in new if s not in unchanged])
+        old, new = [s for s in old if s not in unchanged], [s for s in new if s not in unchanged]
+        self._shift(old, new)
+        self._reline(new, {s.stay_id for s in old})
 
     def stays_of(self, citizen: Citizen) -> list[StayFacts]:
         stays = []
@@ -121,7 +132,7 @@ class BudgetProjection:
                 if schedule is not None and schedule.is_published:
                     runoff = schedule.runoff_months
             stays.append(StayFacts(citizen.citizen_ref, stay.move_in, stay.move_out, tuple(stay.conditions()),
-                                   runoff, stay.facility))
+                                   runoff, stay.facility, stay.stay_id))
         return stays
 
     # Facilities --------------------------------------------------------------------------
@@ -152,10 +163,13 @@ class BudgetProjection:
         self._raise_horizon(year + 1)
         first, last = date(year, 1, 1), date(year, 12, 31)
         touched = [c for c in self.citizens.values() if any(s.touches(first, last) for s in self.stays_of(c))]
+        gone = {s.stay_id for c in touched for s in self.stays_of(c)}
         delta = self._months_of_stays([s for c in touched for s in self.stays_of(c)], -1)  # at the old rates
         schedule = event.mutate(self.schedules.get(year))
         self.schedules[year], self.schedule_years[event.originator_id] = schedule, year
-        self._apply(self._months_of_stays([s for c in touched for s in self.stays_of(c)], 1, delta))
+        new = [s for c in touched for s in self.stays_of(c)]
+        self._apply(self._months_of_stays(new, 1, delta))
+        self._reline(new, gone)
         current = schedule.current
         self._set_fact(("schedule", "", year), None if current is None else {
             "hourly_rate": str(current["hourly_rate"]), "runoff_months": current["runoff_months"],
@@ -186,6 +200,7 @@ class BudgetProjection:
                     if earlier is None or y > earlier:
                         added[(stay.facility, y, m)].append((figures, 1))
         self._apply(added)
+        self._reline([s for c in self.citizens.values() for s in self.stays_of(c)], set())
         self._set_fact(("horizon", "", 0), {"year": year})
 
     # Rows --------------------------------------------------------------------------------
@@ -230,15 +245,41 @@ class BudgetProjection:
                 else:
                     self.months[key] = value
 
-    def _set_fact(self, key: FactKey, value: Any) -> None:
-        text = None if value is None else canonical(value)
-        if self.facts.get(key) == text:
+    def _reline(self, stays: list[StayFacts], gone: set[str]) -> None:
+        """Write the statement lines of `stays` anew; drop what `gone` stays had."""
+        if self.horizon is None:
             return
-        self._before.setdefault(("fact", key), self.facts.get(key))
+        revisions = self.revision_days()
+        until = date(self.horizon, 12, 31)
+        for stay_id in gone - {s.stay_id for s in stays}:
+            for key in self.line_keys.pop(stay_id, set()):
+                self._set_row("line", key, None)
+        for stay in stays:
+            lines = statement_lines(stay, self.rate_of, revisions, until)
+            keys = {(payer, y, m, stay.stay_id) for payer, y, m in lines}
+            for key in self.line_keys.get(stay.stay_id, set()) - keys:
+                self._set_row("line", key, None)
+            for (payer, y, m), periods in lines.items():
+                self._set_row("line", (payer, y, m, stay.stay_id),
+                              {"facility": stay.facility, "periods": [p.as_dict() for p in periods]})
+            if keys:
+                self.line_keys[stay.stay_id] = keys
+            else:
+                self.line_keys.pop(stay.stay_id, None)
+
+    def _set_fact(self, key: FactKey, value: Any) -> None:
+        self._set_row("fact", key, value)
+
+    def _set_row(self, table: str, key: Any, value: Any) -> None:
+        rows = self._table(table)
+        text = None if value is None else canonical(value)
+        if rows.get(key) == text:
+            return
+        self._before.setdefault((table, key), rows.get(key))
         if text is None:
-            del self.facts[key]
+            del rows[key]
         else:
-            self.facts[key] = text
+            rows[key] = text
 
 
 def frame_fact(frame: dict[str, Any] | None, year: int) -> dict[str, Any] | None:

@@ -113,6 +113,8 @@ rm_budget_months = Table(
     Column("support_hours", BigInteger, nullable=False),
     Column("citizens_by_level", Text, nullable=False),
     Index("ix_rm_budget_months_year", "year", "recorded_from"),
+    Index("ix_rm_budget_months_from", "recorded_from"),
+    Index("ix_rm_budget_months_to", "recorded_to"),
 )
 """Bitemporal: what the stays add to a facility-month, valid for recorded_from <= N < recorded_to."""
 
@@ -129,7 +131,20 @@ rm_facts = Table(
 )
 """Bitemporal facts as JSON: facility, frame, baseline, schedule, horizon."""
 
-READ_MODEL_TABLES = ("rm_budget_months", "rm_facts")
+rm_statement_lines = Table(
+    "rm_statement_lines",
+    metadata,
+    Column("municipality", String(3), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("month", Integer, primary_key=True),
+    Column("stay_id", String(36), primary_key=True),
+    Column("recorded_from", BigInteger, primary_key=True),
+    Column("recorded_to", BigInteger, nullable=True),
+    Column("value", Text, nullable=False),
+)
+"""Bitemporal: a stay's statement line for a paying municipality and month (JSON periods)."""
+
+READ_MODEL_TABLES = ("rm_budget_months", "rm_facts", "rm_statement_lines")
 
 
 def utc(moment: datetime) -> datetime:

@@ -34,10 +34,14 @@ from service.settings import Settings
 log = logging.getLogger("ledger.projection")
 APPLICATION = "BudgetLedger"
 """The upstream application's name in the tracking record."""
-MONTH_COLUMNS = ("facility", "year", "month", "recorded_from", "recorded_to", "activity", "present_days",
-                 "funded_days", "unpriced_days", "sold_days", "sold_service", "present_service", "support_hours",
-                 "citizens_by_level")
-FACT_COLUMNS = ("kind", "facility", "year", "recorded_from", "recorded_to", "value")
+TABLES = {
+    # change table: (SQL table, key columns, value columns)
+    "month": ("rm_budget_months", ("facility", "year", "month"),
+              ("activity", "present_days", "funded_days", "unpriced_days", "sold_days", "sold_service",
+               "present_service", "support_hours", "citizens_by_level")),
+    "fact": ("rm_facts", ("kind", "facility", "year"), ("value",)),
+    "line": ("rm_statement_lines", ("municipality", "year", "month", "stay_id"), ("value",)),
+}
 
 
 def cents(amount: Any) -> int:
@@ -66,14 +70,15 @@ class ReadModelWriter:
         return name
 
     def record_batch(self, changes: Sequence[tuple[int, Change]], tracking: Tracking) -> None:
-        closes: dict[str, list[tuple[Any, ...]]] = {"month": [], "fact": []}
-        inserts: dict[str, list[list[Any]]] = {"month": [], "fact": []}
+        closes: dict[str, list[tuple[Any, ...]]] = {table: [] for table in TABLES}
+        inserts: dict[str, list[list[Any]]] = {table: [] for table in TABLES}
         open_in_batch: dict[tuple[str, tuple], list[Any]] = {}
         for position, change in changes:
             slot = (change.table, change.key)
+            keys = len(TABLES[change.table][1])
             earlier = open_in_batch.pop(slot, None)
             if earlier is not None:
-                earlier[4] = position  # the version written earlier in this batch ends here
+                earlier[keys + 1] = position  # the version written earlier in this batch ends here
             elif change.replaces:
                 closes[change.table].append((position, *change.key))
             if change.value is None:
@@ -83,17 +88,16 @@ class ReadModelWriter:
             inserts[change.table].append(row)
             open_in_batch[slot] = row
         p = self.param
-        month_key = f"facility = {p} AND year = {p} AND month = {p}"
-        fact_key = f"kind = {p} AND facility = {p} AND year = {p}"
         with self.datastore.transaction(commit=True) as c:
-            for table, key, columns in (("month", month_key, MONTH_COLUMNS), ("fact", fact_key, FACT_COLUMNS)):
-                name = self.table("rm_budget_months" if table == "month" else "rm_facts")
+            for table, (name, key_columns, value_columns) in TABLES.items():
+                key = " AND ".join(f"{column} = {p}" for column in key_columns)
+                columns = (*key_columns, "recorded_from", "recorded_to", *value_columns)
                 if closes[table]:
-                    c.executemany(f"UPDATE {name} SET recorded_to = {p} WHERE {key} AND recorded_to IS NULL",
+                    c.executemany(f"UPDATE {self.table(name)} SET recorded_to = {p} WHERE {key} AND recorded_to IS NULL",
                                   closes[table])
                 if inserts[table]:
-                    c.executemany(f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({', '.join([p] * len(columns))})",
-                                  [tuple(row) for row in inserts[table]])
+                    c.executemany(f"INSERT INTO {self.table(name)} ({', '.join(columns)}) "
+                                  f"VALUES ({', '.join([p] * len(columns))})", [tuple(row) for row in inserts[table]])
             self._insert_tracking(c, tracking)  # type: ignore[attr-defined]  # the library's
 
     def reset(self) -> None:

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from domain.errors import NotFound
 from domain.facility import places_in_force
 from projections.budget import BudgetMonth, YearFigures, assemble_year, capacity_days, facility_year
-from service.db import rm_budget_months, rm_facts
+from service.db import ledger_entries, rm_budget_months, rm_facts, rm_statement_lines
 from service.ledger import BudgetLedger
 
 
@@ -158,3 +158,67 @@ def reference_facility_year(ledger: BudgetLedger, code: str, year: int, position
     years = range(min((s.move_in.year for s in stays), default=year), year + 1)
     return facility_year(year, facility.frame_budget(year), facility.places_on, stays,
                          reader.rate_of, schedule.hourly_rate if schedule else None, reader.revision_days(years))
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    stay_id: str
+    facility: str
+    periods: tuple[Any, ...]
+
+
+class StatementReads:
+    """A paying municipality's statement lines for a month as of a position."""
+
+    def __init__(self, ledger: BudgetLedger) -> None:
+        self.ledger = ledger
+        self.budgets = BudgetReads(ledger)
+
+    def lines(self, municipality: str, year: int, month: int, position: int) -> list[StatementLine]:
+        from projections.statements import StatementPeriod
+
+        horizon = self.budgets.horizon(position)
+        if horizon is None or year > horizon:
+            return reference_statement_lines(self.ledger, municipality, year, month, position)
+        query = select(rm_statement_lines).where(
+            rm_statement_lines.c.municipality == municipality, rm_statement_lines.c.year == year,
+            rm_statement_lines.c.month == month, _valid(rm_statement_lines, position))
+        with self.ledger.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        lines = []
+        for row in rows:
+            value = json.loads(row.value)
+            lines.append(StatementLine(row.stay_id, value["facility"],
+                                       tuple(StatementPeriod.of(p) for p in value["periods"])))
+        return lines
+
+    def basistakst(self, facility: str, year: int, position: int) -> Decimal | None:
+        frame = self.budgets.facts(position, "frame", year, facility).get(facility)
+        return None if frame is None else Decimal(frame["basistakst"])
+
+    def citizen_refs(self, stay_ids: list[str]) -> dict[str, str]:
+        """The citizen of each stay (a stay's id is its move-in's event id)."""
+        from uuid import UUID
+
+        with self.ledger.engine.connect() as connection:
+            rows = connection.execute(select(ledger_entries.c.event_id, ledger_entries.c.originator_id)
+                                      .where(ledger_entries.c.event_id.in_(stay_ids))).all()
+        return {row.event_id: self.ledger._citizen_ref_of(UUID(row.originator_id)) for row in rows}
+
+
+def reference_statement_lines(ledger: BudgetLedger, municipality: str, year: int, month: int,
+                              position: int | None) -> list[StatementLine]:
+    """Statement lines computed from the aggregates as of `position`: exact, not fast."""
+    from projections.statements import statement_lines
+    from service.readers import AsOfReader
+
+    reader = AsOfReader(ledger, position)
+    lines = []
+    for code in ledger.facility_codes():
+        for stay in reader.stays_at(code):
+            years = range(stay.move_in.year, year + 1)
+            found = statement_lines(stay, reader.rate_of, reader.revision_days(years), date(year, 12, 31))
+            periods = found.get((municipality, year, month))
+            if periods:
+                lines.append(StatementLine(stay.stay_id, code, periods))
+    return lines

@@ -77,5 +77,6 @@ class AsOfReader:
                 runoff = 1
                 if stay.move_out is not None and (schedule := self.schedule(stay.move_out.year)) is not None:
                     runoff = schedule.runoff_months
-                stays.append(StayFacts(ref, stay.move_in, stay.move_out, tuple(stay.conditions()), runoff, code))
+                stays.append(StayFacts(ref, stay.move_in, stay.move_out, tuple(stay.conditions()), runoff, code,
+                                       stay.stay_id))
         return stays

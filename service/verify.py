@@ -8,7 +8,7 @@ ahead of the store: events cut off the end would leave it there.
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Any, Iterator
 
 from sqlalchemy import func, select
 
@@ -60,3 +60,28 @@ def verify_store(ledger: BudgetLedger, projections_reached: int = 0) -> Verdict:
             f"the store ends at position {verdict.events}, but the projections have seen position "
             f"{projections_reached}: events were removed from its end"))
     return verdict
+
+
+def link_stored_events(connection: Any) -> int:
+    """Write the chain links of every stored event (for a store from before the chain); returns
+    how many. Run by the migration that creates `ledger_chain`, on an empty table."""
+    from datetime import datetime
+
+    from sqlalchemy import text
+
+    from service.chain import GENESIS, chain_hash, content_hash, entry_hash
+
+    position = "e.notification_id" if connection.dialect.name == "postgresql" else "e.rowid"
+    rows = connection.execute(text(
+        f"SELECT {position} AS position, e.originator_id, e.originator_version, e.topic, e.state, "
+        f"i.event_id, i.recorded_at FROM stored_events e JOIN ledger_entries i ON i.position = {position} "
+        f"ORDER BY {position}")).all()
+    previous = GENESIS
+    for row in rows:
+        recorded = datetime.fromisoformat(row.recorded_at) if isinstance(row.recorded_at, str) else row.recorded_at
+        content = content_hash(row.originator_id, row.originator_version, row.topic, row.state)
+        entry = entry_hash(row.event_id, utc(recorded))
+        previous = chain_hash(previous, row.position, content, entry)
+        connection.execute(text("INSERT INTO ledger_chain (position, content_hash, entry_hash, chain_hash) "
+                                "VALUES (:p, :c, :e, :h)"), {"p": row.position, "c": content, "e": entry, "h": previous})
+    return len(rows)

@@ -9,8 +9,7 @@ Create Date: 2026-11-23
 import sqlalchemy as sa
 from alembic import op
 
-from service.chain import GENESIS, chain_hash, content_hash, entry_hash
-from service.db import utc
+from service.verify import link_stored_events
 
 revision = "0003"
 down_revision = "0002"
@@ -29,23 +28,7 @@ def upgrade() -> None:
     op.create_index("ix_ledger_chain_content", "ledger_chain", ["content_hash"])
     bind = op.get_bind()
     postgres = bind.dialect.name == "postgresql"
-    position = "e.notification_id" if postgres else "e.rowid"
-    rows = bind.execute(sa.text(
-        f"SELECT {position} AS position, e.originator_id, e.originator_version, e.topic, e.state, "
-        "i.event_id, i.recorded_at FROM stored_events e JOIN ledger_entries i ON i.position = "
-        f"{position} ORDER BY {position}"))
-    previous = GENESIS
-    for row in rows:
-        recorded = row.recorded_at
-        if isinstance(recorded, str):
-            from datetime import datetime
-
-            recorded = datetime.fromisoformat(recorded)
-        content = content_hash(row.originator_id, row.originator_version, row.topic, row.state)
-        entry = entry_hash(row.event_id, utc(recorded))
-        previous = chain_hash(previous, row.position, content, entry)
-        bind.execute(sa.text("INSERT INTO ledger_chain (position, content_hash, entry_hash, chain_hash) "
-                             "VALUES (:p, :c, :e, :h)"), {"p": row.position, "c": content, "e": entry, "h": previous})
+    link_stored_events(bind)
     if postgres:
         op.execute("CREATE TRIGGER ledger_chain_append_only BEFORE UPDATE OR DELETE ON ledger_chain "
                    "FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change()")

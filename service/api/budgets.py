@@ -6,23 +6,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query
 
 from projections.budget import MonthFigures, fte, occupancy_pct, staff_hours
 from service.api.common import kr
-from service.api.deps import Ledger, ReadAt, Reader
+from service.api.deps import Ledger, ProjectionStatusDep, ReadAt, Reader
 from service.audit import log_citizen_reads
 from service.explain import Explainer
 from service.ledger import Timeline
-from service.projection import ProjectionStatus
 from service.read_models import BudgetReads
-
-
-def projection_status(request: Request) -> ProjectionStatus:
-    return request.app.state.projections
-
-
-ProjectionStatusDep = Annotated[ProjectionStatus, Depends(projection_status)]
 
 router = APIRouter(tags=["budgets"])
 Code = Annotated[str, Path(min_length=1, max_length=64)]

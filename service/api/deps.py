@@ -13,6 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from service.auth import authenticate
 from service.ledger import Actor, BudgetLedger, Timeline
+from service.projection import ProjectionStatus
 from service.store import Idempotency
 
 bearer = HTTPBearer(auto_error=False, description="A token from `ledger token create`")
@@ -101,3 +102,10 @@ def read_position(request: Request, position: Annotated[int | None, Depends(as_o
 
 
 ReadAt = Annotated[int, Depends(read_position)]
+
+
+def projection_status(request: Request) -> ProjectionStatus:
+    return request.app.state.projections
+
+
+ProjectionStatusDep = Annotated[ProjectionStatus, Depends(projection_status)]

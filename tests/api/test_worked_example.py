@@ -229,3 +229,30 @@ def test_reads_of_citizen_rows_are_logged_with_the_reader(api, example):
         ("caseworker-tester", "caseworker", "/v1/citizens/A"),
         ("finance-tester", "finance", "/v1/budgets/GRENAA-BO/2026/4/explain")]
     assert api.get("/v1/audit/citizen-reads", role="finance").status_code == 403
+
+
+def test_statement_for_aarhus_in_september(api, example):
+    statement = api.get("/v1/statements/751/2026/9?as_of_position=9", role="finance").json()
+    (line,) = statement["lines"]
+    assert (line["citizen_ref"], line["facility"], line["days"], line["basistakst"], line["amount"]) == \
+        ("B", "GRENAA-BO", 30, "1000.00", "48000.00")
+    assert line["periods"] == [{"from": "2026-09-01", "to": "2026-09-30", "level": "1", "service_rate": "600.00",
+                                "days": 30, "amount": "48000.00"}]
+    assert statement["total"] == "48000.00" and statement["now"] is None
+    assert api.get("/v1/statements/751/2026/8").json()["lines"] == []
+    assert api.get("/v1/statements/707/2026/9").status_code == 422
+    assert api.get("/v1/statements/751/2026/9", role="caseworker").status_code == 403
+
+
+def test_a_sent_statement_is_reproduced_and_a_later_change_shows_as_a_difference(api, example):
+    sent = api.get("/v1/statements/751/2026/9", role="finance").json()
+    api.post("/v1/citizens/B/reassessments", {"effective_date": "2026-09-16", "assessment": {"hours_per_day": "3"},
+                                              "reason": "sen revurdering"}, role="caseworker")
+    again = api.get("/v1/statements/751/2026/9", params={"as_of_position": sent["as_of_position"]}).json()
+    assert again["lines"] == sent["lines"] and again["total"] == "48000.00"
+    # 15 days at level 1 and 15 at level 2: 15 × 1600 + 15 × 2250 = 57 750.00
+    assert again["now"]["total"] == "57750.00" and again["now"]["difference"] == "9750.00"
+    assert again["now"]["changed_lines"][0]["citizen_ref"] == "B"
+    periods = api.get("/v1/statements/751/2026/9").json()["lines"][0]["periods"]
+    assert [(p["from"], p["level"], p["days"], p["amount"]) for p in periods] == \
+        [("2026-09-01", "1", 15, "24000.00"), ("2026-09-16", "2", 15, "33750.00")]

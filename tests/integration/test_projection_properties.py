@@ -5,7 +5,8 @@
 - a projection followed event by event equals a rebuild, row for row, byte for byte;
 - the read models at any position equal the figures computed from the aggregates (the
   reference reader) at that position;
-- a read as of a position never changes after later events.
+- a read as of a position never changes after later events;
+- statement lines in the read models equal those computed from the aggregates.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from hypothesis import HealthCheck, Phase, given, settings as hypothesis_setting
 from sqlalchemy import select
 
 from domain.errors import DomainError
-from service.db import migrate, rm_budget_months, rm_facts
+from service.db import migrate, rm_budget_months, rm_facts, rm_statement_lines
 from service.explain import Explainer
 from service.ledger import Actor, BudgetLedger, Timeline
 from service.projection import Projector
-from service.read_models import BudgetReads, reference_facility_year
+from service.read_models import BudgetReads, StatementReads, reference_facility_year, reference_statement_lines
 from tests.conftest import make_settings
 from tests.factories import frame_body, levels, SPECIAL_TARIFFS
 
@@ -111,6 +112,7 @@ def dump(ledger: BudgetLedger) -> list[tuple]:
     with ledger.engine.connect() as connection:
         months = connection.execute(select(rm_budget_months).order_by(*rm_budget_months.primary_key.columns)).all()
         facts = connection.execute(select(rm_facts).order_by(*rm_facts.primary_key.columns)).all()
+        facts += connection.execute(select(rm_statement_lines).order_by(*rm_statement_lines.primary_key.columns)).all()
     return [tuple(row) for row in months] + [tuple(row) for row in facts]
 
 
@@ -133,7 +135,7 @@ def test_projection_follows_rebuilds_and_reads_as_the_aggregates_do(store, ops, 
                 recorded = setup(ledger)
                 follower.catch_up()
                 first = Timeline(ledger.engine).max_position()
-                reads = BudgetReads(ledger)
+                reads, statements = BudgetReads(ledger), StatementReads(ledger)
                 seen: dict[tuple[int, str, int], tuple] = {}
                 for op in ops:
                     run(ledger, op, recorded)
@@ -166,6 +168,10 @@ def test_projection_follows_rebuilds_and_reads_as_the_aggregates_do(store, ops, 
                             expected = reference_facility_year(ledger, code, year, position)
                             assert figures(reads.facility_year(code, year, position)) == figures(expected), \
                                 (position, code, year)
+                    for year, month in ((2026, 3 + position % 10), (2027, 1 + position % 12)):
+                        expected_lines = reference_statement_lines(ledger, "751", year, month, position)
+                        assert sorted(statements.lines("751", year, month, position), key=str) == \
+                            sorted(expected_lines, key=str), (position, year, month)
             finally:
                 follower.close()
                 ledger.close()

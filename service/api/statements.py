@@ -1,0 +1,82 @@
+"""Statements for the municipalities that buy places (domain §4.7), as of any point, with
+what has changed since: a statement sent earlier is reproduced exactly with the `as_of` it
+was made at, and a later retroactive event shows as a difference, never hidden."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Path
+
+from domain.values import NORDDJURS, ZERO
+from projections.statements import line_amount
+from service.api.common import kr
+from service.api.deps import Ledger, ProjectionStatusDep, ReadAt, allow
+from service.audit import log_citizen_reads
+from service.ledger import Actor, Timeline
+from service.read_models import StatementReads
+
+router = APIRouter(tags=["statements"])
+StatementReader = Annotated[Actor, Depends(allow("finance", "auditor"))]
+Municipality = Annotated[str, Path(pattern=r"^\d{3}$", description="The paying municipality's 3-digit code")]
+Year = Annotated[int, Path(ge=2000, le=2100)]
+Month = Annotated[int, Path(ge=1, le=12)]
+
+
+def statement(reads: StatementReads, municipality: str, year: int, month: int, position: int) -> dict[str, Any]:
+    lines, warnings = [], []
+    found = reads.lines(municipality, year, month, position)
+    refs = reads.citizen_refs([line.stay_id for line in found])
+    for line in found:
+        rate = reads.basistakst(line.facility, year, position)
+        if rate is None:
+            warnings.append(f"{line.facility} has no frame budget for {year}: basistakst is 0.00")
+            rate = ZERO
+        if any(p.service_rate is None for p in line.periods):
+            warnings.append(f"no tariff schedule for {year}: days without a service rate are charged basistakst only")
+        lines.append({
+            "citizen_ref": refs.get(line.stay_id), "facility": line.facility, "stay_id": line.stay_id,
+            "days": sum(p.days for p in line.periods), "basistakst": kr(rate),
+            "periods": [{"from": p.start.isoformat(), "to": p.end.isoformat(), "level": p.level,
+                         "service_rate": kr(p.service_rate), "days": p.days, "amount": kr(p.amount(rate))}
+                        for p in line.periods],
+            "amount": kr(line_amount(line.periods, rate)),
+        })
+    lines.sort(key=lambda line: (line["facility"], line["citizen_ref"] or "", line["stay_id"]))
+    total = sum((Decimal(line["amount"]) for line in lines), ZERO)
+    return {"lines": lines, "total": kr(total), "warnings": sorted(set(warnings))}
+
+
+@router.get("/v1/statements/{municipality}/{year}/{month}")
+def get_statement(municipality: Municipality, year: Year, month: Month, ledger: Ledger, actor: StatementReader,
+                  position: ReadAt, status: ProjectionStatusDep) -> dict[str, Any]:
+    """One line per stay with present days in the month paid by the municipality: days,
+    basistakst, the periods of level and service rate with their days and amounts, and the
+    total. Read as of the point a statement was made, it is that statement exactly; `now`
+    then shows what today's figures say and the difference."""
+    if municipality == NORDDJURS:
+        raise HTTPException(422, "707 is Norddjurs itself: statements are for the municipalities that buy places")
+    reads = StatementReads(ledger)
+    made = statement(reads, municipality, year, month, position)
+    body = {"municipality": municipality, "year": year, "month": month, "as_of_position": position, **made,
+            "now": None}
+    latest = Timeline(ledger.engine).max_position()
+    if position < latest:
+        status.wait(latest, ledger.settings.read_wait_seconds)
+        now = statement(reads, municipality, year, month, latest)
+        then_amounts = {line["stay_id"]: Decimal(line["amount"]) for line in made["lines"]}
+        now_amounts = {line["stay_id"]: Decimal(line["amount"]) for line in now["lines"]}
+        refs = {line["stay_id"]: (line["citizen_ref"], line["facility"]) for line in made["lines"] + now["lines"]}
+        changed = [
+            {"citizen_ref": refs[stay][0], "facility": refs[stay][1], "stay_id": stay,
+             "amount_then": kr(then_amounts.get(stay, ZERO)), "amount_now": kr(now_amounts.get(stay, ZERO)),
+             "difference": kr(now_amounts.get(stay, ZERO) - then_amounts.get(stay, ZERO))}
+            for stay in sorted(set(then_amounts) | set(now_amounts))
+            if then_amounts.get(stay, ZERO) != now_amounts.get(stay, ZERO)
+        ]
+        body["now"] = {"as_of_position": latest, "total": now["total"],
+                       "difference": kr(Decimal(now["total"]) - Decimal(made["total"])), "changed_lines": changed}
+    log_citizen_reads(ledger, actor, f"/v1/statements/{municipality}/{year}/{month}",
+                      (line["citizen_ref"] for line in made["lines"]))
+    return body
