@@ -150,6 +150,11 @@ class BudgetProjection:
         })
         for year in sorted({f["year"] for f in facility.frame_budgets}):
             self._set_fact(("frame", code, year), frame_fact(facility.frame_budget(year), year))
+        for year in sorted({a["year"] for a in facility.accounts}):
+            accounts = facility.accounts_for(year)
+            self._set_fact(("accounts", code, year), None if accounts is None else {
+                "actual_costs": str(accounts["actual_costs"]), "event_id": accounts["event_id"],
+            })
         for year in sorted({b["year"] for b in facility.baselines}):
             baseline = facility.baseline(year)
             self._set_fact(("baseline", code, year), None if baseline is None else {

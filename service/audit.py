@@ -18,13 +18,13 @@ from decimal import Decimal
 from typing import Any, Iterable
 from uuid import UUID
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, or_, select
 
 from domain.citizen import Citizen, citizen_id
 from domain.facility import Facility, facility_id
 from domain.ledger import public_type
 from domain.tariff_schedule import TariffSchedule
-from service.db import citizen_reads, ledger_entries, utc
+from service.db import citizen_reads, ledger_entries, rm_budget_months, rm_facts, utc
 from service.ledger import Actor, BudgetLedger
 
 _HIDDEN = {"meta", "originator_id", "originator_version", "timestamp", "originator_topic"}
@@ -147,7 +147,22 @@ class AuditTrail:
             "details": details,
             "retracts": details.get("retracted_event_id"),
             "retracted": self._retraction_of(stream, row.event_id, until),
+            "post_closing": self._post_closing(row.position),
         }
+
+    def _post_closing(self, position: int) -> list[dict[str, Any]]:
+        """The closed facility-years whose budget this event changed (domain §4.9): accepted
+        as facts, flagged here, and shown as post-closing adjustments in the regulation."""
+        months = rm_budget_months.c
+        with self.ledger.engine.connect() as connection:
+            touched = connection.execute(select(months.facility, months.year).where(
+                or_(months.recorded_from == position, months.recorded_to == position)).distinct()).all()
+            if not touched:
+                return []
+            closed = {(r.facility, r.year) for r in connection.execute(select(rm_facts.c.facility, rm_facts.c.year).where(
+                rm_facts.c.kind == "accounts", rm_facts.c.recorded_from < position,
+                or_(rm_facts.c.recorded_to.is_(None), rm_facts.c.recorded_to >= position)))}
+        return [{"facility": f, "year": y} for f, y in sorted(set(map(tuple, touched)) & closed)]
 
     @staticmethod
     def _facility(stream: Stream, event: Any) -> str | None:

@@ -7,6 +7,7 @@ handed to the eventsourcing application as `env=`, never written into `os.enviro
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
@@ -31,6 +32,10 @@ class Settings(BaseSettings):
     projector: Literal["embedded", "external"] = "embedded"
     """embedded: the service runs the projections in its own process; external: another
     process does (`ledger project --follow`) and the service waits on its tracking."""
+    regulation_limit_pct: Decimal = Decimal("5")
+    """The carry-over a facility keeps: the result limited to ± this % of its cost basis."""
+    regulation_years: int = 2
+    """The regulation of year Y enters the tariff of year Y + this."""
     read_wait_seconds: float = 5.0
     """How long a read waits for the projections to reach the position it names."""
 

@@ -9,7 +9,9 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from service.api import audit, budgets, central, citizens, facilities, problems, retractions, schedules, statements
+from service.api import (
+    audit, budgets, central, citizens, facilities, problems, regulation, retractions, schedules, statements,
+)
 from service.ledger import BudgetLedger, Timeline
 from service.projection import EmbeddedProjector, ProjectionStatus
 from service.settings import Settings
@@ -83,7 +85,7 @@ def create_app(settings: Settings | None = None, ledger: BudgetLedger | None = N
     if ledger is not None:
         app.state.ledger = ledger
     problems.install(app)
-    for module in (facilities, schedules, citizens, retractions, budgets, central, statements, audit):
+    for module in (facilities, schedules, citizens, retractions, budgets, central, statements, regulation, audit):
         app.include_router(module.router)
 
     @app.get("/health", tags=["operations"])

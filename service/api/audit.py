@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from sqlalchemy import select
 
 from domain.values import check_reference
-from service.api.deps import AsOf, Ledger, allow
+from service.api.deps import AsOf, Ledger, ProjectionStatusDep, allow
 from service.audit import AuditQuery, AuditTrail, log_citizen_reads
 from service.db import citizen_reads, utc
 from service.ledger import Actor, Timeline
@@ -28,7 +28,7 @@ def _instant(name: str, value: datetime | None) -> datetime | None:
 
 @router.get("/v1/audit")
 def get_audit(
-    request: Request, ledger: Ledger, actor: AuditReader, position: AsOf,
+    request: Request, ledger: Ledger, actor: AuditReader, position: AsOf, status: ProjectionStatusDep,
     facility: Ref = None, citizen: Ref = None,
     start: Annotated[datetime | None, Query(alias="from", description="Recorded at or after this instant")] = None,
     end: Annotated[datetime | None, Query(alias="to", description="Recorded at or before this instant")] = None,
@@ -38,7 +38,8 @@ def get_audit(
     """Events in recording order with every field of domain §3 (effective date, recorded time,
     position, actor, reason, case_ref, the event's own fields) and, for a retracted event,
     who retracted it, why and when; filtered by facility, citizen, time window and position,
-    paged by `after_position` (`next_after_position` continues)."""
+    paged by `after_position` (`next_after_position` continues). An event that changed the
+    budget of a closed facility-year is flagged in `post_closing`."""
     if citizen is not None:
         check_reference(citizen, "citizen")
     timeline = Timeline(ledger.engine)
@@ -47,6 +48,7 @@ def get_audit(
         after = max(after, timeline.position_before(start))
     bounds = [p for p in (position, timeline.position_at(end) if _instant("to", end) else None) if p is not None]
     until = min(bounds) if bounds else None
+    status.wait(timeline.max_position() if until is None else until, ledger.settings.read_wait_seconds)
     events, next_after = AuditTrail(ledger).entries(AuditQuery(facility, citizen, after, until, limit))
     log_citizen_reads(ledger, actor, str(request.url.path) + "?" + str(request.url.query),
                       (e["citizen_ref"] for e in events))

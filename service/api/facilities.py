@@ -10,7 +10,7 @@ from domain.errors import NotFound
 from domain.facility import Facility, facility_id
 from projections.frame import basistakst, frame_total, monthly_frames
 from service.api.common import COMMAND_RESPONSES, iso, kr, written
-from service.api.deps import AsOf, FacilityWriter, FinanceWriter, IdempotencyKey, Ledger, Reader
+from service.api.deps import AsOf, FacilityWriter, FinanceWriter, IdempotencyKey, Ledger, ReadAt, Reader
 from service.api.schemas import (
     AccountsCreate,
     BaselinePut,
@@ -106,7 +106,10 @@ def get_facility(code: Code, ledger: Ledger, actor: Reader, position: AsOf) -> d
 
 
 @router.get("/v1/facilities/{code}/frame-budgets/{year}")
-def get_frame_budget(code: Code, year: Year, ledger: Ledger, actor: Reader, position: AsOf) -> dict[str, Any]:
+def get_frame_budget(code: Code, year: Year, ledger: Ledger, actor: Reader, position: ReadAt) -> dict[str, Any]:
+    """The frame budget of a year: its lines, `total`, `basistakst` and monthly frames, and
+    `regulation`: the regulation of the year whose result enters this year's tariff
+    (domain §4.9), with whether this frame carries its line (`applied`)."""
     facility = facility_as_of(ledger, code, position)
     frame = facility.frame_budget(year)
     if frame is None:
@@ -120,4 +123,17 @@ def get_frame_budget(code: Code, year: Year, ledger: Ledger, actor: Reader, posi
         "total": kr(total),
         "basistakst": kr(basistakst(total, frame["budgeted_places"], frame["planned_occupancy_pct"], year)),
         "monthly": [kr(m) for m in monthly_frames(total)],
+        "regulation": regulation_of(ledger, code, year, position),
     }
+
+
+def regulation_of(ledger: BudgetLedger, code: str, target: int, position: int) -> dict[str, Any] | None:
+    from service.api.regulation import regulation_public
+    from service.regulation import RegulationReads
+
+    row = RegulationReads(ledger).for_target_year(code, target, position)
+    if row is None:
+        return None
+    return {k: v for k, v in regulation_public(row).items()
+            if k in ("to_tariff", "regulation_line", "applied", "applied_line", "post_closing_adjustments")} | {
+        "from_year": target - ledger.settings.regulation_years}

@@ -33,6 +33,8 @@ READ = {
     "/v1/citizens/A": EVERY_READER, "/v1/budgets/GRENAA-BO/2026": EVERY_READER, "/v1/central/2026": EVERY_READER,
     "/v1/budgets/GRENAA-BO/2026/3/explain": EVERY_READER,
     "/v1/audit": {"admin", "finance", "auditor"},
+    "/v1/statements/751/2026/9": {"admin", "finance", "auditor"},
+    "/v1/regulation/2026": {"admin", "finance", "auditor"},
     "/v1/audit/citizen-reads": {"admin", "auditor"},
 }
 ROLES = ["admin", "finance", "caseworker", "auditor"]
@@ -85,6 +87,9 @@ def test_every_endpoint_by_every_role_and_without_a_valid_token(world, ledger):
             assert world.get(path, role=role).status_code == (200 if role in allowed else 403), (path, role)
         for token in (None, "lt_bogus", revoked):
             assert world.as_(token, "GET", path).status_code == 401
+    for role in ROLES:
+        replay = world.as_(role, "POST", "/v1/regulation/2026/what-if", json=schedule_body())
+        assert replay.status_code == (403 if role == "caseworker" else 200), (role, replay.text)
 
 
 def test_tokens_are_stored_only_as_salted_hashes(ledger):
