@@ -9,6 +9,8 @@ Create Date: 2026-11-23
 import sqlalchemy as sa
 from alembic import op
 
+from migrations.guards import append_only
+
 from service.verify import link_stored_events
 
 revision = "0003"
@@ -26,18 +28,8 @@ def upgrade() -> None:
         sa.Column("chain_hash", sa.String(64), nullable=False),
     )
     op.create_index("ix_ledger_chain_content", "ledger_chain", ["content_hash"])
-    bind = op.get_bind()
-    postgres = bind.dialect.name == "postgresql"
-    link_stored_events(bind)
-    if postgres:
-        op.execute("CREATE TRIGGER ledger_chain_append_only BEFORE UPDATE OR DELETE ON ledger_chain "
-                   "FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change()")
-        op.execute("CREATE TRIGGER ledger_chain_no_truncate BEFORE TRUNCATE ON ledger_chain "
-                   "FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change()")
-    else:
-        for operation in ("UPDATE", "DELETE"):
-            op.execute(f"CREATE TRIGGER ledger_chain_no_{operation.lower()} BEFORE {operation} ON ledger_chain "
-                       f"BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: {operation} of ledger_chain is refused'); END")
+    link_stored_events(op.get_bind())
+    append_only("ledger_chain")
 
 
 def downgrade() -> None:

@@ -8,6 +8,8 @@ Create Date: 2026-11-23
 import sqlalchemy as sa
 from alembic import op
 
+from migrations.guards import append_only
+
 revision = "0004"
 down_revision = "0003"
 branch_labels = None
@@ -25,15 +27,7 @@ def upgrade() -> None:
         sa.Column("citizen_ref", sa.String(64), nullable=False),
     )
     op.create_index("ix_citizen_reads_citizen", "citizen_reads", ["citizen_ref", "id"])
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("CREATE TRIGGER citizen_reads_append_only BEFORE UPDATE OR DELETE ON citizen_reads "
-                   "FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change()")
-        op.execute("CREATE TRIGGER citizen_reads_no_truncate BEFORE TRUNCATE ON citizen_reads "
-                   "FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change()")
-    else:
-        for operation in ("UPDATE", "DELETE"):
-            op.execute(f"CREATE TRIGGER citizen_reads_no_{operation.lower()} BEFORE {operation} ON citizen_reads "
-                       f"BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: {operation} of citizen_reads is refused'); END")
+    append_only("citizen_reads")
 
 
 def downgrade() -> None:

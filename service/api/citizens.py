@@ -14,7 +14,7 @@ from domain.errors import NotFound
 from domain.ledger import public_type
 from domain.values import check_reference
 from projections.periods import stay_periods
-from service.audit import log_citizen_reads
+from service.audit import log_citizen_reads, plain
 from service.api.common import COMMAND_RESPONSES, iso, kr, written
 from service.api.deps import AsOf, CaseWriter, IdempotencyKey, Ledger, Reader
 from service.api.schemas import (
@@ -78,18 +78,6 @@ def move_out(ref: Ref, body: MoveOutCreate, ledger: Ledger, actor: CaseWriter, i
 _HIDDEN = {"meta", "originator_id", "originator_version", "timestamp", "originator_topic"}
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
 def _events(ledger: BudgetLedger, citizen: Citizen) -> list[dict[str, Any]]:
     entries = Timeline(ledger.engine).entries_of(citizen.id)
     events = list(ledger.events.get(citizen.id, lte=citizen.version))
@@ -102,7 +90,7 @@ def _events(ledger: BudgetLedger, citizen: Citizen) -> list[dict[str, Any]]:
             "event_id": meta.event_id, "position": position, "type": public_type(evt),
             "effective_date": iso(meta.effective_date), "recorded_at": recorded_at.isoformat(),
             "actor": meta.actor, "reason": meta.reason, "case_ref": meta.case_ref,
-            "details": {k: _plain(v) for k, v in vars(evt).items() if k not in _HIDDEN},
+            "details": {k: plain(v) for k, v in vars(evt).items() if k not in _HIDDEN},
             "retracted": None,
         }
         if row["type"] == "EntryRetracted":

@@ -77,6 +77,9 @@ def test_a_refused_command_leaves_the_store_exactly_as_it_was(ledger: BudgetLedg
     "DELETE FROM ledger_entries WHERE position = 1",
     "TRUNCATE stored_events",
     "TRUNCATE ledger_entries",
+    "UPDATE ledger_chain SET chain_hash = 'x'",
+    "DELETE FROM ledger_chain WHERE position = 2",
+    "TRUNCATE ledger_chain",
 ])
 def test_stored_events_are_append_only_at_the_database(ledger: BudgetLedger, store: str, statement: str):
     setup_facility(ledger)
