@@ -65,6 +65,24 @@ class StayFacts:
             return None
         return month_end(self.move_out, self.runoff_months)
 
+    def first_difference(self, other: "StayFacts") -> date:
+        """The first day on which the two versions of one stay may count differently."""
+        if self.move_in != other.move_in:
+            return min(self.move_in, other.move_in)
+        days = []
+        for mine, theirs in zip(self.conditions, other.conditions):
+            if mine != theirs:
+                days.append(min(mine[0], theirs[0]))
+                break
+        else:
+            longer = self.conditions if len(self.conditions) > len(other.conditions) else other.conditions
+            if len(self.conditions) != len(other.conditions):
+                days.append(longer[min(len(self.conditions), len(other.conditions))][0])
+        if (self.move_out, self.runoff_months) != (other.move_out, other.runoff_months):
+            outs = [d for d in (self.move_out, other.move_out) if d is not None]
+            days.append(min(outs) if outs else self.move_in)
+        return min(days, default=self.move_in)
+
     def touches(self, first: date, last: date) -> bool:
         """True when a funded day of the stay falls in [first, last]."""
         end = self.funded_until
@@ -149,20 +167,23 @@ class Segment:
 
 def stay_segments(
     stay: StayFacts, rate_of: RateOf, rate_changes: Collection[date] = (), until: date | None = None,
+    since: date | None = None,
 ) -> list[Segment]:
-    """The stay's funded days up to `until` (inclusive; an open stay needs one), as segments."""
+    """The stay's funded days up to `until` (inclusive; an open stay needs one), as segments;
+    with `since` (the first of a month), only those from that day on."""
     last = stay.funded_until
     if until is not None:
         last = until if last is None else min(last, until)
     if last is None:
         raise ValueError("an open stay needs an end to compute to")
-    if last < stay.move_in:
+    first = stay.move_in if since is None else max(stay.move_in, since)
+    if last < first:
         return []
-    starts = {stay.move_in} | {start for start, _ in stay.conditions if stay.move_in < start <= last}
-    starts |= {d for d in rate_changes if stay.move_in < d <= last}
-    if stay.move_out is not None and stay.move_out < last:
+    starts = {first} | {start for start, _ in stay.conditions if first < start <= last}
+    starts |= {d for d in rate_changes if first < d <= last}
+    if stay.move_out is not None and first <= stay.move_out < last:
         starts.add(stay.move_out + timedelta(days=1))
-    first_of = date(stay.move_in.year, stay.move_in.month, 1)
+    first_of = date(first.year, first.month, 1)
     while (first_of := month_end(first_of) + timedelta(days=1)) <= last:
         starts.add(first_of)
     boundaries = sorted(starts)
@@ -177,11 +198,12 @@ def stay_segments(
 
 def stay_months(
     stay: StayFacts, rate_of: RateOf, rate_changes: Collection[date] = (), until: date | None = None,
+    since: date | None = None,
 ) -> dict[Month, StayMonth]:
     """What the stay adds to each month, over its funded days up to `until` (inclusive; an
-    open stay needs one)."""
+    open stay needs one); with `since` (the first of a month), the months from it on."""
     sums: dict[Month, dict[str, object]] = {}
-    for segment in stay_segments(stay, rate_of, rate_changes, until):
+    for segment in stay_segments(stay, rate_of, rate_changes, until, since):
         days, rate, condition = segment.days, segment.rate, segment.condition
         month = sums.setdefault((segment.start.year, segment.start.month), {})
         amount = ZERO if rate is None else rate * days

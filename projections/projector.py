@@ -120,8 +120,20 @@ class BudgetProjection:
         new = self.stays_of(citizen)
         unchanged = set(old) & set(new)
         old, new = [s for s in old if s not in unchanged], [s for s in new if s not in unchanged]
-        self._shift(old, new)
+        self._shift(old, new, since=self._first_differences(old, new))
         self._reline(new, {s.stay_id for s in old})
+
+    @staticmethod
+    def _first_differences(old: list[StayFacts], new: list[StayFacts]) -> dict[str, date]:
+        """Per stay in both lists, the first of the month from which the versions may differ:
+        the months before it are the same and need not be recomputed."""
+        before = {s.stay_id: s for s in old}
+        since = {}
+        for stay in new:
+            if stay.stay_id in before:
+                day = stay.first_difference(before[stay.stay_id])
+                since[stay.stay_id] = date(day.year, day.month, 1)
+        return since
 
     def stays_of(self, citizen: Citizen) -> list[StayFacts]:
         stays = []
@@ -210,22 +222,24 @@ class BudgetProjection:
 
     # Rows --------------------------------------------------------------------------------
 
-    def _months_of(self, stay: StayFacts, revisions: Iterable[date]) -> dict[Month, StayMonth]:
+    def _months_of(self, stay: StayFacts, revisions: Iterable[date], since: date | None = None
+                   ) -> dict[Month, StayMonth]:
         if self.horizon is None:
             return {}
-        return stay_months(stay, self.rate_of, revisions, until=date(self.horizon, 12, 31))
+        return stay_months(stay, self.rate_of, revisions, until=date(self.horizon, 12, 31), since=since)
 
-    def _shift(self, old: list[StayFacts], new: list[StayFacts]) -> None:
+    def _shift(self, old: list[StayFacts], new: list[StayFacts], since: dict[str, date] | None = None) -> None:
         """Take away what the `old` stays added and add what the `new` ones add (with the
-        same rates and horizon: only the stays differ)."""
-        self._apply(self._months_of_stays(new, 1, self._months_of_stays(old, -1)))
+        same rates and horizon: only the stays differ), from `since` per stay when given."""
+        self._apply(self._months_of_stays(new, 1, self._months_of_stays(old, -1, since=since), since))
 
-    def _months_of_stays(self, stays: list[StayFacts], sign: int, delta: Delta | None = None) -> Delta:
+    def _months_of_stays(self, stays: list[StayFacts], sign: int, delta: Delta | None = None,
+                         since: dict[str, date] | None = None) -> Delta:
         """What the stays add to each facility-month now, signed, added to `delta`."""
         delta = defaultdict(list) if delta is None else delta
         revisions = self.revision_days()
         for stay in stays:
-            for (y, m), figures in self._months_of(stay, revisions).items():
+            for (y, m), figures in self._months_of(stay, revisions, (since or {}).get(stay.stay_id)).items():
                 delta[(stay.facility, y, m)].append((figures, sign))
         return delta
 
