@@ -5,6 +5,8 @@ It reads `LEDGER_DATABASE_URL` (default: an SQLite file under ./var/).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from rich.console import Console
 
@@ -103,6 +105,46 @@ def project(follow: bool = typer.Option(False, "--follow", help="Keep projecting
             err.print(f"[green]projected[/green] {count} new events (up to position {projector.position})")
     finally:
         projector.close()
+
+
+@app.command("import")
+def import_(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSON Lines: one command a line"),
+            batch_size: int = typer.Option(1000, min=1, help="Commands stored per transaction"),
+            skip: int = typer.Option(0, min=0, help="Skip the first N lines (resume after a failed import)"),
+            actor: str = typer.Option("import", help="Recorded as the actor of every event")) -> None:
+    """Bulk-load commands from JSON Lines in one pass, batch by batch, with a progress bar.
+
+    A bad line stops the import, named by its line number; nothing of its batch is stored."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from service.db import migrate as run
+    from service.importer import ImportFailed, import_lines
+    from service.ledger import Actor, BudgetLedger
+
+    settings = Settings()
+    run(settings)
+    ledger = BudgetLedger(settings)
+    try:
+        with file.open("rb") as handle, Progress(TextColumn("importing"), BarColumn(), DownloadColumn(),
+                                                   TimeRemainingColumn(), console=err) as progress:
+            task = progress.add_task("import", total=file.stat().st_size)
+
+            def lines():  # type: ignore[no-untyped-def]
+                for raw in handle:
+                    progress.advance(task, len(raw))
+                    yield raw.decode("utf-8")
+
+            result = import_lines(ledger, lines(), Actor(actor, "admin"), batch_size=batch_size, skip=skip)
+    except ImportFailed as failed:
+        err.print(f"[red]import failed[/red]: {failed}")
+        raise typer.Exit(1) from None
+    except UnicodeDecodeError:
+        err.print("[red]import failed[/red]: the file is not UTF-8 text")
+        raise typer.Exit(1) from None
+    finally:
+        ledger.close()
+    err.print(f"[green]imported[/green] {result.commands} commands ({result.events} events) from "
+              f"{result.lines} lines; store position {result.last_position}")
 
 
 @app.command()

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -71,6 +72,8 @@ class BudgetLedger(Application):
         self.engine = engine or make_engine(settings)
         self.after_write: list[Callable[[int], None]] = []
         """Called with the last position of every command stored (wakes the projections)."""
+        self._batch: list[Any] | None = None
+        self._cache: dict[UUID, LedgerAggregate] = {}
         super().__init__(env=settings.library_env())
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -246,7 +249,10 @@ class BudgetLedger(Application):
     # Retractions -------------------------------------------------------------------------
 
     def stream_of(self, event_id: str) -> tuple[UUID, type[LedgerAggregate]]:
-        """The aggregate that holds `event_id`, from the ledger index."""
+        """The aggregate that holds `event_id`, from the ledger index (or the batch)."""
+        for aggregate in self._cache.values():
+            if event_id in aggregate.entries:
+                return aggregate.id, type(aggregate)
         with self.engine.connect() as connection:
             row = connection.execute(
                 select(ledger_entries.c.originator_id).where(ledger_entries.c.event_id == event_id)
@@ -316,7 +322,42 @@ class BudgetLedger(Application):
 
     # Internals ---------------------------------------------------------------------------
 
+    # Batches (ledger import) ---------------------------------------------------------------
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Decide commands against aggregates kept in memory, and store them only when
+        `flush()` is called: many commands in one transaction, all or nothing."""
+        self._batch, self._cache = [], {}
+        try:
+            yield
+        finally:
+            self._batch, self._cache = None, {}
+
+    def flush(self) -> int | None:
+        """Store the batch's events in one transaction; the last position (None: nothing)."""
+        if not self._batch:
+            return None
+        events, self._batch = self._batch, []
+        write = LedgerWrite(event_ids=[e.meta.event_id for e in events], timestamps=[e.timestamp for e in events],
+                            response={})
+        try:
+            self.save(*events, ledger_write=write)
+        except IntegrityError:
+            self._cache = {}
+            raise RuleViolation("concurrent_write", "another writer changed the same records during the import; "
+                                "nothing of this batch was stored") from None
+        for listener in self.after_write:
+            listener(write.positions[-1])
+        return write.positions[-1]
+
     def _command(self, decide: Any, idempotency: Idempotency | None, body: Any = None) -> Recorded:
+        if self._batch is not None:
+            aggregates = decide()
+            events = [e for aggregate in aggregates for e in aggregate.collect_events()]
+            self._cache.update({aggregate.id: aggregate for aggregate in aggregates})
+            self._batch.extend(events)
+            return Recorded({**(body() if body else {}), "event_ids": [e.meta.event_id for e in events]})
         if idempotency is not None:
             earlier = self._replay(idempotency)
             if earlier is not None:
@@ -393,11 +434,18 @@ class BudgetLedger(Application):
         return schedule
 
     def _exists(self, originator_id: UUID) -> bool:
-        return bool(self.recorder.select_events(originator_id, limit=1))
+        return originator_id in self._cache or bool(self.recorder.select_events(originator_id, limit=1))
 
     def _get(self, originator_id: UUID, kind: type[A], version: int | None = None) -> A:
+        cached = self._cache.get(originator_id) if version is None and self._batch is not None else None
+        if cached is not None:
+            if not isinstance(cached, kind):
+                raise NotFound("not_found", "not found")
+            return cached
         try:
             aggregate = self.repository.get(originator_id, version=version)
+            if self._batch is not None and version is None:
+                self._cache[originator_id] = aggregate
         except AggregateNotFoundError:
             raise NotFound("not_found", "not found") from None
         if not isinstance(aggregate, kind):

@@ -147,6 +147,7 @@ class Projector:
         self.projection = BudgetProjection()
         self.position = 0
         """The position the in-memory state has reached."""
+        self.loaded = False
         self.wake = threading.Event()
         self.progressed = threading.Condition()
 
@@ -163,7 +164,7 @@ class Projector:
 
     def load(self, progress: Callable[[int], None] | None = None) -> None:
         """Replay the in-memory state up to the tracked position, writing nothing."""
-        self.projection, self.position = BudgetProjection(), 0
+        self.projection, self.position, self.loaded = BudgetProjection(), 0, True
         target = self.tracked()
         while self.position < target:
             batch = self._events_after(self.position, self.batch_size * 4, stop=target)
@@ -177,6 +178,8 @@ class Projector:
 
     def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
         """Project every event recorded after the state's position; return how many."""
+        if not self.loaded:
+            self.load()
         count = 0
         while batch := self._events_after(self.position, self.batch_size):
             changes = [(position, change) for position, event in batch for change in self.projection.apply(event)]
@@ -192,7 +195,7 @@ class Projector:
     def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
         """Empty the read models and project the whole store again."""
         self.view.reset()
-        self.projection, self.position = BudgetProjection(), 0
+        self.projection, self.position, self.loaded = BudgetProjection(), 0, True
         return self.catch_up(progress)
 
     def follow(self, stopping: threading.Event, poll_seconds: float = 0.5) -> None:
