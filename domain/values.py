@@ -46,6 +46,8 @@ def _to_decimal(value: object, field: str) -> Decimal:
 
 
 def _at_most_two_places(number: Decimal, field: str, what: str) -> Decimal:
+    if number.adjusted() > 14:
+        raise InvalidValue("number_too_large", f"{what} must be below 10^15, got {number}", field)
     exponent = number.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -2:
         raise InvalidValue(

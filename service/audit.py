@@ -157,6 +157,9 @@ class AuditTrail:
         with self.ledger.engine.connect() as connection:
             touched = connection.execute(select(months.facility, months.year).where(
                 or_(months.recorded_from == position, months.recorded_to == position)).distinct()).all()
+            touched += connection.execute(select(rm_facts.c.facility, rm_facts.c.year).where(
+                rm_facts.c.kind.in_(("frame", "baseline")),
+                or_(rm_facts.c.recorded_from == position, rm_facts.c.recorded_to == position)).distinct()).all()
             if not touched:
                 return []
             closed = {(r.facility, r.year) for r in connection.execute(select(rm_facts.c.facility, rm_facts.c.year).where(

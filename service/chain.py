@@ -95,6 +95,8 @@ class Verdict:
     events: int
     head: str
     finding: Finding | None
+    last_position: int = 0
+    """The last position walked (positions may have gaps where a write was rolled back)."""
 
     @property
     def intact(self) -> bool:
@@ -107,10 +109,10 @@ def verify(events: Iterable[StoredRow], chain: Iterable[ChainRow], position_of_c
     events_it: Iterator[StoredRow] = iter(events)
     chain_it: Iterator[ChainRow] = iter(chain)
     event, link = next(events_it, None), next(chain_it, None)
-    previous, count = GENESIS, 0
+    previous, count, last = GENESIS, 0, 0
 
     def finding(kind: str, position: int, event_id: str | None, detail: str) -> Verdict:
-        return Verdict(count, previous, Finding(kind, position, event_id, detail))
+        return Verdict(count, previous, Finding(kind, position, event_id, detail), last)
 
     while event is not None or link is not None:
         if link is not None and (event is None or link.position < event.position):
@@ -134,6 +136,6 @@ def verify(events: Iterable[StoredRow], chain: Iterable[ChainRow], position_of_c
         if event.entry_hash() != link.entry_hash:
             return finding("changed", event.position, event.event_id,
                            f"the index entry of position {event.position} (event id or recorded time) was changed")
-        previous, count = link.chain_hash, count + 1
+        previous, count, last = link.chain_hash, count + 1, link.position
         event, link = next(events_it, None), next(chain_it, None)
-    return Verdict(count, previous, None)
+    return Verdict(count, previous, None, last)

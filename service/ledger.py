@@ -459,6 +459,15 @@ class BudgetLedger(Application):
         return datetime.now(ZoneInfo("Europe/Copenhagen")).date()
 
 
+def _stored_time(instant: datetime, sqlite: bool) -> datetime:
+    """An instant as the index compares it: in UTC; on SQLite, which keeps UTC without an
+    offset, converted first and then stripped (never stripped as it was)."""
+    from datetime import timezone
+
+    utc_instant = instant.astimezone(timezone.utc) if instant.tzinfo else instant.replace(tzinfo=timezone.utc)
+    return utc_instant.replace(tzinfo=None) if sqlite else utc_instant
+
+
 class Timeline:
     """Bitemporal look-ups in the ledger index: instant → position → aggregate version."""
 
@@ -475,6 +484,7 @@ class Timeline:
         """The last position recorded at or before `instant` (0: before the first event)."""
         from sqlalchemy import func
 
+        instant = _stored_time(instant, self.engine.dialect.name == "sqlite")
         with self.engine.connect() as connection:
             return connection.execute(
                 select(func.max(ledger_entries.c.position)).where(ledger_entries.c.recorded_at <= instant)
@@ -484,6 +494,7 @@ class Timeline:
         """The last position recorded strictly before `instant` (0: none)."""
         from sqlalchemy import func
 
+        instant = _stored_time(instant, self.engine.dialect.name == "sqlite")
         with self.engine.connect() as connection:
             return connection.execute(
                 select(func.max(ledger_entries.c.position)).where(ledger_entries.c.recorded_at < instant)

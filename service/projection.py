@@ -69,7 +69,9 @@ class ReadModelWriter:
     def table(self, name: str) -> str:
         return name
 
-    def record_batch(self, changes: Sequence[tuple[int, Change]], tracking: Tracking) -> None:
+    def record_batch(self, changes: Sequence[tuple[int, Change]], tracking: Tracking, after: int = 0) -> None:
+        """Write the batch that follows position `after`; refused (ProjectionConflict) when the
+        tracked position is not `after`: another projector or a rebuild got there first."""
         closes: dict[str, list[tuple[Any, ...]]] = {table: [] for table in TABLES}
         inserts: dict[str, list[list[Any]]] = {table: [] for table in TABLES}
         open_in_batch: dict[tuple[str, tuple], list[Any]] = {}
@@ -89,6 +91,14 @@ class ReadModelWriter:
             open_in_batch[slot] = row
         p = self.param
         with self.datastore.transaction(commit=True) as c:
+            self._lock_writers(c)
+            c.execute(f"SELECT notification_id FROM {self.tracking_table()} WHERE application_name = {p}",
+                      (APPLICATION,))
+            row = c.fetchone()
+            tracked = (row["notification_id"] if isinstance(row, dict) else row[0]) if row else 0
+            if tracked != after:
+                raise ProjectionConflict(f"the read models are at position {tracked}, not {after}: another "
+                                         "projector or a rebuild wrote them")
             for table, (name, key_columns, value_columns) in TABLES.items():
                 key = " AND ".join(f"{column} = {p}" for column in key_columns)
                 columns = (*key_columns, "recorded_from", "recorded_to", *value_columns)
@@ -100,9 +110,13 @@ class ReadModelWriter:
                                   f"VALUES ({', '.join([p] * len(columns))})", [tuple(row) for row in inserts[table]])
             self._insert_tracking(c, tracking)  # type: ignore[attr-defined]  # the library's
 
+    def _lock_writers(self, c: Any) -> None:
+        """Serialise the projections' writers (SQLite: its single writer does)."""
+
     def reset(self) -> None:
         """Empty the read models and forget the tracked position, in one transaction."""
         with self.datastore.transaction(commit=True) as c:
+            self._lock_writers(c)
             for name in READ_MODEL_TABLES:
                 c.execute(f"DELETE FROM {self.table(name)}")
             c.execute(f"DELETE FROM {self.tracking_table()} WHERE application_name = {self.param}", (APPLICATION,))
@@ -125,6 +139,9 @@ class PostgresReadModelView(ReadModelWriter, PostgresTrackingRecorder):
 
     def tracking_table(self) -> str:
         return f'"{self.datastore.schema}"."{self.tracking_table_name}"'
+
+    def _lock_writers(self, c: Any) -> None:
+        c.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{self.datastore.schema}.projections",))
 
 
 def make_view(settings: Settings, create_table: bool = False) -> ReadModelWriter:
@@ -183,7 +200,7 @@ class Projector:
         count = 0
         while batch := self._events_after(self.position, self.batch_size):
             changes = [(position, change) for position, event in batch for change in self.projection.apply(event)]
-            self.view.record_batch(changes, Tracking(APPLICATION, batch[-1][0]))
+            self.view.record_batch(changes, Tracking(APPLICATION, batch[-1][0]), after=self.position)
             self.position = batch[-1][0]
             count += len(batch)
             with self.progressed:
@@ -201,19 +218,18 @@ class Projector:
     def follow(self, stopping: threading.Event, poll_seconds: float = 0.5) -> None:
         """Project new events until `stopping` is set; recover from failures by replaying."""
         failures = 0
-        self.load()
+        self.loaded = False
         while not stopping.is_set():
             try:
+                if self.loaded and self.tracked() != self.position:
+                    self.load()  # another projector or a rebuild moved the read models
                 self.catch_up()
                 failures = 0
             except Exception:  # noqa: BLE001 - a failed batch is rolled back: replay the state and retry
                 failures += 1
                 log.exception("projection batch failed after position %s; replaying the state", self.position)
+                self.loaded = False  # replay the state from the store before the next batch
                 stopping.wait(min(0.1 * 2 ** failures, 5))
-                try:
-                    self.load()
-                except Exception:  # noqa: BLE001 - the store may be down: try again later
-                    log.exception("replaying the projection state failed")
                 continue
             self.wake.wait(poll_seconds)
             self.wake.clear()
@@ -234,11 +250,19 @@ class EmbeddedProjector:
     def nudge(self, _position: int | None = None) -> None:
         self.projector.wake.set()
 
+    @property
+    def alive(self) -> bool:
+        return self.thread.is_alive()
+
     def stop(self) -> None:
         self.stopping.set()
         self.projector.wake.set()
         self.thread.join(timeout=30)
         self.projector.close()
+
+
+class ProjectionConflict(Exception):
+    """Another writer moved the read models under this projector; it must replay."""
 
 
 class ProjectionLagging(Exception):

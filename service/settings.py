@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     """The carry-over a facility keeps: the result limited to ± this % of its cost basis."""
     regulation_years: int = 2
     """The regulation of year Y enters the tariff of year Y + this."""
+    future_position_wait_seconds: float = 1.0
+    """How long a read as of a position not yet recorded waits for it before it is refused."""
     read_wait_seconds: float = 5.0
     """How long a read waits for the projections to reach the position it names."""
 

@@ -52,13 +52,13 @@ def verify_store(ledger: BudgetLedger, projections_reached: int = 0) -> Verdict:
                                       .where(ledger_chain.c.content_hash == content)).scalar()
 
     verdict = verify(stored_rows(ledger), chain_rows(ledger), position_of)
-    if verdict.intact and projections_reached > verdict.events:
+    if verdict.intact and projections_reached > verdict.last_position:
         from service.chain import Finding
 
         return Verdict(verdict.events, verdict.head, Finding(
-            "removed", verdict.events + 1, None,
-            f"the store ends at position {verdict.events}, but the projections have seen position "
-            f"{projections_reached}: events were removed from its end"))
+            "removed", verdict.last_position + 1, None,
+            f"the store ends at position {verdict.last_position}, but the projections have seen position "
+            f"{projections_reached}: events were removed from its end"), verdict.last_position)
     return verdict
 
 

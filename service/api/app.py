@@ -61,9 +61,9 @@ def create_app(settings: Settings | None = None, ledger: BudgetLedger | None = N
         owned = ledger is None
         app.state.ledger = ledger or BudgetLedger(settings)
         app.state.projections = ProjectionStatus(settings)
-        embedded = None
+        embedded = app.state.embedded = None
         if settings.projector == "embedded":
-            embedded = EmbeddedProjector(settings)
+            embedded = app.state.embedded = EmbeddedProjector(settings)
             app.state.ledger.after_write.append(embedded.nudge)
             embedded.start()
         yield
@@ -97,8 +97,12 @@ def create_app(settings: Settings | None = None, ledger: BudgetLedger | None = N
         except Exception as error:  # noqa: BLE001 - the store is down: say so, with a 503
             return JSONResponse({"status": "unavailable", "live": True, "ready": False, "detail": type(error).__name__},
                                 status_code=503)  # type: ignore[return-value]
-        return {"status": "ok", "live": True, "ready": True, "store": settings.store, "position": position,
-                "projections": {"position": reached, "lag": position - reached, "mode": settings.projector}}
+        embedded = getattr(app.state, "embedded", None)
+        running = embedded is None or embedded.alive
+        body = {"status": "ok" if running else "unavailable", "live": True, "ready": running, "store": settings.store,
+                "position": position, "projections": {"position": reached, "lag": position - reached,
+                                                       "mode": settings.projector, "running": running}}
+        return body if running else JSONResponse(body, status_code=503)  # type: ignore[return-value]
 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

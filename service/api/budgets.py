@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Path, Query
 
 from projections.budget import MonthFigures, fte, occupancy_pct, staff_hours
 from service.api.common import kr
-from service.api.deps import Ledger, ProjectionStatusDep, ReadAt, Reader
+from service.api.deps import FUTURE_TOLERANCE, Ledger, ProjectionStatusDep, ReadAt, Reader, wait_for_store
 from service.audit import log_citizen_reads
 from service.explain import Explainer
 from service.ledger import Timeline
@@ -67,7 +67,7 @@ def explain_budget(
     last = point(timeline, "to", end, to_position, default=latest)
     if first > last:
         raise HTTPException(422, f"from ({first}) must not be after to ({last})")
-    last = min(last, latest)
+    wait_for_store(timeline, last, ledger.settings.future_position_wait_seconds)
     status.wait(last, ledger.settings.read_wait_seconds)
     explained = Explainer(ledger).explain(code, year, None if month == "all" else int(month), min(first, last), last)
     log_citizen_reads(ledger, actor, f"/v1/budgets/{code}/{year}/{month}/explain",
@@ -85,5 +85,7 @@ def point(timeline: Timeline, name: str, instant: datetime | None, position: int
     if instant is not None:
         if instant.tzinfo is None:
             raise HTTPException(422, f"{name} must be an instant with an offset, e.g. 2026-04-01T12:00:00+02:00")
+        if instant > datetime.now(timezone.utc) + FUTURE_TOLERANCE:
+            raise HTTPException(422, f"{name} lies in the future; give an instant up to now")
         return timeline.position_at(instant)
     return default if position is None else position

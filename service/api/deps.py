@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+import time
+from datetime import datetime, timedelta, timezone
 from typing import Annotated, Callable
 
 from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from domain.errors import RuleViolation
 from service.auth import authenticate
 from service.ledger import Actor, BudgetLedger, Timeline
 from service.projection import ProjectionStatus
@@ -85,8 +87,33 @@ def as_of_position(
     if as_of is not None:
         if as_of.tzinfo is None:
             raise HTTPException(422, "as_of must be an instant with an offset, e.g. 2026-04-01T12:00:00+02:00")
+        if as_of > datetime.now(timezone.utc) + FUTURE_TOLERANCE:
+            raise HTTPException(422, "as_of lies in the future: a read as of a time not yet passed could change "
+                                     "later; give an instant up to now")
         return timeline.position_at(as_of)
+    if as_of_position is not None:
+        wait_for_store(timeline, as_of_position, request.app.state.settings.future_position_wait_seconds)
     return as_of_position
+
+
+FUTURE_TOLERANCE = timedelta(seconds=2)
+"""Clock skew allowed between a client's `as_of` and the server."""
+
+
+def wait_for_store(timeline: Timeline, position: int, seconds: float) -> None:
+    """A read as of a position the store has not reached yet waits briefly for it (a write
+    elsewhere may be landing), then is refused: answering it with today's state could change."""
+    deadline = time.monotonic() + seconds
+    while (latest := timeline.max_position()) < position:
+        if time.monotonic() >= deadline:
+            raise PositionNotReached(position, latest)
+        time.sleep(0.05)
+
+
+class PositionNotReached(RuleViolation):
+    def __init__(self, position: int, latest: int) -> None:
+        super().__init__("position_not_reached", f"the store has reached position {latest}, not {position}; "
+                         "read as of a recorded position", "as_of_position")
 
 
 AsOf = Annotated[int | None, Depends(as_of_position)]
@@ -95,8 +122,7 @@ AsOf = Annotated[int | None, Depends(as_of_position)]
 def read_position(request: Request, position: Annotated[int | None, Depends(as_of_position)]) -> int:
     """The position a read of the read models is as of (the latest when none is named), once
     the projections have reached it: a read is consistent with every write it names."""
-    latest = Timeline(request.app.state.ledger.engine).max_position()
-    target = latest if position is None else min(position, latest)
+    target = Timeline(request.app.state.ledger.engine).max_position() if position is None else position
     request.app.state.projections.wait(target, request.app.state.settings.read_wait_seconds)
     return target
 

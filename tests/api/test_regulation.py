@@ -95,3 +95,27 @@ def test_what_if_with_rates_ten_percent_higher(api, example):  # noqa: F811
     refused = api.post("/v1/regulation/2026/what-if", bad, role="finance")
     assert refused.status_code == 422 and refused.json()["rule"] == "levels_gap"
     assert api.post("/v1/regulation/2026/what-if", schedule_body(), role="caseworker").status_code == 403
+
+
+def test_a_new_frame_for_a_closed_year_is_flagged_and_adjusts_the_result(api, example):  # noqa: F811
+    close(api, "600000.00")
+    frame = {"budgeted_places": 10, "planned_occupancy_pct": "100", "reason": "tillæg",
+             "lines": [{"category": "ledelse_administration", "amount": "1300000.00"},
+                       {"category": "bygninger_drift", "amount": "800000.00"},
+                       {"category": "nattevagt", "amount": "1650000.00"}]}
+    changed = api.put("/v1/facilities/GRENAA-BO/frame-budgets/2026", frame, role="finance").json()
+    flagged = {e["position"]: e["post_closing"] for e in api.get("/v1/audit").json()["events"]}
+    assert flagged[changed["position"]] == [{"facility": "GRENAA-BO", "year": 2026}]
+    row = api.get("/v1/regulation/2026").json()["facilities"][0]
+    # basistakst 3 750 000 / 3 650 = 1 027.40: revenue + 286 × 27.40 = 7 836.40
+    assert row["post_closing_adjustments"] == "7836.40"
+
+
+def test_numbers_too_large_are_refused_not_failed(api, example):  # noqa: F811
+    draft = schedule_body()
+    draft["levels"][0]["min_hours"] = "1e400"
+    assert api.post("/v1/regulation/2026/what-if", draft).status_code == 422
+    moved = api.post("/v1/citizens/C/move-in", {"facility": "GRENAA-BO", "effective_date": "2026-03-01",
+                                                "paying_municipality": "707", "assessment": {"hours_per_day": "1e30"}},
+                     role="caseworker")
+    assert moved.status_code == 422 and moved.json()["rule"] == "number_too_large"

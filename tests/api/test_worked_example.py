@@ -141,7 +141,10 @@ def test_frame_budget_read_as_of_any_point(api, example):
 
 def test_a_read_names_the_position_it_is_as_of_and_waits_for_it(api, example):
     assert api.get("/v1/budgets/GRENAA-BO/2026").json()["as_of_position"] == 9
-    assert api.get("/v1/budgets/GRENAA-BO/2026?as_of_position=999999").json()["as_of_position"] == 9
+    beyond = api.get("/v1/budgets/GRENAA-BO/2026?as_of_position=999999")
+    assert beyond.status_code == 409 and beyond.json()["rule"] == "position_not_reached"
+    future = api.get("/v1/central/2026", params={"as_of": "2999-01-01T00:00:00+00:00"})
+    assert future.status_code == 422
     health = api.get("/health").json()
     assert health["projections"]["position"] == 9 and health["projections"]["lag"] == 0
 

@@ -1,0 +1,102 @@
+"""The projector keeps the read models right when something moves under it: a rebuild while
+it follows, a failure when it starts, instants with offsets, and gaps in the positions."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import text
+
+from domain.facility import facility_id
+from service.db import utc
+from service.ledger import Actor, BudgetLedger, Timeline
+from service.projection import Projector
+from service.verify import verify_store
+from tests.factories import SPECIAL_TARIFFS, levels
+from tests.integration.test_projection_properties import dump
+
+FINANCE, CASEWORKER = Actor("finance-tester", "finance"), Actor("caseworker-tester", "caseworker")
+
+
+def record(ledger: BudgetLedger, ref: str = "A") -> None:
+    if not ledger._exists(facility_id("F1")):
+        ledger.register_facility("F1", "Bo", "botilbud", "Grenaa", 10, FINANCE, effective_date=date(2026, 1, 1))
+        ledger.publish_schedule(2026, levels(), SPECIAL_TARIFFS, "420.00", 1, FINANCE)
+    ledger.move_in(ref, "F1", date(2026, 3, 1), "751", {"hours_per_day": "3"}, CASEWORKER)
+
+
+def test_a_rebuild_while_a_projector_follows_leaves_the_rows_of_a_rebuild(ledger):
+    record(ledger)
+    follower = Projector(ledger.settings, batch_size=1)
+    follower.catch_up()
+    rebuilder = Projector(ledger.settings)
+    rebuilder.view.reset()  # the rebuild has emptied the read models ...
+    record(ledger, "B")
+    with pytest.raises(Exception):
+        follower.catch_up()  # ... so the follower's next batch is refused, not written on top
+    rebuilder.rebuild()
+    stopping = threading.Event()
+    thread = threading.Thread(target=follower.follow, args=(stopping, 0.05))
+    thread.start()
+    record(ledger, "C")
+    follower.wake.set()
+    deadline = time.monotonic() + 10
+    while follower.tracked() < Timeline(ledger.engine).max_position() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stopping.set()
+    thread.join(10)
+    followed = dump(ledger)
+    Projector(ledger.settings).rebuild()
+    assert dump(ledger) == followed
+    rebuilder.close()
+    follower.close()
+
+
+def test_a_projector_that_fails_to_start_keeps_trying(ledger, monkeypatch):
+    record(ledger)
+    projector = Projector(ledger.settings)
+    calls = {"n": 0}
+    real = projector.tracked
+
+    def flaky() -> int:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ConnectionError("the store is restarting")
+        return real()
+
+    monkeypatch.setattr(projector, "tracked", flaky)
+    stopping = threading.Event()
+    thread = threading.Thread(target=projector.follow, args=(stopping, 0.05))
+    thread.start()
+    deadline = time.monotonic() + 10
+    while real() < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert thread.is_alive() and real() == 3
+    stopping.set()
+    thread.join(10)
+    projector.close()
+
+
+def test_an_instant_with_an_offset_is_the_same_moment_on_both_stores(ledger):
+    record(ledger)
+    with ledger.engine.connect() as connection:
+        recorded = connection.execute(text("SELECT recorded_at FROM ledger_entries WHERE position = 2")).scalar()
+    moment = utc(recorded if not isinstance(recorded, str) else datetime.fromisoformat(recorded))
+    in_denmark = moment.astimezone(timezone(timedelta(hours=1)))
+    timeline = Timeline(ledger.engine)
+    assert timeline.position_at(in_denmark) == 2 and timeline.position_before(in_denmark) == 1
+
+
+def test_gaps_in_the_positions_are_not_taken_for_removed_events(ledger, store):
+    if store != "postgresql":
+        pytest.skip("SQLite positions are row ids without gaps")
+    record(ledger)
+    with ledger.engine.begin() as connection:  # a rolled-back write leaves its position unused
+        connection.execute(text("SELECT nextval(pg_get_serial_sequence('stored_events', 'notification_id'))"))
+    record(ledger, "B")
+    assert Timeline(ledger.engine).max_position() == 5
+    verdict = verify_store(ledger, projections_reached=5)
+    assert verdict.intact and verdict.events == 4 and verdict.last_position == 5
