@@ -12,9 +12,10 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-## Start the service on the embedded default (SQLite under ./var/), printing a token per role.
+## Start the service with a demo municipality on the embedded default (SQLite under ./var/),
+## printing where to open it and a token per role.
 serve: $(STAMP)
-	$(VENV)/bin/ledger serve --issue-tokens
+	$(VENV)/bin/ledger demo
 
 ## Run the whole test suite (SQLite and PostgreSQL).
 test: $(STAMP)

@@ -53,6 +53,46 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
 
 
 @app.command()
+def demo(host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
+         port: int = typer.Option(8000, help="Port to listen on"),
+         serve_it: bool = typer.Option(True, "--serve/--no-serve", help="Start the service after loading")) -> None:
+    """Load a demo municipality (into an empty store), print a token per role and where to open
+    the service, and start it."""
+    from service.auth import ROLES, create_token
+    from service.db import migrate as run
+    from service.demo import corrections, lines
+    from service.importer import import_lines
+    from service.ledger import Actor, BudgetLedger, Timeline
+
+    settings = Settings()
+    run(settings)
+    ledger = BudgetLedger(settings)
+    try:
+        if Timeline(ledger.engine).max_position() == 0:
+            demo_lines = lines()
+            with err.status(f"loading the demo municipality ({len(demo_lines)} commands)"):
+                result = import_lines(ledger, demo_lines, Actor("demo-loader", "admin"))
+                fixed = corrections(ledger, Actor("demo-sagsbehandler", "admin"))
+            err.print(f"[green]loaded[/green] {result.commands} commands and {fixed} corrections")
+        else:
+            err.print("the store already holds events: the demo is not loaded again")
+        tokens = {role: create_token(ledger.engine, role, f"demo-{role}") for role in ROLES}
+    finally:
+        ledger.close()
+    err.print(f"Budget ledger on [bold]http://{host}:{port}/docs[/bold]  (store: {settings.store})")
+    for role, token in tokens.items():
+        err.print(f"  {role:<10} token: {token}", soft_wrap=True)
+    err.print(f"  Try: curl -H 'Authorization: Bearer <finance token>' http://{host}:{port}/v1/central/2026",
+              soft_wrap=True)
+    if serve_it:
+        import uvicorn
+
+        from service.api.app import create_app
+
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@app.command()
 def rebuild() -> None:
     """Rebuild every projection from the store, with a progress bar."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn

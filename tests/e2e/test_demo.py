@@ -1,0 +1,44 @@
+"""`ledger demo` (the README's first command, without starting the server) on both stores: a
+municipality shaped like the source documents, with figures that hang together."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+from fastapi.testclient import TestClient
+
+from service.api.app import create_app
+from service.ledger import BudgetLedger
+from service.verify import verify_store
+from tests.e2e.test_serve import LEDGER
+
+
+def test_the_demo_municipality_loads_once_and_reads_as_a_whole(settings, tmp_path):
+    env = os.environ | {"LEDGER_DATABASE_URL": settings.database_url, "LEDGER_DATABASE_SCHEMA": settings.database_schema,
+                        "COLUMNS": "200"}
+    first = subprocess.run([LEDGER, "demo", "--no-serve"], env=env, cwd=tmp_path, capture_output=True, text=True,
+                           timeout=300)
+    assert first.returncode == 0, first.stderr
+    assert "loaded" in first.stderr and first.stderr.count("token: lt_") == 4
+    finance = next(line.split("token: ")[1].strip() for line in first.stderr.splitlines() if "finance" in line
+                   and "token: " in line)
+    again = subprocess.run([LEDGER, "demo", "--no-serve"], env=env, cwd=tmp_path, capture_output=True, text=True,
+                           timeout=300)
+    assert again.returncode == 0 and "not loaded again" in again.stderr
+    ledger = BudgetLedger(settings)
+    try:
+        assert verify_store(ledger).intact
+        with TestClient(create_app(settings, ledger)) as client:
+            headers = {"Authorization": f"Bearer {finance}"}
+            central = client.get("/v1/central/2026", headers=headers).json()
+            assert len(central["facilities"]) == 12 and central["totals"]["places"] == 154
+            assert {f["area"] for f in central["facilities"]} == {"Grenaa", "Auning", "Ørum", "Allingåbro"}
+            assert 20 <= float(central["totals"]["sold_share_pct"]) <= 35
+            assert central["totals"]["baseline"] is not None and central["warnings"] == []
+            assert len(client.get("/v1/regulation/2025", headers=headers).json()["facilities"]) == 12
+            assert client.get("/v1/statements/751/2026/3", headers=headers).json()["lines"]
+            corrected = client.get("/v1/audit?citizen=BOR-0003", headers=headers).json()["events"]
+            assert any(e["type"] == "EntryRetracted" for e in corrected)
+    finally:
+        ledger.close()
