@@ -51,6 +51,8 @@ COST_CATEGORIES = (
     "other",
 )
 REGULATION = "regulation"
+MAX_PLACES = 10_000
+"""No facility has more places than this; a larger number is a typing error."""
 _NAMESPACE = uuid.UUID("0e7f2c9a-51f4-4b0c-8a57-3f1f4f6a2b10")
 
 
@@ -62,6 +64,8 @@ def _check_places(places: Any, field: str = "places") -> int:
     if not isinstance(places, int) or isinstance(places, bool):
         raise InvalidValue("invalid_places", "places must be a whole number", field)
     check_positive(places, field)
+    if places > MAX_PLACES:
+        raise InvalidValue("too_many_places", f"places must be at most {MAX_PLACES}, got {places}", field)
     return places
 
 

@@ -25,7 +25,9 @@ NORDDJURS = "707"
 
 _CPR_SHAPE = re.compile(r"\d{6}-\d{4}|\d{10}")
 _MUNICIPALITY = re.compile(r"^\d{3}$")
-_REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$")
+REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$"
+"""A pseudonymous reference or a facility code: 1-64 letters, digits and . _ : / -"""
+_REFERENCE = re.compile(REFERENCE_PATTERN)
 
 
 def _to_decimal(value: object, field: str) -> Decimal:

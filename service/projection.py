@@ -111,7 +111,10 @@ class ReadModelWriter:
             self._insert_tracking(c, tracking)  # type: ignore[attr-defined]  # the library's
 
     def _lock_writers(self, c: Any) -> None:
-        """Serialise the projections' writers (SQLite: its single writer does)."""
+        """Take the write lock before reading the tracked position. SQLite: a write statement
+        first (even one that changes nothing), so the transaction waits for the lock instead of
+        failing to upgrade a read to a write when another writer got in between."""
+        c.execute(f"UPDATE {self.tracking_table()} SET notification_id = notification_id WHERE 0 = 1")
 
     def reset(self) -> None:
         """Empty the read models and forget the tracked position, in one transaction."""

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from sqlalchemy import select
 
-from domain.values import check_reference
+from domain.values import REFERENCE_PATTERN, check_reference
 from service.api.deps import AsOf, Ledger, ProjectionStatusDep, allow
 from service.audit import AuditQuery, AuditTrail, log_citizen_reads
 from service.db import citizen_reads, utc
@@ -17,7 +17,7 @@ from service.ledger import Actor, Timeline
 router = APIRouter(tags=["audit"])
 AuditReader = Annotated[Actor, Depends(allow("finance", "auditor"))]
 Auditor = Annotated[Actor, Depends(allow("auditor"))]
-Ref = Annotated[str | None, Query(min_length=1, max_length=64)]
+Ref = Annotated[str | None, Query(min_length=1, max_length=64, pattern=REFERENCE_PATTERN)]
 
 
 def _instant(name: str, value: datetime | None) -> datetime | None:
@@ -57,8 +57,8 @@ def get_audit(
 
 @router.get("/v1/audit/citizen-reads")
 def get_citizen_reads(
-    ledger: Ledger, actor: Auditor, citizen: Ref = None, reader: Annotated[str | None, Query(max_length=100)] = None,
-    after_id: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ledger: Ledger, actor: Auditor, citizen: Ref = None, reader: Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00-\x1f]+$")] = None,
+    after_id: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     """Who read which citizen's rows, through which resource, and when (auditors only)."""
     statement = select(citizen_reads).where(citizen_reads.c.id > after_id)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query
 
+from domain.values import REFERENCE_PATTERN
 from projections.budget import MonthFigures, fte, occupancy_pct, staff_hours
 from service.api.common import kr
 from service.api.deps import FUTURE_TOLERANCE, Ledger, ProjectionStatusDep, ReadAt, Reader, wait_for_store
@@ -17,7 +18,7 @@ from service.ledger import Timeline
 from service.read_models import BudgetReads
 
 router = APIRouter(tags=["budgets"])
-Code = Annotated[str, Path(min_length=1, max_length=64)]
+Code = Annotated[str, Path(min_length=1, max_length=64, pattern=REFERENCE_PATTERN)]
 Year = Annotated[int, Path(ge=2000, le=2100)]
 
 

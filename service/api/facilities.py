@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 
 from domain.errors import NotFound
+from domain.values import REFERENCE_PATTERN
 from domain.facility import Facility, facility_id
 from projections.frame import basistakst, frame_total, monthly_frames
 from service.api.common import COMMAND_RESPONSES, iso, kr, written
@@ -22,7 +23,7 @@ from service.api.schemas import (
 from service.ledger import BudgetLedger, Timeline
 
 router = APIRouter(tags=["facilities"])
-Code = Annotated[str, Path(min_length=1, max_length=64)]
+Code = Annotated[str, Path(min_length=1, max_length=64, pattern=REFERENCE_PATTERN)]
 Year = Annotated[int, Path(ge=2000, le=2100)]
 
 

@@ -160,7 +160,8 @@ class MoveOutCreate(Strict):
 
 
 class RetractionCreate(Strict):
-    event_id: Annotated[str, Field(min_length=1, max_length=64)]
+    event_id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$",
+                                   description="The id of the event to retract")]
     reason: Annotated[str, Field(min_length=1, max_length=1000)]
     case_ref: CaseRef = None
 

@@ -25,7 +25,7 @@ def test_registration_records_facility_registered():
 
 @pytest.mark.parametrize("kwargs,field", [
     ({"places": 0}, "places"), ({"places": -1}, "places"), ({"kind": "hotel"}, "kind"),
-    ({"name": " "}, "name"), ({"code": "with space"}, "code"),
+    ({"name": " "}, "name"), ({"code": "with space"}, "code"), ({"places": 10_001}, "places"),
 ])
 def test_registration_rules(kwargs, field):
     args = {"code": "X", "name": "n", "kind": "botilbud", "area": "Grenaa", "places": 3} | kwargs
