@@ -96,8 +96,8 @@ def month_end(day: date, months_later: int = 0) -> date:
 
 
 @dataclass(frozen=True)
-class StayMonth:
-    """What one stay adds to one facility-month."""
+class StayFigures:
+    """The figures that add up from stays to facility-months."""
 
     activity: Decimal = ZERO
     present_days: int = 0
@@ -110,22 +110,20 @@ class StayMonth:
     present_service: Decimal = ZERO
     """Service rates of the present days (what the days are charged, less basistakst)."""
     support_hours: Decimal = ZERO
+
+
+@dataclass(frozen=True)
+class StayMonth(StayFigures):
+    """What one stay adds to one facility-month."""
+
     level_at_end: str | None = None
     """The level (or special tariff) at month end, when present then."""
 
 
 @dataclass(frozen=True)
-class BudgetMonth:
+class BudgetMonth(StayFigures):
     """The stay-driven figures of one facility-month: the sum of its stays' `StayMonth`s."""
 
-    activity: Decimal = ZERO
-    present_days: int = 0
-    funded_days: int = 0
-    unpriced_days: int = 0
-    sold_days: int = 0
-    sold_service: Decimal = ZERO
-    present_service: Decimal = ZERO
-    support_hours: Decimal = ZERO
     citizens_by_level: tuple[tuple[str, int], ...] = ()
 
     def plus(self, other: StayMonth, sign: int = 1) -> "BudgetMonth":
@@ -142,7 +140,7 @@ class BudgetMonth:
         return self == BudgetMonth()
 
 
-_SUMMED = tuple(f.name for f in fields(StayMonth) if f.name != "level_at_end")
+_SUMMED = tuple(f.name for f in fields(StayFigures))
 
 
 def level_key(condition: Condition) -> str:
@@ -284,8 +282,7 @@ def sum_months(months: list[MonthFigures], month: int, levels_of: MonthFigures) 
 
 
 def add_budget_months(a: BudgetMonth, b: BudgetMonth) -> BudgetMonth:
-    values = {f.name: getattr(a, f.name) + getattr(b, f.name) for f in fields(BudgetMonth)
-              if f.name != "citizens_by_level"}
+    values = {name: getattr(a, name) + getattr(b, name) for name in _SUMMED}
     levels = Counter(dict(a.citizens_by_level)) + Counter(dict(b.citizens_by_level))
     return BudgetMonth(**values, citizens_by_level=tuple(sorted(levels.items())))
 
