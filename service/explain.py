@@ -17,20 +17,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
 
 from sqlalchemy import and_, or_, select, true, union
 
-from domain.citizen import Citizen, citizen_id
-from domain.facility import Facility, facility_id
+from domain.citizen import citizen_id
+from domain.facility import facility_id
 from domain.errors import NotFound
-from domain.ledger import public_type
 from domain.tariff_schedule import TariffSchedule
 from domain.values import ZERO
 from projections.budget import YearFigures
-from service.db import ledger_entries, rm_budget_months, rm_facts, utc
+from service.audit import AuditTrail
+from service.db import ledger_entries, rm_budget_months, rm_facts
 from service.ledger import BudgetLedger
 from service.read_models import BudgetReads
+
+
+FIELDS = ("event_id", "position", "type", "citizen_ref", "facility", "effective_date", "recorded_at", "actor",
+          "reason", "case_ref")
+"""What explain shows of each event (the audit trail's fields, less the event's own details)."""
 
 
 @dataclass(frozen=True)
@@ -58,10 +62,11 @@ class Explainer:
             if now != previous:
                 changes.append(Change(position, now - previous))
                 previous = now
+        trail = AuditTrail(self.ledger)
         if sum((c.delta for c in changes), ZERO) != after - before:
             raise RuntimeError(f"explain of {code} {year}/{month}: the deltas do not sum to the change")
         return {"before": before, "after": after, "delta": after - before,
-                "changes": [self._describe(c) for c in changes]}
+                "changes": [self._describe(c, trail) for c in changes]}
 
     def figure_at(self, code: str, year: int, month: int | None, position: int) -> Decimal:
         """The figure as of `position`; 0.00 before the facility was registered."""
@@ -103,20 +108,12 @@ class Explainer:
                 or_(ledger_entries.c.originator_id.in_(streams | schedules))).order_by(ledger_entries.c.position))
             return [row.position for row in rows]
 
-    def _describe(self, change: Change) -> dict[str, Any]:
+    def _describe(self, change: Change, trail: AuditTrail) -> dict[str, Any]:
+        """The event behind a change, as the audit trail shows it, with the change's delta."""
         with self.ledger.engine.connect() as connection:
             entry = connection.execute(select(ledger_entries).where(ledger_entries.c.position == change.position)).one()
-        stream = UUID(entry.originator_id)
-        (event,) = self.ledger.events.get(stream, gt=entry.originator_version - 1, lte=entry.originator_version)
-        meta = event.meta  # type: ignore[attr-defined]
-        first = next(iter(self.ledger.events.get(stream, limit=1)))
-        citizen_ref = getattr(first, "citizen_ref", None) if isinstance(first, Citizen.Event) else None
-        described = {
-            "event_id": entry.event_id, "position": entry.position, "type": public_type(event),
-            "citizen_ref": citizen_ref, "facility": getattr(first, "code", None) if isinstance(first, Facility.Event)
-            else None, "effective_date": meta.effective_date.isoformat(), "recorded_at": utc(entry.recorded_at).isoformat(),
-            "actor": meta.actor, "reason": meta.reason, "case_ref": meta.case_ref, "delta": change.delta,
-        }
-        if described["type"] == "EntryRetracted":
-            described["retracted_event_id"] = event.retracted_event_id  # type: ignore[attr-defined]
+        row = trail.describe(entry, until=None)
+        described = {name: row[name] for name in FIELDS} | {"delta": change.delta}
+        if row["retracts"] is not None:
+            described["retracted_event_id"] = row["retracts"]
         return described

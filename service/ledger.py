@@ -313,10 +313,11 @@ class BudgetLedger(Application):
         for notification in notifications:
             event = self.mapper.to_domain_event(notification)
             if event.facility == code:  # type: ignore[attr-defined]
-                refs[self._citizen_ref_of(event.originator_id)] = None
+                refs[self.citizen_ref_of(event.originator_id)] = None
         return list(refs)
 
-    def _citizen_ref_of(self, originator_id: UUID) -> str:
+    def citizen_ref_of(self, originator_id: UUID) -> str:
+        """The reference of a citizen stream (its first event names it)."""
         first = next(iter(self.events.get(originator_id, limit=1)))
         return first.citizen_ref  # type: ignore[attr-defined]
 

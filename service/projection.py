@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -53,8 +54,6 @@ def cents(amount: Any) -> int:
 
 
 def month_values(value: BudgetMonth) -> tuple[Any, ...]:
-    import json
-
     return (cents(value.activity), value.present_days, value.funded_days, value.unpriced_days, value.sold_days,
             cents(value.sold_service), cents(value.present_service), cents(value.support_hours),
             json.dumps(dict(value.citizens_by_level), sort_keys=True, separators=(",", ":")))

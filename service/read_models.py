@@ -203,7 +203,7 @@ class StatementReads:
         with self.ledger.engine.connect() as connection:
             rows = connection.execute(select(ledger_entries.c.event_id, ledger_entries.c.originator_id)
                                       .where(ledger_entries.c.event_id.in_(stay_ids))).all()
-        return {row.event_id: self.ledger._citizen_ref_of(UUID(row.originator_id)) for row in rows}
+        return {row.event_id: self.ledger.citizen_ref_of(UUID(row.originator_id)) for row in rows}
 
 
 def reference_statement_lines(ledger: BudgetLedger, municipality: str, year: int, month: int,
