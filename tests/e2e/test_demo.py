@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import subprocess
 
+import pytest
+
 from fastapi.testclient import TestClient
 
 from service.api.app import create_app
@@ -40,5 +42,18 @@ def test_the_demo_municipality_loads_once_and_reads_as_a_whole(settings, tmp_pat
             assert client.get("/v1/statements/751/2026/3", headers=headers).json()["lines"]
             corrected = client.get("/v1/audit?citizen=BOR-0003", headers=headers).json()["events"]
             assert any(e["type"] == "EntryRetracted" for e in corrected)
+            # Two ways to the same figures on real data: the read models and the events themselves.
+            regulation = {r["facility"]: r["revenue"]
+                          for r in client.get("/v1/regulation/2025", headers=headers).json()["facilities"]}
+            draft = client.get("/v1/tariff-schedules/2025", headers=headers).json()
+            body = {"levels": [{k: level[k] for k in ("level", "min_hours", "max_hours")} |
+                               {"daily_rate": level["published_rate"]} for level in draft["levels"]],
+                    "special_tariffs": draft["special_tariffs"], "hourly_rate": draft["hourly_rate"],
+                    "runoff_months": draft["runoff_months"]}
+            replay = client.post("/v1/regulation/2025/what-if", json=body, headers=headers).json()
+            assert {r["facility"]: r["actual"] for r in replay["facilities"]} == regulation
+            budgets = [client.get(f"/v1/budgets/{f['facility']}/2026", headers=headers).json()["totals"]["total"]
+                       for f in central["facilities"]]
+            assert sum(map(float, budgets)) == pytest.approx(float(central["totals"]["total"]), abs=0.001)
     finally:
         ledger.close()
