@@ -4,7 +4,6 @@ citizen's stays and events as of any point."""
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path

@@ -12,6 +12,7 @@ from domain.facility import Facility, facility_id
 from projections.frame import basistakst, frame_total, monthly_frames
 from service.api.common import COMMAND_RESPONSES, iso, kr, written
 from service.api.deps import AsOf, FacilityWriter, FinanceWriter, IdempotencyKey, Ledger, ReadAt, Reader
+from service.api.regulation import regulation_public
 from service.api.schemas import (
     AccountsCreate,
     BaselinePut,
@@ -21,6 +22,7 @@ from service.api.schemas import (
     FrameBudgetPut,
 )
 from service.ledger import BudgetLedger, Timeline
+from service.regulation import RegulationReads
 
 router = APIRouter(tags=["facilities"])
 Code = Annotated[str, Path(min_length=1, max_length=64, pattern=REFERENCE_PATTERN)]
@@ -129,9 +131,6 @@ def get_frame_budget(code: Code, year: Year, ledger: Ledger, actor: Reader, posi
 
 
 def regulation_of(ledger: BudgetLedger, code: str, target: int, position: int) -> dict[str, Any] | None:
-    from service.api.regulation import regulation_public
-    from service.regulation import RegulationReads
-
     row = RegulationReads(ledger).for_target_year(code, target, position)
     if row is None:
         return None

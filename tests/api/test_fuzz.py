@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings as hypothesis_settings
 from sqlalchemy import inspect, text
