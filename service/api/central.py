@@ -23,6 +23,7 @@ from projections.budget import (
 )
 from service.api.common import kr
 from service.api.deps import Ledger, ReadAt, Reader
+from service.ledger import BudgetLedger
 from service.read_models import BudgetReads, FacilityFact
 
 router = APIRouter(tags=["central"])
@@ -96,6 +97,11 @@ def get_central(year: Year, ledger: Ledger, actor: Reader, position: ReadAt,
     """Every facility for the year (or one month): frame, activity, total, days, occupancy,
     citizens by level at the period's last day, sold days and income, average support hours,
     and for a year with a baseline the model, the baseline, the difference and the phased budget."""
+    return central_model(ledger, year, month, position)
+
+
+def central_model(ledger: BudgetLedger, year: int, month: int | None, position: int) -> dict[str, Any]:
+    """The central model's body as of a recorded position (the API, the UI and the exports share it)."""
     reads = BudgetReads(ledger)
     baselines = reads.baselines(year, position)
     rows, periods, warnings = [], [], []
