@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 
@@ -40,6 +40,16 @@ class Settings(BaseSettings):
     """How long a read as of a position not yet recorded waits for it before it is refused."""
     read_wait_seconds: float = 5.0
     """How long a read waits for the projections to reach the position it names."""
+    auth_failure_limit: int = Field(20, ge=1)
+    """Failed token attempts from one client address within the window before it gets 429."""
+    auth_failure_window_seconds: int = Field(60, ge=1)
+    """The moving window over which failed token attempts are counted."""
+    ready_max_lag: int = Field(1000, ge=0)
+    """/health/ready answers 503 while the projections are more than this many positions behind."""
+    ready_timeout_seconds: float = Field(2.0, gt=0)
+    """How long /health/ready waits for the store to answer before it says 503."""
+    shutdown_timeout_seconds: float = Field(30.0, gt=0)
+    """On SIGTERM, how long `ledger serve` lets in-flight requests finish before it cancels them."""
 
     @field_validator("database_url")
     @classmethod
