@@ -126,6 +126,10 @@ class _Refused(Exception):
         self.field, self.rule, self.message = field, rule, message
 
 
+LineRefused = _Refused
+"""A line's command refused, with its field, rule and message (the dry run reports each one)."""
+
+
 def import_lines(ledger: BudgetLedger, lines: Iterable[str], actor: Actor, batch_size: int = 1000, skip: int = 0,
                  progress: Callable[[int], None] | None = None) -> ImportResult:
     """Import commands from JSON Lines; raises ImportFailed at the first bad line."""
