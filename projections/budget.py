@@ -29,9 +29,10 @@ from __future__ import annotations
 import calendar
 from collections import Counter
 from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Callable, Collection
+from typing import Callable, Collection, Iterable
 
 from domain.citizen import Condition
 from domain.values import NORDDJURS, ZERO, round_money
@@ -56,7 +57,17 @@ class StayFacts:
     stay_id: str = ""
 
     def condition_on(self, day: date) -> Condition:
-        return [c for start, c in self.conditions if start <= day][-1]
+        found = self.conditions[0][1]
+        for start, condition in self.conditions:
+            if start > day:
+                break
+            found = condition
+        return found
+
+    @property
+    def ever_sold(self) -> bool:
+        """True when some condition has another municipality than Norddjurs paying."""
+        return any(c.paying_municipality != NORDDJURS for _, c in self.conditions)
 
     @property
     def funded_until(self) -> date | None:
@@ -90,7 +101,12 @@ class StayFacts:
 
 
 def month_end(day: date, months_later: int = 0) -> date:
-    index = day.year * 12 + day.month - 1 + months_later
+    return _last_day_of(day.year * 12 + day.month - 1 + months_later)
+
+
+@lru_cache(maxsize=4096)
+def _last_day_of(index: int) -> date:
+    """The last day of the month `index` (year × 12 + month - 1)."""
     year, month = divmod(index, 12)
     return date(year, month + 1, calendar.monthrange(year, month + 1)[1])
 
@@ -111,6 +127,11 @@ class StayFigures:
     """Service rates of the present days (what the days are charged, less basistakst)."""
     support_hours: Decimal = ZERO
 
+    def summed(self) -> tuple[object, ...]:
+        """The figures in the order of their fields (see `_SUMMED`)."""
+        return (self.activity, self.present_days, self.funded_days, self.unpriced_days, self.sold_days,
+                self.sold_service, self.present_service, self.support_hours)
+
 
 @dataclass(frozen=True)
 class StayMonth(StayFigures):
@@ -127,20 +148,46 @@ class BudgetMonth(StayFigures):
     citizens_by_level: tuple[tuple[str, int], ...] = ()
 
     def plus(self, other: StayMonth, sign: int = 1) -> "BudgetMonth":
-        values = {name: getattr(self, name) + sign * getattr(other, name) for name in _SUMMED}
-        levels = self.citizens_by_level
-        if other.level_at_end is not None:
-            counts = dict(levels)
-            counts[other.level_at_end] = counts.get(other.level_at_end, 0) + sign
-            levels = tuple(sorted((k, n) for k, n in counts.items() if n))
-        return BudgetMonth(**values, citizens_by_level=levels)
+        net = BudgetMonth.net([(other, sign)])
+        return self if net is None else self.add(net)
+
+    @staticmethod
+    def net(parts: Iterable[tuple[StayMonth, int]]) -> tuple[list[object], dict[str, int]] | None:
+        """The sum of signed stay figures (None when it is zero: nothing changes)."""
+        sums: list[object] = [0] * len(_SUMMED)
+        levels: dict[str, int] = {}
+        for figures, sign in parts:
+            values = figures.summed()
+            if sign == 1:
+                sums = [a + b for a, b in zip(sums, values)]  # type: ignore[operator]
+            else:
+                sums = [a - b for a, b in zip(sums, values)]  # type: ignore[operator]
+            if figures.level_at_end is not None:
+                levels[figures.level_at_end] = levels.get(figures.level_at_end, 0) + sign
+        levels = {k: n for k, n in levels.items() if n}
+        if not levels and not any(sums):
+            return None
+        return sums, levels
+
+    def add(self, net: tuple[list[object], dict[str, int]]) -> "BudgetMonth":
+        sums, levels = net
+        counts = dict(self.citizens_by_level)
+        for key, n in levels.items():
+            counts[key] = counts.get(key, 0) + n
+        a, p, f, u, s, ss, ps, h = sums
+        return BudgetMonth(self.activity + a, self.present_days + p, self.funded_days + f,  # type: ignore[operator]
+                           self.unpriced_days + u, self.sold_days + s, self.sold_service + ss,  # type: ignore[operator]
+                           self.present_service + ps, self.support_hours + h,  # type: ignore[operator]
+                           tuple(sorted((k, n) for k, n in counts.items() if n)))
 
     @property
     def is_empty(self) -> bool:
-        return self == BudgetMonth()
+        return not self.citizens_by_level and not any(self.summed())
 
 
 _SUMMED = tuple(f.name for f in fields(StayFigures))
+assert _SUMMED == ("activity", "present_days", "funded_days", "unpriced_days", "sold_days", "sold_service",
+                   "present_service", "support_hours"), "StayFigures.summed must follow the fields"
 
 
 def level_key(condition: Condition) -> str:
@@ -181,15 +228,18 @@ def stay_segments(
     starts |= {d for d in rate_changes if first < d <= last}
     if stay.move_out is not None and first <= stay.move_out < last:
         starts.add(stay.move_out + timedelta(days=1))
-    first_of = date(first.year, first.month, 1)
-    while (first_of := month_end(first_of) + timedelta(days=1)) <= last:
-        starts.add(first_of)
+    index, last_index = first.year * 12 + first.month, last.year * 12 + last.month - 1
+    while index <= last_index:  # the first of every month after the first one
+        starts.add(date(index // 12, index % 12 + 1, 1))
+        index += 1
     boundaries = sorted(starts)
     segments = []
+    one_day = timedelta(days=1)
+    move_out = stay.move_out
     for i, start in enumerate(boundaries):
-        stop = boundaries[i + 1] - timedelta(days=1) if i + 1 < len(boundaries) else last
-        present = stay.move_out is None or start <= stay.move_out
-        condition = stay.condition_on(start if present else stay.move_out)  # type: ignore[arg-type]
+        stop = boundaries[i + 1] - one_day if i + 1 < len(boundaries) else last
+        present = move_out is None or start <= move_out
+        condition = stay.condition_on(start if present else move_out)  # type: ignore[arg-type]
         segments.append(Segment(start, stop, condition, service_rate(condition, start, rate_of), present))
     return segments
 
@@ -200,31 +250,31 @@ def stay_months(
 ) -> dict[Month, StayMonth]:
     """What the stay adds to each month, over its funded days up to `until` (inclusive; an
     open stay needs one); with `since` (the first of a month), the months from it on."""
-    sums: dict[Month, dict[str, object]] = {}
+    sums: dict[Month, list] = {}  # type: ignore[type-arg]
     for segment in stay_segments(stay, rate_of, rate_changes, until, since):
         days, rate, condition = segment.days, segment.rate, segment.condition
-        month = sums.setdefault((segment.start.year, segment.start.month), {})
+        key = (segment.start.year, segment.start.month)
+        month = sums.get(key)
+        if month is None:
+            month = sums[key] = [ZERO, 0, 0, 0, 0, ZERO, ZERO, ZERO]  # the order of StayFigures.summed
         amount = ZERO if rate is None else rate * days
-        _add(month, "activity", amount)
-        _add(month, "funded_days", days)
+        month[0] += amount
+        month[2] += days
         if rate is None:
-            _add(month, "unpriced_days", days)
+            month[3] += days
         if segment.present:
-            _add(month, "present_days", days)
-            _add(month, "present_service", amount)
-            _add(month, "support_hours", condition.hours_per_day * days)
+            month[1] += days
+            month[6] += amount
+            month[7] += condition.hours_per_day * days
             if condition.paying_municipality != NORDDJURS:
-                _add(month, "sold_days", days)
-                _add(month, "sold_service", amount)
+                month[4] += days
+                month[5] += amount
+    result = {}
     for (year, number), month in sums.items():
-        end = month_end(date(year, number, 1))
-        if stay.move_out is None or end <= stay.move_out:
-            month["level_at_end"] = level_key(stay.condition_on(end))
-    return {key: StayMonth(**values) for key, values in sums.items()}  # type: ignore[arg-type]
-
-
-def _add(values: dict[str, object], name: str, amount: object) -> None:
-    values[name] = values.get(name, 0) + amount  # type: ignore[operator]
+        end = _last_day_of(year * 12 + number - 1)
+        level = level_key(stay.condition_on(end)) if stay.move_out is None or end <= stay.move_out else None
+        result[(year, number)] = StayMonth(*month, level_at_end=level)
+    return result
 
 
 # Figures of a facility-year -----------------------------------------------------------------

@@ -82,6 +82,12 @@ class BudgetProjection:
         self.line_keys: dict[str, set[LineKey]] = {}
         self._before: dict[tuple[str, Any], Any] = {}
         """Rows the current event has changed, with their values before it."""
+        self._stays: dict[UUID, list[StayFacts]] = {}
+        """Each citizen's stays as last computed (dropped when a schedule changes)."""
+        self._rates: dict[tuple[int, date], Decimal | None] = {}
+        self._revisions: frozenset[date] | None = None
+        """Rates of a level on a day, and the days of rate revisions, as the schedules say
+        now (dropped when a schedule changes)."""
 
     def apply(self, event: Any) -> list[Change]:
         """Apply one domain event; return the rows it changes, in a stable order."""
@@ -114,14 +120,22 @@ class BudgetProjection:
 
     def _citizen_event(self, event: Any) -> None:
         before = self.citizens.get(event.originator_id)
-        old = self.stays_of(before) if before is not None else []
+        old = self._stays_of_citizen(event.originator_id, before)
         citizen = event.mutate(before)
         self.citizens[event.originator_id] = citizen
-        new = self.stays_of(citizen)
+        new = self._stays[event.originator_id] = self.stays_of(citizen)
         unchanged = set(old) & set(new)
         old, new = [s for s in old if s not in unchanged], [s for s in new if s not in unchanged]
-        self._shift(old, new, since=self._first_differences(old, new))
-        self._reline(new, {s.stay_id for s in old})
+        since = self._first_differences(old, new)
+        self._shift(old, new, since=since)
+        self._reline(new, {s.stay_id for s in old}, since)
+
+    def _stays_of_citizen(self, citizen_id: UUID, citizen: Citizen | None) -> list[StayFacts]:
+        if citizen is None:
+            return []
+        if citizen_id not in self._stays:
+            self._stays[citizen_id] = self.stays_of(citizen)
+        return self._stays[citizen_id]
 
     @staticmethod
     def _first_differences(old: list[StayFacts], new: list[StayFacts]) -> dict[str, date]:
@@ -184,6 +198,7 @@ class BudgetProjection:
         delta = self._months_of_stays([s for c in touched for s in self.stays_of(c)], -1)  # at the old rates
         schedule = event.mutate(self.schedules.get(year))
         self.schedules[year], self.schedule_years[event.originator_id] = schedule, year
+        self._stays, self._rates, self._revisions = {}, {}, None  # run-off months and rates may differ now
         new = [s for c in touched for s in self.stays_of(c)]
         self._apply(self._months_of_stays(new, 1, delta))
         self._reline(new, gone)
@@ -193,13 +208,18 @@ class BudgetProjection:
         })
 
     def rate_of(self, level: int, day: date) -> Decimal | None:
-        schedule = self.schedules.get(day.year)
-        if schedule is None or not schedule.is_published:
-            return None
-        return schedule.rate_on(level, day)
+        key = (level, day)
+        if key not in self._rates:
+            schedule = self.schedules.get(day.year)
+            self._rates[key] = schedule.rate_on(level, day) if schedule is not None and schedule.is_published \
+                else None
+        return self._rates[key]
 
-    def revision_days(self) -> set[date]:
-        return {r["effective_date"] for s in self.schedules.values() for r in s.active_revisions()}
+    def revision_days(self) -> frozenset[date]:
+        if self._revisions is None:
+            self._revisions = frozenset(r["effective_date"] for s in self.schedules.values()
+                                        for r in s.active_revisions())
+        return self._revisions
 
     # Horizon -----------------------------------------------------------------------------
 
@@ -244,28 +264,23 @@ class BudgetProjection:
         return delta
 
     def _apply(self, delta: Delta) -> None:
+        """Add each facility-month's signed stay figures to its row; a month whose figures
+        cancel out (the same taken away and added back) is left as it was."""
         for key in sorted(delta):
-            parts = Counter()  # type: Counter[tuple[StayMonth, int]]
-            for figures, sign in delta[key]:
-                if parts[(figures, -sign)]:
-                    parts[(figures, -sign)] -= 1  # the same figures taken away and added back
-                else:
-                    parts[(figures, sign)] += 1
-            if not +parts:
+            net = BudgetMonth.net(delta[key])
+            if net is None:
                 continue
-            value = self.months.get(key, BudgetMonth())
-            for (figures, sign), times in parts.items():
-                for _ in range(times):
-                    value = value.plus(figures, sign)
-            if value != self.months.get(key, BudgetMonth()):
-                self._before.setdefault(("month", key), self.months.get(key))
-                if value.is_empty:
-                    del self.months[key]
-                else:
-                    self.months[key] = value
+            current = self.months.get(key)
+            value = (current or BudgetMonth()).add(net)
+            self._before.setdefault(("month", key), current)
+            if value.is_empty:
+                self.months.pop(key, None)
+            else:
+                self.months[key] = value
 
-    def _reline(self, stays: list[StayFacts], gone: set[str]) -> None:
-        """Write the statement lines of `stays` anew; drop what `gone` stays had."""
+    def _reline(self, stays: list[StayFacts], gone: set[str], since: dict[str, date] | None = None) -> None:
+        """Write the statement lines of `stays` anew (from `since` per stay when given: the
+        months before it are the same); drop what `gone` stays had."""
         if self.horizon is None:
             return
         revisions = self.revision_days()
@@ -274,9 +289,14 @@ class BudgetProjection:
             for key in self.line_keys.pop(stay_id, set()):
                 self._set_row("line", key, None)
         for stay in stays:
-            lines = statement_lines(stay, self.rate_of, revisions, until)
-            keys = {(payer, y, m, stay.stay_id) for payer, y, m in lines}
-            for key in self.line_keys.get(stay.stay_id, set()) - keys:
+            earlier = self.line_keys.get(stay.stay_id, set())
+            if not earlier and not stay.ever_sold:
+                continue
+            start = (since or {}).get(stay.stay_id)
+            kept = {key for key in earlier if start is not None and (key[1], key[2]) < (start.year, start.month)}
+            lines = statement_lines(stay, self.rate_of, revisions, until, since=start)
+            keys = kept | {(payer, y, m, stay.stay_id) for payer, y, m in lines}
+            for key in earlier - keys:
                 self._set_row("line", key, None)
             for (payer, y, m), periods in lines.items():
                 self._set_row("line", (payer, y, m, stay.stay_id),

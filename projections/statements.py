@@ -49,10 +49,12 @@ class StatementPeriod:
 
 def statement_lines(
     stay: StayFacts, rate_of: RateOf, rate_changes: Collection[date] = (), until: date | None = None,
+    since: date | None = None,
 ) -> dict[StatementKey, tuple[StatementPeriod, ...]]:
-    """The stay's statement lines: its present days paid by another municipality, by month."""
+    """The stay's statement lines: its present days paid by another municipality, by month
+    (with `since`, the first of a month, only the months from it on)."""
     lines: dict[StatementKey, list[StatementPeriod]] = {}
-    for segment in stay_segments(stay, rate_of, rate_changes, until):
+    for segment in stay_segments(stay, rate_of, rate_changes, until, since):
         payer = segment.condition.paying_municipality
         if not segment.present or payer == NORDDJURS:
             continue
