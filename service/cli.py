@@ -10,11 +10,13 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from service.export_cli import export_app
 from service.settings import Settings
 
 app = typer.Typer(help="The budget ledger of the resource allocation model.", no_args_is_help=True)
 token_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+app.add_typer(export_app, name="export")
 err = Console(stderr=True)
 
 
@@ -148,13 +150,28 @@ def project(follow: bool = typer.Option(False, "--follow", help="Keep projecting
 
 
 @app.command("import")
-def import_(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSON Lines: one command a line"),
+def import_(file: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                        help="JSON Lines (one command a line), or the old model's CSV"),
             batch_size: int = typer.Option(1000, min=1, help="Commands stored per transaction"),
             skip: int = typer.Option(0, min=0, help="Skip the first N lines (resume after a failed import)"),
-            actor: str = typer.Option("import", help="Recorded as the actor of every event")) -> None:
+            actor: str = typer.Option("import", help="Recorded as the actor of every event"),
+            format_: str = typer.Option("auto", "--format", help="jsonl, old-model-csv (the old model's citizens), "
+                                        "or auto: by the extension (.csv: old-model-csv)"),
+            dry_run: bool = typer.Option(False, "--dry-run", help="Check every line against the ledger's rules and "
+                                         "report what would be recorded and refused; record nothing")) -> None:
     """Bulk-load commands from JSON Lines in one pass, batch by batch, with a progress bar.
 
-    A bad line stops the import, named by its line number; nothing of its batch is stored."""
+    A bad line stops the import, named by its line number; nothing of its batch is stored.
+
+    A .csv file is the old model's citizens (service/old_model.py): checked whole, then imported as move-ins;
+    nothing of it is stored when a row is refused."""
+    from service.import_cli import FORMATS, import_format, run as run_checked
+
+    if format_ not in FORMATS:
+        raise typer.BadParameter(f"must be one of {', '.join(FORMATS)}", param_hint="--format")
+    kind = import_format(file, format_)
+    if kind == "old-model-csv" or dry_run:
+        raise typer.Exit(run_checked(file, kind, dry_run, batch_size, skip, actor))
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
     from service.db import migrate as run

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
+from fastapi.responses import Response
 
 from projections.budget import (
     MonthFigures,
@@ -21,7 +22,9 @@ from projections.budget import (
     sold_income,
     sum_months,
 )
+from service import export
 from service.api.common import kr
+from service.api.downloads import DOWNLOAD_RESPONSES, ExportFormat, download
 from service.api.deps import Ledger, ReadAt, Reader
 from service.ledger import BudgetLedger
 from service.read_models import BudgetReads, FacilityFact
@@ -98,6 +101,16 @@ def get_central(year: Year, ledger: Ledger, actor: Reader, position: ReadAt,
     citizens by level at the period's last day, sold days and income, average support hours,
     and for a year with a baseline the model, the baseline, the difference and the phased budget."""
     return central_model(ledger, year, month, position)
+
+
+@router.get("/v1/central/{year}/export", response_class=Response, responses=DOWNLOAD_RESPONSES)
+def export_central(year: Year, ledger: Ledger, actor: Reader, position: ReadAt, fmt: ExportFormat = "xlsx",
+                   month: Annotated[int | None, Query(ge=1, le=12, description="A month of the year; the whole year without")] = None,
+                   ) -> Response:
+    """The central model (as GET /v1/central/{year}) as a workbook (`xlsx`: budget, citizens
+    by level, and what the figures are as of) or a CSV table in Danish Excel's convention."""
+    body = central_model(ledger, year, month, position)
+    return download(export.RENDERERS["central", fmt](body), export.central_filename(year, month, fmt), fmt)
 
 
 def central_model(ledger: BudgetLedger, year: int, month: int | None, position: int) -> dict[str, Any]:

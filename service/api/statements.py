@@ -7,14 +7,19 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path
+from fastapi import APIRouter, Depends, Path
+from fastapi.responses import Response
 
+from domain.errors import InvalidValue
 from domain.values import NORDDJURS, ZERO
 from projections.statements import line_amount
+from service import export
 from service.api.common import kr
 from service.api.deps import Ledger, ProjectionStatusDep, ReadAt, allow
+from service.api.downloads import DOWNLOAD_RESPONSES, ExportFormat, download
 from service.audit import log_citizen_reads
-from service.ledger import Actor, Timeline
+from service.ledger import Actor, BudgetLedger, Timeline
+from service.projection import ProjectionStatus
 from service.read_models import StatementReads
 
 router = APIRouter(tags=["statements"])
@@ -55,8 +60,34 @@ def get_statement(municipality: Municipality, year: Year, month: Month, ledger: 
     basistakst, the periods of level and service rate with their days and amounts, and the
     total. Read as of the point a statement was made, it is that statement exactly; `now`
     then shows what today's figures say and the difference."""
+    body = statement_body(ledger, municipality, year, month, position, status)
+    log_citizen_reads(ledger, actor, f"/v1/statements/{municipality}/{year}/{month}",
+                      (line["citizen_ref"] for line in body["lines"]))
+    return body
+
+
+@router.get("/v1/statements/{municipality}/{year}/{month}/export", response_class=Response,
+            responses=DOWNLOAD_RESPONSES)
+def export_statement(municipality: Municipality, year: Year, month: Month, ledger: Ledger, actor: StatementReader,
+                     position: ReadAt, status: ProjectionStatusDep, fmt: ExportFormat = "xlsx") -> Response:
+    """The statement (as GET /v1/statements/...) as a workbook (`xlsx`: a row per period,
+    what changed since, and what the figures are as of) or a CSV table in Danish Excel's
+    convention (`;`, decimal comma, UTF-8 with BOM)."""
+    body = statement_body(ledger, municipality, year, month, position, status)
+    log_citizen_reads(ledger, actor, f"/v1/statements/{municipality}/{year}/{month}/export",
+                      (line["citizen_ref"] for line in body["lines"]))
+    return download(export.RENDERERS["statement", fmt](body),
+                    export.statement_filename(municipality, year, month, fmt), fmt)
+
+
+def statement_body(ledger: BudgetLedger, municipality: str, year: int, month: int, position: int,
+                   status: ProjectionStatus) -> dict[str, Any]:
+    """The statement's body as of a recorded position, with `now` (today's figures and the
+    difference) when later events exist; `status` waits for the projections to reach today.
+    The API, the UI and the exports share it; whoever shows its rows logs the citizen reads."""
     if municipality == NORDDJURS:
-        raise HTTPException(422, "707 is Norddjurs itself: statements are for the municipalities that buy places")
+        raise InvalidValue("not_a_buying_municipality", "707 is Norddjurs itself: statements are for the "
+                           "municipalities that buy places", "municipality")
     reads = StatementReads(ledger)
     made = statement(reads, municipality, year, month, position)
     body = {"municipality": municipality, "year": year, "month": month, "as_of_position": position, **made,
@@ -77,6 +108,4 @@ def get_statement(municipality: Municipality, year: Year, month: Month, ledger: 
         ]
         body["now"] = {"as_of_position": latest, "total": now["total"],
                        "difference": kr(Decimal(now["total"]) - Decimal(made["total"])), "changed_lines": changed}
-    log_citizen_reads(ledger, actor, f"/v1/statements/{municipality}/{year}/{month}",
-                      (line["citizen_ref"] for line in made["lines"]))
     return body

@@ -1,0 +1,309 @@
+"""Spreadsheet exports of the central budget model and of statements (docs/adr/0010).
+
+Each function takes the API's JSON body (`central_model(...)`, `statement_body(...)`) and
+returns the file's bytes, so a spreadsheet always shows exactly the figures of the read it
+was made from, as of the position that read names.
+
+Workbooks (openpyxl): every figure is a typed cell, never text: money a number with the
+format `#,##0.00` (Excel shows it with the reader's separators, in Danish `1.234,50`), days
+and places whole numbers, percentages and hours numbers as the API gives them (7.1 means
+7.1 %), dates real dates. Danish headers, a frozen header row, one sheet per view, and a
+sheet "Om udtrækket" that names the year, month, store position and warnings.
+
+CSV: Danish Excel's convention, so a double click opens it in columns: UTF-8 with a byte
+order mark, `;` between fields, `,` as decimal separator and no thousands separator
+(`1234,50`), dates as `YYYY-MM-DD`, CRLF line ends; one table with a header row and a
+totals row ("I alt"). The position and warnings are in the workbook (and the API body).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any, Callable, Iterable
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV = "text/csv; charset=utf-8"
+MEDIA_TYPES = {"xlsx": XLSX, "csv": CSV}
+FORMATS = tuple(MEDIA_TYPES)
+
+MONEY = "#,##0.00"
+WHOLE = "#,##0"
+ONE_DECIMAL = "0.0"
+TWO_DECIMALS = "0.00"
+DATE = "yyyy-mm-dd"
+LEVELS = ("1", "2", "3", "4", "5", "6", "7", "8", "S1", "S2")
+TOTAL = "I alt"
+MONTHS = ("januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september", "oktober",
+          "november", "december")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a sheet: its Danish header, the body field it shows, and how."""
+
+    header: str
+    field: str
+    kind: str = "text"
+    """text, money, whole, pct (one decimal), hours (two decimals), date or level"""
+
+
+BUDGET = [
+    Column("Tilbud", "facility"), Column("Navn", "name"), Column("Område", "area"), Column("Type", "kind"),
+    Column("Pladser", "places", "whole"),
+    Column("Rammebudget (kr.)", "frame", "money"), Column("Aktivitetsbudget (kr.)", "activity", "money"),
+    Column("Budget i alt (kr.)", "total", "money"), Column("Basistakst (kr./dag)", "basistakst", "money"),
+    Column("Tilstedeværelsesdage", "present_days", "whole"), Column("Finansierede dage", "funded_days", "whole"),
+    Column("Kapacitetsdage", "capacity_days", "whole"), Column("Belægning (%)", "occupancy_pct", "pct"),
+    Column("Solgte dage", "sold_days", "whole"), Column("Andel solgt (%)", "sold_share_pct", "pct"),
+    Column("Indtægt solgte pladser (kr.)", "sold_income", "money"),
+    Column("Gns. støttetimer pr. dag", "avg_support_hours", "hours"),
+    Column("Basisbudget, gammel model (kr.)", "baseline", "money"),
+    Column("Difference model - basis (kr.)", "difference", "money"),
+    Column("Indfaset budget (kr.)", "phased", "money"),
+]
+STATEMENT = [
+    Column("Borger", "citizen_ref"), Column("Tilbud", "facility"), Column("Fra", "from", "date"),
+    Column("Til", "to", "date"), Column("Niveau", "level", "level"),
+    Column("Basistakst (kr./dag)", "basistakst", "money"), Column("Servicetakst (kr./dag)", "service_rate", "money"),
+    Column("Dage", "days", "whole"), Column("Beløb (kr.)", "amount", "money"),
+]
+CHANGES = [
+    Column("Borger", "citizen_ref"), Column("Tilbud", "facility"),
+    Column("Beløb dengang (kr.)", "amount_then", "money"), Column("Beløb nu (kr.)", "amount_now", "money"),
+    Column("Difference (kr.)", "difference", "money"),
+]
+NUMBER_FORMATS = {"money": MONEY, "whole": WHOLE, "pct": ONE_DECIMAL, "hours": TWO_DECIMALS, "date": DATE}
+
+
+# Values -----------------------------------------------------------------------------------
+
+def typed(value: Any, kind: str) -> Any:
+    """A body value as the cell's type: Decimal for money, percentages and hours (exact, as
+    the API states them), int for days, date for dates; a level's number as int, S1/S2 as text."""
+    if value is None or value == "":
+        return None
+    if kind in ("money", "pct", "hours"):
+        return Decimal(value)
+    if kind == "whole":
+        return int(value)
+    if kind == "date":
+        return value if isinstance(value, date) else date.fromisoformat(value)
+    if kind == "level":
+        return int(value) if str(value).isdigit() else str(value)
+    return value
+
+
+def danish(value: Any) -> str:
+    """A typed value as Danish Excel reads it from CSV: decimal comma, no thousands separator."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format(value, "f").replace(".", ",")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def level_counts(by_level: dict[str, int]) -> dict[str, int]:
+    """Citizens by level in the fixed order 1..8, S1, S2 (and any other code after them)."""
+    codes = list(LEVELS) + sorted(set(by_level) - set(LEVELS))
+    return {code: int(by_level.get(code, 0)) for code in codes}
+
+
+# Rows of each view ------------------------------------------------------------------------
+
+def _central_rows(body: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = [dict(row) for row in body["facilities"]]
+    rows.append({**body["totals"], "facility": TOTAL, "name": None, "area": None, "kind": None, "basistakst": None})
+    return rows
+
+
+def _level_columns(body: dict[str, Any]) -> tuple[list[Column], list[dict[str, Any]]]:
+    codes = list(level_counts(body["totals"]["citizens_by_level"]))
+    columns = [Column("Tilbud", "facility"), Column("Navn", "name"),
+               *(Column(f"Niveau {code}" if code.isdigit() else f"Særtakst {code}", code, "whole") for code in codes),
+               Column("Borgere i alt", "citizens", "whole")]
+    rows = []
+    for row in _central_rows(body):
+        counts = level_counts(row["citizens_by_level"])
+        rows.append({"facility": row["facility"], "name": row.get("name"),
+                     **{code: counts.get(code, 0) for code in codes}, "citizens": sum(counts.values())})
+    return columns, rows
+
+
+def _statement_rows(body: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = [{"citizen_ref": line["citizen_ref"], "facility": line["facility"], "basistakst": line["basistakst"],
+             **period} for line in body["lines"] for period in line["periods"]]
+    rows.append({"citizen_ref": TOTAL, "days": sum(line["days"] for line in body["lines"]), "amount": body["total"]})
+    return rows
+
+
+def _period(body: dict[str, Any]) -> str:
+    month = body.get("month")
+    return f"{MONTHS[month - 1]} {body['year']}" if month else f"hele {body['year']}"
+
+
+# Workbooks --------------------------------------------------------------------------------
+
+def _sheet(book: Workbook, title: str, columns: list[Column], rows: Iterable[dict[str, Any]],
+           freeze: str = "B2", total_label: str | None = TOTAL) -> Worksheet:
+    sheet = book.create_sheet(title)
+    sheet.append([c.header for c in columns])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    widths = [min(max(len(c.header) // 2 + 2, 10), 40) for c in columns]
+    for row in rows:
+        values = [typed(row.get(c.field), c.kind) for c in columns]
+        sheet.append(values)
+        bold = total_label is not None and row.get(columns[0].field) == total_label
+        for index, (cell, column, value) in enumerate(zip(sheet[sheet.max_row], columns, values)):
+            if column.kind in NUMBER_FORMATS:
+                cell.number_format = NUMBER_FORMATS[column.kind]
+            if bold:
+                cell.font = Font(bold=True)
+            widths[index] = min(max(widths[index], len(danish(value)) + 4), 40)
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = freeze
+    return sheet
+
+
+def _about(book: Workbook, facts: list[tuple[str, Any]], warnings: list[str], notes: list[str]) -> None:
+    sheet = book.create_sheet("Om udtrækket")
+    for label, value in facts:
+        sheet.append([label, value])
+        sheet.cell(sheet.max_row, 1).font = Font(bold=True)
+    sheet.append([])
+    sheet.append(["Advarsler", "ingen" if not warnings else warnings[0]])
+    sheet.cell(sheet.max_row, 1).font = Font(bold=True)
+    for warning in warnings[1:]:
+        sheet.append([None, warning])
+    sheet.append([])
+    sheet.append(["Sådan læses tallene"])
+    sheet.cell(sheet.max_row, 1).font = Font(bold=True)
+    for note in notes:
+        sheet.append([None, note])
+    sheet.column_dimensions["A"].width = 28
+    sheet.column_dimensions["B"].width = 100
+
+
+def _save(book: Workbook) -> bytes:
+    del book[book.sheetnames[0]]  # the empty default sheet
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+CENTRAL_NOTES = [
+    "Budget i alt = rammebudget + aktivitetsbudget. Aktivitetsbudgettet er servicetaksten for hver finansieret dag.",
+    "Finansierede dage = tilstedeværelsesdage + afløb: efter en fraflytning finansieres pladsen måneden ud og "
+    "én måned mere.",
+    "Belægning = tilstedeværelsesdage / kapacitetsdage × 100. Solgte dage: dage betalt af en anden kommune end 707.",
+    "Indtægt solgte pladser = solgte dage × (basistakst + servicetakst). Støttetimer: gennemsnit pr. "
+    "tilstedeværelsesdag.",
+    "Indfaset budget = basisbudget + indfasningsprocent × (model − basis); kun for et år med et basisbudget.",
+    "Niveauer: borgere pr. takstniveau eller særtakst på periodens sidste dag.",
+    "Tallene er læst som de stod ved den nævnte position i hændelseslageret; samme position giver altid samme tal "
+    "(GET /v1/central/{år}?as_of_position=…).",
+]
+
+
+def central_workbook(body: dict[str, Any]) -> bytes:
+    """The central model as a workbook: "Budget" (a row per facility and a totals row),
+    "Niveauer" (citizens by level) and "Om udtrækket"."""
+    book = Workbook()
+    _sheet(book, "Budget", BUDGET, _central_rows(body))
+    columns, rows = _level_columns(body)
+    _sheet(book, "Niveauer", columns, rows)
+    _about(book, [("Udtræk", "Central budgetmodel"), ("År", body["year"]),
+                  ("Måned", body["month"] if body.get("month") else "hele året"), ("Periode", _period(body)),
+                  ("Som af position", body["as_of_position"])],
+           list(body.get("warnings") or []), CENTRAL_NOTES)
+    return _save(book)
+
+
+STATEMENT_NOTES = [
+    "En række pr. periode med samme takstniveau og servicetakst; beløb = dage × (basistakst + servicetakst).",
+    "Købende kommuner betaler for tilstedeværelsesdage (indflytnings- og fraflytningsdag medregnes).",
+    "Afregningen er læst som den stod ved den nævnte position; samme position giver altid samme afregning. "
+    "\"Ændringer siden\" viser, hvad dagens tal siger, når senere hændelser har ændret måneden.",
+]
+
+
+def statement_workbook(body: dict[str, Any]) -> bytes:
+    """A statement as a workbook: "Afregning" (a row per period and a totals row), "Ændringer
+    siden" when later events changed the month, and "Om udtrækket"."""
+    book = Workbook()
+    _sheet(book, "Afregning", STATEMENT, _statement_rows(body), freeze="A2")
+    now = body.get("now")
+    facts: list[tuple[str, Any]] = [
+        ("Udtræk", "Afregning til betalingskommune"), ("Betalingskommune", body["municipality"]),
+        ("År", body["year"]), ("Måned", body["month"]), ("Periode", _period(body)),
+        ("Som af position", body["as_of_position"]), ("Total (kr.)", Decimal(body["total"]))]
+    if now is not None:
+        changed = [*now["changed_lines"],
+                   {"citizen_ref": TOTAL, "amount_then": body["total"], "amount_now": now["total"],
+                    "difference": now["difference"]}]
+        _sheet(book, "Ændringer siden", CHANGES, changed, freeze="A2")
+        facts += [("Nu: position", now["as_of_position"]), ("Nu: total (kr.)", Decimal(now["total"])),
+                  ("Difference (kr.)", Decimal(now["difference"]))]
+    _about(book, facts, list(body.get("warnings") or []), STATEMENT_NOTES)
+    sheet = book["Om udtrækket"]
+    for row in sheet.iter_rows(min_col=2, max_col=2):
+        if isinstance(row[0].value, Decimal):
+            row[0].number_format = MONEY
+    return _save(book)
+
+
+# CSV --------------------------------------------------------------------------------------
+
+def _csv(columns: list[Column], rows: Iterable[dict[str, Any]]) -> bytes:
+    text = io.StringIO()
+    writer = csv.writer(text, delimiter=";", lineterminator="\r\n")
+    writer.writerow([c.header for c in columns])
+    for row in rows:
+        writer.writerow([danish(typed(row.get(c.field), c.kind)) for c in columns])
+    return text.getvalue().encode("utf-8-sig")
+
+
+def central_csv(body: dict[str, Any]) -> bytes:
+    """The central model as one CSV table: the "Budget" columns and the citizens by level."""
+    level_columns, level_rows = _level_columns(body)
+    columns = BUDGET + level_columns[2:]
+    rows = [{**budget, **levels} for budget, levels in zip(_central_rows(body), level_rows)]
+    return _csv(columns, rows)
+
+
+def statement_csv(body: dict[str, Any]) -> bytes:
+    """A statement as one CSV table: a row per period and a totals row."""
+    return _csv(STATEMENT, _statement_rows(body))
+
+
+# Files ------------------------------------------------------------------------------------
+
+RENDERERS: dict[tuple[str, str], Callable[[dict[str, Any]], bytes]] = {
+    ("central", "xlsx"): central_workbook, ("central", "csv"): central_csv,
+    ("statement", "xlsx"): statement_workbook, ("statement", "csv"): statement_csv,
+}
+
+
+def central_filename(year: int, month: int | None, fmt: str) -> str:
+    return f"central-{year}" + (f"-{month:02d}" if month else "") + f".{fmt}"
+
+
+def statement_filename(municipality: str, year: int, month: int, fmt: str) -> str:
+    return f"afregning-{municipality}-{year}-{month:02d}.{fmt}"
+
+
+def content_disposition(filename: str) -> str:
+    return f'attachment; filename="{filename}"'

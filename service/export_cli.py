@@ -1,0 +1,163 @@
+"""`ledger export central|statement`: the central model or a statement as a spreadsheet.
+
+A read of the read models from the command line is as consistent as one through HTTP: it is
+as of a recorded position (the latest, `--as-of` an instant, or `--as-of-position`), and the
+projections are brought to that position first: with the embedded projector (the default,
+where no other process may be projecting) the command projects what is missing itself, as
+`ledger project` does; with `LEDGER_PROJECTOR=external` it waits for `ledger project
+--follow` up to `LEDGER_READ_WAIT_SECONDS`, and fails naming the lag rather than write
+figures that lag.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+import typer
+from rich.console import Console
+
+from service.settings import Settings
+
+export_app = typer.Typer(help="Write the central model or a statement as a spreadsheet (xlsx or csv).",
+                         no_args_is_help=True)
+err = Console(stderr=True, soft_wrap=True)
+FUTURE_TOLERANCE_SECONDS = 2
+
+FormatOption = typer.Option("xlsx", "--format", help="xlsx (Excel workbook) or csv (Danish Excel: ';', decimal comma)")
+OutputOption = typer.Option(None, "--output", "-o", dir_okay=False, help="The file to write (default: a name like "
+                            "central-2026.xlsx in the current directory)")
+AsOfOption = typer.Option(None, "--as-of", help="Read as recorded at this instant (ISO 8601 with offset)")
+AsOfPositionOption = typer.Option(None, "--as-of-position", min=0, help="Read as of this store position")
+
+
+@export_app.command("central")
+def central(year: int = typer.Option(..., min=2000, max=2100, help="The budget year"),
+            month: int | None = typer.Option(None, min=1, max=12, help="A month of the year (the whole year without)"),
+            fmt: str = FormatOption, output: Path | None = OutputOption, as_of: str | None = AsOfOption,
+            as_of_position: int | None = AsOfPositionOption) -> None:
+    """Write the central budget model (every facility, as GET /v1/central/{year}) as a spreadsheet."""
+    from service import export
+    from service.api.central import central_model
+
+    _check_format(fmt)
+
+    def render(ledger: Any, position: int, latest: int) -> tuple[bytes, str]:
+        body = central_model(ledger, year, month, position)
+        return export.RENDERERS["central", fmt](body), export.central_filename(year, month, fmt)
+
+    _write(render, output, as_of, as_of_position, needs_latest=False)
+
+
+@export_app.command("statement")
+def statement(municipality: str = typer.Option(..., help="The paying municipality's 3-digit code"),
+              year: int = typer.Option(..., min=2000, max=2100, help="The year"),
+              month: int = typer.Option(..., min=1, max=12, help="The month"),
+              fmt: str = FormatOption, output: Path | None = OutputOption, as_of: str | None = AsOfOption,
+              as_of_position: int | None = AsOfPositionOption,
+              actor: str = typer.Option("export", help="Recorded as the reader of the citizens' rows")) -> None:
+    """Write a statement for a buying municipality (as GET /v1/statements/...) as a spreadsheet."""
+    from service import export
+    from service.api.statements import statement_body
+    from service.audit import log_citizen_reads
+    from service.ledger import Actor
+    from service.projection import ProjectionStatus
+
+    _check_format(fmt)
+
+    def render(ledger: Any, position: int, latest: int) -> tuple[bytes, str]:
+        status = ProjectionStatus(ledger.settings)
+        try:
+            body = statement_body(ledger, municipality, year, month, position, status)
+        finally:
+            status.close()
+        log_citizen_reads(ledger, Actor(actor, "admin"), f"ledger export statement {municipality} {year} {month}",
+                          (line["citizen_ref"] for line in body["lines"]))
+        return (export.RENDERERS["statement", fmt](body),
+                export.statement_filename(municipality, year, month, fmt))
+
+    _write(render, output, as_of, as_of_position, needs_latest=True)
+
+
+def _check_format(fmt: str) -> None:
+    from service.export import FORMATS
+
+    if fmt not in FORMATS:
+        raise typer.BadParameter(f"must be one of {', '.join(FORMATS)}", param_hint="--format")
+
+
+def _write(render: Callable[[Any, int, int], tuple[bytes, str]], output: Path | None, as_of: str | None,
+           as_of_position: int | None, needs_latest: bool) -> None:
+    from domain.errors import DomainError
+    from service.db import migrate
+    from service.ledger import BudgetLedger, Timeline
+    from service.projection import ProjectionLagging
+
+    settings = Settings()
+    migrate(settings)
+    ledger = BudgetLedger(settings)
+    try:
+        timeline = Timeline(ledger.engine)
+        latest = timeline.max_position()
+        position = read_position(timeline, latest, as_of, as_of_position)
+        try:
+            with err.status("bringing the read models up to date"):
+                bring_projections_to(settings, latest if needs_latest else position)
+            content, name = render(ledger, position, latest)
+        except ProjectionLagging as lagging:
+            err.print(f"[red]export failed[/red]: {lagging} (is `ledger project --follow` running?)")
+            raise typer.Exit(1) from None
+        except DomainError as error:
+            err.print(f"[red]export failed[/red]: {error.field}: {error.message} ({error.rule})")
+            raise typer.Exit(2) from None
+    finally:
+        ledger.close()
+    target = output or Path(name)
+    target.write_bytes(content)
+    err.print(f"[green]wrote[/green] {target} (as of store position {position})")
+
+
+def read_position(timeline: Any, latest: int, as_of: str | None, as_of_position: int | None) -> int:
+    """The recorded position a read is as of; an instant in the future or a position not yet
+    recorded is refused (its answer could still change), as through HTTP."""
+    if as_of is not None and as_of_position is not None:
+        raise typer.BadParameter("give --as-of or --as-of-position, not both", param_hint="--as-of")
+    if as_of is not None:
+        try:
+            instant = datetime.fromisoformat(as_of)
+        except ValueError:
+            raise typer.BadParameter("must be an instant, e.g. 2026-04-01T12:00:00+02:00",
+                                     param_hint="--as-of") from None
+        if instant.tzinfo is None:
+            raise typer.BadParameter("must have an offset, e.g. 2026-04-01T12:00:00+02:00", param_hint="--as-of")
+        if (instant - datetime.now(timezone.utc)).total_seconds() > FUTURE_TOLERANCE_SECONDS:
+            raise typer.BadParameter("lies in the future; give an instant up to now", param_hint="--as-of")
+        return timeline.position_at(instant)
+    if as_of_position is not None:
+        if as_of_position > latest:
+            raise typer.BadParameter(f"the store has reached position {latest}, not {as_of_position}",
+                                     param_hint="--as-of-position")
+        return as_of_position
+    return latest
+
+
+def bring_projections_to(settings: Settings, position: int) -> None:
+    """Make the read models reach `position`: project the missing events here (embedded
+    projector), or wait for the external projector; ProjectionLagging when they do not."""
+    from service.projection import ProjectionConflict, ProjectionStatus, Projector
+
+    status = ProjectionStatus(settings)
+    try:
+        if status.reached() < position and settings.projector == "embedded":
+            projector = Projector(settings)
+            try:
+                projector.load()
+                projector.catch_up()
+            except ProjectionConflict:
+                pass  # a service on the same store projected meanwhile: wait for it below
+            finally:
+                projector.close()
+        status.wait(position, settings.read_wait_seconds)
+    finally:
+        status.close()

@@ -1,0 +1,94 @@
+"""`ledger import` of the old model's CSV, and `ledger import --dry-run` (for both formats).
+
+The old model's file is checked whole before anything is stored (service/import_check.py):
+when any row is refused, nothing is stored and every refused row is listed with its line,
+column and rule, so a migration never lands half. Then its commands go through the same
+batched import as JSON Lines (service/importer.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+
+from service.settings import Settings
+
+if TYPE_CHECKING:
+    from service.ledger import Actor, BudgetLedger
+
+err = Console(stderr=True, soft_wrap=True)
+FORMATS = ("auto", "jsonl", "old-model-csv")
+
+
+def import_format(file: Path, chosen: str) -> str:
+    """The file's format: as chosen, or by the extension (`.csv`: the old model's citizens)."""
+    if chosen != "auto":
+        return chosen
+    return "old-model-csv" if file.suffix.lower() == ".csv" else "jsonl"
+
+
+def run(file: Path, kind: str, dry_run: bool, batch_size: int, skip: int, actor_name: str) -> int:
+    """Check (and unless a dry run, import) the file; the exit code."""
+    from service.db import migrate
+    from service.import_check import Refusal, check_lines
+    from service.ledger import Actor, BudgetLedger
+    from service.old_model import read_old_model
+
+    settings = Settings()
+    migrate(settings)
+    ledger = BudgetLedger(settings)
+    actor = Actor(actor_name, "admin")
+    try:
+        if kind == "old-model-csv":
+            parsed = read_old_model(file)
+            lines, header_of = parsed.lines, parsed.header_of
+            refusals = [Refusal(r.line, r.field, r.rule, r.message) for r in parsed.refusals if r.line > skip]
+            if parsed.encoding != "utf-8":
+                err.print(f"the file is not UTF-8: read as {parsed.encoding}")
+        else:
+            try:
+                lines = file.read_text("utf-8").splitlines()
+            except UnicodeDecodeError:
+                err.print("[red]import failed[/red]: the file is not UTF-8 text")
+                return 1
+            header_of, refusals = (lambda name: name), []
+        with err.status(f"checking {len(lines)} lines against the ledger's rules"):
+            report = check_lines(ledger, lines, actor, skip=skip)
+        refusals = sorted(refusals + [Refusal(r.line, header_of(r.field), r.rule, r.message) for r in report.refusals],
+                          key=lambda r: r.line)
+        if dry_run:
+            err.print("[bold]dry run[/bold]: nothing was recorded")
+            err.print(f"would record {report.commands} commands ({report.events} events) from {report.lines} lines")
+            for (command, facility), count in sorted(report.would_record.items(), key=lambda i: (i[0][1], i[0][0])):
+                err.print(f"  {facility or '(no facility)'}: {count} {command}")
+        if refusals:
+            what = "would refuse" if dry_run else "refused (nothing was stored)"
+            err.print(f"[red]{what} {len(refusals)} line(s)[/red]:")
+            for refusal in refusals:
+                err.print(f"  {refusal}")
+            return 1
+        if dry_run:
+            return 0
+        return _store(ledger, lines, actor, batch_size, skip)
+    finally:
+        ledger.close()
+
+
+def _store(ledger: "BudgetLedger", lines: list[str], actor: "Actor", batch_size: int, skip: int) -> int:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from service.importer import ImportFailed, import_lines
+
+    try:
+        with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(), console=err) as progress:
+            task = progress.add_task("import", total=len(lines))
+            result = import_lines(ledger, lines, actor, batch_size=batch_size, skip=skip,
+                                  progress=lambda line: progress.update(task, completed=line))
+    except ImportFailed as failed:
+        err.print(f"[red]import failed[/red]: {failed}")
+        return 1
+    err.print(f"[green]imported[/green] {result.commands} commands ({result.events} events) from "
+              f"{result.lines} lines; store position {result.last_position}")
+    return 0
