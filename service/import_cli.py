@@ -76,7 +76,7 @@ def run(file: Path, kind: str, dry_run: bool, batch_size: int, skip: int, actor_
         ledger.close()
 
 
-def _store(ledger: "BudgetLedger", lines: list[str], actor: "Actor", batch_size: int, skip: int) -> int:
+def _store(ledger: BudgetLedger, lines: list[str], actor: Actor, batch_size: int, skip: int) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from service.importer import ImportFailed, import_lines

@@ -105,7 +105,8 @@ def get_central(year: Year, ledger: Ledger, actor: Reader, position: ReadAt,
 
 @router.get("/v1/central/{year}/export", response_class=Response, responses=DOWNLOAD_RESPONSES)
 def export_central(year: Year, ledger: Ledger, actor: Reader, position: ReadAt, fmt: ExportFormat = "xlsx",
-                   month: Annotated[int | None, Query(ge=1, le=12, description="A month of the year; the whole year without")] = None,
+                   month: Annotated[int | None, Query(ge=1, le=12, description="A month of the year; the whole "
+                                                                              "year without")] = None,
                    ) -> Response:
     """The central model (as GET /v1/central/{year}) as a workbook (`xlsx`: budget, citizens
     by level, and what the figures are as of) or a CSV table in Danish Excel's convention."""

@@ -10,8 +10,9 @@ from fastapi.responses import Response
 from service import export
 
 ExportFormat = Annotated[Literal["xlsx", "csv"], Query(
-    alias="format", description="xlsx: an Excel workbook; csv: one table in Danish Excel's convention (`;`, decimal comma, "
-                "UTF-8 with BOM)")]
+    alias="format",
+    description="xlsx: an Excel workbook; csv: one table in Danish Excel's convention (`;`, decimal comma, UTF-8 "
+                "with BOM)")]
 DOWNLOAD_RESPONSES: dict[int | str, dict] = {
     200: {"description": "The spreadsheet, as an attachment",
           "content": {export.XLSX: {"schema": {"type": "string", "format": "binary"}},

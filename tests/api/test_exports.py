@@ -95,8 +95,8 @@ def test_central_csv_parses_back_to_the_apis_figures(api, example):  # noqa: F81
     for name in FIGURES:
         assert from_danish(facility[HEADER[name]]) == Decimal(body["facilities"][0][name]), name
         assert from_danish(totals[HEADER[name]]) == Decimal(body["totals"][name]), name
-    assert facility[HEADER["frame"]] == "3650000,00" and facility[HEADER["occupancy_pct"]] == body["facilities"][0][
-        "occupancy_pct"].replace(".", ",")
+    assert facility[HEADER["frame"]] == "3650000,00"
+    assert facility[HEADER["occupancy_pct"]] == body["facilities"][0]["occupancy_pct"].replace(".", ",")
     assert (facility["Niveau 1"], totals[HEADER["facility"]], facility[HEADER["baseline"]]) == ("1", "I alt", "")
 
 
