@@ -36,9 +36,7 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
           issue_tokens: bool = typer.Option(False, help="Create and print a token per role (for a local first run)")
           ) -> None:
     """Run the HTTP service."""
-    import uvicorn
-
-    from service.api.app import create_app
+    from service.api.server import run as run_server
     from service.auth import ROLES, create_token
     from service.db import make_engine, migrate as run
 
@@ -51,7 +49,7 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
             err.print(f"  {role:<10} token: {create_token(engine, role, f'local-{role}')}")
         engine.dispose()
         err.print("  Use it as: curl -H 'Authorization: Bearer <token>' ...  (or Authorize in /docs)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    run_server(settings, host, port)  # JSON logs; on SIGTERM finishes the requests in flight, exits 0
 
 
 @app.command()
@@ -87,11 +85,9 @@ def demo(host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
     err.print(f"  Try: curl -H 'Authorization: Bearer <finance token>' http://{host}:{port}/v1/central/2026",
               soft_wrap=True)
     if serve_it:
-        import uvicorn
+        from service.api.server import run as run_server
 
-        from service.api.app import create_app
-
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        run_server(settings, host, port)
 
 
 @app.command()

@@ -1,4 +1,5 @@
-"""The FastAPI application: routers, problem+json errors, body-size limit, health."""
+"""The FastAPI application: routers, problem+json errors, body-size limit, health, auth throttling,
+request logs and metrics."""
 
 from __future__ import annotations
 
@@ -6,13 +7,13 @@ from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.api import (
-    audit, budgets, central, citizens, facilities, problems, regulation, retractions, schedules, statements,
+    audit, budgets, central, citizens, facilities, health, observability, problems, regulation, retractions, schedules,
+    statements, throttle,
 )
-from service.ledger import BudgetLedger, Timeline
+from service.ledger import BudgetLedger
 from service.projection import EmbeddedProjector, ProjectionStatus
 from service.settings import Settings
 
@@ -88,21 +89,9 @@ def create_app(settings: Settings | None = None, ledger: BudgetLedger | None = N
     for module in (facilities, schedules, citizens, retractions, budgets, central, statements, regulation, audit):
         app.include_router(module.router)
 
-    @app.get("/health", tags=["operations"])
-    def health() -> dict[str, Any]:
-        ledger_ = app.state.ledger
-        try:
-            position = Timeline(ledger_.engine).max_position()
-            reached = app.state.projections.reached()
-        except Exception as error:  # noqa: BLE001 - the store is down: say so, with a 503
-            return JSONResponse({"status": "unavailable", "live": True, "ready": False, "detail": type(error).__name__},
-                                status_code=503)  # type: ignore[return-value]
-        embedded = getattr(app.state, "embedded", None)
-        running = embedded is None or embedded.alive
-        body = {"status": "ok" if running else "unavailable", "live": True, "ready": running, "store": settings.store,
-                "position": position, "projections": {"position": reached, "lag": position - reached,
-                                                       "mode": settings.projector, "running": running}}
-        return body if running else JSONResponse(body, status_code=503)  # type: ignore[return-value]
+    health.install(app, settings.ready_timeout_seconds)
+    throttle.install(app, throttle.AuthThrottle(settings.auth_failure_limit, settings.auth_failure_window_seconds))
 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    observability.install(app)  # outside the body limit: a 413 is logged and counted too
     return app

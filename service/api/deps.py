@@ -13,7 +13,7 @@ from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from domain.errors import RuleViolation
-from service.auth import authenticate
+from service.api.throttle import authenticate_throttled
 from service.ledger import Actor, BudgetLedger, Timeline
 from service.projection import ProjectionStatus
 from service.store import Idempotency
@@ -31,11 +31,13 @@ Ledger = Annotated[BudgetLedger, Depends(get_ledger)]
 def authenticated(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Actor:
-    if credentials is None or credentials.scheme.lower() != "bearer":
+    if "authorization" not in request.headers:  # no attempt: not counted by the throttle
         raise HTTPException(401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"})
-    actor = authenticate(request.app.state.ledger.engine, credentials.credentials)
+    token = credentials.credentials if credentials is not None and credentials.scheme.lower() == "bearer" else None
+    actor = authenticate_throttled(request, token)  # 429 after too many failures from this address (docs/adr/0011)
     if actor is None:
-        raise HTTPException(401, "the token is unknown, malformed or revoked", headers={"WWW-Authenticate": "Bearer"})
+        detail = "a bearer token is required" if token is None else "the token is unknown, malformed or revoked"
+        raise HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
     return actor
 
 

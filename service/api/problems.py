@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from asgi_correlation_id import correlation_id
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -94,5 +95,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _failure(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled failure on %s %s", request.method, request.url.path)
-        return problem(500, "the service failed to handle this request; it has been logged")
+        route = getattr(request.scope.get("route"), "path", "unmatched")  # the template: a path may hold a citizen ref
+        log.exception("unhandled failure on %s %s", request.method, route)
+        request_id = correlation_id.get()  # answered outside the request-id middleware: name it here
+        return problem(500, "the service failed to handle this request; it has been logged",
+                       headers={"X-Request-ID": request_id} if request_id else None)
