@@ -80,6 +80,8 @@ def demo(host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
     finally:
         ledger.close()
     err.print(f"Budget ledger on [bold]http://{host}:{port}/docs[/bold]  (store: {settings.store})")
+    err.print(f"Web UI: open [bold]http://{host}:{port}/ui[/bold] in a browser and log in with the finance token below",
+              soft_wrap=True)
     for role, token in tokens.items():
         err.print(f"  {role:<10} token: {token}", soft_wrap=True)
     err.print(f"  Try: curl -H 'Authorization: Bearer <finance token>' http://{host}:{port}/v1/central/2026",
