@@ -1,0 +1,46 @@
+"""The finance web UI at /ui: server-rendered pages (Jinja2) with inline SVG charts, served by
+the API's own service, working offline (no CDN, no external fonts or scripts), with Danish
+labels and number formats. Log-in is by API token, kept in an HttpOnly, SameSite=Strict
+cookie; every page admits the roles of the API endpoint whose figures it shows
+(docs/adr/0009-web-ui.md)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
+
+from service.ui import budget_pages, citizen_pages, finance_pages, login
+from service.ui.auth import COOKIE, LoginRequired, RoleNotAllowed, UiThrottled
+from service.ui.formatting import role
+from service.ui.render import HERE, render
+
+
+def install(app: FastAPI) -> None:
+    """Add the UI's pages, its static files under /ui/static, and its redirects to the log-in page."""
+    for module in (login, budget_pages, citizen_pages, finance_pages):
+        app.include_router(module.router)
+    app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")
+
+    @app.exception_handler(LoginRequired)
+    async def _login(_: Request, exc: LoginRequired) -> Response:
+        response = RedirectResponse(exc.location(), status_code=303)
+        if exc.message:
+            response.delete_cookie(COOKIE, path="/ui", httponly=True, samesite="strict")
+        return response
+
+    @app.exception_handler(UiThrottled)
+    async def _throttled(request: Request, exc: UiThrottled) -> Response:
+        response = render(request, None, "message.html", {"problem": {
+            "status": 429, "message": login.throttled_message(exc.error), "detail": None}, "form": {}}, 429)
+        response.headers["Retry-After"] = str(exc.error.retry_after)
+        return response
+
+    @app.exception_handler(RoleNotAllowed)
+    async def _forbidden(request: Request, exc: RoleNotAllowed) -> Response:
+        allowed = ", ".join(role(r) for r in ("admin", *exc.roles))
+        message = (f"Din rolle ({role(exc.actor.role)}) giver ikke adgang til denne side. "
+                   f"Siden kan ses af: {allowed}.")
+        return render(request, exc.actor, "message.html",
+                      {"problem": {"status": 403, "message": message, "detail": None}, "form": {}}, 403)

@@ -1,0 +1,134 @@
+"""The budget pages: the central overview, a facility's year, and "Hvorfor ændrede det sig?".
+
+Each page reads what the API endpoint of the same figures reads, through the same functions
+(`central_model`, `get_budget`, `explain_budget`), as of the page's "Opgjort pr." date, and
+admits the same roles (every reader). The charts are the monthly budget with the frame
+(ramme) under the activity (aktivitet), drawn as inline SVG.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from domain.tariff_schedule import LEVELS, SPECIAL_TARIFF_CODES
+from domain.values import check_reference
+from projections.budget import YearFigures, level_key
+from service.api.budgets import explain_budget, get_budget
+from service.api.central import central_model
+from service.audit import log_citizen_reads
+from service.ledger import BudgetLedger
+from service.read_models import BudgetReads
+from service.readers import AsOfReader
+from service.ui.asof import UiProblem, end_of, parse_day, read_position
+from service.ui.auth import UiReader
+from service.ui.charts import Series, stacked_bars
+from service.ui.formatting import MONTHS, MONTHS_SHORT, month_name
+from service.ui.render import facility_names, ledger_of, page, parse_month, parse_year
+
+router = APIRouter(include_in_schema=False)
+LEVEL_KEYS = tuple(str(level) for level in LEVELS) + SPECIAL_TARIFF_CODES
+"""The columns of "citizens by level": tariff levels 1-8 and the special tariffs."""
+
+
+def monthly_chart(title: str, frames: list[Decimal], activities: list[Decimal], year: int,
+                  highlight: int | None = None) -> Any:
+    return stacked_bars(
+        MONTHS_SHORT,
+        [Series("Ramme", "frame", tuple(frames)), Series("Aktivitet", "activity", tuple(activities))],
+        title=title, descriptions=[f"{name.capitalize()} {year}" for name in MONTHS],
+        highlight=None if highlight is None else highlight - 1)
+
+
+def municipality_chart(years: dict[str, tuple[Any, YearFigures]], year: int, highlight: int | None) -> Any:
+    """The whole municipality's budget month by month: every facility's frame and activity summed."""
+    frames = [sum((f.months[m].frame for _, f in years.values()), Decimal(0)) for m in range(12)]
+    activities = [sum((f.months[m].activity for _, f in years.values()), Decimal(0)) for m in range(12)]
+    return monthly_chart(f"Budget pr. måned {year}, hele kommunen", frames, activities, year, highlight)
+
+
+@router.get("/ui")
+@router.get("/ui/oversigt")
+def overview(request: Request, actor: UiReader, year: str | None = None, month: str | None = None,
+             as_of: str | None = None) -> Response:
+    form = {"year": year or str(BudgetLedger.today().year), "month": month or "", "as_of": as_of or ""}
+
+    def build() -> dict[str, Any]:
+        year_, month_ = parse_year(year, BudgetLedger.today().year), parse_month(month)
+        position = read_position(request, parse_day(as_of, "Opgjort pr."))
+        ledger = ledger_of(request)
+        body = central_model(ledger, year_, month_, position)
+        chart = municipality_chart(BudgetReads(ledger).all_facility_years(year_, position), year_, month_)
+        return {"central": body, "chart": chart, "levels": LEVEL_KEYS, "period": month_name(month_),
+                "has_baseline": body["totals"]["baseline"] is not None}
+
+    return page(request, actor, "overview.html", form, build)
+
+
+def stays_in_year(ledger: BudgetLedger, code: str, year: int, position: int) -> list[dict[str, Any]]:
+    """The facility's stays that touch the year, with the level and payer at the year's end
+    (or at the move-out)."""
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    rows = []
+    for stay in AsOfReader(ledger, position).stays_at(code):
+        if stay.move_in > last or (stay.move_out is not None and stay.move_out < first):
+            continue
+        condition = stay.condition_on(min(last, stay.move_out or last))
+        rows.append({"citizen_ref": stay.citizen_ref, "move_in": stay.move_in, "move_out": stay.move_out,
+                     "level": level_key(condition), "hours_per_day": condition.hours_per_day,
+                     "paying_municipality": condition.paying_municipality})
+    return sorted(rows, key=lambda row: (row["move_in"], row["citizen_ref"]))
+
+
+@router.get("/ui/tilbud/{code}")
+def facility(request: Request, code: str, actor: UiReader, year: str | None = None, as_of: str | None = None
+             ) -> Response:
+    form = {"year": year or str(BudgetLedger.today().year), "as_of": as_of or "", "code": code}
+
+    def build() -> dict[str, Any]:
+        check_reference(code, "code")
+        year_ = parse_year(year, BudgetLedger.today().year)
+        position = read_position(request, parse_day(as_of, "Opgjort pr."))
+        ledger = ledger_of(request)
+        budget = get_budget(code, year_, ledger, actor, position)
+        fact = BudgetReads(ledger).facility(code, position)
+        stays = stays_in_year(ledger, code, year_, position)
+        log_citizen_reads(ledger, actor, f"/ui/tilbud/{code}", (s["citizen_ref"] for s in stays))
+        chart = monthly_chart(f"Budget pr. måned {year_}, {fact.name}",
+                              [Decimal(m["frame"]) for m in budget["months"]],
+                              [Decimal(m["activity"]) for m in budget["months"]], year_)
+        return {"budget": budget, "facility": fact, "chart": chart, "stays": stays, "levels": LEVEL_KEYS,
+                "places": fact.places_on(date(year_, 12, 31))}
+
+    return page(request, actor, "facility.html", form, build)
+
+
+@router.get("/ui/forklar")
+def explain(request: Request, actor: UiReader, facility: str | None = None, year: str | None = None,
+            month: str | None = None, fra: str | None = None, til: str | None = None) -> Response:
+    """Why a facility's budget for a month (or the year) changed between two dates."""
+    today = BudgetLedger.today()
+    form = {"facility": facility or "", "year": year or str(today.year), "month": month or "",
+            "fra": fra or "", "til": til or today.isoformat(), "facilities": {}}
+
+    def build() -> dict[str, Any]:
+        ledger = ledger_of(request)
+        form["facilities"] = facility_names(ledger, read_position(request, None))
+        if not facility:
+            return {"explained": None}
+        check_reference(facility, "facility")
+        year_, month_ = parse_year(year, today.year), parse_month(month)
+        start, end = parse_day(fra, "Fra"), parse_day(til, "Til") or today
+        if start is not None and start > end:
+            raise UiProblem(422, "Fra-datoen ligger efter til-datoen. Vælg en fra-dato før til-datoen.")
+        explained = explain_budget(
+            facility, year_, ledger, actor, "all" if month_ is None else str(month_), request.app.state.projections,
+            start=None if start is None else end_of(start, "Fra"), end=end_of(end, "Til"))
+        return {"explained": explained, "period": month_name(month_), "year_": year_,
+                "name": form["facilities"].get(facility, facility)}
+
+    return page(request, actor, "explain.html", form, build)

@@ -1,0 +1,42 @@
+"""A citizen's timeline: stays with their periods of level and service rate, and every event
+the ledger holds about the citizen, retracted ones included and marked with who retracted
+them, when and why. It is GET /v1/citizens/{ref} (the same function, the same roles, and
+the read is logged the same way), as of the page's "Opgjort pr." date."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+from starlette.responses import Response
+
+from service.api.citizens import get_citizen
+from service.ui.asof import parse_day, store_position
+from service.ui.auth import UiReader
+from service.ui.render import facility_names, ledger_of, page, with_query
+from service.ui.timeline import timeline
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/ui/borger")
+def find_citizen(request: Request, actor: UiReader, ref: str | None = None, as_of: str | None = None) -> Response:
+    """A form to look a citizen up by reference; with a reference, its timeline."""
+    if ref and ref.strip():
+        return RedirectResponse(with_query(f"/ui/borger/{quote(ref.strip(), safe='')}", as_of=as_of), status_code=303)
+    return page(request, actor, "citizen.html", {"ref": "", "as_of": as_of or ""}, lambda: {"citizen": None})
+
+
+@router.get("/ui/borger/{ref}")
+def citizen(request: Request, ref: str, actor: UiReader, as_of: str | None = None) -> Response:
+    form = {"ref": ref, "as_of": as_of or ""}
+
+    def build() -> dict[str, Any]:
+        position = store_position(request, parse_day(as_of, "Opgjort pr."))
+        body = get_citizen(ref, ledger_of(request), actor, position)
+        return {"citizen": body, "events": timeline(body["events"]),
+                "names": facility_names(ledger_of(request), position)}
+
+    return page(request, actor, "citizen.html", form, build)

@@ -1,0 +1,138 @@
+"""Statements for the buying municipalities, regulation of closed years, and the spreadsheet
+downloads, for the roles the API lets read them (statements and regulation: finance and
+auditor; the central model: every reader; admin does all).
+
+The statement page is the API's statement body (`statement_body`): the lines as of the page's
+"Opgjort pr." date and, when later events changed them, what they are now and the difference.
+Downloads hand the same bodies to the export module, so a file shows what the page shows.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlalchemy import select
+from starlette.responses import Response
+
+from domain.values import NORDDJURS
+from service import export
+from service.api.central import central_model
+from service.api.downloads import download
+from service.api.regulation import get_regulation
+from service.api.statements import statement_body
+from service.audit import log_citizen_reads
+from service.db import rm_statement_lines
+from service.ledger import Actor, BudgetLedger
+from service.ui.asof import UiProblem, parse_day, read_position
+from service.ui.auth import UiFinanceReader, UiReader
+from service.ui.render import REFUSALS, facility_names, ledger_of, page, parse_month, parse_year, problem_of, render
+
+router = APIRouter(include_in_schema=False)
+
+
+def previous_month() -> tuple[int, int]:
+    today = BudgetLedger.today()
+    return (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+
+
+def paying_municipalities(ledger: BudgetLedger, year: int) -> list[str]:
+    """The municipalities with statement lines in the year (to choose among)."""
+    query = select(rm_statement_lines.c.municipality).where(rm_statement_lines.c.year == year).distinct()
+    with ledger.engine.connect() as connection:
+        return sorted(connection.execute(query).scalars())
+
+
+def check_municipality(code: str) -> str:
+    if not re.fullmatch(r"\d{3}", code):
+        raise UiProblem(422, f"Betalingskommune: «{code}» er ikke en kommunekode med 3 cifre.")
+    if code == NORDDJURS:
+        raise UiProblem(422, "707 er Norddjurs selv: afregninger er for de kommuner, der køber pladser.")
+    return code
+
+
+def statement_of(request: Request, actor: Actor, municipality: str, year: int, month: int, as_of: str | None,
+                 resource: str) -> dict[str, Any]:
+    ledger = ledger_of(request)
+    position = read_position(request, parse_day(as_of, "Opgjort pr."))
+    body = statement_body(ledger, check_municipality(municipality), year, month, position,
+                          request.app.state.projections)
+    log_citizen_reads(ledger, actor, resource, (line["citizen_ref"] for line in body["lines"]))
+    return body
+
+
+@router.get("/ui/afregning")
+def statements(request: Request, actor: UiFinanceReader, municipality: str | None = None, year: str | None = None,
+               month: str | None = None, as_of: str | None = None) -> Response:
+    default_year, default_month = previous_month()
+    form = {"municipality": municipality or "", "year": year or str(default_year),
+            "month": month or str(default_month), "as_of": as_of or "", "municipalities": []}
+
+    def build() -> dict[str, Any]:
+        year_ = parse_year(year, default_year)
+        month_ = parse_month(month or str(default_month))
+        if month_ is None:
+            raise UiProblem(422, "Vælg en måned: en afregning gælder én måned.")
+        form["municipalities"] = paying_municipalities(ledger_of(request), year_)
+        if not municipality:
+            return {"statement": None}
+        body = statement_of(request, actor, municipality, year_, month_, as_of, "/ui/afregning")
+        return {"statement": body, "names": facility_names(ledger_of(request), body["as_of_position"])}
+
+    return page(request, actor, "statements.html", form, build)
+
+
+@router.get("/ui/efterregulering")
+def regulation(request: Request, actor: UiFinanceReader, year: str | None = None, as_of: str | None = None
+               ) -> Response:
+    default_year = BudgetLedger.today().year - 1
+    form = {"year": year or str(default_year), "as_of": as_of or ""}
+
+    def build() -> dict[str, Any]:
+        year_ = parse_year(year, default_year)
+        position = read_position(request, parse_day(as_of, "Opgjort pr."))
+        return {"regulation": get_regulation(year_, ledger_of(request), actor, position),
+                "names": facility_names(ledger_of(request), position)}
+
+    return page(request, actor, "regulation.html", form, build)
+
+
+def file_format(value: str) -> str:
+    if value not in export.FORMATS:
+        raise UiProblem(422, f"Format: «{value}» kendes ikke; vælg xlsx eller csv.")
+    return value
+
+
+def refused(request: Request, actor: Actor, error: Exception) -> Response:
+    problem = problem_of(error)
+    return render(request, actor, "message.html", {"problem": problem, "form": {}}, problem.status)
+
+
+@router.get("/ui/download/central/{year}")
+def download_central(request: Request, year: str, actor: UiReader, format: str = "xlsx", month: str | None = None,
+                     as_of: str | None = None) -> Response:
+    """The central model as on the overview, as a workbook or a CSV file."""
+    try:
+        fmt, year_, month_ = file_format(format), parse_year(year, 0), parse_month(month)
+        body = central_model(ledger_of(request), year_, month_, read_position(request, parse_day(as_of, "Opgjort pr.")))
+    except REFUSALS as error:
+        return refused(request, actor, error)
+    content = export.central_workbook(body) if fmt == "xlsx" else export.central_csv(body)
+    return download(content, export.central_filename(year_, month_, fmt), fmt)
+
+
+@router.get("/ui/download/statements/{municipality}/{year}/{month}")
+def download_statement(request: Request, municipality: str, year: str, month: str, actor: UiFinanceReader,
+                       format: str = "xlsx", as_of: str | None = None) -> Response:
+    """A statement as on the statements page, as a workbook or a CSV file."""
+    try:
+        fmt, year_, month_ = file_format(format), parse_year(year, 0), parse_month(month)
+        if month_ is None:
+            raise UiProblem(422, "Vælg en måned: en afregning gælder én måned.")
+        body = statement_of(request, actor, municipality, year_, month_, as_of,
+                            f"/ui/download/statements/{municipality}/{year_}/{month_}")
+    except REFUSALS as error:
+        return refused(request, actor, error)
+    content = export.statement_workbook(body) if fmt == "xlsx" else export.statement_csv(body)
+    return download(content, export.statement_filename(municipality, year_, month_, fmt), fmt)
