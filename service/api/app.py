@@ -16,6 +16,7 @@ from service.api import (
 from service.ledger import BudgetLedger
 from service.projection import EmbeddedProjector, ProjectionStatus
 from service.settings import Settings
+from service.ui import install as install_ui
 
 
 class BodySizeLimit:
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None, ledger: BudgetLedger | None = N
     problems.install(app)
     for module in (facilities, schedules, citizens, retractions, budgets, central, statements, regulation, audit):
         app.include_router(module.router)
+    install_ui(app)  # the web UI at /ui (docs/adr/0009)
 
     health.install(app, settings.ready_timeout_seconds)
     throttle.install(app, throttle.AuthThrottle(settings.auth_failure_limit, settings.auth_failure_window_seconds))
