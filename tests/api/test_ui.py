@@ -1,0 +1,208 @@
+"""The web UI's log-in and access rules, on both stores: a page admits exactly the roles of the
+API endpoint whose figures it shows; no cookie or a refused token goes to the log-in page;
+the cookie is HttpOnly and SameSite=Strict; refusals are Danish pages, never a 500."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+from decimal import Decimal
+
+import openpyxl
+import pytest
+from fastapi.testclient import TestClient
+
+from service.api.app import create_app
+from service.auth import create_token, revoke_tokens
+from service.ledger import BudgetLedger
+from service.ui.formatting import kroner
+from tests.conftest import Api
+from tests.factories import facility_body, frame_body, move_in_body, schedule_body
+
+ROLES = ["admin", "finance", "caseworker", "auditor"]
+PAGES = {
+    "/ui/oversigt?year=2026": "/v1/central/2026",
+    "/ui/tilbud/GRENAA-BO?year=2026": "/v1/budgets/GRENAA-BO/2026",
+    "/ui/forklar?facility=GRENAA-BO&year=2026&month=3": "/v1/budgets/GRENAA-BO/2026/3/explain",
+    "/ui/borger/A": "/v1/citizens/A",
+    "/ui/afregning?municipality=751&year=2026&month=3": "/v1/statements/751/2026/3",
+    "/ui/efterregulering?year=2026": "/v1/regulation/2026",
+    "/ui/download/central/2026?format=xlsx": "/v1/central/2026/export?format=xlsx",
+    "/ui/download/statements/751/2026/3?format=csv": "/v1/statements/751/2026/3/export?format=csv",
+}
+"""Each UI page and the API endpoint of the same figures."""
+
+
+class Browser:
+    """A client that speaks as a browser with the UI's cookie."""
+
+    def __init__(self, client: TestClient, tokens: dict[str, str]) -> None:
+        self.client, self.tokens = client, tokens
+
+    def get(self, path: str, role: str | None = "finance", token: str | None = None):  # type: ignore[no-untyped-def]
+        token = token or (self.tokens[role] if role else None)
+        headers = {"Cookie": f"ledger_token={token}"} if token else {}
+        return self.client.get(path, headers=headers, follow_redirects=False)
+
+
+@pytest.fixture
+def world(settings, ledger, tokens):  # type: ignore[no-untyped-def]
+    # refused tokens are tried on purpose here; the throttle is tested with the API
+    roomy = settings.model_copy(update={"auth_failure_limit": 10_000})
+    with TestClient(create_app(roomy, ledger), raise_server_exceptions=False) as client:
+        api = Api(client, tokens)
+        assert api.post("/v1/facilities", facility_body("GRENAA-BO")).status_code == 201
+        assert api.put("/v1/tariff-schedules/2026", schedule_body()).status_code == 201
+        assert api.put("/v1/facilities/GRENAA-BO/frame-budgets/2026", frame_body()).status_code == 201
+        assert api.post("/v1/citizens/A/move-in", move_in_body("GRENAA-BO", payer="751", case_ref="27.12-G01-7"),
+                        role="caseworker").status_code == 201
+        wrong = api.post("/v1/citizens/A/reassessments", {"effective_date": "2026-03-20",
+                                                           "assessment": {"hours_per_day": "9.5"}}, role="caseworker")
+        assert api.post("/v1/retractions", {"event_id": wrong.json()["event_id"], "reason": "Forkert døgnskema"},
+                        role="caseworker").status_code == 201
+        yield api, Browser(client, tokens)
+
+
+def test_every_page_admits_exactly_the_roles_of_its_api_endpoint(world):
+    api, browser = world
+    for page, endpoint in PAGES.items():
+        for role in ROLES:
+            through_api = api.get(endpoint, role=role)
+            shown = browser.get(page, role=role)
+            assert through_api.status_code in (200, 403), (endpoint, role, through_api.text)
+            assert shown.status_code == through_api.status_code, (page, role, shown.text[:500])
+            if shown.status_code == 403:
+                assert "Ingen adgang" in shown.text and "økonomi, revisor" in shown.text
+
+
+def test_without_a_cookie_every_page_sends_the_browser_to_log_in_and_back(world):
+    _, browser = world
+    for page in PAGES:
+        response = browser.get(page, role=None)
+        assert response.status_code == 303, page
+        assert response.headers["location"].startswith("/ui/login?next=%2Fui%2F")
+    assert browser.get("/ui", role=None).headers["location"] == "/ui/login?next=%2Fui"
+
+
+def test_a_wrong_or_revoked_token_in_the_cookie_goes_to_log_in_with_a_danish_message(world, ledger):
+    _, browser = world
+    revoked = create_token(ledger.engine, "finance", "leaving")
+    assert browser.get("/ui/oversigt", token=revoked).status_code == 200
+    revoke_tokens(ledger.engine, "leaving")
+    for token in (revoked, "lt_bogus", browser.tokens["finance"][:-2] + "xx"):
+        response = browser.get("/ui/oversigt", token=token)
+        assert response.status_code == 303
+        assert response.headers["location"] == "/ui/login?next=%2Fui%2Foversigt&besked=ugyldig"
+        assert 'ledger_token=""' in response.headers["set-cookie"]  # the refused cookie is cleared
+    page = browser.get(response.headers["location"], role=None)
+    assert page.status_code == 200 and "ikke gyldig længere" in page.text
+
+
+def test_logging_in_sets_an_httponly_strict_cookie_and_a_wrong_token_is_refused_in_danish(world):
+    _, browser = world
+    client = browser.client
+    good = client.post("/ui/login", data={"token": browser.tokens["auditor"], "next": "/ui/borger/A"},
+                       follow_redirects=False)
+    assert good.status_code == 303 and good.headers["location"] == "/ui/borger/A"
+    cookie = good.headers["set-cookie"]
+    assert cookie.startswith(f"ledger_token={browser.tokens['auditor']};")
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/ui" in cookie and "Secure" not in cookie
+    wrong = client.post("/ui/login", data={"token": "lt_" + "0" * 32 + "_" + "x" * 30}, follow_redirects=False)
+    assert wrong.status_code == 401 and "Tokenet blev ikke genkendt" in wrong.text
+    assert "set-cookie" not in wrong.headers
+    for elsewhere in ("https://example.org/ui", "//example.org/ui", "/v1/central/2026"):
+        sent = client.post("/ui/login", data={"token": browser.tokens["finance"], "next": elsewhere},
+                           follow_redirects=False)
+        assert sent.headers["location"] == "/ui"
+    out = client.post("/ui/logout", follow_redirects=False)
+    assert out.status_code == 303 and out.headers["location"] == "/ui/login?besked=logget-ud"
+    assert 'ledger_token=""' in out.headers["set-cookie"] and "Max-Age=0" in out.headers["set-cookie"]
+
+
+def test_a_caseworker_sees_neither_statements_nor_regulation_in_the_menu_or_behind_it(world):
+    _, browser = world
+    overview = browser.get("/ui/oversigt", role="caseworker")
+    assert overview.status_code == 200
+    assert "/ui/afregning" not in overview.text and "/ui/efterregulering" not in overview.text
+    refused = browser.get("/ui/afregning?municipality=751&year=2026&month=3", role="caseworker")
+    assert refused.status_code == 403 and "Din rolle (sagsbehandler) giver ikke adgang" in refused.text
+    assert "BOR" not in refused.text and "A</a>" not in refused.text
+    assert "/ui/afregning" in browser.get("/ui/oversigt", role="auditor").text
+
+
+def test_the_overview_shows_the_central_models_figures_as_of_the_chosen_date(world):
+    api, browser = world
+    central = api.get("/v1/central/2026", role="finance").json()
+    page = browser.get("/ui/oversigt?year=2026").text
+    assert kroner(central["totals"]["total"]) in page and kroner(central["facilities"][0]["frame"]) in page
+    assert "Grenaa Bo" in page and page.count('<g class="bar') == 12
+    yesterday = (BudgetLedger.today() - timedelta(days=1)).isoformat()
+    earlier = browser.get(f"/ui/oversigt?year=2026&as_of={yesterday}")
+    assert earlier.status_code == 200 and "Grenaa Bo" not in earlier.text and "(position 0)" in earlier.text
+
+
+def test_a_future_or_malformed_date_is_a_danish_message_not_a_500(world):
+    _, browser = world
+    tomorrow = (BudgetLedger.today() + timedelta(days=1)).isoformat()
+    for page in ("/ui/oversigt", "/ui/tilbud/GRENAA-BO", "/ui/borger/A", "/ui/efterregulering",
+                 "/ui/afregning?municipality=751&year=2026&month=3"):
+        future = browser.get(f"{page}{'&' if '?' in page else '?'}as_of={tomorrow}")
+        assert future.status_code == 422 and "ligger i fremtiden" in future.text, page
+        assert 'name="as_of"' in future.text  # the form is there to ask again
+    assert "er ikke en dato" in browser.get("/ui/oversigt?as_of=1.4.2026").text
+    assert browser.get("/ui/oversigt?year=20x6").status_code == 422
+    unknown = browser.get("/ui/tilbud/NOWHERE")
+    assert unknown.status_code == 404 and "Findes ikke i ledgeren" in unknown.text
+    assert browser.get("/ui/borger/NOBODY").status_code == 404
+    norddjurs = browser.get("/ui/afregning?municipality=707&year=2026&month=3")
+    assert norddjurs.status_code == 422 and "707 er Norddjurs selv" in norddjurs.text
+    backwards = browser.get(f"/ui/forklar?facility=GRENAA-BO&year=2026&fra={BudgetLedger.today()}&til=2026-01-01")
+    assert backwards.status_code == 422 and "Fra-datoen ligger efter til-datoen" in backwards.text
+
+
+def test_explain_and_the_timeline_show_who_changed_what_and_why(world):
+    api, browser = world
+    explained = api.get("/v1/budgets/GRENAA-BO/2026/3/explain", role="finance").json()
+    retraction = explained["changes"][-1]
+    assert retraction["type"] == "EntryRetracted"
+    page = browser.get("/ui/forklar?facility=GRENAA-BO&year=2026&month=3").text
+    assert "Tilbagekaldelse" in page and "Forkert døgnskema" in page and "caseworker-tester" in page
+    assert kroner(abs(Decimal(retraction["delta"]))) in page and kroner(explained["after"]) in page
+    timeline = browser.get("/ui/borger/A", role="caseworker").text
+    assert "Tilbagekaldt" in timeline and "af caseworker-tester: Forkert døgnskema" in timeline
+    assert "27.12-G01-7" in timeline and "Betalingskommune" in timeline
+
+
+def test_citizen_rows_shown_by_a_page_are_logged_as_reads(world):
+    api, browser = world
+    assert browser.get("/ui/tilbud/GRENAA-BO?year=2026", role="caseworker").status_code == 200
+    reads = api.get("/v1/audit/citizen-reads?citizen=A", role="auditor").json()
+    rows = reads.get("reads", reads.get("rows", []))
+    assert any(r["resource"] == "/ui/tilbud/GRENAA-BO" and r["reader"] == "caseworker-tester" for r in rows), reads
+
+
+def test_downloads_are_the_pages_figures_as_a_spreadsheet(world):
+    api, browser = world
+    workbook = browser.get("/ui/download/central/2026?format=xlsx")
+    assert workbook.status_code == 200 and "attachment" in workbook.headers["content-disposition"]
+    cells = [c for sheet in openpyxl.load_workbook(io.BytesIO(workbook.content)).worksheets
+             for row in sheet.iter_rows(values_only=True) for c in row]
+    total = Decimal(api.get("/v1/central/2026", role="finance").json()["totals"]["total"])
+    assert any(isinstance(c, (int, float)) and Decimal(str(c)) == total for c in cells)
+    statement = browser.get("/ui/download/statements/751/2026/3?format=csv")
+    assert statement.status_code == 200 and b"A;GRENAA-BO" in statement.content
+    assert browser.get("/ui/download/central/2026?format=pdf").status_code == 422
+
+
+def test_failed_log_ins_count_against_the_address_as_on_the_api(settings, ledger, tokens):
+    strict = settings.model_copy(update={"auth_failure_limit": 2})
+    with TestClient(create_app(strict, ledger), raise_server_exceptions=False) as client:
+        for _ in range(2):
+            assert client.post("/ui/login", data={"token": "lt_wrong"}, follow_redirects=False).status_code == 401
+        refused = client.post("/ui/login", data={"token": tokens["finance"]}, follow_redirects=False)
+        assert refused.status_code == 429 and "For mange forsøg" in refused.text and "Retry-After" in refused.headers
+        page = client.get("/ui/oversigt", headers={"Cookie": f"ledger_token={tokens['finance']}"},
+                          follow_redirects=False)
+        assert page.status_code == 429 and "For mange forsøg" in page.text
+        api = client.get("/v1/central/2026", headers={"Authorization": f"Bearer {tokens['finance']}"})
+        assert api.status_code == 429

@@ -1,0 +1,60 @@
+"""Screenshots of the web UI for the README: the demo municipality in a real `ledger serve`,
+each page in headless Chromium, saved as PNGs in docs/screenshots/.
+
+    .venv/bin/python -m tests.e2e.screenshots [OUTPUT_DIRECTORY]
+
+Date fields show as on a Danish desktop (10.03.2026) where Debian's chromium-l10n is installed.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+from service.ledger import BudgetLedger
+from tests.e2e.browser import demo_server, launch, log_in
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def pages(year: int) -> dict[str, str]:
+    """Each screenshot's name and the page it shows."""
+    yesterday = (BudgetLedger.today() - timedelta(days=1)).isoformat()
+    return {
+        "overview": f"/ui/oversigt?year={year}",
+        "facility": f"/ui/tilbud/GRE-STJERNEN?year={year}",
+        "explain": f"/ui/forklar?facility=GRE-STJERNEN&year={year}&month=3&fra={yesterday}",
+        "citizen": "/ui/borger/BOR-0003",
+        "statements": f"/ui/afregning?municipality=751&year={year}&month=3",
+        "regulation": f"/ui/efterregulering?year={year - 1}",
+    }
+
+
+def take(output: Path, year: int = 2026) -> list[Path]:
+    output.mkdir(parents=True, exist_ok=True)
+    saved = []
+    with tempfile.TemporaryDirectory() as directory:
+        for server in demo_server(Path(directory)):
+            with sync_playwright() as playwright:
+                browser = launch(playwright, "da-DK")  # date fields as a Danish desktop shows them
+                page = browser.new_page(viewport={"width": 1360, "height": 900}, locale="da-DK")
+                page.goto(f"{server.base}/ui/login")
+                saved.append(output / "login.png")
+                page.screenshot(path=str(saved[-1]))
+                log_in(page, server.base, server.tokens["finance"])
+                for name, path in pages(year).items():
+                    page.goto(server.base + path)
+                    saved.append(output / f"{name}.png")
+                    page.screenshot(path=str(saved[-1]), full_page=True)
+                browser.close()
+    return saved
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshots"
+    for path in take(target):
+        print(path)

@@ -1,0 +1,147 @@
+"""The web UI in a real headless Chromium against a real `ledger serve` holding the demo
+municipality (SQLite): log-in, the overview and facility charts, "Hvorfor ændrede det sig?",
+a citizen's timeline and a spreadsheet download; and nothing is loaded from the network."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Iterator
+
+import openpyxl
+import pytest
+
+from service.ledger import BudgetLedger
+from tests.e2e.browser import DemoServer, demo_server, launch, log_in, require_chromium
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    require_chromium()
+    yield from demo_server(tmp_path_factory.mktemp("web-ui"))
+
+
+@pytest.fixture(scope="module")
+def browser(server: DemoServer) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+def offline_context(browser: Any, server: DemoServer) -> tuple[Any, list[str]]:
+    """A browser context that notes every request going anywhere but the ledger's own server."""
+    context = browser.new_context(accept_downloads=True)
+    elsewhere: list[str] = []
+    context.on("request",
+               lambda request: None if request.url.startswith(server.base) else elsewhere.append(request.url))
+    return context, elsewhere
+
+
+@pytest.fixture
+def page(browser: Any, server: DemoServer) -> Iterator[Any]:
+    """A page of a fresh context, not logged in."""
+    context, elsewhere = offline_context(browser, server)
+    yield context.new_page()
+    context.close()
+    assert elsewhere == [], f"the UI reached outside the service: {elsewhere}"
+
+
+@pytest.fixture(scope="module")
+def finance_session(browser: Any, server: DemoServer) -> Iterator[tuple[Any, list[str]]]:
+    """One log-in with the finance token that `ledger demo` printed, shared by the tests."""
+    context, elsewhere = offline_context(browser, server)
+    log_in(context.new_page(), server.base, server.tokens["finance"])
+    yield context, elsewhere
+    context.close()
+
+
+@pytest.fixture
+def finance(finance_session: tuple[Any, list[str]]) -> Iterator[Any]:
+    context, elsewhere = finance_session
+    page = context.new_page()
+    yield page
+    page.close()
+    assert elsewhere == [], f"the UI reached outside the service: {elsewhere}"
+
+
+def test_a_wrong_token_is_refused_and_the_printed_finance_token_opens_the_overview(page, server):
+    page.goto(f"{server.base}/ui/tilbud/GRE-STJERNEN")
+    assert page.url.startswith(f"{server.base}/ui/login?next=")
+    page.fill("input[name=token]", server.tokens["finance"][:-3] + "abc")
+    page.click("button[type=submit]")
+    assert "Tokenet blev ikke genkendt" in page.inner_text(".problem")
+    page.fill("input[name=token]", server.tokens["finance"])
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server.base}/ui/tilbud/GRE-STJERNEN")
+    assert page.inner_text("h1").startswith("Bostedet Stjernen")
+    assert page.evaluate("document.cookie") == ""  # HttpOnly: no script reads the token
+    page.click("text=Log ud")
+    page.wait_for_url(f"{server.base}/ui/login?besked=logget-ud")
+    page.goto(f"{server.base}/ui/oversigt")
+    assert "/ui/login" in page.url
+
+
+def test_the_overview_charts_twelve_months_of_frame_and_activity_for_the_municipality(finance, server):
+    finance.goto(f"{server.base}/ui/oversigt?year=2026")
+    chart = finance.locator("#municipality-chart svg")
+    assert chart.locator("g.bar").count() == 12
+    assert chart.locator("g.bar rect.frame").count() == 12 and chart.locator("g.bar rect.activity").count() == 12
+    assert "20.000.000 kr." in chart.text_content() and "0 kr." in chart.text_content()
+    assert finance.locator("#facilities tbody tr").count() == 12
+    assert finance.locator("#facilities tfoot").inner_text().split("\t")[2].strip() == "154"
+    finance.select_option("select[name=month]", "3")
+    finance.click("form.controls button[type=submit]")
+    assert "marts" in finance.inner_text("h1")
+    assert finance.locator("#municipality-chart g.bar.selected").get_attribute("data-label") == "mar"
+
+
+def test_a_facility_page_charts_its_months_with_its_key_figures_and_stays(finance, server):
+    finance.goto(f"{server.base}/ui/oversigt?year=2026")
+    finance.click("#facilities >> text=Bostedet Stjernen")
+    assert finance.locator("#facility-chart svg g.bar").count() == 12
+    assert finance.locator("#facility-chart svg g.bar rect.activity").count() == 12
+    figures = finance.inner_text("section.figures")
+    assert "Normeringstimer" in figures and "årsværk" in figures and "Belægning" in figures
+    assert finance.locator("#months tbody tr").count() == 12
+    finance.click("#stays >> text=BOR-0003")
+    assert finance.inner_text("h1") == "Borger BOR-0003"
+
+
+def test_explain_between_two_dates_names_the_actor_and_reason_of_a_correction(finance, server):
+    yesterday = (BudgetLedger.today() - timedelta(days=1)).isoformat()
+    finance.goto(f"{server.base}/ui/forklar")
+    finance.select_option("select[name=facility]", "GRE-STJERNEN")
+    finance.fill("input[name=year]", "2026")
+    finance.select_option("select[name=month]", "3")
+    finance.fill("input[name=fra]", yesterday)
+    finance.click("form.controls button[type=submit]")
+    retraction = finance.locator("#changes tr.retraction").first
+    assert "demo-sagsbehandler" in retraction.inner_text()
+    assert "Forkert døgnskema registreret" in retraction.inner_text()
+    assert retraction.locator("td.num.neg").count() == 1  # the wrong reassessment's money leaves the month
+
+
+def test_the_citizen_timeline_marks_a_retracted_event_with_who_and_why(finance, server):
+    finance.goto(f"{server.base}/ui/borger")
+    finance.fill("input[name=ref]", "BOR-0003")
+    finance.click("form.controls button[type=submit]")
+    retracted = finance.locator("#events tr.retracted")
+    assert retracted.count() >= 1
+    assert "Tilbagekaldt" in retracted.first.inner_text()
+    assert "demo-sagsbehandler: Forkert døgnskema registreret" in retracted.first.inner_text()
+    assert finance.locator("table.periods tbody tr").count() >= 1
+
+
+def test_the_overview_downloads_the_central_model_as_a_workbook_with_numbers(finance, server, tmp_path):
+    finance.goto(f"{server.base}/ui/oversigt?year=2026")
+    with finance.expect_download() as started:
+        finance.click("text=Excel (xlsx)")
+    download = started.value
+    assert download.suggested_filename.endswith(".xlsx")
+    target = tmp_path / download.suggested_filename
+    download.save_as(target)
+    numbers = [c for sheet in openpyxl.load_workbook(target).worksheets for row in sheet.iter_rows(values_only=True)
+               for c in row if isinstance(c, (int, float)) and not isinstance(c, bool)]
+    assert len(numbers) > 100 and max(numbers) > 1_000_000
