@@ -170,6 +170,7 @@ def make_engine(settings: Settings) -> Engine:
     return create_engine(
         settings.sqlalchemy_url(),
         pool_size=settings.pool_size,
+        max_overflow=settings.pool_max_overflow,
         pool_pre_ping=True,
         connect_args={"options": f"-csearch_path={settings.database_schema}"},
     )

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     """Turns on the library's AES encryption of stored events at rest."""
     max_body_bytes: int = 1_000_000
     pool_size: int = 5
+    pool_max_overflow: int = Field(5, ge=0)
+    """PostgreSQL connections a pool may open beyond pool_size under load; a process has up to 6
+    pools with its own projector, 3 without (README, Configuration)."""
     lock_timeout_seconds: int = 10
     projector: Literal["embedded", "external"] = "embedded"
     """embedded: the service runs the projections in its own process; external: another
@@ -98,6 +101,7 @@ class Settings(BaseSettings):
                 "POSTGRES_PASSWORD": url.password or "",
                 "POSTGRES_SCHEMA": self.database_schema,
                 "POSTGRES_POOL_SIZE": str(self.pool_size),
+                "POSTGRES_MAX_OVERFLOW": str(self.pool_max_overflow),
                 "POSTGRES_LOCK_TIMEOUT": str(self.lock_timeout_seconds),
                 "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
                 "APPLICATION_RECORDER_TOPIC": "service.store:LedgerPostgresRecorder",

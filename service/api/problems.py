@@ -2,7 +2,8 @@
 
 422 invalid input (with `errors: [{field, message}]`), 401 no valid token, 403 a role that
 may not, 404 unknown resource, 409 a domain conflict (the rule is named), 413 a body too
-large. A failure of the service itself is a 500 that is logged, never hidden.
+large, 503 a store that is unavailable or busy. A failure of the service itself is a 500 that is
+logged, never hidden.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import psycopg
+import sqlalchemy.exc
 from asgi_correlation_id import correlation_id
+from eventsourcing import persistence
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -21,6 +25,9 @@ from service.ledger import NotAllowed
 from service.projection import ProjectionLagging
 
 log = logging.getLogger("ledger.api")
+STORE_UNAVAILABLE = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.TimeoutError, persistence.OperationalError,
+                     psycopg.OperationalError)
+"""The store refused a connection, timed out or is locked: 503 with Retry-After, not a 500."""
 PROBLEM = "application/problem+json"
 TITLES = {
     400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
@@ -87,6 +94,15 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ProjectionLagging)
     async def _lagging(_: Request, exc: ProjectionLagging) -> JSONResponse:
         return problem(503, str(exc), rule="projection_lagging", headers={"Retry-After": "1"})
+
+    async def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("the store is unavailable or busy (%s) on %s", type(exc).__name__,
+                    getattr(request.scope.get("route"), "path", "unmatched"))
+        return problem(503, "the store is unavailable or busy; try again shortly (a command with the same "
+                       "Idempotency-Key is recorded at most once)", rule="store_unavailable", headers={"Retry-After": "1"})
+
+    for unavailable in STORE_UNAVAILABLE:
+        app.add_exception_handler(unavailable, _store_unavailable)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -17,7 +17,8 @@ from sqlalchemy.engine import make_url
 
 from service.api.app import create_app
 from service.api.observability import JsonLogFormatter
-from service.db import migrate
+from service.auth import create_token
+from service.db import make_engine, migrate
 from service.projection import Projector
 from tests.conftest import POSTGRES_URL, Api, make_settings
 from tests.factories import facility_body, move_in_body, schedule_body
@@ -170,6 +171,9 @@ def test_ready_says_503_while_postgresql_is_unreachable_and_200_when_it_is_back(
     schema = make_settings("postgresql", tmp_path)  # a schema of its own, dropped at the end
     settings = next(schema)
     migrate(settings)
+    engine = make_engine(settings)
+    reader = {"Authorization": f"Bearer {create_token(engine, 'auditor', 'reader')}"}
+    engine.dispose()
     target = make_url(POSTGRES_URL)
     proxy = LoopbackProxy((target.host or "127.0.0.1", target.port or 5432))
     through = settings.model_copy(update={"database_url": str(target.set(port=proxy.port)),
@@ -184,6 +188,9 @@ def test_ready_says_503_while_postgresql_is_unreachable_and_200_when_it_is_back(
             assert "the store did not answer" in down.json()["reasons"][0]
             assert client.get("/health").status_code == 503
             assert client.get("/health/live").status_code == 200
+            refused = client.get("/v1/facilities", headers=reader)  # a request, not only the probes: 503, no 500
+            assert refused.status_code == 503 and refused.json()["rule"] == "store_unavailable", refused.text
+            assert refused.headers["retry-after"] == "1"
             assert samples(client.get("/metrics").text)[("ledger_store_up", ())] == 0
             assert time.monotonic() - started < 10
             proxy.open()
