@@ -102,6 +102,31 @@ class BudgetProjection:
             self._schedule_event(event)
         return self._changes()
 
+    def replay(self, event: Any) -> None:
+        """Apply one event to the aggregates only, computing no rows: with `restore`, how a
+        projector picks up where the read models are instead of computing them again."""
+        stream = event.originator_id
+        if stream in self.citizens or isinstance(event, Citizen.Event):
+            self.citizens[stream] = event.mutate(self.citizens.get(stream))
+            self._stays.pop(stream, None)
+        elif stream in self.facilities or isinstance(event, Facility.Event):
+            self.facilities[stream] = event.mutate(self.facilities.get(stream))
+        elif stream in self.schedule_years or isinstance(event, TariffSchedule.Event):
+            year = self.schedule_years.get(stream) or event.year
+            self.schedules[year], self.schedule_years[stream] = event.mutate(self.schedules.get(year)), year
+            self._stays, self._rates, self._revisions = {}, {}, None
+
+    def restore(self, months: dict[MonthKey, BudgetMonth], facts: dict[FactKey, str],
+                lines: dict[LineKey, str]) -> None:
+        """Take the rows the read models hold at the position the aggregates were replayed
+        to (`replay`): the state is then the one `apply` would have reached."""
+        self.months, self.facts, self.lines = dict(months), dict(facts), dict(lines)
+        self.line_keys = {}
+        for key in self.lines:
+            self.line_keys.setdefault(key[3], set()).add(key)
+        horizon = self.facts.get(("horizon", "", 0))
+        self.horizon = None if horizon is None else json.loads(horizon)["year"]
+
     def _table(self, name: str) -> dict[Any, Any]:
         return {"month": self.months, "fact": self.facts, "line": self.lines}[name]
 
@@ -193,15 +218,20 @@ class BudgetProjection:
         year = self.schedule_years.get(event.originator_id) or event.year
         self._raise_horizon(year + 1)
         first, last = date(year, 1, 1), date(year, 12, 31)
-        touched = [c for c in self.citizens.values() if any(s.touches(first, last) for s in self.stays_of(c))]
-        gone = {s.stay_id for c in touched for s in self.stays_of(c)}
-        delta = self._months_of_stays([s for c in touched for s in self.stays_of(c)], -1)  # at the old rates
+        # A schedule prices the days of its year and sets the run-off of the stays that end in
+        # it: only the stays that touch the year change, and only from its first month on.
+        touched = [(cid, c) for cid, c in self.citizens.items()
+                   if any(s.touches(first, last) for s in self._stays_of_citizen(cid, c))]
+        old = [s for cid, c in touched for s in self._stays_of_citizen(cid, c)]
+        since = {s.stay_id: first for s in old}
+        delta = self._months_of_stays(old, -1, since=since)  # at the old rates
         schedule = event.mutate(self.schedules.get(year))
         self.schedules[year], self.schedule_years[event.originator_id] = schedule, year
         self._stays, self._rates, self._revisions = {}, {}, None  # run-off months and rates may differ now
-        new = [s for c in touched for s in self.stays_of(c)]
-        self._apply(self._months_of_stays(new, 1, delta))
-        self._reline(new, gone)
+        new = [s for cid, c in touched for s in self._stays_of_citizen(cid, c)]
+        since.update({s.stay_id: first for s in new})
+        self._apply(self._months_of_stays(new, 1, delta, since=since))
+        self._reline(new, {s.stay_id for s in old}, since)
         current = schedule.current
         self._set_fact(("schedule", "", year), None if current is None else {
             "hourly_rate": str(current["hourly_rate"]), "runoff_months": current["runoff_months"],
@@ -231,13 +261,13 @@ class BudgetProjection:
         self.horizon = year
         added: Delta = defaultdict(list)
         revisions = self.revision_days()
-        for citizen in self.citizens.values():
-            for stay in self.stays_of(citizen):
-                for (y, m), figures in self._months_of(stay, revisions).items():
-                    if earlier is None or y > earlier:
-                        added[(stay.facility, y, m)].append((figures, 1))
+        since = None if earlier is None else date(earlier + 1, 1, 1)
+        stays = [s for cid, c in self.citizens.items() for s in self._stays_of_citizen(cid, c)]
+        for stay in stays:
+            for (y, m), figures in self._months_of(stay, revisions, since).items():
+                added[(stay.facility, y, m)].append((figures, 1))
         self._apply(added)
-        self._reline([s for c in self.citizens.values() for s in self.stays_of(c)], set())
+        self._reline(stays, set(), None if since is None else {s.stay_id: since for s in stays})
         self._set_fact(("horizon", "", 0), {"year": year})
 
     # Rows --------------------------------------------------------------------------------

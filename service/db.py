@@ -128,6 +128,7 @@ rm_facts = Table(
     Column("recorded_to", BigInteger, nullable=True),
     Column("value", Text, nullable=False),
     Index("ix_rm_facts_kind_year", "kind", "year", "recorded_from"),
+    Index("ix_rm_facts_to", "recorded_to"),
 )
 """Bitemporal facts as JSON: facility, frame, baseline, schedule, horizon."""
 
@@ -141,6 +142,7 @@ rm_statement_lines = Table(
     Column("recorded_from", BigInteger, primary_key=True),
     Column("recorded_to", BigInteger, nullable=True),
     Column("value", Text, nullable=False),
+    Index("ix_rm_statement_lines_to", "recorded_to"),
 )
 """Bitemporal: a stay's statement line for a paying municipality and month (JSON periods)."""
 

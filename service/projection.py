@@ -29,7 +29,9 @@ from eventsourcing.utils import Environment
 
 from projections.budget import BudgetMonth
 from projections.projector import BudgetProjection, Change
-from service.db import READ_MODEL_TABLES
+from sqlalchemy import and_, or_, select
+
+from service.db import READ_MODEL_TABLES, rm_budget_months, rm_facts, rm_statement_lines
 from service.settings import Settings
 
 log = logging.getLogger("ledger.projection")
@@ -153,6 +155,25 @@ def make_view(settings: Settings, create_table: bool = False) -> ReadModelWriter
     return factory.tracking_recorder(view_class)  # type: ignore[arg-type,return-value]
 
 
+def rows_at(engine: Any, position: int) -> tuple[dict[Any, BudgetMonth], dict[Any, str], dict[Any, str]]:
+    """Every read-model row valid at `position` (recorded_from <= N < recorded_to): the
+    projection's state there, keyed as the projection keys it."""
+    from service.read_models import budget_month
+
+    def valid(table: Any) -> Any:
+        return and_(table.c.recorded_from <= position,
+                    or_(table.c.recorded_to.is_(None), table.c.recorded_to > position))
+
+    with engine.connect() as connection:
+        months = {(r.facility, r.year, r.month): budget_month(r)
+                  for r in connection.execute(select(rm_budget_months).where(valid(rm_budget_months)))}
+        facts = {(r.kind, r.facility, r.year): r.value
+                 for r in connection.execute(select(rm_facts).where(valid(rm_facts)))}
+        lines = {(r.municipality, r.year, r.month, r.stay_id): r.value
+                 for r in connection.execute(select(rm_statement_lines).where(valid(rm_statement_lines)))}
+    return months, facts, lines
+
+
 class Projector:
     """The budget projection against one store."""
 
@@ -182,7 +203,9 @@ class Projector:
         return [(n.id, self.source.mapper.to_domain_event(n)) for n in notifications]
 
     def load(self, progress: Callable[[int], None] | None = None) -> None:
-        """Replay the in-memory state up to the tracked position, writing nothing."""
+        """Pick up where the read models are, writing nothing: replay the aggregates up to the
+        tracked position (no rows computed) and take the rows valid at that position from the
+        read models, so a restart costs reading the store, not projecting it again."""
         self.projection, self.position, self.loaded = BudgetProjection(), 0, True
         target = self.tracked()
         while self.position < target:
@@ -190,10 +213,12 @@ class Projector:
             if not batch:
                 break
             for position, event in batch:
-                self.projection.apply(event)
+                self.projection.replay(event)
                 self.position = position
             if progress:
                 progress(self.position)
+        if target:
+            self.projection.restore(*rows_at(self.source.engine, target))
 
     def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
         """Project every event recorded after the state's position; return how many."""

@@ -100,3 +100,28 @@ def test_gaps_in_the_positions_are_not_taken_for_removed_events(ledger, store):
     assert Timeline(ledger.engine).max_position() == 5
     verdict = verify_store(ledger, projections_reached=5)
     assert verdict.intact and verdict.events == 4 and verdict.last_position == 5
+
+
+def test_a_restarted_projector_takes_the_rows_and_holds_the_state_it_would_have_computed(ledger):
+    """`load` replays only the aggregates and takes the rows valid at the tracked position: its
+    state is the one projecting every event again gives, and it goes on the same way."""
+    for ref in ("A", "B", "C"):
+        record(ledger, ref)
+    ledger.publish_schedule(2027, levels(), SPECIAL_TARIFFS, "420.00", 2, FINANCE)
+    ledger.move_out("B", date(2026, 11, 30), "moved", CASEWORKER)
+    ledger.change_paying_municipality("A", date(2026, 6, 1), "707", CASEWORKER)
+    computed = Projector(ledger.settings, batch_size=2)
+    computed.catch_up()
+    restarted = Projector(ledger.settings)
+    restarted.load()
+    assert restarted.position == computed.position
+    for name in ("months", "facts", "lines", "line_keys", "horizon"):
+        assert getattr(restarted.projection, name) == getattr(computed.projection, name), name
+    ledger.reassess("C", date(2026, 5, 1), {"hours_per_day": "9"}, CASEWORKER)
+    ledger.publish_schedule(2028, levels(), SPECIAL_TARIFFS, "420.00", 1, FINANCE)
+    restarted.catch_up()
+    followed = dump(ledger)
+    Projector(ledger.settings).rebuild()
+    assert dump(ledger) == followed
+    computed.close()
+    restarted.close()
