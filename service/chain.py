@@ -24,7 +24,7 @@ GENESIS = "0" * 64
 
 
 def stream_text(originator_id: Any) -> str:
-    return UUID(str(originator_id)).hex
+    return originator_id.hex if isinstance(originator_id, UUID) else UUID(str(originator_id)).hex
 
 
 def time_text(moment: datetime) -> str:

@@ -74,6 +74,8 @@ class BudgetLedger(Application):
         """Called with the last position of every command stored (wakes the projections)."""
         self._batch: list[Any] | None = None
         self._cache: dict[UUID, LedgerAggregate] = {}
+        self._streams: set[UUID] | None = None
+        """In a batch: the streams the store held when it was last looked at (see `_exists`)."""
         super().__init__(env=settings.library_env())
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -329,11 +331,11 @@ class BudgetLedger(Application):
     def batch(self) -> Iterator[None]:
         """Decide commands against aggregates kept in memory, and store them only when
         `flush()` is called: many commands in one transaction, all or nothing."""
-        self._batch, self._cache = [], {}
+        self._batch, self._cache, self._streams = [], {}, None
         try:
             yield
         finally:
-            self._batch, self._cache = None, {}
+            self._batch, self._cache, self._streams = None, {}, None
 
     def flush(self) -> int | None:
         """Store the batch's events in one transaction; the last position (None: nothing)."""
@@ -345,7 +347,7 @@ class BudgetLedger(Application):
         try:
             self.save(*events, ledger_write=write)
         except IntegrityError:
-            self._cache = {}
+            self._cache, self._streams = {}, None
             raise RuleViolation("concurrent_write", "another writer changed the same records during the import; "
                                 "nothing of this batch was stored") from None
         for listener in self.after_write:
@@ -435,7 +437,22 @@ class BudgetLedger(Application):
         return schedule
 
     def _exists(self, originator_id: UUID) -> bool:
-        return originator_id in self._cache or bool(self.recorder.select_events(originator_id, limit=1))
+        if originator_id in self._cache:
+            return True
+        if self._batch is not None and originator_id not in self._stored_streams():
+            return False
+        return bool(self.recorder.select_events(originator_id, limit=1))
+
+    def _stored_streams(self) -> set[UUID]:
+        """The streams of the store, read once per batch: a stream the batch has not touched
+        and the store did not hold then is new, with no query per command. Should another
+        writer create it meanwhile, the unique (stream, version) of the store refuses the
+        batch (`concurrent_write`), so nothing is decided on a stale answer."""
+        if self._streams is None:
+            with self.engine.connect() as connection:
+                rows = connection.execute(select(ledger_entries.c.originator_id).distinct())
+                self._streams = {UUID(str(row[0])) for row in rows}
+        return self._streams
 
     def _get(self, originator_id: UUID, kind: type[A], version: int | None = None) -> A:
         cached = self._cache.get(originator_id) if version is None and self._batch is not None else None
@@ -443,6 +460,8 @@ class BudgetLedger(Application):
             if not isinstance(cached, kind):
                 raise NotFound("not_found", "not found")
             return cached
+        if self._batch is not None and version is None and originator_id not in self._stored_streams():
+            raise NotFound("not_found", "not found")
         try:
             aggregate = self.repository.get(originator_id, version=version)
             if self._batch is not None and version is None:

@@ -68,6 +68,7 @@ def _recorded_times(previous: datetime | None, timestamps: Sequence[datetime]) -
 
 def _write_index(
     execute: Callable[[str, tuple], Any],
+    executemany: Callable[[str, list[tuple]], Any],
     fetch_last: Callable[[], datetime | None],
     fetch_head: Callable[[], str | None],
     param: str,
@@ -82,20 +83,19 @@ def _write_index(
     write.positions = list(positions)
     write.recorded_at = _recorded_times(fetch_last(), write.timestamps)
     p = param
-    for stored, position, event_id, recorded in zip(stored_events, positions, write.event_ids, write.recorded_at):
-        originator = stored.originator_id.hex if hasattr(stored.originator_id, "hex") else str(stored.originator_id)
-        execute(
-            f"INSERT INTO {prefix}ledger_entries (position, event_id, originator_id, originator_version, recorded_at) "
-            f"VALUES ({p}, {p}, {p}, {p}, {p})",
-            (position, event_id, originator, stored.originator_version, time_to_db(recorded)),
-        )
+    entries, links = [], []
     previous = fetch_head() or GENESIS
     for stored, position, event_id, recorded in zip(stored_events, positions, write.event_ids, write.recorded_at):
+        originator = stored.originator_id.hex if hasattr(stored.originator_id, "hex") else str(stored.originator_id)
+        entries.append((position, event_id, originator, stored.originator_version, time_to_db(recorded)))
         content = content_hash(stored.originator_id, stored.originator_version, stored.topic, stored.state)
         entry = entry_hash(event_id, recorded)
         previous = chain_hash(previous, position, content, entry)
-        execute(f"INSERT INTO {prefix}ledger_chain (position, content_hash, entry_hash, chain_hash) "
-                f"VALUES ({p}, {p}, {p}, {p})", (position, content, entry, previous))
+        links.append((position, content, entry, previous))
+    executemany(f"INSERT INTO {prefix}ledger_entries (position, event_id, originator_id, originator_version, "
+                f"recorded_at) VALUES ({p}, {p}, {p}, {p}, {p})", entries)
+    executemany(f"INSERT INTO {prefix}ledger_chain (position, content_hash, entry_hash, chain_hash) "
+                f"VALUES ({p}, {p}, {p}, {p})", links)
     if write.idempotency is not None:
         i = write.idempotency
         execute(
@@ -130,7 +130,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
             row = c.fetchone()
             return row[0] if row else None
 
-        _write_index(c.execute, fetch_last, fetch_head, "?", "", stored_events, positions or [],
+        _write_index(c.execute, c.executemany, fetch_last, fetch_head, "?", "", stored_events, positions or [],
                      kwargs.get("ledger_write"), _sqlite_time)
         return positions
 
@@ -161,7 +161,7 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
             row = curs.fetchone()
             return row["chain_hash"] if row else None
 
-        _write_index(curs.execute, fetch_last, fetch_head, "%s", prefix, stored_events, positions or [],
+        _write_index(curs.execute, curs.executemany, fetch_last, fetch_head, "%s", prefix, stored_events, positions or [],
                      kwargs.get("ledger_write"), lambda t: t)
         return positions
 
