@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 
 import schemathesis
 from hypothesis import HealthCheck, given, settings as hypothesis_settings
 from sqlalchemy import inspect, text
 
 from tests.api.test_worked_example import example  # noqa: F401
+from tests.figures import record
 
 EXAMPLES = int(os.environ.get("LEDGER_FUZZ_EXAMPLES", "6"))
 CPR = re.compile(rb"(?<![\w.-])\d{6}-\d{4}(?![\w.-])|(?<![\w.])\d{10}(?![\w.])")
@@ -26,6 +28,7 @@ def test_no_request_makes_the_service_fail(api, example, ledger):  # noqa: F811
     headers = {"Authorization": f"Bearer {api.tokens['admin']}"}
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 25
+    fuzzed: Counter[int] = Counter()
     for operation in operations:
 
         @given(case=operation.as_strategy())
@@ -33,6 +36,7 @@ def test_no_request_makes_the_service_fail(api, example, ledger):  # noqa: F811
                              database=None)
         def check(case) -> None:  # type: ignore[no-untyped-def]
             response = case.call(headers=headers)
+            fuzzed[response.status_code] += 1
             assert response.status_code < 500, (case.method, case.formatted_path, case.query, case.body,
                                                 response.text[:300])
             if response.status_code >= 400:
@@ -41,6 +45,9 @@ def test_no_request_makes_the_service_fail(api, example, ledger):  # noqa: F811
                 assert kind == "application/problem+json", response.text[:200]
 
         check()
+    record(f"fuzz-{ledger.settings.store}", operations=len(operations), examples_per_operation=EXAMPLES,
+           requests=sum(fuzzed.values()), by_status=dict(sorted(fuzzed.items())),
+           server_errors=sum(n for status, n in fuzzed.items() if status >= 500))
     with ledger.engine.connect() as connection:
         for table in inspect(connection).get_table_names():
             if table in ("api_tokens", "idempotency_keys", "ledger_chain") or table.startswith("rm_"):
