@@ -113,6 +113,7 @@ rm_budget_months = Table(
     Column("support_hours", BigInteger, nullable=False),
     Column("citizens_by_level", Text, nullable=False),
     Index("ix_rm_budget_months_year", "year", "recorded_from"),
+    Index("ix_rm_budget_months_facility_year", "year", "facility", "recorded_from"),
     Index("ix_rm_budget_months_from", "recorded_from"),
     Index("ix_rm_budget_months_to", "recorded_to"),
 )
