@@ -59,8 +59,7 @@ def statement(municipality: str = typer.Option(..., help="The paying municipalit
               actor: str = typer.Option("export", help="Recorded as the reader of the citizens' rows")) -> None:
     """Write a statement for a buying municipality (as GET /v1/statements/...) as a spreadsheet."""
     from service import export
-    from service.api.statements import statement_body
-    from service.audit import log_citizen_reads
+    from service.api.statements import log_statement_reads, statement_body
     from service.ledger import Actor
     from service.projection import ProjectionStatus
 
@@ -72,8 +71,8 @@ def statement(municipality: str = typer.Option(..., help="The paying municipalit
             body = statement_body(ledger, municipality, year, month, position, status)
         finally:
             status.close()
-        log_citizen_reads(ledger, Actor(actor, "admin"), f"ledger export statement {municipality} {year} {month}",
-                          (line["citizen_ref"] for line in body["lines"]))
+        log_statement_reads(ledger, Actor(actor, "admin"), f"ledger export statement {municipality} {year} {month}",
+                            body)
         return (export.RENDERERS["statement", fmt](body),
                 export.statement_filename(municipality, year, month, fmt))
 

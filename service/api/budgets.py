@@ -14,7 +14,8 @@ from service.api.common import kr
 from service.api.deps import FUTURE_TOLERANCE, Ledger, ProjectionStatusDep, ReadAt, Reader, wait_for_store
 from service.audit import log_citizen_reads
 from service.explain import Explainer
-from service.ledger import Timeline
+from service.ledger import BudgetLedger, Timeline
+from service.projection import ProjectionStatus
 from service.read_models import BudgetReads
 
 router = APIRouter(tags=["budgets"])
@@ -62,6 +63,16 @@ def explain_budget(
     recorded between them that changed it, in recording order, with its own delta, actor and
     reason; the deltas sum to `delta`. Without `from` it explains everything up to `to`;
     without `to`, up to now."""
+    body = budget_explanation(code, year, ledger, month, status, start, end, from_position, to_position)
+    log_citizen_reads(ledger, actor, f"/v1/budgets/{code}/{year}/{month}/explain",
+                      (c["citizen_ref"] for c in body["changes"]))
+    return body
+
+
+def budget_explanation(code: str, year: int, ledger: BudgetLedger, month: str, status: ProjectionStatus,
+                       start: datetime | None = None, end: datetime | None = None, from_position: int | None = None,
+                       to_position: int | None = None) -> dict[str, Any]:
+    """The body of the explain endpoint; whoever shows its changes logs their citizens as read."""
     timeline = Timeline(ledger.engine)
     latest = timeline.max_position()
     first = point(timeline, "from", start, from_position, default=0)
@@ -71,8 +82,6 @@ def explain_budget(
     wait_for_store(timeline, last, ledger.settings.future_position_wait_seconds)
     status.wait(last, ledger.settings.read_wait_seconds)
     explained = Explainer(ledger).explain(code, year, None if month == "all" else int(month), min(first, last), last)
-    log_citizen_reads(ledger, actor, f"/v1/budgets/{code}/{year}/{month}/explain",
-                      (c["citizen_ref"] for c in explained["changes"]))
     return {
         "facility": code, "year": year, "month": month, "from_position": min(first, last), "to_position": last,
         "before": kr(explained["before"]), "after": kr(explained["after"]), "delta": kr(explained["delta"]),

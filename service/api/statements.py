@@ -61,8 +61,7 @@ def get_statement(municipality: Municipality, year: Year, month: Month, ledger: 
     total. Read as of the point a statement was made, it is that statement exactly; `now`
     then shows what today's figures say and the difference."""
     body = statement_body(ledger, municipality, year, month, position, status)
-    log_citizen_reads(ledger, actor, f"/v1/statements/{municipality}/{year}/{month}",
-                      (line["citizen_ref"] for line in body["lines"]))
+    log_statement_reads(ledger, actor, f"/v1/statements/{municipality}/{year}/{month}", body)
     return body
 
 
@@ -74,8 +73,7 @@ def export_statement(municipality: Municipality, year: Year, month: Month, ledge
     what changed since, and what the figures are as of) or a CSV table in Danish Excel's
     convention (`;`, decimal comma, UTF-8 with BOM)."""
     body = statement_body(ledger, municipality, year, month, position, status)
-    log_citizen_reads(ledger, actor, f"/v1/statements/{municipality}/{year}/{month}/export",
-                      (line["citizen_ref"] for line in body["lines"]))
+    log_statement_reads(ledger, actor, f"/v1/statements/{municipality}/{year}/{month}/export", body)
     return download(export.RENDERERS["statement", fmt](body),
                     export.statement_filename(municipality, year, month, fmt), fmt)
 
@@ -84,7 +82,8 @@ def statement_body(ledger: BudgetLedger, municipality: str, year: int, month: in
                    status: ProjectionStatus) -> dict[str, Any]:
     """The statement's body as of a recorded position, with `now` (today's figures and the
     difference) when later events exist; `status` waits for the projections to reach today.
-    The API, the UI and the exports share it; whoever shows its rows logs the citizen reads."""
+    The API, the UI and the exports share it; whoever shows it logs the citizen reads with
+    `log_statement_reads`."""
     if municipality == NORDDJURS:
         raise InvalidValue("not_a_buying_municipality", "707 is Norddjurs itself: statements are for the "
                            "municipalities that buy places", "municipality")
@@ -109,3 +108,16 @@ def statement_body(ledger: BudgetLedger, municipality: str, year: int, month: in
         body["now"] = {"as_of_position": latest, "total": now["total"],
                        "difference": kr(Decimal(now["total"]) - Decimal(made["total"])), "changed_lines": changed}
     return body
+
+
+def statement_citizen_refs(body: dict[str, Any]) -> list[str | None]:
+    """Every citizen a statement body names: its lines and, when later events changed the
+    month, the changed lines under `now` (a stay recorded after the statement is only there)."""
+    changed = (body.get("now") or {}).get("changed_lines", [])
+    return [line["citizen_ref"] for line in [*body["lines"], *changed]]
+
+
+def log_statement_reads(ledger: BudgetLedger, actor: Actor, resource: str, body: dict[str, Any]) -> None:
+    """Record that `actor` read the citizens of a statement body through `resource` (the API,
+    the UI and `ledger export statement` all log through here)."""
+    log_citizen_reads(ledger, actor, resource, statement_citizen_refs(body))

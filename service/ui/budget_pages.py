@@ -1,7 +1,7 @@
 """The budget pages: the central overview, a facility's year, and "Hvorfor ændrede det sig?".
 
 Each page reads what the API endpoint of the same figures reads, through the same functions
-(`central_model`, `get_budget`, `explain_budget`), as of the page's "Opgjort pr." date, and
+(`central_model`, `get_budget`, `budget_explanation`), as of the page's "Opgjort pr." date, and
 admits the same roles (every reader). The charts are the monthly budget with the frame
 (ramme) under the activity (aktivitet), drawn as inline SVG.
 """
@@ -18,7 +18,7 @@ from starlette.responses import Response
 from domain.tariff_schedule import LEVELS, SPECIAL_TARIFF_CODES
 from domain.values import check_reference
 from projections.budget import YearFigures, level_key
-from service.api.budgets import explain_budget, get_budget
+from service.api.budgets import budget_explanation, get_budget
 from service.api.central import central_model
 from service.audit import log_citizen_reads
 from service.ledger import BudgetLedger
@@ -125,9 +125,10 @@ def explain(request: Request, actor: UiReader, facility: str | None = None, year
         start, end = parse_day(fra, "Fra"), parse_day(til, "Til") or today
         if start is not None and start > end:
             raise UiProblem(422, "Fra-datoen ligger efter til-datoen. Vælg en fra-dato før til-datoen.")
-        explained = explain_budget(
-            facility, year_, ledger, actor, "all" if month_ is None else str(month_), request.app.state.projections,
+        explained = budget_explanation(
+            facility, year_, ledger, "all" if month_ is None else str(month_), request.app.state.projections,
             start=None if start is None else end_of(start, "Fra"), end=end_of(end, "Til"))
+        log_citizen_reads(ledger, actor, "/ui/forklar", (c["citizen_ref"] for c in explained["changes"]))
         return {"explained": explained, "period": month_name(month_), "year_": year_,
                 "name": form["facilities"].get(facility, facility)}
 

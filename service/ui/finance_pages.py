@@ -21,8 +21,7 @@ from service import export
 from service.api.central import central_model
 from service.api.downloads import download
 from service.api.regulation import get_regulation
-from service.api.statements import statement_body
-from service.audit import log_citizen_reads
+from service.api.statements import log_statement_reads, statement_body
 from service.db import rm_statement_lines
 from service.ledger import Actor, BudgetLedger
 from service.ui.asof import UiProblem, parse_day, read_position
@@ -58,7 +57,7 @@ def statement_of(request: Request, actor: Actor, municipality: str, year: int, m
     position = read_position(request, parse_day(as_of, "Opgjort pr."))
     body = statement_body(ledger, check_municipality(municipality), year, month, position,
                           request.app.state.projections)
-    log_citizen_reads(ledger, actor, resource, (line["citizen_ref"] for line in body["lines"]))
+    log_statement_reads(ledger, actor, resource, body)
     return body
 
 

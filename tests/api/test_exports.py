@@ -148,3 +148,12 @@ def test_a_statement_download_is_logged_as_a_read_of_its_citizens(api, example):
     api.get("/v1/statements/751/2026/9/export?format=csv", role="finance")
     reads = api.get("/v1/audit/citizen-reads?citizen=B", role="auditor").json()["reads"]
     assert [(r["reader"], r["resource"]) for r in reads] == [("finance-tester", "/v1/statements/751/2026/9/export")]
+
+
+def test_a_stay_shown_only_as_changed_since_is_logged_as_read(api, example):  # noqa: F811
+    # as of position 7 B had not moved in: B is only in `now.changed_lines`
+    body = api.get("/v1/statements/751/2026/9?as_of_position=7", role="finance").json()
+    assert body["lines"] == [] and [c["citizen_ref"] for c in body["now"]["changed_lines"]] == ["B"]
+    assert api.get("/v1/statements/751/2026/9/export?as_of_position=7", role="finance").status_code == 200
+    reads = api.get("/v1/audit/citizen-reads?citizen=B", role="auditor").json()["reads"]
+    assert sorted(r["resource"] for r in reads) == ["/v1/statements/751/2026/9", "/v1/statements/751/2026/9/export"]

@@ -181,6 +181,19 @@ def test_citizen_rows_shown_by_a_page_are_logged_as_reads(world):
     assert any(r["resource"] == "/ui/tilbud/GRENAA-BO" and r["reader"] == "caseworker-tester" for r in rows), reads
 
 
+def test_a_statement_page_logs_the_citizens_it_shows_as_changed_since(world):
+    api, browser = world
+    # as of 2000-01-01 nothing was recorded: A's stay is only under "Ændret siden"
+    page = browser.get("/ui/afregning?municipality=751&year=2026&month=3&as_of=2000-01-01")
+    assert page.status_code == 200 and 'id="changed-lines"' in page.text and ">A</a>" in page.text
+    download = browser.get("/ui/download/statements/751/2026/3?format=xlsx&as_of=2000-01-01")
+    assert download.status_code == 200
+    assert browser.get("/ui/forklar?facility=GRENAA-BO&year=2026&month=3").status_code == 200
+    reads = api.get("/v1/audit/citizen-reads?citizen=A", role="auditor").json()["reads"]
+    assert sorted(r["resource"] for r in reads) == ["/ui/afregning", "/ui/download/statements/751/2026/3",
+                                                    "/ui/forklar"]
+
+
 def test_downloads_are_the_pages_figures_as_a_spreadsheet(world):
     api, browser = world
     workbook = browser.get("/ui/download/central/2026?format=xlsx")

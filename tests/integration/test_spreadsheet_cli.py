@@ -113,6 +113,18 @@ def test_export_statement_writes_it_and_logs_the_citizen_read(ledger, cli, tmp_p
     assert refused.exit_code == 2 and "municipality" in refused.output
 
 
+def test_export_statement_logs_a_citizen_shown_only_as_changed_since(ledger, cli, tmp_path):
+    import_lines(ledger, example_lines(), ADMIN)  # B moves in at position 8
+    done = cli("export", "statement", "--municipality", "751", "--year", "2026", "--month", "9",
+               "--as-of-position", "7", "--format", "csv")
+    assert done.exit_code == 0, done.output
+    (header, total) = list(csv.reader(io.StringIO((tmp_path / "afregning-751-2026-09.csv").read_bytes()
+                                                  .decode("utf-8-sig")), delimiter=";"))
+    assert total[0] == "I alt"  # no line as of position 7
+    with ledger.engine.connect() as connection:
+        assert [row.citizen_ref for row in connection.execute(select(citizen_reads))] == ["B"]
+
+
 # Import of the old model --------------------------------------------------------------------
 
 def test_the_old_models_citizens_are_imported_with_level_and_payer(ledger, cli, tmp_path):
