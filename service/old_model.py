@@ -27,7 +27,8 @@ and use case as the HTTP move-in. The commands are aligned with the file's lines
 header and blank lines are empty), so a refusal names the file's own line number.
 
 A row whose cells cannot become a command (a missing value, a date that is not a date, a
-CPR-shaped value in any cell) is refused here, with its line, column and rule; the ledger's
+CPR-shaped value in any cell, a value in a cell beyond the header's columns, as an unquoted
+`4,5` in a file separated by commas would give) is refused here, with its line, column and rule; the ledger's
 rules refuse the rest (an unknown facility, a citizen with an open stay, 8+ hours without a
 special tariff, ...), named by the file's header for the field.
 """
@@ -189,6 +190,11 @@ def _command(cells: list[str], columns: dict[str, int], headers: dict[str, str],
             return None, RowRefusal(line, headers[column], "cpr_number_refused", "holds a value shaped like a CPR "
                                     "number; the ledger stores no CPR numbers (use the case system's pseudonymous "
                                     "reference)")
+    unread = [index for index, cell in enumerate(cells) if cell.strip() and index not in columns.values()]
+    if unread:
+        return None, RowRefusal(line, f"column {unread[0] + 1}", "too_many_cells",
+                                "holds a value outside the header's columns (is a decimal comma unquoted in a "
+                                "file separated by commas?); empty cells after the last column are fine")
     for column in REQUIRED:
         if not values[column]:
             return None, RowRefusal(line, headers[column], "required", "a value is required")

@@ -65,3 +65,15 @@ def test_headers_are_checked():
         (1, "tilbud", "duplicate_column"), (1, "cpr", "unknown_column"),
         (1, "move_in_date", "missing_column")]
     assert parse_old_model("", "x.csv").refusals[0].rule == "missing_header"
+
+
+def test_a_value_beyond_the_headers_columns_is_refused_not_dropped():
+    parsed = parse_old_model("borger,tilbud,indflytningsdato,betalingskommune,timer_pr_dag\n"
+                             "A,X,2026-01-01,751,4,5\n"  # 4,5 unquoted: would be 4 hours
+                             "B,X,2026-01-01,751,2,,\n", "x.csv")  # empty cells after the last column are fine
+    assert [(r.line, r.field, r.rule) for r in parsed.refusals] == [(2, "column 6", "too_many_cells")]
+    assert sorted(commands(parsed)) == [3]
+    unnamed = parse_old_model("borger;tilbud;;indflytningsdato;timer_pr_dag;betalingskommune\n"
+                              "A;X;0101901234;2026-01-01;2;707\n", "x.csv")
+    assert [(r.line, r.field, r.rule) for r in unnamed.refusals] == [(2, "column 3", "too_many_cells")]
+    assert "0101901234" not in str(unnamed.refusals)
