@@ -14,6 +14,10 @@ CSV: Danish Excel's convention, so a double click opens it in columns: UTF-8 wit
 order mark, `;` between fields, `,` as decimal separator and no thousands separator
 (`1234,50`), dates as `YYYY-MM-DD`, CRLF line ends; one table with a header row and a
 totals row ("I alt"). The position and warnings are in the workbook (and the API body).
+
+Neither holds a formula: text is always text. A workbook's text cells are strings even when
+they start with `=`; in CSV, text starting with `=`, `+`, `-`, `@`, a tab or a carriage return
+gets a leading `'`, so Excel does not evaluate it (the `'` stays part of the field's text).
 """
 
 from __future__ import annotations
@@ -102,15 +106,22 @@ def typed(value: Any, kind: str) -> Any:
     return value
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes Excel read a CSV field as a formula (OWASP, "CSV injection")."""
+
+
 def danish(value: Any) -> str:
-    """A typed value as Danish Excel reads it from CSV: decimal comma, no thousands separator."""
+    """A typed value as Danish Excel reads it from CSV: decimal comma, no thousands separator.
+    Text that Excel would take for a formula (it starts with = + - @, a tab or a carriage
+    return, e.g. a facility named `=HYPERLINK(...)`) gets a leading `'`, so it stays text."""
     if value is None:
         return ""
     if isinstance(value, Decimal):
         return format(value, "f").replace(".", ",")
     if isinstance(value, date):
         return value.isoformat()
-    return str(value)
+    text = str(value)
+    return "'" + text if isinstance(value, str) and text.startswith(FORMULA_STARTS) else text
 
 
 def level_counts(by_level: dict[str, int]) -> dict[str, int]:
@@ -197,8 +208,19 @@ def _about(book: Workbook, facts: list[tuple[str, Any]], warnings: list[str], no
     sheet.column_dimensions["B"].width = 100
 
 
+def _text_only(book: Workbook) -> None:
+    """No cell is a formula: openpyxl makes a string starting with `=` a formula, so a
+    facility named `=HYPERLINK(...)` would be one; every such cell is written as the text it is."""
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+
+
 def _save(book: Workbook) -> bytes:
     del book[book.sheetnames[0]]  # the empty default sheet
+    _text_only(book)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

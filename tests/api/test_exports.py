@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -157,3 +158,17 @@ def test_a_stay_shown_only_as_changed_since_is_logged_as_read(api, example):  # 
     assert api.get("/v1/statements/751/2026/9/export?as_of_position=7", role="finance").status_code == 200
     reads = api.get("/v1/audit/citizen-reads?citizen=B", role="auditor").json()["reads"]
     assert sorted(r["resource"] for r in reads) == ["/v1/statements/751/2026/9", "/v1/statements/751/2026/9/export"]
+
+
+def test_text_that_looks_like_a_formula_stays_text(api):
+    evil = '=HYPERLINK("http://evil.example","klik")'
+    assert api.post("/v1/facilities", {"code": "EVIL", "name": evil, "kind": "botilbud", "area": "@SUM(1)",
+                                       "places": 1}, role="finance").status_code == 201
+    response = api.get("/v1/central/2026/export?format=xlsx")
+    with zipfile.ZipFile(io.BytesIO(response.content)) as files:
+        sheets = [files.read(name) for name in files.namelist() if name.startswith("xl/worksheets/")]
+    assert sheets and not any(b"<f>" in sheet or b"<f " in sheet for sheet in sheets)
+    row = rows_by_header(workbook(response)["Budget"])[0]
+    assert (row[HEADER["name"]], row[HEADER["area"]]) == (evil, "@SUM(1)")
+    facility = danish_rows(api.get("/v1/central/2026/export?format=csv").content)[0]
+    assert (facility[HEADER["name"]], facility[HEADER["area"]]) == ("'" + evil, "'@SUM(1)")
