@@ -5,7 +5,9 @@ returns the file's bytes, so a spreadsheet always shows exactly the figures of t
 was made from, as of the position that read names.
 
 Workbooks (openpyxl): every figure is a typed cell, never text: money a number with the
-format `#,##0.00` (Excel shows it with the reader's separators, in Danish `1.234,50`), days
+format `#,##0.00` (Excel shows it with the reader's separators, in Danish `1.234,50`; exact
+for amounts below 10^13 kr. with øre, i.e. up to 15 significant digits: a larger number is
+refused rather than written rounded, see `typed`), days
 and places whole numbers, percentages and hours numbers as the API gives them (7.1 means
 7.1 %), dates real dates. Danish headers, a frozen header row, one sheet per view, and a
 sheet "Om udtrækket" that names the year, month, store position and warnings.
@@ -33,6 +35,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+
+from domain.errors import RuleViolation
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv; charset=utf-8"
@@ -90,13 +94,26 @@ NUMBER_FORMATS = {"money": MONEY, "whole": WHOLE, "pct": ONE_DECIMAL, "hours": T
 
 # Values -----------------------------------------------------------------------------------
 
-def typed(value: Any, kind: str) -> Any:
-    """A body value as the cell's type: Decimal for money, percentages and hours (exact, as
-    the API states them), int for days, date for dates; a level's number as int, S1/S2 as text."""
+SIGNIFICANT_DIGITS = 15
+"""The most significant digits a number may have to reach the reader exactly (see `typed`)."""
+
+
+def typed(value: Any, kind: str, field: str | None = None) -> Any:
+    """A body value as the cell's type: Decimal for money, percentages and hours, int for days,
+    date for dates; a level's number as int, S1/S2 as text.
+
+    A number is exact in the workbook only up to 15 significant digits: openpyxl writes a
+    Decimal through a float (`"%.16g"`), and Excel reads a double and shows 15 digits. So
+    amounts below 10^13 kr. with øre are exact; a number with more digits is refused
+    (`amount_too_large_for_a_spreadsheet`, naming the field) rather than written rounded."""
     if value is None or value == "":
         return None
     if kind in ("money", "pct", "hours"):
-        return Decimal(value)
+        number = Decimal(value)
+        if len(number.as_tuple().digits) > SIGNIFICANT_DIGITS:
+            raise RuleViolation("amount_too_large_for_a_spreadsheet", f"{value} has more than {SIGNIFICANT_DIGITS} "
+                                "significant digits: a spreadsheet cell would hold it rounded", field)
+        return number
     if kind == "whole":
         return int(value)
     if kind == "date":
@@ -174,7 +191,7 @@ def _sheet(book: Workbook, title: str, columns: list[Column], rows: Iterable[dic
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     widths = [min(max(len(c.header) // 2 + 2, 10), 40) for c in columns]
     for row in rows:
-        values = [typed(row.get(c.field), c.kind) for c in columns]
+        values = [typed(row.get(c.field), c.kind, c.field) for c in columns]
         sheet.append(values)
         bold = total_label is not None and row.get(columns[0].field) == total_label
         for index, (cell, column, value) in enumerate(zip(sheet[sheet.max_row], columns, values)):
@@ -271,14 +288,14 @@ def statement_workbook(body: dict[str, Any]) -> bytes:
     facts: list[tuple[str, Any]] = [
         ("Udtræk", "Afregning til betalingskommune"), ("Betalingskommune", body["municipality"]),
         ("År", body["year"]), ("Måned", body["month"]), ("Periode", _period(body)),
-        ("Som af position", body["as_of_position"]), ("Total (kr.)", Decimal(body["total"]))]
+        ("Som af position", body["as_of_position"]), ("Total (kr.)", typed(body["total"], "money", "total"))]
     if now is not None:
         changed = [*now["changed_lines"],
                    {"citizen_ref": TOTAL, "amount_then": body["total"], "amount_now": now["total"],
                     "difference": now["difference"]}]
         _sheet(book, "Ændringer siden", CHANGES, changed, freeze="A2")
-        facts += [("Nu: position", now["as_of_position"]), ("Nu: total (kr.)", Decimal(now["total"])),
-                  ("Difference (kr.)", Decimal(now["difference"]))]
+        facts += [("Nu: position", now["as_of_position"]), ("Nu: total (kr.)", typed(now["total"], "money", "total")),
+                  ("Difference (kr.)", typed(now["difference"], "money", "difference"))]
     _about(book, facts, list(body.get("warnings") or []), STATEMENT_NOTES)
     sheet = book["Om udtrækket"]
     for row in sheet.iter_rows(min_col=2, max_col=2):
@@ -294,7 +311,7 @@ def _csv(columns: list[Column], rows: Iterable[dict[str, Any]]) -> bytes:
     writer = csv.writer(text, delimiter=";", lineterminator="\r\n")
     writer.writerow([c.header for c in columns])
     for row in rows:
-        writer.writerow([danish(typed(row.get(c.field), c.kind)) for c in columns])
+        writer.writerow([danish(typed(row.get(c.field), c.kind, c.field)) for c in columns])
     return text.getvalue().encode("utf-8-sig")
 
 

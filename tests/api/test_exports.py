@@ -9,9 +9,11 @@ import zipfile
 from datetime import date, datetime
 from decimal import Decimal
 
+import pytest
 from openpyxl import load_workbook
 
-from service.export import BUDGET, STATEMENT, XLSX
+from domain.errors import RuleViolation
+from service.export import BUDGET, STATEMENT, XLSX, statement_csv, statement_workbook, typed
 from tests.api.test_worked_example import example  # noqa: F401
 
 MONEY = ("frame", "activity", "total", "sold_income")
@@ -172,3 +174,18 @@ def test_text_that_looks_like_a_formula_stays_text(api):
     assert (row[HEADER["name"]], row[HEADER["area"]]) == (evil, "@SUM(1)")
     facility = danish_rows(api.get("/v1/central/2026/export?format=csv").content)[0]
     assert (facility[HEADER["name"]], facility[HEADER["area"]]) == ("'" + evil, "'@SUM(1)")
+
+
+def test_a_number_a_workbook_cannot_hold_exactly_is_refused_not_rounded():
+    largest = "9999999999999.99"  # below 10^13 kr. with øre: 15 significant digits
+    body = {"municipality": "751", "year": 2026, "month": 9, "as_of_position": 1, "lines": [], "warnings": [],
+            "total": largest, "now": None}
+    about = load_workbook(io.BytesIO(statement_workbook(body)))["Om udtrækket"]
+    (total,) = [row[1] for row in about.iter_rows(values_only=True) if row[0] == "Total (kr.)"]
+    assert number(total) == Decimal(largest)
+    for too_large in ("10000000000000.00", "-12345678901234.56"):
+        with pytest.raises(RuleViolation) as refused:
+            typed(too_large, "money", "total")
+        assert (refused.value.rule, refused.value.field) == ("amount_too_large_for_a_spreadsheet", "total")
+        with pytest.raises(RuleViolation):
+            statement_csv({**body, "total": too_large})
