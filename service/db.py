@@ -95,6 +95,15 @@ api_tokens = Table(
     Column("revoked_at", DateTime(timezone=True), nullable=True),
 )
 
+ledger_residents = Table(
+    "ledger_residents",
+    metadata,
+    Column("facility", String(64), primary_key=True),
+    Column("originator_id", String(32), primary_key=True),
+    Column("position", BigInteger, primary_key=True),
+)
+"""Append-only, written with the events: a citizen stream moved in to a facility at a position."""
+
 rm_budget_months = Table(
     "rm_budget_months",
     metadata,

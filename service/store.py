@@ -42,6 +42,8 @@ class LedgerWrite:
     timestamps: list[datetime]
     response: dict[str, Any]
     idempotency: Idempotency | None = None
+    residents: list[tuple[int, str]] = field(default_factory=list)
+    """(index among the events, facility) of every move-in: indexed in `ledger_residents`."""
     positions: list[int] = field(default_factory=list)
     recorded_at: list[datetime] = field(default_factory=list)
 
@@ -96,6 +98,9 @@ def _write_index(
                 f"recorded_at) VALUES ({p}, {p}, {p}, {p}, {p})", entries)
     executemany(f"INSERT INTO {prefix}ledger_chain (position, content_hash, entry_hash, chain_hash) "
                 f"VALUES ({p}, {p}, {p}, {p})", links)
+    if write.residents:
+        executemany(f"INSERT INTO {prefix}ledger_residents (facility, originator_id, position) VALUES ({p}, {p}, {p})",
+                    [(facility, entries[index][2], entries[index][0]) for index, facility in write.residents])
     if write.idempotency is not None:
         i = write.idempotency
         execute(
