@@ -117,6 +117,10 @@ def test_writers_racing_on_one_citizen_over_http_get_one_success_and_409s(settin
                 same_key_409 += statuses[409]
                 first = next(r for r in responses if r.status_code == 201).json()
                 assert all(r.json() == first for r in responses if r.status_code == 200)  # the first response again
+                for _ in range(statuses[409]):  # a 409 racer retries with its key: the first response, replayed
+                    again = clients[0].post(f"/v1/citizens/{ref}/move-in", json=body,
+                                            headers={"Idempotency-Key": f"key-{ref}"})
+                    assert again.status_code == 200 and again.json() == first, again.text
                 recorded += first["event_ids"]
                 assert len(clients[0].get(f"/v1/citizens/{ref}").json()["events"]) == 1
                 races += 3
