@@ -2,14 +2,17 @@
 
 The old model's file is checked whole before anything is stored (service/import_check.py):
 when any row is refused, nothing is stored and every refused row is listed with its line,
-column and rule, so a migration never lands half. Then its commands go through the same
-batched import as JSON Lines (service/importer.py).
+column and rule. Then its commands go through the import of JSON Lines (service/importer.py)
+as one batch, stored in one transaction whatever `--batch-size` says: a row refused at
+store time (another writer moved the citizen in meanwhile) leaves nothing of the file
+stored, so a migration never lands half. A migration is the municipality's current
+citizens, a few hundred rows, so one transaction is small.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from rich.console import Console
 
@@ -71,12 +74,14 @@ def run(file: Path, kind: str, dry_run: bool, batch_size: int, skip: int, actor_
             return 1
         if dry_run:
             return 0
-        return _store(ledger, lines, actor, batch_size, skip)
+        return _store(ledger, lines, actor, skip, header_of)
     finally:
         ledger.close()
 
 
-def _store(ledger: BudgetLedger, lines: list[str], actor: Actor, batch_size: int, skip: int) -> int:
+def _store(ledger: BudgetLedger, lines: list[str], actor: Actor, skip: int,
+           header_of: Callable[[str | None], str | None]) -> int:
+    """Store the old model's commands in one transaction: all of them, or none."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from service.importer import ImportFailed, import_lines
@@ -84,10 +89,12 @@ def _store(ledger: BudgetLedger, lines: list[str], actor: Actor, batch_size: int
     try:
         with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(), console=err) as progress:
             task = progress.add_task("import", total=len(lines))
-            result = import_lines(ledger, lines, actor, batch_size=batch_size, skip=skip,
+            result = import_lines(ledger, lines, actor, batch_size=max(len(lines), 1), skip=skip,
                                   progress=lambda line: progress.update(task, completed=line))
     except ImportFailed as failed:
-        err.print(f"[red]import failed[/red]: {failed}")
+        field = header_of(failed.field)
+        err.print(f"[red]import failed (nothing was stored)[/red]: line {failed.line}"
+                  + (f", field {field}" if field else "") + f": {failed.message} ({failed.rule})")
         return 1
     err.print(f"[green]imported[/green] {result.commands} commands ({result.events} events) from "
               f"{result.lines} lines; store position {result.last_position}")

@@ -80,7 +80,7 @@ class ImportFailed(Exception):
         where = f"line {line}" + (f", field {field}" if field else "")
         super().__init__(f"{where}: {message} ({rule}); nothing of its batch was stored; lines up to "
                          f"{stored_through} are stored: resume with --skip {stored_through}")
-        self.line, self.field, self.rule, self.stored_through = line, field, rule, stored_through
+        self.line, self.field, self.rule, self.message, self.stored_through = line, field, rule, message, stored_through
 
 
 @dataclass

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from domain.citizen import citizen_id
+from domain.errors import NotFound
 from service.cli import app
 from service.db import citizen_reads, ledger_chain, ledger_entries
 from service.importer import import_lines
@@ -182,6 +183,31 @@ def test_bad_rows_are_each_named_by_line_and_column_and_nothing_is_stored(ledger
         assert "010190-1234" not in output
         assert stored(ledger) == before
     assert "would record 3 commands" in " ".join(cli("import", "borgere.csv", "--dry-run").output.split())
+
+
+def test_a_row_refused_when_stored_leaves_nothing_of_the_file_stored(ledger, cli, tmp_path, monkeypatch):
+    import service.import_check as import_check
+
+    municipality(ledger)
+    checked = import_check.check_lines
+
+    def check_then_another_writer(*args, **kwargs):  # type: ignore[no-untyped-def]
+        report = checked(*args, **kwargs)  # the file passes its check; then OLD-3 moves in elsewhere
+        import_lines(ledger, [json.dumps({"command": "move-in", "citizen_ref": "OLD-3", "facility": "GRENAA-BO",
+                                          "effective_date": "2026-01-01", "paying_municipality": "707",
+                                          "assessment": {"hours_per_day": "1"}})], ADMIN)
+        return report
+
+    monkeypatch.setattr(import_check, "check_lines", check_then_another_writer)
+    (tmp_path / "borgere.csv").write_text(OLD_MODEL, encoding="utf-8")
+    before = stored(ledger)
+    done = cli("import", "borgere.csv", "--batch-size", "1")
+    output = " ".join(done.output.split())
+    assert done.exit_code == 1 and "nothing was stored" in output and "line 5, field indflytningsdato" in output, output
+    assert stored(ledger)[0] == before[0] + 1  # only the other writer's move-in
+    for ref in ("OLD-1", "OLD-2"):
+        with pytest.raises(NotFound):
+            ledger.citizen(ref)
 
 
 def test_english_headers_commas_and_a_special_tariff(ledger, cli, tmp_path):
