@@ -116,13 +116,21 @@ def export_central(year: Year, ledger: Ledger, actor: Reader, position: ReadAt, 
 
 def central_model(ledger: BudgetLedger, year: int, month: int | None, position: int) -> dict[str, Any]:
     """The central model's body as of a recorded position (the API, the UI and the exports share it)."""
+    return central_model_with_years(ledger, year, month, position)[0]
+
+
+def central_model_with_years(ledger: BudgetLedger, year: int, month: int | None, position: int
+                             ) -> tuple[dict[str, Any], dict[str, tuple[FacilityFact, YearFigures]]]:
+    """The central model's body and the facility years it was made from, by code, read once
+    (the UI charts the months from them)."""
     reads = BudgetReads(ledger)
     baselines = reads.baselines(year, position)
+    years = reads.all_facility_years(year, position)
     rows, periods, warnings = [], [], []
-    for code, (fact, figures) in reads.all_facility_years(year, position).items():
+    for code, (fact, figures) in years.items():
         row, period = facility_row(fact, figures, year, month, baselines.get(code))
         rows.append(row)
         periods.append(period)
         warnings += [f"{code}: {w}" for w in figures.warnings]
     return {"year": year, "month": month, "as_of_position": position, "facilities": rows,
-            "totals": totals_row(rows, periods), "warnings": warnings}
+            "totals": totals_row(rows, periods), "warnings": warnings}, years

@@ -19,7 +19,7 @@ from domain.tariff_schedule import LEVELS, SPECIAL_TARIFF_CODES
 from domain.values import check_reference
 from projections.budget import YearFigures, level_key
 from service.api.budgets import budget_explanation, get_budget
-from service.api.central import central_model
+from service.api.central import central_model_with_years
 from service.audit import log_citizen_reads
 from service.ledger import BudgetLedger
 from service.read_models import BudgetReads
@@ -61,8 +61,8 @@ def overview(request: Request, actor: UiReader, year: str | None = None, month: 
         year_, month_ = parse_year(year, BudgetLedger.today().year), parse_month(month)
         position = read_position(request, parse_day(as_of, "Opgjort pr."))
         ledger = ledger_of(request)
-        body = central_model(ledger, year_, month_, position)
-        chart = municipality_chart(BudgetReads(ledger).all_facility_years(year_, position), year_, month_)
+        body, years = central_model_with_years(ledger, year_, month_, position)
+        chart = municipality_chart(years, year_, month_)
         return {"central": body, "chart": chart, "levels": LEVEL_KEYS, "period": month_name(month_),
                 "has_baseline": body["totals"]["baseline"] is not None}
 

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from service.api.app import create_app
 from service.auth import create_token, revoke_tokens
 from service.ledger import BudgetLedger
+from service.read_models import BudgetReads
 from service.ui.formatting import kroner
 from tests.conftest import Api
 from tests.factories import facility_body, frame_body, move_in_body, schedule_body
@@ -139,6 +140,21 @@ def test_the_overview_shows_the_central_models_figures_as_of_the_chosen_date(wor
     yesterday = (BudgetLedger.today() - timedelta(days=1)).isoformat()
     earlier = browser.get(f"/ui/oversigt?year=2026&as_of={yesterday}")
     assert earlier.status_code == 200 and "Grenaa Bo" not in earlier.text and "(position 0)" in earlier.text
+
+
+def test_the_overview_reads_the_facility_years_once_for_the_table_and_the_chart(world, monkeypatch):
+    _, browser = world
+    reads: list[int] = []
+    all_facility_years = BudgetReads.all_facility_years
+
+    def counted(self, year, position):  # type: ignore[no-untyped-def]
+        reads.append(position)
+        return all_facility_years(self, year, position)
+
+    monkeypatch.setattr(BudgetReads, "all_facility_years", counted)
+    page = browser.get("/ui/oversigt?year=2026")
+    assert page.status_code == 200 and page.text.count('<g class="bar') == 12
+    assert len(reads) == 1
 
 
 def test_a_future_or_malformed_date_is_a_danish_message_not_a_500(world):
