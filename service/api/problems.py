@@ -99,7 +99,8 @@ def install(app: FastAPI) -> None:
         log.warning("the store is unavailable or busy (%s) on %s", type(exc).__name__,
                     getattr(request.scope.get("route"), "path", "unmatched"))
         return problem(503, "the store is unavailable or busy; try again shortly (a command with the same "
-                       "Idempotency-Key is recorded at most once)", rule="store_unavailable", headers={"Retry-After": "1"})
+                       "Idempotency-Key is recorded at most once)", rule="store_unavailable",
+                       headers={"Retry-After": "1"})
 
     for unavailable in STORE_UNAVAILABLE:
         app.add_exception_handler(unavailable, _store_unavailable)

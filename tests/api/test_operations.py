@@ -86,13 +86,14 @@ def test_metrics_count_commands_and_latencies_by_route_template_per_app(settings
         assert SECRET_REF not in scraped.text
         metrics = samples(scraped.text)
         command = ("ledger_commands_total", "move_in")
-        outcomes = {k[1][1][1]: v for k, v in metrics.items() if (k[0], dict(k[1]).get("command")) == command}
+        outcomes = {dict(k[1])["outcome"]: v for k, v in metrics.items() if (k[0], dict(k[1]).get("command")) == command}
         assert outcomes == {"recorded": 1, "replayed": 1, "refused": 1, "invalid": 1, "denied": 1}
         assert metrics[("ledger_commands_total", (("command", "publish_schedule"), ("outcome", "recorded")))] == 1
         latency = ("ledger_http_request_duration_seconds_count",
                    (("method", "POST"), ("route", "/v1/citizens/{ref}/move-in")))
         assert metrics[latency] == 5
-        assert metrics[("ledger_http_requests_total", (("method", "GET"), ("route", "unmatched"), ("status", "404")))] == 1
+        unmatched = ("ledger_http_requests_total", (("method", "GET"), ("route", "unmatched"), ("status", "404")))
+        assert metrics[unmatched] == 1
         routes = {dict(labels).get("route") for (_, labels) in metrics} - {None}
         assert all(route == "unmatched" or route.startswith(("/v1/", "/health", "/metrics")) for route in routes)
         assert metrics[("ledger_events_stored", ())] == 3 and metrics[("ledger_store_position", ())] == 3
