@@ -11,6 +11,7 @@ figures that lag.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
@@ -64,6 +65,7 @@ def statement(municipality: str = typer.Option(..., help="The paying municipalit
     from service.projection import ProjectionStatus
 
     _check_format(fmt)
+    _check_municipality(municipality)
 
     def render(ledger: Any, position: int, latest: int) -> tuple[bytes, str]:
         status = ProjectionStatus(ledger.settings)
@@ -84,6 +86,17 @@ def _check_format(fmt: str) -> None:
 
     if fmt not in FORMATS:
         raise typer.BadParameter(f"must be one of {', '.join(FORMATS)}", param_hint="--format")
+
+
+def _check_municipality(code: str) -> None:
+    """A buying municipality's 3-digit code (it names the file, so nothing else passes)."""
+    from domain.values import NORDDJURS
+
+    if not re.fullmatch(r"\d{3}", code):
+        raise typer.BadParameter("must be a municipality's 3-digit code, e.g. 751", param_hint="--municipality")
+    if code == NORDDJURS:
+        raise typer.BadParameter("707 is Norddjurs itself: statements are for the municipalities that buy places",
+                                 param_hint="--municipality")
 
 
 def _write(render: Callable[[Any, int, int], tuple[bytes, str]], output: Path | None, as_of: str | None,

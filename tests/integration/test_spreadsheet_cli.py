@@ -110,8 +110,10 @@ def test_export_statement_writes_it_and_logs_the_citizen_read(ledger, cli, tmp_p
     with ledger.engine.connect() as connection:
         (read,) = connection.execute(select(citizen_reads)).all()
     assert (read.citizen_ref, read.reader) == ("B", "export")
-    refused = cli("export", "statement", "--municipality", "707", "--year", "2026", "--month", "9")
-    assert refused.exit_code == 2 and "municipality" in refused.output
+    for code in ("707", "abc", "../zz", "7510"):
+        refused = cli("export", "statement", "--municipality", code, "--year", "2026", "--month", "9")
+        assert refused.exit_code == 2 and "--municipality" in refused.output, (code, refused.output)
+    assert [path.name for path in tmp_path.glob("afregning-*")] == ["afregning-751-2026-09.xlsx"]
 
 
 def test_export_statement_logs_a_citizen_shown_only_as_changed_since(ledger, cli, tmp_path):
