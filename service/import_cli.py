@@ -32,15 +32,48 @@ def import_format(file: Path, chosen: str) -> str:
     return "old-model-csv" if file.suffix.lower() == ".csv" else "jsonl"
 
 
+def schema_problem(settings: Settings) -> str | None:
+    """Why the store's schema is not the one this version reads (None: it is at Alembic's head)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from service.db import alembic_config, make_engine
+
+    if settings.store == "sqlite" and not settings.sqlite_path.exists():
+        return f"there is no store at {settings.sqlite_path}"
+    schema = settings.database_schema if settings.store == "postgresql" else None
+    engine = make_engine(settings)
+    try:
+        with engine.connect() as connection:
+            current = set(MigrationContext.configure(connection, opts={"version_table_schema": schema})
+                          .get_current_heads())
+    finally:
+        engine.dispose()
+    heads = set(ScriptDirectory.from_config(alembic_config(settings)).get_heads())
+    if not current:
+        return "the store has no schema yet"
+    if current != heads:
+        return f"the store's schema is at revision {', '.join(sorted(current))}, not {', '.join(sorted(heads))}"
+    return None
+
+
 def run(file: Path, kind: str, dry_run: bool, batch_size: int, skip: int, actor_name: str) -> int:
-    """Check (and unless a dry run, import) the file; the exit code."""
+    """Check (and unless a dry run, import) the file; the exit code. An import brings the
+    schema up to date first; a dry run changes nothing, not even the schema: on a store whose
+    schema is missing or outdated it says so and exits 1 (run `ledger migrate` first).
+    `batch_size` does not apply: an old model's file is stored in one transaction."""
     from service.db import migrate
     from service.import_check import Refusal, check_lines
     from service.ledger import Actor, BudgetLedger
     from service.old_model import read_old_model
 
     settings = Settings()
-    migrate(settings)
+    if not dry_run:
+        migrate(settings)
+    elif (problem := schema_problem(settings)) is not None:
+        err.print(f"[red]dry run refused[/red]: {problem}; a dry run changes nothing, so it does not migrate: "
+                  "run `ledger migrate` first")
+        return 1
     ledger = BudgetLedger(settings)
     actor = Actor(actor_name, "admin")
     try:

@@ -9,6 +9,7 @@ import json
 from datetime import date
 from decimal import Decimal
 
+import psycopg
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
@@ -20,6 +21,7 @@ from service.cli import app
 from service.db import citizen_reads, ledger_chain, ledger_entries
 from service.importer import import_lines
 from service.ledger import Actor
+from tests.conftest import _conninfo
 from tests.factories import frame_body, schedule_body
 from tests.integration.test_import import example_lines
 
@@ -161,6 +163,20 @@ def test_a_dry_run_reports_what_it_would_record_and_changes_nothing(ledger, cli,
     jsonl = cli("import", "example.jsonl", "--dry-run")  # the example's citizens at the facility loaded above
     assert jsonl.exit_code == 0 and "would record 5 commands (5 events)" in jsonl.output, jsonl.output
     assert stored(ledger) == before
+
+
+def test_a_dry_run_does_not_migrate_a_store_without_its_schema(settings, cli, tmp_path):
+    (tmp_path / "borgere.csv").write_text(OLD_MODEL, encoding="utf-8")
+    (tmp_path / "example.jsonl").write_text("\n".join(example_lines()) + "\n")
+    for name in ("borgere.csv", "example.jsonl"):
+        done = cli("import", name, "--dry-run")
+        assert done.exit_code == 1 and "ledger migrate" in " ".join(done.output.split()), done.output
+    if settings.store == "sqlite":
+        assert not settings.sqlite_path.exists()
+    else:
+        with psycopg.connect(_conninfo()) as connection:
+            assert connection.execute("SELECT 1 FROM information_schema.schemata WHERE schema_name = %s",
+                                      (settings.database_schema,)).fetchone() is None
 
 
 def test_bad_rows_are_each_named_by_line_and_column_and_nothing_is_stored(ledger, cli, tmp_path):
