@@ -23,6 +23,15 @@ def install(app: FastAPI) -> None:
         app.include_router(module.router)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")
 
+    @app.get("/ui/{rest:path}", include_in_schema=False)
+    def _unknown(request: Request, rest: str) -> Response:
+        """Any other path under /ui: a Danish 404 page, not the API's JSON (after every page's route)."""
+        if not rest:
+            return RedirectResponse("/ui", status_code=307)
+        message = "Der er ingen side med denne adresse i budgetledgeren. Brug menuen eller gå til oversigten."
+        return render(request, None, "message.html", {"problem": {"status": 404, "message": message, "detail": None},
+                                                      "form": {}}, 404)
+
     @app.exception_handler(LoginRequired)
     async def _login(_: Request, exc: LoginRequired) -> Response:
         response = RedirectResponse(exc.location(), status_code=303)

@@ -84,7 +84,7 @@ def stays_in_year(ledger: BudgetLedger, code: str, year: int, position: int) -> 
     return sorted(rows, key=lambda row: (row["move_in"], row["citizen_ref"]))
 
 
-@router.get("/ui/tilbud/{code}")
+@router.get("/ui/tilbud/{code:path}")
 def facility(request: Request, code: str, actor: UiReader, year: str | None = None, as_of: str | None = None
              ) -> Response:
     form = {"year": year or str(BudgetLedger.today().year), "as_of": as_of or "", "code": code}

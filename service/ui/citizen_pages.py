@@ -29,7 +29,7 @@ def find_citizen(request: Request, actor: UiReader, ref: str | None = None, as_o
     return page(request, actor, "citizen.html", {"ref": "", "as_of": as_of or ""}, lambda: {"citizen": None})
 
 
-@router.get("/ui/borger/{ref}")
+@router.get("/ui/borger/{ref:path}")
 def citizen(request: Request, ref: str, actor: UiReader, as_of: str | None = None) -> Response:
     form = {"ref": ref, "as_of": as_of or ""}
 

@@ -5,6 +5,7 @@ the cookie is HttpOnly and SameSite=Strict; refusals are Danish pages, never a 5
 from __future__ import annotations
 
 import io
+import json
 from datetime import timedelta
 from decimal import Decimal
 
@@ -14,7 +15,8 @@ from fastapi.testclient import TestClient
 
 from service.api.app import create_app
 from service.auth import create_token, revoke_tokens
-from service.ledger import BudgetLedger
+from service.importer import import_lines
+from service.ledger import Actor, BudgetLedger
 from service.read_models import BudgetReads
 from service.ui.formatting import kroner
 from tests.conftest import Api
@@ -174,6 +176,28 @@ def test_a_future_or_malformed_date_is_a_danish_message_not_a_500(world):
     assert norddjurs.status_code == 422 and "707 er Norddjurs selv" in norddjurs.text
     backwards = browser.get(f"/ui/forklar?facility=GRENAA-BO&year=2026&fra={BudgetLedger.today()}&til=2026-01-01")
     assert backwards.status_code == 422 and "Fra-datoen ligger efter til-datoen" in backwards.text
+
+
+def test_references_with_a_slash_are_reached_and_unknown_pages_are_a_danish_404(world, ledger):
+    api, browser = world
+    assert api.post("/v1/facilities", facility_body("NORD/BO")).status_code == 201
+    import_lines(ledger, [json.dumps({"command": "move-in", "citizen_ref": "BOR/7", "facility": "NORD/BO",
+                                      "effective_date": "2026-02-01", "paying_municipality": "707",
+                                      "assessment": {"hours_per_day": "1"}})], Actor("importer", "admin"))
+    overview = browser.get("/ui/oversigt?year=2026").text
+    assert 'href="/ui/tilbud/NORD/BO?year=2026"' in overview
+    facility = browser.get("/ui/tilbud/NORD/BO?year=2026")
+    assert facility.status_code == 200 and 'href="/ui/borger/BOR/7"' in facility.text
+    assert 'action="/ui/tilbud/NORD/BO"' in facility.text
+    found = browser.get("/ui/borger?ref=BOR/7")
+    assert found.status_code == 303
+    citizen = browser.get(found.headers["location"])
+    assert citizen.status_code == 200 and "Borger BOR/7" in citizen.text
+    assert 'href="/ui/tilbud/NORD/BO?year=' in citizen.text
+    for unknown in ("/ui/nowhere", "/ui/tilbud", "/ui/download/central"):
+        missing = browser.get(unknown)
+        assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html"), unknown
+        assert "Siden findes ikke" in missing.text, unknown
 
 
 def test_explain_and_the_timeline_show_who_changed_what_and_why(world):
