@@ -21,6 +21,7 @@ DOWNLOAD_RESPONSES: dict[int | str, dict] = {
 
 
 def download(content: bytes, filename: str, fmt: str) -> Response:
-    """The file with its media type and a Content-Disposition naming it."""
+    """The file with its media type and a Content-Disposition naming it; never cached (a
+    statement names citizens)."""
     return Response(content, media_type=export.MEDIA_TYPES[fmt],
-                    headers={"Content-Disposition": export.content_disposition(filename)})
+                    headers={"Content-Disposition": export.content_disposition(filename), "Cache-Control": "no-store"})

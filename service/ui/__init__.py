@@ -9,7 +9,9 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.ui import budget_pages, citizen_pages, finance_pages, login
 from service.ui.auth import COOKIE, LoginRequired, RoleNotAllowed, UiThrottled
@@ -17,8 +19,40 @@ from service.ui.formatting import role
 from service.ui.render import HERE, render
 
 
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
+                           "form-action 'self'")
+"""The UI loads only its own stylesheet and runs no script (no inline styles either), is never
+framed by another site, and posts its forms only to itself."""
+
+
+class UiHeaders:
+    """Every response under /ui (pages, downloads, the log-in page and the stylesheet) is not
+    stored by the browser or a proxy (`Cache-Control: no-store`: pages show citizens) and
+    carries the UI's Content-Security-Policy. A plain ASGI middleware: the body is untouched."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if path != "/ui" and not path.startswith("/ui/"):
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["Cache-Control"] = "no-store"
+                headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
 def install(app: FastAPI) -> None:
-    """Add the UI's pages, its static files under /ui/static, and its redirects to the log-in page."""
+    """Add the UI's pages, its static files under /ui/static, its headers, and its redirects
+    to the log-in page."""
+    app.add_middleware(UiHeaders)
     for module in (login, budget_pages, citizen_pages, finance_pages):
         app.include_router(module.router)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")

@@ -247,6 +247,21 @@ def test_downloads_are_the_pages_figures_as_a_spreadsheet(world):
     assert browser.get("/ui/download/central/2026?format=pdf").status_code == 422
 
 
+def test_ui_responses_are_never_stored_and_run_no_script(world):
+    api, browser = world
+    responses = [browser.get("/ui/oversigt?year=2026"), browser.get("/ui/download/central/2026?format=csv"),
+                 browser.get("/ui/login", role=None), browser.get("/ui/oversigt", role=None),
+                 browser.get("/ui/nowhere"), browser.get("/ui/static/ui.css", role=None)]
+    for response in responses:
+        assert response.headers["cache-control"] == "no-store", response.url
+        policy = response.headers["content-security-policy"]
+        assert "default-src 'self'" in policy and "script-src 'none'" in policy, response.url
+        assert "frame-ancestors 'none'" in policy and "unsafe-inline" not in policy, response.url
+    exported = api.get("/v1/statements/751/2026/3/export", role="finance")
+    assert exported.status_code == 200 and exported.headers["cache-control"] == "no-store"
+    assert "content-security-policy" not in api.get("/v1/central/2026").headers
+
+
 def test_failed_log_ins_count_against_the_address_as_on_the_api(settings, ledger, tokens):
     strict = settings.model_copy(update={"auth_failure_limit": 2})
     with TestClient(create_app(strict, ledger), raise_server_exceptions=False) as client:

@@ -31,11 +31,14 @@ def browser(server: DemoServer) -> Iterator[Any]:
 
 
 def offline_context(browser: Any, server: DemoServer) -> tuple[Any, list[str]]:
-    """A browser context that notes every request going anywhere but the ledger's own server."""
+    """A browser context that notes every request going anywhere but the ledger's own server,
+    and anything the UI's Content-Security-Policy blocked (the browser logs it as an error)."""
     context = browser.new_context(accept_downloads=True)
     elsewhere: list[str] = []
     context.on("request",
                lambda request: None if request.url.startswith(server.base) else elsewhere.append(request.url))
+    context.on("console", lambda message: elsewhere.append(message.text)
+               if "Content Security Policy" in message.text else None)
     return context, elsewhere
 
 
@@ -45,7 +48,7 @@ def page(browser: Any, server: DemoServer) -> Iterator[Any]:
     context, elsewhere = offline_context(browser, server)
     yield context.new_page()
     context.close()
-    assert elsewhere == [], f"the UI reached outside the service: {elsewhere}"
+    assert elsewhere == [], f"the UI reached outside the service or broke its CSP: {elsewhere}"
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +66,7 @@ def finance(finance_session: tuple[Any, list[str]]) -> Iterator[Any]:
     page = context.new_page()
     yield page
     page.close()
-    assert elsewhere == [], f"the UI reached outside the service: {elsewhere}"
+    assert elsewhere == [], f"the UI reached outside the service or broke its CSP: {elsewhere}"
 
 
 def test_a_wrong_token_is_refused_and_the_printed_finance_token_opens_the_overview(page, server):
