@@ -50,9 +50,9 @@ def log_in(request: Request, token: Annotated[str, Form(max_length=300)] = "",
     return response
 
 
-@router.get("/ui/logout")
 @router.post("/ui/logout")
 def log_out() -> Response:
+    """Log out: a POST from the page's button only, so no link or image elsewhere logs a user out."""
     response = RedirectResponse("/ui/login?besked=logget-ud", status_code=303)
     response.delete_cookie(COOKIE, path="/ui", httponly=True, samesite="strict")
     return response

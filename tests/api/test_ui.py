@@ -120,6 +120,8 @@ def test_logging_in_sets_an_httponly_strict_cookie_and_a_wrong_token_is_refused_
     out = client.post("/ui/logout", follow_redirects=False)
     assert out.status_code == 303 and out.headers["location"] == "/ui/login?besked=logget-ud"
     assert 'ledger_token=""' in out.headers["set-cookie"] and "Max-Age=0" in out.headers["set-cookie"]
+    linked = client.get("/ui/logout", follow_redirects=False)  # a link or image elsewhere cannot log out
+    assert linked.status_code in (404, 405) and "set-cookie" not in linked.headers
 
 
 def test_a_caseworker_sees_neither_statements_nor_regulation_in_the_menu_or_behind_it(world):
