@@ -1,8 +1,9 @@
 """Danish presentation of the ledger's figures in the web UI.
 
 Numbers as a Danish reader writes them: thousands separated by a dot, decimals by a comma
-(1.234.567,89); money with two decimals (øre) in tables and as whole kroner on chart axes;
-dates as 23.11.2026; instants in Copenhagen time. The API's money strings are parsed as
+(1.234.567,89), rounded half up as the domain rounds; money with two decimals (øre) in
+tables and as whole kroner on chart axes; dates as 23.11.2026; instants in Copenhagen
+time. The API's money strings are parsed as
 `Decimal`, never as floats. Labels for the domain's codes (roles, event types, move-out
 kinds, months) live here too, so every template says the same thing.
 """
@@ -10,7 +11,7 @@ kinds, months) live here too, so every template says the same thing.
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
@@ -40,10 +41,11 @@ FACILITY_KINDS = {"botilbud": "Botilbud", "bofaellesskab": "Bofællesskab"}
 
 
 def number(value: Decimal | int | str | None, decimals: int = 0) -> str:
-    """1234567.891 -> '1.234.567,89' (with decimals=2); None -> '–'."""
+    """1234567.891 -> '1.234.567,89' (with decimals=2); None -> '–'. Rounded half up, the
+    domain's rounding (domain/values.py `round_money`): 1234.50 as whole kroner is 1.235."""
     if value is None or value == "":
         return "–"
-    amount = Decimal(value)
+    amount = Decimal(value).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
     return f"{amount:,.{decimals}f}".translate(_DANISH)
 
 

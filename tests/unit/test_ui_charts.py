@@ -25,6 +25,8 @@ def test_numbers_are_written_the_danish_way():
     assert kroner(Decimal("1234567.891")) == "1.234.567,89"
     assert kroner("-0.5") == "-0,50"
     assert whole_kroner(Decimal("25000000")) == "25.000.000 kr."
+    assert whole_kroner("1234.50") == "1.235 kr." and whole_kroner("-2.50") == "-3 kr."  # half up, not half even
+    assert number("2.5") == "3" and pct("88.85") == "88,9 %"
     assert number(3958, 0) == "3.958" and number(None) == "–"
     assert pct("88.9") == "88,9 %"
     assert signed_kroner("29159.30") == "+29.159,30" and signed_kroner("-29159.30") == "−29.159,30"
