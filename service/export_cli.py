@@ -12,7 +12,7 @@ figures that lag.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
@@ -24,7 +24,6 @@ from service.settings import Settings
 export_app = typer.Typer(help="Write the central model or a statement as a spreadsheet (xlsx or csv).",
                          no_args_is_help=True)
 err = Console(stderr=True, soft_wrap=True)
-FUTURE_TOLERANCE_SECONDS = 2
 
 FormatOption = typer.Option("xlsx", "--format", help="xlsx (Excel workbook) or csv (Danish Excel: ';', decimal comma)")
 OutputOption = typer.Option(None, "--output", "-o", dir_okay=False, help="The file to write (default: a name like "
@@ -111,8 +110,8 @@ def _write(render: Callable[[Any, int, int], tuple[bytes, str]], output: Path | 
     ledger = BudgetLedger(settings)
     try:
         timeline = Timeline(ledger.engine)
+        position = read_position(timeline, as_of, as_of_position, settings.future_position_wait_seconds)
         latest = timeline.max_position()
-        position = read_position(timeline, latest, as_of, as_of_position)
         try:
             with err.status("bringing the read models up to date"):
                 bring_projections_to(settings, latest if needs_latest else position)
@@ -130,28 +129,26 @@ def _write(render: Callable[[Any, int, int], tuple[bytes, str]], output: Path | 
     err.print(f"[green]wrote[/green] {target} (as of store position {position})")
 
 
-def read_position(timeline: Any, latest: int, as_of: str | None, as_of_position: int | None) -> int:
-    """The recorded position a read is as of; an instant in the future or a position not yet
-    recorded is refused (its answer could still change), as through HTTP."""
-    if as_of is not None and as_of_position is not None:
-        raise typer.BadParameter("give --as-of or --as-of-position, not both", param_hint="--as-of")
-    if as_of is not None:
-        try:
-            instant = datetime.fromisoformat(as_of)
-        except ValueError:
-            raise typer.BadParameter("must be an instant, e.g. 2026-04-01T12:00:00+02:00",
-                                     param_hint="--as-of") from None
-        if instant.tzinfo is None:
-            raise typer.BadParameter("must have an offset, e.g. 2026-04-01T12:00:00+02:00", param_hint="--as-of")
-        if (instant - datetime.now(timezone.utc)).total_seconds() > FUTURE_TOLERANCE_SECONDS:
-            raise typer.BadParameter("lies in the future; give an instant up to now", param_hint="--as-of")
-        return timeline.position_at(instant)
-    if as_of_position is not None:
-        if as_of_position > latest:
-            raise typer.BadParameter(f"the store has reached position {latest}, not {as_of_position}",
-                                     param_hint="--as-of-position")
-        return as_of_position
-    return latest
+def read_position(timeline: Any, as_of: str | None, as_of_position: int | None, wait_seconds: float) -> int:
+    """The recorded position a read is as of, by the API's own rule (`position_as_of`): an
+    instant in the future or a position not yet recorded is refused (its answer could still
+    change), named by its option."""
+    from fastapi import HTTPException
+
+    from service.api.deps import PositionNotReached, position_as_of
+
+    hint = "--as-of" if as_of is not None else "--as-of-position"
+    try:
+        instant = None if as_of is None else datetime.fromisoformat(as_of)
+    except ValueError:
+        raise typer.BadParameter("must be an instant, e.g. 2026-04-01T12:00:00+02:00", param_hint=hint) from None
+    try:
+        position = position_as_of(timeline, instant, as_of_position, wait_seconds)
+    except HTTPException as refused:
+        raise typer.BadParameter(str(refused.detail), param_hint=hint) from None
+    except PositionNotReached as refused:
+        raise typer.BadParameter(refused.message, param_hint=hint) from None
+    return timeline.max_position() if position is None else position
 
 
 def bring_projections_to(settings: Settings, position: int) -> None:

@@ -7,7 +7,7 @@ import hashlib
 import json
 import time
 from datetime import datetime, timedelta, timezone
-from typing import Annotated, Callable
+from typing import Annotated, Callable, Iterable
 
 from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -41,11 +41,16 @@ def authenticated(
     return actor
 
 
+def may(actor: Actor, roles: Iterable[str]) -> bool:
+    """Whether the actor's role is one of `roles`; admin does all (the API's and the UI's rule)."""
+    return actor.role == "admin" or actor.role in roles
+
+
 def allow(*roles: str) -> Callable[[Actor], Actor]:
     """A dependency that admits the given roles (and admin, who does all)."""
 
     def check(actor: Annotated[Actor, Depends(authenticated)]) -> Actor:
-        if actor.role != "admin" and actor.role not in roles:
+        if not may(actor, roles):
             raise HTTPException(403, f"the role {actor.role} may not do this; allowed: {', '.join(('admin', *roles))}")
         return actor
 
@@ -53,6 +58,8 @@ def allow(*roles: str) -> Callable[[Actor], Actor]:
 
 
 READERS = ("finance", "auditor", "caseworker")
+FINANCE_READERS = ("finance", "auditor")
+"""Who reads statements and the regulation (and sees them in the UI)."""
 FinanceWriter = Annotated[Actor, Depends(allow("finance"))]
 FacilityWriter = Annotated[Actor, Depends(allow("finance"))]
 CaseWriter = Annotated[Actor, Depends(allow("caseworker"))]
@@ -83,9 +90,17 @@ def as_of_position(
     as_of_position: Annotated[int | None, Query(ge=0, le=2**63 - 1, description="Read as of this store position")] = None,
 ) -> int | None:
     """The store position a read is as of (None: the latest state)."""
+    return position_as_of(Timeline(request.app.state.ledger.engine), as_of, as_of_position,
+                          request.app.state.settings.future_position_wait_seconds)
+
+
+def position_as_of(timeline: Timeline, as_of: datetime | None, as_of_position: int | None,
+                   wait_seconds: float) -> int | None:
+    """`as_of_position` without a request (`ledger export` reads by it too): an instant needs
+    an offset and must not lie in the future; a position not recorded yet is waited for
+    briefly, then refused (PositionNotReached)."""
     if as_of is not None and as_of_position is not None:
         raise HTTPException(422, "give as_of or as_of_position, not both")
-    timeline = Timeline(request.app.state.ledger.engine)
     if as_of is not None:
         if as_of.tzinfo is None:
             raise HTTPException(422, "as_of must be an instant with an offset, e.g. 2026-04-01T12:00:00+02:00")
@@ -94,7 +109,7 @@ def as_of_position(
                                      "later; give an instant up to now")
         return timeline.position_at(as_of)
     if as_of_position is not None:
-        wait_for_store(timeline, as_of_position, request.app.state.settings.future_position_wait_seconds)
+        wait_for_store(timeline, as_of_position, wait_seconds)
     return as_of_position
 
 
