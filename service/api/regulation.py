@@ -10,13 +10,13 @@ from fastapi import APIRouter, Depends, Path
 
 from domain.tariff_schedule import normalise_levels, normalise_special_tariffs
 from service.api.common import kr
-from service.api.deps import Ledger, ReadAt, allow
+from service.api.deps import FINANCE_READERS, Ledger, ReadAt, allow
 from service.api.schemas import SchedulePut
 from service.ledger import Actor
 from service.regulation import RegulationReads, what_if
 
 router = APIRouter(tags=["regulation"])
-FinanceReader = Annotated[Actor, Depends(allow("finance", "auditor"))]
+FinanceReader = Annotated[Actor, Depends(allow(*FINANCE_READERS))]
 Year = Annotated[int, Path(ge=2000, le=2100)]
 MONEY = ("revenue", "cost_basis", "actual_costs", "result", "carry_over", "to_tariff", "regulation_line",
          "post_closing_adjustments", "result_at_closing", "applied_line")

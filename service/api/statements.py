@@ -15,7 +15,7 @@ from domain.values import NORDDJURS, ZERO
 from projections.statements import line_amount
 from service import export
 from service.api.common import kr
-from service.api.deps import Ledger, ProjectionStatusDep, ReadAt, allow
+from service.api.deps import FINANCE_READERS, Ledger, ProjectionStatusDep, ReadAt, allow
 from service.api.downloads import DOWNLOAD_RESPONSES, ExportFormat, download
 from service.audit import log_citizen_reads
 from service.ledger import Actor, BudgetLedger, Timeline
@@ -23,7 +23,7 @@ from service.projection import ProjectionStatus
 from service.read_models import StatementReads
 
 router = APIRouter(tags=["statements"])
-StatementReader = Annotated[Actor, Depends(allow("finance", "auditor"))]
+StatementReader = Annotated[Actor, Depends(allow(*FINANCE_READERS))]
 Municipality = Annotated[str, Path(pattern=r"^\d{3}$", description="The paying municipality's 3-digit code")]
 Year = Annotated[int, Path(ge=2000, le=2100)]
 Month = Annotated[int, Path(ge=1, le=12)]

@@ -4,9 +4,10 @@ The cookie holds the same bearer token the API takes, and every page checks it e
 API checks `Authorization: Bearer`: unknown, malformed or revoked tokens are refused
 (service/auth.py), and failures count against the client's address, which gets 429 once it
 has too many, on the log-in form as on the API (service/api/throttle.py). A page admits the
-roles of the API endpoint whose figures it shows (service/api/deps.py `allow`: admin does all). The cookie is HttpOnly (no script reads it) and SameSite=Strict (no other
-site's page sends it along, so a form elsewhere cannot act with it); it is Secure when the UI
-is served over HTTPS.
+roles of the API endpoint whose figures it shows, by the API's own lists and rule
+(service/api/deps.py `READERS`, `FINANCE_READERS`, `may`: admin does all). The cookie is
+HttpOnly (no script reads it) and SameSite=Strict (no other site's page sends it along, so a
+form elsewhere cannot act with it); it is Secure when the UI is served over HTTPS.
 
 No cookie sends the browser to the log-in page (and back to where it was going after); a
 refused token does too, with a Danish message and the cookie cleared; a role that may not see
@@ -20,7 +21,7 @@ from urllib.parse import quote
 
 from fastapi import Depends, Request
 
-from service.api.deps import READERS
+from service.api.deps import FINANCE_READERS, READERS, may
 from service.api.throttle import AuthThrottled, authenticate_throttled
 from service.ledger import Actor
 
@@ -80,21 +81,16 @@ def ui_actor(request: Request) -> Actor:
 
 
 def ui_allow(*roles: str) -> Callable[[Actor], Actor]:
-    """A page's roles, as `service.api.deps.allow` admits them (admin does all)."""
+    """A page's roles, admitted by the API's own rule (`service.api.deps.may`: admin does all)."""
 
     def check(actor: Annotated[Actor, Depends(ui_actor)]) -> Actor:
-        if actor.role != "admin" and actor.role not in roles:
+        if not may(actor, roles):
             raise RoleNotAllowed(actor, roles)
         return actor
 
     return check
 
 
-def may(actor: Actor, roles: tuple[str, ...]) -> bool:
-    return actor.role == "admin" or actor.role in roles
-
-
-STATEMENT_ROLES = ("finance", "auditor")
-"""Who reads statements and regulation (service/api/statements.py, service/api/regulation.py)."""
 UiReader = Annotated[Actor, Depends(ui_allow(*READERS))]
-UiFinanceReader = Annotated[Actor, Depends(ui_allow(*STATEMENT_ROLES))]
+UiFinanceReader = Annotated[Actor, Depends(ui_allow(*FINANCE_READERS))]
+"""The roles of the API's statements and regulation (service/api/deps.py FINANCE_READERS)."""

@@ -18,12 +18,11 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from domain.errors import DomainError, InvalidValue, NotFound
-from service.api.deps import READERS
+from service.api.deps import FINANCE_READERS, READERS, may
 from service.ledger import Actor, BudgetLedger, Timeline
 from service.projection import ProjectionLagging
 from service.read_models import BudgetReads
 from service.ui.asof import UiProblem
-from service.ui.auth import STATEMENT_ROLES, may
 from service.ui.formatting import FILTERS, MONTHS
 
 HERE = Path(__file__).parent
@@ -44,8 +43,8 @@ NAV = (
     NavItem("/ui/oversigt", "Oversigt", READERS),
     NavItem("/ui/forklar", "Hvorfor ændrede det sig?", READERS),
     NavItem("/ui/borger", "Borgere", READERS),
-    NavItem("/ui/afregning", "Afregninger", STATEMENT_ROLES),
-    NavItem("/ui/efterregulering", "Efterregulering", STATEMENT_ROLES),
+    NavItem("/ui/afregning", "Afregninger", FINANCE_READERS),
+    NavItem("/ui/efterregulering", "Efterregulering", FINANCE_READERS),
 )
 
 
