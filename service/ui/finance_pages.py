@@ -10,7 +10,7 @@ Downloads hand the same bodies to the export module, so a file shows what the pa
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Callable
 
 from fastapi import APIRouter, Request
 from sqlalchemy import select
@@ -108,30 +108,43 @@ def refused(request: Request, actor: Actor, error: Exception) -> Response:
     return render(request, actor, "message.html", {"problem": problem, "form": {}}, problem.status)
 
 
+def spreadsheet(request: Request, actor: Actor, view: str, format: str,
+                read: Callable[[str], tuple[dict[str, Any], str]]) -> Response:
+    """A download of a view's body (`read` gives it and the file's name for the format), made
+    by the export's renderer for the view; whatever is refused is a Danish page, not a 500."""
+    try:
+        fmt = file_format(format)
+        body, filename = read(fmt)
+        content = export.RENDERERS[view, fmt](body)
+    except REFUSALS as error:
+        return refused(request, actor, error)
+    return download(content, filename, fmt)
+
+
 @router.get("/ui/download/central/{year}")
 def download_central(request: Request, year: str, actor: UiReader, format: str = "xlsx", month: str | None = None,
                      as_of: str | None = None) -> Response:
     """The central model as on the overview, as a workbook or a CSV file."""
-    try:
-        fmt, year_, month_ = file_format(format), parse_year(year, 0), parse_month(month)
-        body = central_model(ledger_of(request), year_, month_, read_position(request, parse_day(as_of, "Opgjort pr.")))
-    except REFUSALS as error:
-        return refused(request, actor, error)
-    content = export.central_workbook(body) if fmt == "xlsx" else export.central_csv(body)
-    return download(content, export.central_filename(year_, month_, fmt), fmt)
+
+    def read(fmt: str) -> tuple[dict[str, Any], str]:
+        year_, month_ = parse_year(year, 0), parse_month(month)
+        position = read_position(request, parse_day(as_of, "Opgjort pr."))
+        return central_model(ledger_of(request), year_, month_, position), export.central_filename(year_, month_, fmt)
+
+    return spreadsheet(request, actor, "central", format, read)
 
 
 @router.get("/ui/download/statements/{municipality}/{year}/{month}")
 def download_statement(request: Request, municipality: str, year: str, month: str, actor: UiFinanceReader,
                        format: str = "xlsx", as_of: str | None = None) -> Response:
     """A statement as on the statements page, as a workbook or a CSV file."""
-    try:
-        fmt, year_, month_ = file_format(format), parse_year(year, 0), parse_month(month)
+
+    def read(fmt: str) -> tuple[dict[str, Any], str]:
+        year_, month_ = parse_year(year, 0), parse_month(month)
         if month_ is None:
             raise UiProblem(422, "Vælg en måned: en afregning gælder én måned.")
         body = statement_of(request, actor, municipality, year_, month_, as_of,
                             f"/ui/download/statements/{municipality}/{year_}/{month_}")
-    except REFUSALS as error:
-        return refused(request, actor, error)
-    content = export.statement_workbook(body) if fmt == "xlsx" else export.statement_csv(body)
-    return download(content, export.statement_filename(municipality, year_, month_, fmt), fmt)
+        return body, export.statement_filename(municipality, year_, month_, fmt)
+
+    return spreadsheet(request, actor, "statement", format, read)

@@ -264,6 +264,18 @@ def test_ui_responses_are_never_stored_and_run_no_script(world):
     assert "content-security-policy" not in api.get("/v1/central/2026").headers
 
 
+def test_a_sum_too_large_for_a_spreadsheet_is_refused_as_a_danish_page(world):
+    api, browser = world
+    huge = {**frame_body(), "lines": [{"category": category, "amount": "9999999999999.99"}
+                                      for category in ("ledelse_administration", "nattevagt")]}
+    assert api.put("/v1/facilities/GRENAA-BO/frame-budgets/2026", huge).status_code in (200, 201)
+    refused = api.get("/v1/central/2026/export?format=xlsx")
+    assert refused.status_code == 409 and refused.json()["rule"] == "amount_too_large_for_a_spreadsheet"
+    page = browser.get("/ui/download/central/2026?format=xlsx")
+    assert page.status_code == 409 and page.headers["content-type"].startswith("text/html")
+    assert "Det kunne ikke lade sig gøre" in page.text
+
+
 def test_failed_log_ins_count_against_the_address_as_on_the_api(settings, ledger, tokens):
     strict = settings.model_copy(update={"auth_failure_limit": 2})
     with TestClient(create_app(strict, ledger), raise_server_exceptions=False) as client:
