@@ -36,7 +36,9 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from domain import tariff_schedule
 from domain.errors import RuleViolation
+from service.danish import MONTHS
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv; charset=utf-8"
@@ -48,10 +50,9 @@ WHOLE = "#,##0"
 ONE_DECIMAL = "0.0"
 TWO_DECIMALS = "0.00"
 DATE = "yyyy-mm-dd"
-LEVELS = ("1", "2", "3", "4", "5", "6", "7", "8", "S1", "S2")
+LEVELS = tuple(str(level) for level in tariff_schedule.LEVELS) + tariff_schedule.SPECIAL_TARIFF_CODES
+"""The columns of citizens by level: tariff levels 1-8 and the special tariffs (the UI's too)."""
 TOTAL = "I alt"
-MONTHS = ("januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september", "oktober",
-          "november", "december")
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from domain.tariff_schedule import LEVELS, SPECIAL_TARIFF_CODES
 from domain.values import check_reference
 from projections.budget import YearFigures, level_key
 from service.api.budgets import budget_explanation, get_budget
 from service.api.central import central_model_with_years
 from service.audit import log_citizen_reads
+from service.export import LEVELS
 from service.ledger import BudgetLedger
 from service.read_models import BudgetReads
 from service.readers import AsOfReader
@@ -31,8 +31,6 @@ from service.ui.formatting import MONTHS, MONTHS_SHORT, month_name
 from service.ui.render import facility_names, ledger_of, page, parse_month, parse_year
 
 router = APIRouter(include_in_schema=False)
-LEVEL_KEYS = tuple(str(level) for level in LEVELS) + SPECIAL_TARIFF_CODES
-"""The columns of "citizens by level": tariff levels 1-8 and the special tariffs."""
 
 
 def monthly_chart(title: str, frames: list[Decimal], activities: list[Decimal], year: int,
@@ -63,7 +61,7 @@ def overview(request: Request, actor: UiReader, year: str | None = None, month: 
         ledger = ledger_of(request)
         body, years = central_model_with_years(ledger, year_, month_, position)
         chart = municipality_chart(years, year_, month_)
-        return {"central": body, "chart": chart, "levels": LEVEL_KEYS, "period": month_name(month_),
+        return {"central": body, "chart": chart, "levels": LEVELS, "period": month_name(month_),
                 "has_baseline": body["totals"]["baseline"] is not None}
 
     return page(request, actor, "overview.html", form, build)
@@ -101,7 +99,7 @@ def facility(request: Request, code: str, actor: UiReader, year: str | None = No
         chart = monthly_chart(f"Budget pr. måned {year_}, {fact.name}",
                               [Decimal(m["frame"]) for m in budget["months"]],
                               [Decimal(m["activity"]) for m in budget["months"]], year_)
-        return {"budget": budget, "facility": fact, "chart": chart, "stays": stays, "levels": LEVEL_KEYS,
+        return {"budget": budget, "facility": fact, "chart": chart, "stays": stays, "levels": LEVELS,
                 "places": fact.places_on(date(year_, 12, 31))}
 
     return page(request, actor, "facility.html", form, build)

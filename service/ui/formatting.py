@@ -3,9 +3,9 @@
 Numbers as a Danish reader writes them: thousands separated by a dot, decimals by a comma
 (1.234.567,89), rounded half up as the domain rounds; money with two decimals (øre) in
 tables and as whole kroner on chart axes; dates as 23.11.2026; instants in Copenhagen
-time. The API's money strings are parsed as
-`Decimal`, never as floats. Labels for the domain's codes (roles, event types, move-out
-kinds, months) live here too, so every template says the same thing.
+time. The API's money strings are parsed as `Decimal`, never as floats. Labels for the
+domain's codes (roles, event types, move-out kinds) live here too, so every template says
+the same thing; those a spreadsheet shows too (months, facility kinds) are `service.danish`'s.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
+from service.danish import MONTHS, facility_kind
+
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 _DANISH = str.maketrans({",": ".", ".": ","})
 
-MONTHS = ("januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september", "oktober",
-          "november", "december")
 MONTHS_SHORT = tuple(m[:3] for m in MONTHS)
 ROLES = {"admin": "administrator", "finance": "økonomi", "caseworker": "sagsbehandler", "auditor": "revisor"}
 EVENT_TYPES = {
@@ -37,7 +37,6 @@ EVENT_TYPES = {
     "EntryRetracted": "Tilbagekaldelse",
 }
 MOVE_OUT_KINDS = {"moved": "fraflyttet", "deceased": "død", "transferred": "overflyttet"}
-FACILITY_KINDS = {"botilbud": "Botilbud", "bofaellesskab": "Bofællesskab"}
 
 
 def number(value: Decimal | int | str | None, decimals: int = 0) -> str:
@@ -107,6 +106,6 @@ FILTERS = {
     "number": number, "kroner": kroner, "whole_kroner": whole_kroner, "signed_kroner": signed_kroner, "pct": pct,
     "day": day, "instant": instant, "month_name": month_name, "event_type": event_type, "role": role,
     "move_out_kind": lambda kind: MOVE_OUT_KINDS.get(kind, kind or ""),
-    "facility_kind": lambda kind: FACILITY_KINDS.get(kind, kind),
+    "facility_kind": facility_kind,
 }
 """The template filters, by name."""
