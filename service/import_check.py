@@ -23,17 +23,7 @@ from typing import Callable, Iterable
 
 from service.importer import LineRefused, decide_line
 from service.ledger import Actor, BudgetLedger
-
-
-@dataclass(frozen=True)
-class Refusal:
-    line: int
-    field: str | None
-    rule: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}" + (f", field {self.field}" if self.field else "") + f": {self.message} ({self.rule})"
+from service.old_model import RowRefusal
 
 
 @dataclass
@@ -43,7 +33,7 @@ class CheckReport:
     events: int = 0
     would_record: Counter[tuple[str, str]] = field(default_factory=Counter)
     """(command, facility or "") -> how many would be recorded"""
-    refusals: list[Refusal] = field(default_factory=list)
+    refusals: list[RowRefusal] = field(default_factory=list)
 
     @property
     def by_facility(self) -> dict[str, int]:
@@ -65,7 +55,7 @@ def check_lines(ledger: BudgetLedger, lines: Iterable[str], actor: Actor, skip: 
             try:
                 report.events += decide_line(ledger, number, text, actor)
             except LineRefused as refused:
-                report.refusals.append(Refusal(number, refused.field, refused.rule, refused.message))
+                report.refusals.append(RowRefusal(number, refused.field, refused.rule, refused.message))
                 continue
             report.commands += 1
             report.would_record[_kind(text)] += 1

@@ -11,6 +11,7 @@ citizens, a few hundred rows, so one transaction is small.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -63,7 +64,7 @@ def run(file: Path, kind: str, dry_run: bool, batch_size: int, skip: int, actor_
     schema is missing or outdated it says so and exits 1 (run `ledger migrate` first).
     `batch_size` does not apply: an old model's file is stored in one transaction."""
     from service.db import migrate
-    from service.import_check import Refusal, check_lines
+    from service.import_check import check_lines
     from service.ledger import Actor, BudgetLedger
     from service.old_model import read_old_model
 
@@ -80,7 +81,7 @@ def run(file: Path, kind: str, dry_run: bool, batch_size: int, skip: int, actor_
         if kind == "old-model-csv":
             parsed = read_old_model(file)
             lines, header_of = parsed.lines, parsed.header_of
-            refusals = [Refusal(r.line, r.field, r.rule, r.message) for r in parsed.refusals if r.line > skip]
+            refusals = [r for r in parsed.refusals if r.line > skip]
             if parsed.encoding != "utf-8":
                 err.print(f"the file is not UTF-8: read as {parsed.encoding}")
         else:
@@ -92,7 +93,7 @@ def run(file: Path, kind: str, dry_run: bool, batch_size: int, skip: int, actor_
             header_of, refusals = (lambda name: name), []
         with err.status(f"checking {len(lines)} lines against the ledger's rules"):
             report = check_lines(ledger, lines, actor, skip=skip)
-        refusals = sorted(refusals + [Refusal(r.line, header_of(r.field), r.rule, r.message) for r in report.refusals],
+        refusals = sorted(refusals + [replace(r, field=header_of(r.field)) for r in report.refusals],
                           key=lambda r: r.line)
         if dry_run:
             err.print("[bold]dry run[/bold]: nothing was recorded")

@@ -70,6 +70,9 @@ _DECIMAL = re.compile(r"^-?\d+([.,]\d+)?$")
 
 @dataclass(frozen=True)
 class RowRefusal:
+    """A refused line of an import file: its number, the field (or the file's column), the
+    rule and why: the old model's parser and the dry run (service/import_check.py) report these."""
+
     line: int
     field: str | None
     rule: str
