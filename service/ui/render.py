@@ -58,6 +58,9 @@ def with_query(path: str, **params: Any) -> str:
     return f"{path}?{query}" if query else path
 
 
+TEMPLATES.env.globals["with_query"] = with_query
+
+
 def render(request: Request, actor: Actor | None, template: str, context: dict[str, Any], status: int = 200
            ) -> Response:
     as_of = (context.get("form") or {}).get("as_of")
