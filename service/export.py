@@ -38,7 +38,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from domain import tariff_schedule
 from domain.errors import RuleViolation
-from service.danish import MONTHS
+from service.danish import MONTHS, facility_kind
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv; charset=utf-8"
@@ -70,7 +70,7 @@ BUDGET = [
     Column("Pladser", "places", "whole"),
     Column("Rammebudget (kr.)", "frame", "money"), Column("Aktivitetsbudget (kr.)", "activity", "money"),
     Column("Budget i alt (kr.)", "total", "money"), Column("Basistakst (kr./dag)", "basistakst", "money"),
-    Column("Tilstedeværelsesdage", "present_days", "whole"), Column("Finansierede dage", "funded_days", "whole"),
+    Column("Belægningsdage", "present_days", "whole"), Column("Finansierede dage", "funded_days", "whole"),
     Column("Kapacitetsdage", "capacity_days", "whole"), Column("Belægning (%)", "occupancy_pct", "pct"),
     Column("Solgte dage", "sold_days", "whole"), Column("Andel solgt (%)", "sold_share_pct", "pct"),
     Column("Indtægt solgte pladser (kr.)", "sold_income", "money"),
@@ -151,7 +151,7 @@ def level_counts(by_level: dict[str, int]) -> dict[str, int]:
 # Rows of each view ------------------------------------------------------------------------
 
 def _central_rows(body: dict[str, Any]) -> list[dict[str, Any]]:
-    rows = [dict(row) for row in body["facilities"]]
+    rows = [{**row, "kind": facility_kind(row["kind"])} for row in body["facilities"]]
     rows.append({**body["totals"], "facility": TOTAL, "name": None, "area": None, "kind": None, "basistakst": None})
     return rows
 
@@ -246,11 +246,11 @@ def _save(book: Workbook) -> bytes:
 
 CENTRAL_NOTES = [
     "Budget i alt = rammebudget + aktivitetsbudget. Aktivitetsbudgettet er servicetaksten for hver finansieret dag.",
-    "Finansierede dage = tilstedeværelsesdage + afløb: efter en fraflytning finansieres pladsen måneden ud og "
+    "Finansierede dage = belægningsdage + afløb: efter en fraflytning finansieres pladsen måneden ud og "
     "én måned mere.",
-    "Belægning = tilstedeværelsesdage / kapacitetsdage × 100. Solgte dage: dage betalt af en anden kommune end 707.",
+    "Belægning = belægningsdage / kapacitetsdage × 100. Solgte dage: dage betalt af en anden kommune end 707.",
     "Indtægt solgte pladser = solgte dage × (basistakst + servicetakst). Støttetimer: gennemsnit pr. "
-    "tilstedeværelsesdag.",
+    "belægningsdag.",
     "Indfaset budget = basisbudget + indfasningsprocent × (model − basis); kun for et år med et basisbudget.",
     "Niveauer: borgere pr. takstniveau eller særtakst på periodens sidste dag.",
     "Tallene er læst som de stod ved den nævnte position i hændelseslageret; samme position giver altid samme tal "
@@ -267,14 +267,14 @@ def central_workbook(body: dict[str, Any]) -> bytes:
     _sheet(book, "Niveauer", columns, rows)
     _about(book, [("Udtræk", "Central budgetmodel"), ("År", body["year"]),
                   ("Måned", body["month"] if body.get("month") else "hele året"), ("Periode", _period(body)),
-                  ("Som af position", body["as_of_position"])],
+                  ("Opgjort pr. position", body["as_of_position"])],
            list(body.get("warnings") or []), CENTRAL_NOTES)
     return _save(book)
 
 
 STATEMENT_NOTES = [
     "En række pr. periode med samme takstniveau og servicetakst; beløb = dage × (basistakst + servicetakst).",
-    "Købende kommuner betaler for tilstedeværelsesdage (indflytnings- og fraflytningsdag medregnes).",
+    "Købende kommuner betaler for belægningsdage (indflytnings- og fraflytningsdag medregnes).",
     "Afregningen er læst som den stod ved den nævnte position; samme position giver altid samme afregning. "
     "\"Ændringer siden\" viser, hvad dagens tal siger, når senere hændelser har ændret måneden.",
 ]
@@ -289,7 +289,7 @@ def statement_workbook(body: dict[str, Any]) -> bytes:
     facts: list[tuple[str, Any]] = [
         ("Udtræk", "Afregning til betalingskommune"), ("Betalingskommune", body["municipality"]),
         ("År", body["year"]), ("Måned", body["month"]), ("Periode", _period(body)),
-        ("Som af position", body["as_of_position"]), ("Total (kr.)", typed(body["total"], "money", "total"))]
+        ("Opgjort pr. position", body["as_of_position"]), ("Total (kr.)", typed(body["total"], "money", "total"))]
     if now is not None:
         changed = [*now["changed_lines"],
                    {"citizen_ref": TOTAL, "amount_then": body["total"], "amount_now": now["total"],

@@ -24,6 +24,8 @@ from service.settings import Settings
 export_app = typer.Typer(help="Write the central model or a statement as a spreadsheet (xlsx or csv).",
                          no_args_is_help=True)
 err = Console(stderr=True, soft_wrap=True)
+CLI_READER = "ledger export"
+"""The reader a statement's citizen reads are logged under by default (role finance)."""
 
 FormatOption = typer.Option("xlsx", "--format", help="xlsx (Excel workbook) or csv (Danish Excel: ';', decimal comma)")
 OutputOption = typer.Option(None, "--output", "-o", dir_okay=False, help="The file to write (default: a name like "
@@ -56,8 +58,13 @@ def statement(municipality: str = typer.Option(..., help="The paying municipalit
               month: int = typer.Option(..., min=1, max=12, help="The month"),
               fmt: str = FormatOption, output: Path | None = OutputOption, as_of: str | None = AsOfOption,
               as_of_position: int | None = AsOfPositionOption,
-              actor: str = typer.Option("export", help="Recorded as the reader of the citizens' rows")) -> None:
-    """Write a statement for a buying municipality (as GET /v1/statements/...) as a spreadsheet."""
+              actor: str = typer.Option(CLI_READER, help="Recorded as the reader of the citizens' rows (with the "
+                                        "role finance)")) -> None:
+    """Write a statement for a buying municipality (as GET /v1/statements/...) as a spreadsheet.
+
+    Its citizens are logged as read (GET /v1/audit/citizen-reads) by `--actor` (default "ledger
+    export") with the role finance, the role that reads statements through the API, through
+    the resource "ledger export statement <municipality> <year> <month>"."""
     from service import export
     from service.api.statements import log_statement_reads, statement_body
     from service.ledger import Actor
@@ -72,7 +79,7 @@ def statement(municipality: str = typer.Option(..., help="The paying municipalit
             body = statement_body(ledger, municipality, year, month, position, status)
         finally:
             status.close()
-        log_statement_reads(ledger, Actor(actor, "admin"), f"ledger export statement {municipality} {year} {month}",
+        log_statement_reads(ledger, Actor(actor, "finance"), f"ledger export statement {municipality} {year} {month}",
                             body)
         return (export.RENDERERS["statement", fmt](body),
                 export.statement_filename(municipality, year, month, fmt))

@@ -69,7 +69,9 @@ def test_central_workbook_holds_the_apis_figures_as_numbers(api, example):  # no
     _, levels = rows_by_header(book["Niveauer"])
     assert (levels["Niveau 1"], levels["Niveau 5"], levels["Borgere i alt"]) == (1, 0, 1)
     about = {row[0]: row[1] for row in book["Om udtrækket"].iter_rows(values_only=True) if row and row[0]}
-    assert (about["År"], about["Måned"], about["Som af position"], about["Advarsler"]) == (2026, "hele året", 9, "ingen")
+    assert (about["År"], about["Måned"], about["Opgjort pr. position"], about["Advarsler"]) == \
+        (2026, "hele året", 9, "ingen")
+    assert (facility[HEADER["kind"]], HEADER["present_days"]) == ("Botilbud", "Belægningsdage")
 
 
 def test_central_workbook_for_a_month_with_a_baseline(api, example):  # noqa: F811
@@ -101,6 +103,7 @@ def test_central_csv_parses_back_to_the_apis_figures(api, example):  # noqa: F81
     assert facility[HEADER["frame"]] == "3650000,00"
     assert facility[HEADER["occupancy_pct"]] == body["facilities"][0]["occupancy_pct"].replace(".", ",")
     assert (facility["Niveau 1"], totals[HEADER["facility"]], facility[HEADER["baseline"]]) == ("1", "I alt", "")
+    assert facility["Type"] == "Botilbud"
 
 
 def test_statement_workbook_and_csv_hold_each_period(api, example):  # noqa: F811

@@ -77,7 +77,7 @@ def test_export_central_brings_the_projections_up_and_writes_the_workbook(ledger
     book = load_workbook(tmp_path / "central-2026.xlsx")
     header, row, totals = list(book["Budget"].iter_rows(values_only=True))
     figures = dict(zip(header, row))
-    assert (figures["Tilbud"], figures["Budget i alt (kr.)"], figures["Tilstedeværelsesdage"]) == \
+    assert (figures["Tilbud"], figures["Budget i alt (kr.)"], figures["Belægningsdage"]) == \
         ("GRENAA-BO", 4292800, 286)
     assert Decimal(str(figures["Aktivitetsbudget (kr.)"])) == Decimal("642800.00")
 
@@ -111,7 +111,7 @@ def test_export_statement_writes_it_and_logs_the_citizen_read(ledger, cli, tmp_p
     assert dict(zip(header, period))["Beløb (kr.)"] == 48000 and total[0] == "I alt"
     with ledger.engine.connect() as connection:
         (read,) = connection.execute(select(citizen_reads)).all()
-    assert (read.citizen_ref, read.reader) == ("B", "export")
+    assert (read.citizen_ref, read.reader, read.role) == ("B", "ledger export", "finance")
     for code in ("707", "abc", "../zz", "7510"):
         refused = cli("export", "statement", "--municipality", code, "--year", "2026", "--month", "9")
         assert refused.exit_code == 2 and "--municipality" in refused.output, (code, refused.output)
