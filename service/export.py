@@ -32,6 +32,7 @@ from decimal import Decimal
 from typing import Any, Callable, Iterable
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -120,8 +121,16 @@ def typed(value: Any, kind: str, field: str | None = None) -> Any:
     if kind == "date":
         return value if isinstance(value, date) else date.fromisoformat(value)
     if kind == "level":
-        return int(value) if str(value).isdigit() else str(value)
-    return value
+        return int(value) if str(value).isdigit() else cell_text(str(value))
+    return cell_text(value)
+
+
+def cell_text(value: Any) -> Any:
+    """Text as a workbook can hold it: the control characters XML 1.0 forbids (which openpyxl
+    refuses) are written visibly as `\\xNN` instead of failing the whole download."""
+    if not isinstance(value, str):
+        return value
+    return ILLEGAL_CHARACTERS_RE.sub(lambda found: f"\\x{ord(found.group()):02x}", value)
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -210,9 +219,10 @@ def _sheet(book: Workbook, title: str, columns: list[Column], rows: Iterable[dic
 def _about(book: Workbook, facts: list[tuple[str, Any]], warnings: list[str], notes: list[str]) -> None:
     sheet = book.create_sheet("Om udtrækket")
     for label, value in facts:
-        sheet.append([label, value])
+        sheet.append([label, cell_text(value)])
         sheet.cell(sheet.max_row, 1).font = Font(bold=True)
     sheet.append([])
+    warnings = [cell_text(warning) for warning in warnings]
     sheet.append(["Advarsler", "ingen" if not warnings else warnings[0]])
     sheet.cell(sheet.max_row, 1).font = Font(bold=True)
     for warning in warnings[1:]:

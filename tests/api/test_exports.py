@@ -179,6 +179,17 @@ def test_text_that_looks_like_a_formula_stays_text(api):
     assert (facility[HEADER["name"]], facility[HEADER["area"]]) == ("'" + evil, "'@SUM(1)")
 
 
+def test_control_characters_in_text_are_written_visibly_not_a_500(api):
+    """XML 1.0 (so xlsx) cannot hold most control characters; found by fuzzing the download."""
+    name = "Bo\x01sted"
+    assert api.post("/v1/facilities", {"code": "CTRL", "name": name, "kind": "botilbud", "area": "Grenaa",
+                                       "places": 1}, role="finance").status_code == 201
+    response = api.get("/v1/central/2026/export?format=xlsx")
+    assert response.status_code == 200
+    row = rows_by_header(workbook(response)["Budget"])[0]
+    assert row[HEADER["name"]] == "Bo\\x01sted"
+
+
 def test_a_number_a_workbook_cannot_hold_exactly_is_refused_not_rounded():
     largest = "9999999999999.99"  # below 10^13 kr. with øre: 15 significant digits
     body = {"municipality": "751", "year": 2026, "month": 9, "as_of_position": 1, "lines": [], "warnings": [],
