@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from domain.citizen import Citizen, Classification, SpecialTariff, citizen_id
-from domain.errors import NotFound, RuleViolation
+from domain.errors import DomainError, NotFound, RuleViolation
 from domain.facility import Facility, facility_id
 from domain.ledger import LedgerAggregate, public_type
 from domain.tariff_schedule import TariffSchedule, schedule_id
@@ -375,7 +375,15 @@ class BudgetLedger(Application):
             earlier = self._replay(idempotency)
             if earlier is not None:
                 return earlier
-        aggregates = decide()
+        try:
+            aggregates = decide()
+        except DomainError:
+            # A racer with the same key may have stored this very command since we looked: its
+            # answer, not the refusal its own effect now causes (e.g. open_stay_exists).
+            earlier = self._replay(idempotency) if idempotency is not None else None
+            if earlier is not None:
+                return earlier
+            raise
         events = [e for aggregate in aggregates for e in aggregate.collect_events()]
         response = body() if body else {}
         if "special_tariff" in response:
