@@ -63,6 +63,7 @@ def demo(host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
     from service.demo import corrections, lines
     from service.importer import import_lines
     from service.ledger import Actor, BudgetLedger, Timeline
+    from service.projection import Projector
 
     settings = Settings()
     run(settings)
@@ -79,6 +80,12 @@ def demo(host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
         tokens = {role: create_token(ledger.engine, role, f"demo-{role}") for role in ROLES}
     finally:
         ledger.close()
+    projector = Projector(settings, batch_size=2000)
+    try:
+        with err.status("projecting the budgets, statements and facts"):
+            projector.catch_up()  # so the first page is answered at once
+    finally:
+        projector.close()
     err.print(f"Budget ledger on [bold]http://{host}:{port}/docs[/bold]  (store: {settings.store})")
     err.print(f"Web UI: open [bold]http://{host}:{port}/ui[/bold] in a browser and log in with the finance token below",
               soft_wrap=True)

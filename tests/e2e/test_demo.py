@@ -11,7 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.api.app import create_app
-from service.ledger import BudgetLedger
+from service.ledger import BudgetLedger, Timeline
+from service.projection import ProjectionStatus
 from service.verify import verify_store
 from tests.e2e.test_serve import LEDGER
 
@@ -29,8 +30,10 @@ def test_the_demo_municipality_loads_once_and_reads_as_a_whole(settings, tmp_pat
                            timeout=300)
     assert again.returncode == 0 and "not loaded again" in again.stderr
     ledger = BudgetLedger(settings)
+    status = ProjectionStatus(settings)
     try:
         assert verify_store(ledger).intact
+        assert status.reached() == Timeline(ledger.engine).max_position()  # projected before it serves
         with TestClient(create_app(settings, ledger)) as client:
             headers = {"Authorization": f"Bearer {finance}"}
             central = client.get("/v1/central/2026", headers=headers).json()
@@ -56,4 +59,5 @@ def test_the_demo_municipality_loads_once_and_reads_as_a_whole(settings, tmp_pat
                        for f in central["facilities"]]
             assert sum(map(float, budgets)) == pytest.approx(float(central["totals"]["total"]), abs=0.001)
     finally:
+        status.close()
         ledger.close()
