@@ -1,0 +1,203 @@
+"""Figures beside their baselines and targets: the Rich table, the JSON results, and the
+comparison of two runs (how each cost grows with the number of events)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import subprocess
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from bench.store import postgres_version, sqlite_version
+
+MIB = 1024 * 1024
+
+
+@dataclass
+class Figure:
+    """One measured figure. A rate (`higher_is_better`) meets an absolute `target` when at least
+    it, anything else when at most it; `min_ratio` asks value / baseline to be at least it.
+    `work` is how much a rate's job did (events, commands): its cost is work / value, the time
+    of the job, which is what `compare` relates to the number of events."""
+
+    key: str
+    label: str
+    unit: str
+    value: float | None
+    higher_is_better: bool = False
+    baseline: float | None = None
+    baseline_label: str | None = None
+    target: float | None = None
+    min_ratio: float | None = None
+    work: float = 1.0
+    note: str | None = None
+
+    @property
+    def ratio(self) -> float | None:
+        if self.value is None or not self.baseline or _nan(self.value) or _nan(self.baseline):
+            return None
+        return self.value / self.baseline
+
+    @property
+    def met(self) -> bool | None:
+        checks = []
+        if self.target is not None:
+            if self.value is None or _nan(self.value):
+                return False
+            checks.append(self.value >= self.target if self.higher_is_better else self.value <= self.target)
+        if self.min_ratio is not None:
+            checks.append(self.ratio is not None and self.ratio >= self.min_ratio)
+        return all(checks) if checks else None
+
+    @property
+    def cost(self) -> float | None:
+        if self.value is None or _nan(self.value) or self.value == 0:
+            return None
+        return self.work / self.value if self.higher_is_better else self.value
+
+
+def _nan(x: float) -> bool:
+    return isinstance(x, float) and math.isnan(x)
+
+
+def fmt(value: float | None, unit: str) -> str:
+    if value is None or _nan(value):
+        return "—"
+    if unit.startswith("/"):
+        return f"{value:,.0f}".replace(",", " ") + f" {unit}"
+    if unit == "ms":
+        return f"{value:.1f} ms" if value < 1000 else f"{value / 1000:.2f} s"
+    if unit == "s":
+        return f"{value:.2f} s"
+    if unit == "MiB":
+        return f"{value:.0f} MiB"
+    return f"{value:g} {unit}"
+
+
+def target_text(figure: Figure) -> str:
+    parts = []
+    if figure.target is not None:
+        parts.append(("≥ " if figure.higher_is_better else "≤ ") + fmt(figure.target, figure.unit))
+    if figure.min_ratio is not None:
+        parts.append(f"≥ {figure.min_ratio:.0%} of baseline")
+    return " and ".join(parts) or "—"
+
+
+def ratio_text(ratio: float | None) -> str:
+    return "—" if ratio is None else f"{ratio:.3g}"
+
+
+@dataclass
+class Results:
+    scale: str
+    store: str
+    seed: int
+    started: str
+    finished: str
+    machine: dict[str, Any]
+    data: dict[str, Any]
+    figures: list[Figure] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def figure(self, key: str) -> Figure | None:
+        return next((f for f in self.figures if f.key == key), None)
+
+    def to_json(self) -> str:
+        body = asdict(self)
+        for row, figure in zip(body["figures"], self.figures):
+            row.update(ratio=figure.ratio, met=figure.met, cost=figure.cost)
+        return json.dumps(body, indent=2, ensure_ascii=False, default=str) + "\n"
+
+    @classmethod
+    def load(cls, path: Path) -> "Results":
+        body = json.loads(path.read_text(encoding="utf-8"))
+        names = set(Figure.__dataclass_fields__)
+        figures = [Figure(**{k: v for k, v in row.items() if k in names}) for row in body.pop("figures")]
+        return cls(**body, figures=figures)
+
+    def save(self, directory: Path) -> Path:
+        directory.mkdir(parents=True, exist_ok=True)
+        stamp = self.started.replace("-", "").replace(":", "").split(".")[0].replace("+0000", "")
+        path = directory / f"{self.scale}-{self.store}-{stamp}Z.json"
+        path.write_text(self.to_json(), encoding="utf-8")
+        return path
+
+
+def table(results: Results) -> Table:
+    data = results.data
+    title = (f"{results.scale} on {results.store}: {data.get('store_events', '?')} events "
+             f"({data.get('commands', '?')} import commands), seed {results.seed}")
+    grid = Table(title=title, title_justify="left")
+    for name, justify in (("figure", "left"), ("value", "right"), ("baseline", "right"), ("ratio", "right"),
+                          ("target", "left"), ("met?", "center")):
+        grid.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for f in results.figures:
+        baseline = fmt(f.baseline, f.unit) if f.baseline is not None else "—"
+        if f.baseline_label and f.baseline is not None:
+            baseline = f"{baseline} ({f.baseline_label})"
+        met = {True: "[green]yes[/green]", False: "[red]no[/red]", None: ""}[f.met]
+        label = f.label + (f" [dim]({f.note})[/dim]" if f.note else "")
+        grid.add_row(label, fmt(f.value, f.unit), baseline, ratio_text(f.ratio), target_text(f), met)
+    return grid
+
+
+def markdown(results: Results) -> str:
+    """The same table as Markdown (for docs/benchmarks.md)."""
+    rows = ["| figure | value | baseline | ratio | target | met? |", "|---|---:|---:|---:|---|:---:|"]
+    for f in results.figures:
+        baseline = fmt(f.baseline, f.unit) if f.baseline is not None else "—"
+        if f.baseline_label and f.baseline is not None:
+            baseline = f"{baseline} ({f.baseline_label})"
+        met = {True: "yes", False: "**no**", None: ""}[f.met]
+        label = f.label + (f" ({f.note})" if f.note else "")
+        rows.append(f"| {label} | {fmt(f.value, f.unit)} | {baseline} | {ratio_text(f.ratio)} | "
+                    f"{target_text(f)} | {met} |")
+    return "\n".join(rows) + "\n"
+
+
+def compare(smaller: Results, larger: Results) -> Table:
+    """How each cost grows from one run to a larger one. The exponent k in cost ∝ events^k is
+    log(cost ratio) / log(events ratio): 1 is linear, 0 constant; k ≤ 1 meets quality.md's
+    'linear or better'."""
+    events = (smaller.data.get("store_events") or 0, larger.data.get("store_events") or 0)
+    events_ratio = events[1] / events[0] if events[0] else math.nan
+    grid = Table(title=f"{smaller.scale} → {larger.scale} on {larger.store}: events × {events_ratio:.3g} "
+                       f"({events[0]} → {events[1]})", title_justify="left")
+    for name in ("figure", smaller.scale, larger.scale, "cost ratio", "exponent k", "linear or better?"):
+        grid.add_column(name, justify="left" if name == "figure" else "right")
+    for figure in larger.figures:
+        before = smaller.figure(figure.key)
+        if before is None or before.cost is None or figure.cost is None:
+            continue
+        cost_ratio = figure.cost / before.cost
+        k = math.log(cost_ratio) / math.log(events_ratio) if events_ratio > 1 and cost_ratio > 0 else math.nan
+        verdict = "" if _nan(k) else ("[green]yes[/green]" if k <= 1.05 else "[red]no[/red]")
+        grid.add_row(figure.label, fmt(before.value, before.unit), fmt(figure.value, figure.unit),
+                     f"{cost_ratio:.3g}", "—" if _nan(k) else f"{k:.2f}", verdict)
+    return grid
+
+
+def machine() -> dict[str, Any]:
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor())
+    memory = next((int(line.split()[1]) * 1024 for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal")), 0)
+    try:
+        commit = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True, text=True,
+                                cwd=Path(__file__).parent, timeout=10).stdout.strip()
+    except OSError:
+        commit = ""
+    return {"cpu": model, "cores": os.cpu_count(), "memory_gib": round(memory / 1024 ** 3, 1),
+            "python": platform.python_version(), "sqlite": sqlite_version(), "postgresql": postgres_version(),
+            "kernel": platform.release(), "commit": commit}
+
+
+def print_results(results: Results, console: Console | None = None) -> None:
+    (console or Console()).print(table(results))

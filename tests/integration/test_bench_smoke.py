@@ -1,0 +1,59 @@
+"""The benchmark suite stays runnable (bench/, docs/benchmarks.md): its generator writes a
+history that `ledger import` loads without a refusal, on both stores, and a tiny run of the
+harness produces every figure, its table and its comparison. No timing is asserted here."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+from rich.console import Console
+
+from bench.generate import generate
+from bench.scales import SCALES
+from bench.harness import Options, run
+from bench.report import Results, compare, markdown, table
+from tests.e2e.test_serve import LEDGER
+
+
+def test_the_generated_history_imports_without_a_refusal(settings, tmp_path):
+    generated = generate(SCALES["tiny"], 7, tmp_path / "cache")
+    again = generate(SCALES["tiny"], 7, tmp_path / "other")
+    assert generated.path.read_bytes() == again.path.read_bytes()  # the same seed, the same history
+    commands = [json.loads(line) for line in generated.path.read_text().splitlines()]
+    kinds = {c["command"] for c in commands}
+    assert {"register-facility", "tariff-schedule", "revision", "frame-budget", "move-in", "reassessment",
+            "move-out", "accounts", "baseline"} <= kinds
+    assert any(c.get("special_tariff") for c in commands) and any(c.get("paying_municipality", "707") != "707"
+                                                                   for c in commands)
+    assert len(commands) == generated.meta["commands"]
+    env = os.environ | {"LEDGER_DATABASE_URL": settings.database_url,
+                        "LEDGER_DATABASE_SCHEMA": settings.database_schema}
+    done = subprocess.run([LEDGER, "import", str(generated.path)], env=env, cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"imported {generated.meta['commands']} commands ({generated.meta['events']} events)" in \
+        done.stderr.replace("\n", " ")
+
+
+def test_a_tiny_run_of_the_harness_gives_every_figure_its_table_and_comparison(tmp_path):
+    options = Options(SCALES["tiny"], "sqlite", seed=3, only=("http", "reads"), http_seconds=0.2, samples=0.01,
+                      cache=tmp_path / "cache", results=tmp_path / "results")
+    results = run(options, Console(file=open(os.devnull, "w")))
+    assert results.data["store_events"] > results.data["events"]  # corrections and HTTP commands came on top
+    keys = {f.key for f in results.figures}
+    assert {"catch_up", "http_1_throughput", "http_8_p95", "read_budget_p95", "read_central_p95",
+            "read_explain_p95", "read_regulation_p95", "read_what_if_p95", "startup"} <= keys
+    assert all(f.value is not None and f.value > 0 for f in results.figures)
+    assert results.details["http_8"]["errors"] == 0 and results.details["reads"]["budget"]["errors"] == 0
+    assert results.figure("http_1_throughput").baseline > 0  # the raw library's loop ran beside it
+    saved = list((tmp_path / "results").glob("tiny-sqlite-*.json"))
+    assert len(saved) == 1 and Results.load(saved[0]).figure("read_budget_p95").value == \
+        results.figure("read_budget_p95").value
+    console = Console(record=True, width=200, file=open(os.devnull, "w"))
+    console.print(table(results))
+    console.print(compare(results, Results.load(saved[0])))
+    text = console.export_text()
+    assert "HTTP command p95, 8 clients" in text and "≤ 10.0 ms" in text and "cost ratio" in text
+    assert markdown(results).count("\n") == len(results.figures) + 2
