@@ -100,8 +100,8 @@ def what_if(ledger: BudgetLedger, year: int, position: int, draft_rates: dict[in
             revisions = reader.revision_days(range(stay.move_in.year, year + 1))
             for index, rate_of in enumerate((reader.rate_of, draft_rate)):
                 for segment in stay_segments(stay, rate_of, revisions if index == 0 else
-                                             [d for d in revisions if d.year != year], until=last):
-                    if not segment.present or segment.start < first:
+                                             [d for d in revisions if d.year != year], until=last, since=first):
+                    if not segment.present:
                         continue
                     amount = segment.days * (rate + (segment.rate or ZERO))
                     facilities[code][index] += amount
