@@ -114,7 +114,9 @@ def run(options: Options, console: Console | None = None) -> Results:
                                       (options.scale.first_year, options.scale.last_year), window, options.samples,
                                       options.seed)
                 state.measured["reads"] = reads
-                state.details["reads"] = {name: load.summary() for name, load in reads.items()}
+                state.details["reads"] = {name: load.summary() | {"latencies_ms": [round(x * 1000, 2) for x in
+                                                                            load.latencies]}
+                                          for name, load in reads.items()}
             state.measured["memory"] = service.memory()
             state.data["store_events"] = service.wait_caught_up(timeout=600)[0]
         state.data["store_bytes"] = product.size_bytes()
