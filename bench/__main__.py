@@ -13,7 +13,8 @@ from rich.console import Console
 
 from bench.scales import SCALES
 from bench.harness import GROUPS, HERE, Options, run
-from bench.report import Results, compare as compare_runs, markdown as markdown_table, print_results
+from bench.report import Results, compare as compare_runs, compare_markdown, markdown as markdown_table
+from bench.report import print_results
 
 app = typer.Typer(help=__doc__, add_completion=False, invoke_without_command=True, no_args_is_help=False)
 out = Console()
@@ -53,9 +54,14 @@ def main(
 @app.command()
 def compare(smaller: Path = typer.Argument(..., exists=True, help="Results of the smaller scale (e.g. large)"),
             larger: Path = typer.Argument(..., exists=True, help="Results of the larger scale (e.g. national)"),
+            as_markdown: bool = typer.Option(False, "--markdown", help="Print a Markdown table"),
             ) -> None:
     """How each cost grows from one run to a larger one (cost ∝ events^k; k ≤ 1 is linear or better)."""
-    out.print(compare_runs(Results.load(smaller), Results.load(larger)))
+    runs = Results.load(smaller), Results.load(larger)
+    if as_markdown:
+        print(compare_markdown(*runs))
+    else:
+        out.print(compare_runs(*runs))
 
 
 def load(run_: Results, when: str) -> str:

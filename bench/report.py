@@ -162,26 +162,47 @@ def markdown(results: Results) -> str:
     return "\n".join(rows) + "\n"
 
 
-def compare(smaller: Results, larger: Results) -> Table:
+def growth(smaller: Results, larger: Results) -> tuple[str, list[list[str]]]:
     """How each cost grows from one run to a larger one. The exponent k in cost ∝ events^k is
     log(cost ratio) / log(events ratio): 1 is linear, 0 constant; k ≤ 1 meets quality.md's
-    'linear or better'."""
+    'linear or better'. Returns a title and rows (figure, both values, cost ratio, k, verdict)."""
     events = (smaller.data.get("store_events") or 0, larger.data.get("store_events") or 0)
     events_ratio = events[1] / events[0] if events[0] else math.nan
-    grid = Table(title=f"{smaller.scale} → {larger.scale} on {larger.store}: events × {events_ratio:.3g} "
-                       f"({events[0]} → {events[1]})", title_justify="left")
-    for name in ("figure", smaller.scale, larger.scale, "cost ratio", "exponent k", "linear or better?"):
-        grid.add_column(name, justify="left" if name == "figure" else "right")
+    title = (f"{smaller.scale} → {larger.scale} on {larger.store}: events × {events_ratio:.3g} "
+             f"({events[0]} → {events[1]})")
+    rows = []
     for figure in larger.figures:
         before = smaller.figure(figure.key)
         if before is None or before.cost is None or figure.cost is None:
             continue
         cost_ratio = figure.cost / before.cost
         k = math.log(cost_ratio) / math.log(events_ratio) if events_ratio > 1 and cost_ratio > 0 else math.nan
-        verdict = "" if _nan(k) else ("[green]yes[/green]" if k <= 1.05 else "[red]no[/red]")
-        grid.add_row(figure.label, fmt(before.value, before.unit), fmt(figure.value, figure.unit),
-                     f"{cost_ratio:.3g}", "—" if _nan(k) else f"{k:.2f}", verdict)
+        verdict = "" if _nan(k) else ("yes" if k <= 1.05 else "no")
+        rows.append([figure.label, fmt(before.value, before.unit), fmt(figure.value, figure.unit),
+                     f"{cost_ratio:.3g}", "—" if _nan(k) else f"{k:.2f}", verdict])
+    return title, rows
+
+
+GROWTH_COLUMNS = ("figure", "smaller", "larger", "cost ratio", "exponent k", "linear or better?")
+
+
+def compare(smaller: Results, larger: Results) -> Table:
+    title, rows = growth(smaller, larger)
+    grid = Table(title=title, title_justify="left")
+    for name in (GROWTH_COLUMNS[0], smaller.scale, larger.scale, *GROWTH_COLUMNS[3:]):
+        grid.add_column(name, justify="left" if name == "figure" else "right")
+    for row in rows:
+        colour = {"yes": "green", "no": "red"}.get(row[-1])
+        grid.add_row(*row[:-1], f"[{colour}]{row[-1]}[/{colour}]" if colour else row[-1])
     return grid
+
+
+def compare_markdown(smaller: Results, larger: Results) -> str:
+    title, rows = growth(smaller, larger)
+    head = [GROWTH_COLUMNS[0], smaller.scale, larger.scale, *GROWTH_COLUMNS[3:]]
+    lines = [f"**{title}**", "", "| " + " | ".join(head) + " |", "|---|---:|---:|---:|---:|:---:|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
 
 
 def machine() -> dict[str, Any]:

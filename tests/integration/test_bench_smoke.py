@@ -13,7 +13,7 @@ from rich.console import Console
 from bench.generate import generate
 from bench.scales import SCALES
 from bench.harness import Options, run
-from bench.report import Results, compare, markdown, table
+from bench.report import Results, compare, compare_markdown, markdown, table
 from tests.e2e.test_serve import LEDGER
 
 
@@ -57,3 +57,4 @@ def test_a_tiny_run_of_the_harness_gives_every_figure_its_table_and_comparison(t
     text = console.export_text()
     assert "HTTP command p95, 8 clients" in text and "≤ 10.0 ms" in text and "cost ratio" in text
     assert markdown(results).count("\n") == len(results.figures) + 2
+    assert compare_markdown(results, results).count("\n| ") == len(results.figures) + 1  # header and a row each
