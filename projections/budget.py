@@ -94,6 +94,17 @@ class StayFacts:
             days.append(min(outs) if outs else self.move_in)
         return min(days, default=self.move_in)
 
+    def has_level_between(self, levels: Collection[int], first: date, last: date) -> bool:
+        """True when a condition in force on some day of [first, last] is priced at one of
+        the `levels` (not at a special tariff): a change of those levels' rates reaches it."""
+        conditions = self.conditions
+        for i, (start, condition) in enumerate(conditions):
+            ends_before = i + 1 < len(conditions) and conditions[i + 1][0] <= first
+            if start <= last and not ends_before and condition.special_tariff is None \
+                    and condition.level in levels:
+                return True
+        return False
+
     def touches(self, first: date, last: date) -> bool:
         """True when a funded day of the stay falls in [first, last]."""
         end = self.funded_until
@@ -171,14 +182,17 @@ class BudgetMonth(StayFigures):
 
     def add(self, net: tuple[list[object], dict[str, int]]) -> "BudgetMonth":
         sums, levels = net
-        counts = dict(self.citizens_by_level)
-        for key, n in levels.items():
-            counts[key] = counts.get(key, 0) + n
+        by_level = self.citizens_by_level
+        if levels:
+            counts = dict(by_level)
+            for key, n in levels.items():
+                counts[key] = counts.get(key, 0) + n
+            by_level = tuple(sorted((k, n) for k, n in counts.items() if n))
         a, p, f, u, s, ss, ps, h = sums
         return BudgetMonth(self.activity + a, self.present_days + p, self.funded_days + f,  # type: ignore[operator]
                            self.unpriced_days + u, self.sold_days + s, self.sold_service + ss,  # type: ignore[operator]
                            self.present_service + ps, self.support_hours + h,  # type: ignore[operator]
-                           tuple(sorted((k, n) for k, n in counts.items() if n)))
+                           by_level)
 
     @property
     def is_empty(self) -> bool:
@@ -236,10 +250,16 @@ def stay_segments(
     segments = []
     one_day = timedelta(days=1)
     move_out = stay.move_out
+    conditions, in_force, count = stay.conditions, 0, len(stay.conditions)
     for i, start in enumerate(boundaries):
         stop = boundaries[i + 1] - one_day if i + 1 < len(boundaries) else last
         present = move_out is None or start <= move_out
-        condition = stay.condition_on(start if present else move_out)  # type: ignore[arg-type]
+        day = start if present else move_out
+        # The days only grow (after the move-out they stay on it): the condition in force
+        # moves forward, as `StayFacts.condition_on` would find it.
+        while in_force + 1 < count and conditions[in_force + 1][0] <= day:  # type: ignore[operator]
+            in_force += 1
+        condition = conditions[in_force][1]
         segments.append(Segment(start, stop, condition, service_rate(condition, start, rate_of), present))
     return segments
 
@@ -251,9 +271,13 @@ def stay_months(
     """What the stay adds to each month, over its funded days up to `until` (inclusive; an
     open stay needs one); with `since` (the first of a month), the months from it on."""
     sums: dict[Month, list] = {}  # type: ignore[type-arg]
+    at_end: dict[Month, str | None] = {}
     for segment in stay_segments(stay, rate_of, rate_changes, until, since):
         days, rate, condition = segment.days, segment.rate, segment.condition
         key = (segment.start.year, segment.start.month)
+        # Segments end at month ends or at boundaries, so a month's last segment holds its
+        # last day: the level at month end when the citizen is still present then.
+        at_end[key] = level_key(condition) if segment.present else None
         month = sums.get(key)
         if month is None:
             month = sums[key] = [ZERO, 0, 0, 0, 0, ZERO, ZERO, ZERO]  # the order of StayFigures.summed
@@ -269,12 +293,7 @@ def stay_months(
             if condition.paying_municipality != NORDDJURS:
                 month[4] += days
                 month[5] += amount
-    result = {}
-    for (year, number), month in sums.items():
-        end = _last_day_of(year * 12 + number - 1)
-        level = level_key(stay.condition_on(end)) if stay.move_out is None or end <= stay.move_out else None
-        result[(year, number)] = StayMonth(*month, level_at_end=level)
-    return result
+    return {key: StayMonth(*month, level_at_end=at_end[key]) for key, month in sums.items()}
 
 
 # Figures of a facility-year -----------------------------------------------------------------

@@ -15,8 +15,8 @@ every read-model row:
   budget (with basistakst) and baseline; a year's schedule (hourly rate, run-off); the
   horizon.
 
-The horizon is the last year whose month rows are kept: the year after the latest year of a
-published schedule or a set frame budget. An open stay is counted up to the horizon's last
+The horizon is the last year whose month rows are kept: the latest year of a published
+schedule or a set frame budget (docs/adr/0014). An open stay is counted up to the horizon's last
 day; reads of a later year are computed from the aggregates instead (nothing dated falls in
 such a year, so they are rare and cheap to get wrong nowhere but in time).
 
@@ -36,6 +36,7 @@ from uuid import UUID
 
 from domain.citizen import Citizen
 from domain.facility import Facility
+from domain.ledger import public_type
 from domain.tariff_schedule import TariffSchedule
 from projections.budget import BudgetMonth, Month, StayFacts, StayMonth, stay_months
 from projections.frame import basistakst, frame_total
@@ -190,7 +191,7 @@ class BudgetProjection:
 
     def _facility_event(self, event: Any) -> None:
         if type(event).__name__ == "FrameBudgetSet":
-            self._raise_horizon(event.year + 1)
+            self._raise_horizon(event.year)
         facility = event.mutate(self.facilities.get(event.originator_id))
         self.facilities[event.originator_id] = facility
         code = facility.code
@@ -216,26 +217,53 @@ class BudgetProjection:
 
     def _schedule_event(self, event: Any) -> None:
         year = self.schedule_years.get(event.originator_id) or event.year
-        self._raise_horizon(year + 1)
-        first, last = date(year, 1, 1), date(year, 12, 31)
-        # A schedule prices the days of its year and sets the run-off of the stays that end in
-        # it: only the stays that touch the year change, and only from its first month on.
-        touched = [(cid, c) for cid, c in self.citizens.items()
-                   if any(s.touches(first, last) for s in self._stays_of_citizen(cid, c))]
-        old = [s for cid, c in touched for s in self._stays_of_citizen(cid, c)]
-        since = {s.stay_id: first for s in old}
-        delta = self._months_of_stays(old, -1, since=since)  # at the old rates
-        schedule = event.mutate(self.schedules.get(year))
-        self.schedules[year], self.schedule_years[event.originator_id] = schedule, year
-        self._stays, self._rates, self._revisions = {}, {}, None  # run-off months and rates may differ now
-        new = [s for cid, c in touched for s in self._stays_of_citizen(cid, c)]
-        since.update({s.stay_id: first for s in new})
-        self._apply(self._months_of_stays(new, 1, delta, since=since))
-        self._reline(new, {s.stay_id for s in old}, since)
+        before = self.schedules.get(year)
+        if self.horizon is None or year > self.horizon:
+            # Nothing of the year is in the rows yet: raising the horizon with the schedule in
+            # place computes its months once, at their rates.
+            schedule = event.mutate(before)
+            self.schedules[year], self.schedule_years[event.originator_id] = schedule, year
+            self._schedule_changed([cid for cid, stays in self._stays.items()
+                                if any(s.move_out is not None and s.move_out.year == year for s in stays)])
+            self._raise_horizon(year)
+        else:
+            schedule = self._reprice(event, year, before)
         current = schedule.current
         self._set_fact(("schedule", "", year), None if current is None else {
             "hourly_rate": str(current["hourly_rate"]), "runoff_months": current["runoff_months"],
         })
+
+    def _reprice(self, event: Any, year: int, before: TariffSchedule | None) -> TariffSchedule:
+        """A schedule of a year in the rows prices its days and sets the run-off of the stays
+        that end in it: only the stays that touch the year from the first day whose rate may
+        change (`repriced_from`) are recomputed, at the old and then at the new rates."""
+        (first, levels), last = repriced(event, year, before), date(year, 12, 31)
+        since_month = date(first.year, first.month, 1)
+        touched = [(cid, c) for cid, c in self.citizens.items()
+                   if any(s.touches(first, last) and (levels is None or s.has_level_between(levels, first, last))
+                          for s in self._stays_of_citizen(cid, c))]
+        old = [s for cid, c in touched for s in self._stays_of_citizen(cid, c)]
+        since = {s.stay_id: since_month for s in old}
+        delta = self._months_of_stays(old, -1, since=since)  # at the old rates
+        schedule = event.mutate(before)
+        self.schedules[year], self.schedule_years[event.originator_id] = schedule, year
+        # Only a publication sets the run-off (of the stays that end in its year, all touched).
+        self._schedule_changed([] if levels is not None else [
+            cid for cid, _ in touched
+            if any(s.move_out is not None and s.move_out.year == year for s in self._stays.get(cid, ()))])
+        new = [s for cid, c in touched for s in self._stays_of_citizen(cid, c)]
+        since.update({s.stay_id: since_month for s in new})
+        self._apply(self._months_of_stays(new, 1, delta, since=since))
+        self._reline(new, {s.stay_id for s in old}, since)
+        return schedule
+
+    def _schedule_changed(self, citizens: list[UUID]) -> None:
+        """After a schedule changed: drop the rates and revision days, and the stays of
+        `citizens`, whose run-off may differ now (a stay's run-off is the schedule's of its
+        move-out year, so only stays that end in the schedule's year can change)."""
+        self._rates, self._revisions = {}, None
+        for citizen_id in citizens:
+            self._stays.pop(citizen_id, None)
 
     def rate_of(self, level: int, day: date) -> Decimal | None:
         key = (level, day)
@@ -349,6 +377,22 @@ class BudgetProjection:
             del rows[key]
         else:
             rows[key] = text
+
+
+def repriced(event: Any, year: int, schedule: TariffSchedule | None) -> tuple[date, frozenset[int] | None]:
+    """The first day whose rates or run-off a schedule event may change, and the levels whose
+    rates it changes: a rate revision (or its retraction) from its effective date, its level
+    only; a publication (or anything else) from 1 January, every level (None)."""
+    revision = "TariffRateRevised"
+    if public_type(event) == revision:
+        return event.meta.effective_date, frozenset({event.level})
+    retracted = getattr(event, "retracted_event_id", None)
+    if retracted is not None and schedule is not None:
+        entry = schedule.entries.get(retracted)
+        if entry is not None and entry.type == revision:
+            level = next(r["level"] for r in schedule.revisions if r["event_id"] == retracted)
+            return entry.effective_date, frozenset({level})
+    return date(year, 1, 1), None
 
 
 def frame_fact(frame: dict[str, Any] | None, year: int) -> dict[str, Any] | None:

@@ -20,6 +20,7 @@ import json
 import logging
 import threading
 import time
+from functools import lru_cache
 from typing import Any, Callable, Sequence
 
 from eventsourcing.persistence import InfrastructureFactory, Tracking
@@ -58,7 +59,13 @@ def cents(amount: Any) -> int:
 def month_values(value: BudgetMonth) -> tuple[Any, ...]:
     return (cents(value.activity), value.present_days, value.funded_days, value.unpriced_days, value.sold_days,
             cents(value.sold_service), cents(value.present_service), cents(value.support_hours),
-            json.dumps(dict(value.citizens_by_level), sort_keys=True, separators=(",", ":")))
+            levels_json(value.citizens_by_level))
+
+
+@lru_cache(maxsize=65536)
+def levels_json(citizens_by_level: tuple[tuple[str, int], ...]) -> str:
+    """Citizens by level as the row's JSON (few distinct values: kept once each)."""
+    return json.dumps(dict(citizens_by_level), sort_keys=True, separators=(",", ":"))
 
 
 class ReadModelWriter:
