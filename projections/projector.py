@@ -11,6 +11,8 @@ every read-model row:
   funded days, sold days, support hours, citizens by level at month end): the sum of the
   stays' `StayMonth`s, kept by adding what a changed stay adds now and taking away what it
   added before;
+- `stay` rows: each stay's facts (move-in, conditions by date, move-out), for the reads that
+  compute a facility's stays as of a point (docs/adr/0014);
 - `fact` rows: a facility's name, places and capacity changes; a facility-year's frame
   budget (with basistakst) and baseline; a year's schedule (hourly rate, run-off); the
   horizon.
@@ -41,6 +43,7 @@ from domain.tariff_schedule import TariffSchedule
 from projections.budget import BudgetMonth, Month, StayFacts, StayMonth, stay_months
 from projections.frame import basistakst, frame_total
 from projections.statements import statement_lines
+from projections.stays import stay_value
 
 MonthKey = tuple[str, int, int]
 """(facility code, year, month)"""
@@ -48,6 +51,8 @@ FactKey = tuple[str, str, int]
 """(kind, facility code or "", year or 0)"""
 LineKey = tuple[str, int, int, str]
 """(paying municipality, year, month, stay id)"""
+StayKey = tuple[str]
+"""(stay id,)"""
 Delta = dict[MonthKey, list[tuple[StayMonth, int]]]
 """What stays add to (+1) or take from (-1) each facility-month."""
 
@@ -81,6 +86,8 @@ class BudgetProjection:
         self.lines: dict[LineKey, str] = {}
         """Statement lines: a stay's present days paid by another municipality, by month."""
         self.line_keys: dict[str, set[LineKey]] = {}
+        self.stay_rows: dict[StayKey, str] = {}
+        """Each stay's facts (`projections.stays`), by stay id."""
         self._before: dict[tuple[str, Any], Any] = {}
         """Rows the current event has changed, with their values before it."""
         self._stays: dict[UUID, list[StayFacts]] = {}
@@ -118,10 +125,11 @@ class BudgetProjection:
             self._stays, self._rates, self._revisions = {}, {}, None
 
     def restore(self, months: dict[MonthKey, BudgetMonth], facts: dict[FactKey, str],
-                lines: dict[LineKey, str]) -> None:
+                lines: dict[LineKey, str], stays: dict[StayKey, str]) -> None:
         """Take the rows the read models hold at the position the aggregates were replayed
         to (`replay`): the state is then the one `apply` would have reached."""
         self.months, self.facts, self.lines = dict(months), dict(facts), dict(lines)
+        self.stay_rows = dict(stays)
         self.line_keys = {}
         for key in self.lines:
             self.line_keys.setdefault(key[3], set()).add(key)
@@ -129,7 +137,7 @@ class BudgetProjection:
         self.horizon = None if horizon is None else json.loads(horizon)["year"]
 
     def _table(self, name: str) -> dict[Any, Any]:
-        return {"month": self.months, "fact": self.facts, "line": self.lines}[name]
+        return {"month": self.months, "fact": self.facts, "line": self.lines, "stay": self.stay_rows}[name]
 
     def _changes(self) -> list[Change]:
         """One change per row the event left different (a row can change more than once
@@ -155,6 +163,10 @@ class BudgetProjection:
         since = self._first_differences(old, new)
         self._shift(old, new, since=since)
         self._reline(new, {s.stay_id for s in old}, since)
+        for stay_id in {s.stay_id for s in old} - {s.stay_id for s in new}:
+            self._set_row("stay", (stay_id,), None)  # a move-in retracted: the stay never was
+        for stay in new:
+            self._set_row("stay", (stay.stay_id,), stay_value(stay))
 
     def _stays_of_citizen(self, citizen_id: UUID, citizen: Citizen | None) -> list[StayFacts]:
         if citizen is None:

@@ -19,6 +19,7 @@ from eventsourcing.utils import Environment
 from sqlalchemy import (
     BigInteger,
     Column,
+    Date,
     DateTime,
     Index,
     Integer,
@@ -156,7 +157,22 @@ rm_statement_lines = Table(
 )
 """Bitemporal: a stay's statement line for a paying municipality and month (JSON periods)."""
 
-READ_MODEL_TABLES = ("rm_budget_months", "rm_facts", "rm_statement_lines")
+rm_stays = Table(
+    "rm_stays",
+    metadata,
+    Column("stay_id", String(36), primary_key=True),
+    Column("recorded_from", BigInteger, primary_key=True),
+    Column("recorded_to", BigInteger, nullable=True),
+    Column("facility", String(64), nullable=False),
+    Column("move_in", Date, nullable=False),
+    Column("move_out", Date, nullable=True),
+    Column("value", Text, nullable=False),
+    Index("ix_rm_stays_facility", "facility", "recorded_from"),
+    Index("ix_rm_stays_to", "recorded_to"),
+)
+"""Bitemporal: a stay's facts (citizen, move-in, conditions by date, move-out) as JSON."""
+
+READ_MODEL_TABLES = ("rm_budget_months", "rm_facts", "rm_statement_lines", "rm_stays")
 
 
 def utc(moment: datetime) -> datetime:

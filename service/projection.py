@@ -20,6 +20,7 @@ import json
 import logging
 import threading
 import time
+from datetime import date
 from functools import lru_cache
 from typing import Any, Callable, Sequence
 
@@ -32,7 +33,7 @@ from projections.budget import BudgetMonth
 from projections.projector import BudgetProjection, Change
 from sqlalchemy import and_, or_, select
 
-from service.db import READ_MODEL_TABLES, rm_budget_months, rm_facts, rm_statement_lines
+from service.db import READ_MODEL_TABLES, rm_budget_months, rm_facts, rm_statement_lines, rm_stays
 from service.settings import Settings
 
 log = logging.getLogger("ledger.projection")
@@ -45,6 +46,7 @@ TABLES = {
                "present_service", "support_hours", "citizens_by_level")),
     "fact": ("rm_facts", ("kind", "facility", "year"), ("value",)),
     "line": ("rm_statement_lines", ("municipality", "year", "month", "stay_id"), ("value",)),
+    "stay": ("rm_stays", ("stay_id",), ("facility", "move_in", "move_out", "value")),
 }
 
 
@@ -60,6 +62,14 @@ def month_values(value: BudgetMonth) -> tuple[Any, ...]:
     return (cents(value.activity), value.present_days, value.funded_days, value.unpriced_days, value.sold_days,
             cents(value.sold_service), cents(value.present_service), cents(value.support_hours),
             levels_json(value.citizens_by_level))
+
+
+def stay_values(value: str) -> tuple[Any, ...]:
+    """A stay row's columns: its facility, move-in and move-out (for finding it) and its facts."""
+    facts = json.loads(value)
+    move_out = facts["move_out"]
+    return (facts["facility"], date.fromisoformat(facts["move_in"]),
+            None if move_out is None else date.fromisoformat(move_out), value)
 
 
 @lru_cache(maxsize=65536)
@@ -93,7 +103,12 @@ class ReadModelWriter:
                 closes[change.table].append((position, *change.key))
             if change.value is None:
                 continue
-            values = month_values(change.value) if change.table == "month" else (change.value,)  # type: ignore[arg-type]
+            if change.table == "month":
+                values = month_values(change.value)  # type: ignore[arg-type]
+            elif change.table == "stay":
+                values = stay_values(change.value)  # type: ignore[arg-type]
+            else:
+                values = (change.value,)
             row = [*change.key, position, None, *values]
             inserts[change.table].append(row)
             open_in_batch[slot] = row
@@ -162,7 +177,8 @@ def make_view(settings: Settings, create_table: bool = False) -> ReadModelWriter
     return factory.tracking_recorder(view_class)  # type: ignore[arg-type,return-value]
 
 
-def rows_at(engine: Any, position: int) -> tuple[dict[Any, BudgetMonth], dict[Any, str], dict[Any, str]]:
+def rows_at(engine: Any, position: int
+            ) -> tuple[dict[Any, BudgetMonth], dict[Any, str], dict[Any, str], dict[Any, str]]:
     """Every read-model row valid at `position` (recorded_from <= N < recorded_to): the
     projection's state there, keyed as the projection keys it."""
     from service.read_models import budget_month
@@ -178,7 +194,8 @@ def rows_at(engine: Any, position: int) -> tuple[dict[Any, BudgetMonth], dict[An
                  for r in connection.execute(select(rm_facts).where(valid(rm_facts)))}
         lines = {(r.municipality, r.year, r.month, r.stay_id): r.value
                  for r in connection.execute(select(rm_statement_lines).where(valid(rm_statement_lines)))}
-    return months, facts, lines
+        stays = {(r.stay_id,): r.value for r in connection.execute(select(rm_stays).where(valid(rm_stays)))}
+    return months, facts, lines, stays
 
 
 class Projector:

@@ -115,7 +115,7 @@ def test_a_restarted_projector_takes_the_rows_and_holds_the_state_it_would_have_
     restarted = Projector(ledger.settings)
     restarted.load()
     assert restarted.position == computed.position
-    for name in ("months", "facts", "lines", "line_keys", "horizon"):
+    for name in ("months", "facts", "lines", "line_keys", "horizon", "stay_rows"):
         assert getattr(restarted.projection, name) == getattr(computed.projection, name), name
     ledger.reassess("C", date(2026, 5, 1), {"hours_per_day": "9"}, CASEWORKER)
     ledger.publish_schedule(2028, levels(), SPECIAL_TARIFFS, "420.00", 1, FINANCE)

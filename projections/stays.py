@@ -1,0 +1,39 @@
+"""A stay's facts as a read-model row (`rm_stays`, docs/adr/0014) and back.
+
+The row holds what the citizen's events say of the stay: the citizen, the facility, the
+move-in, the conditions by date and the move-out. The run-off is not in it: it is the
+schedule's of the move-out year, so a read takes it from the schedules as of its own point.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from domain.citizen import Condition
+from projections.budget import StayFacts
+
+
+def stay_value(stay: StayFacts) -> dict[str, Any]:
+    return {
+        "citizen_ref": stay.citizen_ref,
+        "facility": stay.facility,
+        "move_in": stay.move_in.isoformat(),
+        "move_out": None if stay.move_out is None else stay.move_out.isoformat(),
+        "conditions": [[start.isoformat(), c.level, str(c.hours_per_day), c.special_tariff,
+                        None if c.special_rate is None else str(c.special_rate), c.paying_municipality]
+                       for start, c in stay.conditions],
+    }
+
+
+def stay_of(stay_id: str, value: dict[str, Any], runoff_months: int = 1) -> StayFacts:
+    """The stay a row describes, with the run-off its move-out year's schedule sets."""
+    conditions = tuple(
+        (date.fromisoformat(start), Condition(level=level, hours_per_day=Decimal(hours), special_tariff=special,
+                                              special_rate=None if rate is None else Decimal(rate),
+                                              paying_municipality=payer))
+        for start, level, hours, special, rate, payer in value["conditions"])
+    move_out = None if value["move_out"] is None else date.fromisoformat(value["move_out"])
+    return StayFacts(value["citizen_ref"], date.fromisoformat(value["move_in"]), move_out, conditions,
+                     runoff_months, value["facility"], stay_id)
