@@ -8,8 +8,9 @@ exactly to after − before.
 
 The candidates are the positions at which a row of the facility-year changed in the read
 models (a month row or the frame got a new version, or lost one). For a year the projection
-does not reach at some point between the two (beyond its horizon), every event of the
-facility, of a schedule and of the facility's citizens is a candidate instead.
+does not reach at some point between the two (beyond its horizon), the changes of the
+facility's stay rows, of the schedules and the horizon, and of its registration are
+candidates too (docs/adr/0014).
 """
 
 from __future__ import annotations
@@ -20,14 +21,11 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select, true, union
 
-from domain.citizen import citizen_id
-from domain.facility import facility_id
 from domain.errors import NotFound
-from domain.tariff_schedule import TariffSchedule
 from domain.values import ZERO
 from projections.budget import YearFigures
 from service.audit import AuditTrail
-from service.db import ledger_entries, rm_budget_months, rm_facts
+from service.db import ledger_entries, rm_budget_months, rm_facts, rm_stays
 from service.ledger import BudgetLedger
 from service.read_models import BudgetReads
 
@@ -76,37 +74,29 @@ class Explainer:
             return ZERO
 
     def _candidates(self, code: str, year: int, month: int | None, start: int, end: int) -> list[int]:
-        horizons = [self.reads.horizon(start), self.reads.horizon(end)]
-        if any(h is None or year > h for h in horizons):
-            return self._event_positions(code, start, end)
-        months = rm_budget_months.c
-        facts = rm_facts.c
+        """Positions in (start, end] at which a row the figure is computed from changed. Within
+        the horizon: the facility-year's month rows and frame. A year beyond the horizon at
+        either point is computed from the facility's stay rows and the schedules' run-off, and
+        reaches the month rows when the horizon passes it: those rows and facts, and the
+        facility's registration, are candidates too."""
+        months, facts, stays = rm_budget_months.c, rm_facts.c, rm_stays.c
         month_rows = and_(months.facility == code, months.year == year,
                           true() if month is None else months.month == month)
-        frame_rows = and_(facts.kind == "frame", facts.facility == code, facts.year == year)
-        queries = [
-            select(months.recorded_from.label("p")).where(month_rows, months.recorded_from > start,
-                                                          months.recorded_from <= end),
-            select(months.recorded_to.label("p")).where(month_rows, months.recorded_to > start,
-                                                        months.recorded_to <= end),
-            select(facts.recorded_from.label("p")).where(frame_rows, facts.recorded_from > start,
-                                                         facts.recorded_from <= end),
-            select(facts.recorded_to.label("p")).where(frame_rows, facts.recorded_to > start,
-                                                       facts.recorded_to <= end),
-        ]
+        fact_rows = and_(facts.kind == "frame", facts.facility == code, facts.year == year)
+        horizons = [self.reads.horizon(start), self.reads.horizon(end)]
+        beyond = any(h is None or year > h for h in horizons)
+        if beyond:
+            fact_rows = or_(fact_rows, facts.kind.in_(("schedule", "horizon")),
+                            and_(facts.kind == "facility", facts.facility == code))
+        tables = [(rm_budget_months, month_rows), (rm_facts, fact_rows)]
+        if beyond:
+            tables.append((rm_stays, stays.facility == code))
+        queries = []
+        for table, rows in tables:
+            for column in (table.c.recorded_from, table.c.recorded_to):
+                queries.append(select(column.label("p")).where(rows, column > start, column <= end))
         with self.ledger.engine.connect() as connection:
             return sorted({row.p for row in connection.execute(union(*queries))})
-
-    def _event_positions(self, code: str, start: int, end: int) -> list[int]:
-        streams = {facility_id(code).hex} | {citizen_id(ref).hex for ref in self.ledger.citizens_ever_at(code, end)}
-        schedule_topic = f"{TariffSchedule.__module__}:{TariffSchedule.__qualname__}."
-        schedules = {n.originator_id.hex for n in self.ledger.recorder.select_notifications(
-            start=start + 1, limit=1_000_000, stop=end) if n.topic.startswith(schedule_topic)}
-        with self.ledger.engine.connect() as connection:
-            rows = connection.execute(select(ledger_entries.c.position).where(
-                ledger_entries.c.position > start, ledger_entries.c.position <= end,
-                or_(ledger_entries.c.originator_id.in_(streams | schedules))).order_by(ledger_entries.c.position))
-            return [row.position for row in rows]
 
     def _describe(self, change: Change, trail: AuditTrail) -> dict[str, Any]:
         """The event behind a change, as the audit trail shows it, with the change's delta."""

@@ -2,9 +2,12 @@
 
 A row counts at position N when recorded_from <= N < recorded_to (or recorded_to is NULL),
 so a facility-year at any point is a handful of indexed rows: its month rows, its frame, its
-facility and the year's schedule. A year beyond the horizon the projection keeps (no frame
-or schedule reaches it yet) is computed from the aggregates instead (`AsOfReader`), which is
-the reference the read models are tested against.
+facility and the year's schedule. A year beyond the horizon the projection keeps as of N (no
+frame or schedule reaches it yet) is computed from the stay rows valid at N instead: no
+schedule prices its days (a level's day counts 0.00, a special tariff its own rate) and no
+frame funds it, so the stays and the run-off of earlier years are all it needs (docs/adr/0014).
+`reference_facility_year` computes the same from the aggregates (`AsOfReader`): the reference
+the read models are tested against.
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ from sqlalchemy.engine import Engine
 
 from domain.errors import NotFound
 from domain.facility import places_in_force
-from projections.budget import BudgetMonth, YearFigures, assemble_year, capacity_days, facility_year
-from service.db import ledger_entries, rm_budget_months, rm_facts, rm_statement_lines
+from projections.budget import (BudgetMonth, StayFacts, YearFigures, assemble_year, capacity_days, facility_year,
+                                month_end, stay_months)
+from projections.stays import stay_of
+from service.db import ledger_entries, rm_budget_months, rm_facts, rm_statement_lines, rm_stays
 from service.ledger import BudgetLedger
 
 
@@ -120,11 +125,48 @@ class BudgetReads:
     def facility_codes(self, position: int) -> list[str]:
         return sorted(self.facts(position, "facility", 0))
 
+    def runoffs(self, position: int) -> dict[int, int]:
+        """The run-off months of each year's schedule in force at `position`."""
+        query = select(rm_facts.c.year, rm_facts.c.value).where(rm_facts.c.kind == "schedule",
+                                                                 _valid(rm_facts, position))
+        with self.engine.connect() as connection:
+            return {row.year: json.loads(row.value)["runoff_months"] for row in connection.execute(query)}
+
+    def stays(self, position: int, year: int, facility: str | None = None) -> dict[str, list[StayFacts]]:
+        """The stays valid at `position` that may fund a day of `year` (a run-off is at most
+        12 months), by facility, each with the run-off of its move-out year's schedule."""
+        stays = rm_stays.c
+        query = select(stays.stay_id, stays.facility, stays.value).where(
+            _valid(rm_stays, position), stays.move_in <= date(year, 12, 31),
+            or_(stays.move_out.is_(None), stays.move_out >= date(year - 1, 1, 1)))
+        if facility is not None:
+            query = query.where(stays.facility == facility)
+        runoffs = self.runoffs(position)
+        found: dict[str, list[StayFacts]] = {}
+        with self.engine.connect() as connection:
+            for row in connection.execute(query.order_by(stays.facility, stays.stay_id)):
+                value = json.loads(row.value)
+                move_out = value["move_out"]
+                runoff = 1 if move_out is None else runoffs.get(int(move_out[:4]), 1)
+                found.setdefault(row.facility, []).append(stay_of(row.stay_id, value, runoff))
+        return found
+
+    def _beyond_horizon(self, fact: FacilityFact, year: int, stays: list[StayFacts]) -> YearFigures:
+        """A facility-year no schedule or frame reaches: its stays' days, unpriced but for
+        special tariffs, with no frame."""
+        first, last = date(year, 1, 1), date(year, 12, 31)
+        by_month: dict[int, BudgetMonth] = {}
+        for stay in stays:
+            if stay.touches(first, last):
+                for (_, month), figures in stay_months(stay, _unpriced, until=last, since=first).items():
+                    by_month[month] = by_month.get(month, BudgetMonth()).plus(figures)
+        return assemble_year(year, None, fact.capacity_days(year), by_month, None)
+
     def facility_year(self, code: str, year: int, position: int) -> YearFigures:
         facility = self.facility(code, position)
         horizon = self.horizon(position)
         if horizon is None or year > horizon:
-            return reference_facility_year(self.ledger, code, year, position)
+            return self._beyond_horizon(facility, year, self.stays(position, year, code).get(code, []))
         frame = frame_of(self.facts(position, "frame", year, code).get(code))
         stays = self.months(position, year, code).get(code, {})
         return assemble_year(year, frame, facility.capacity_days(year), stays, self.hourly_rate(position, year))
@@ -134,7 +176,8 @@ class BudgetReads:
         facilities = {code: FacilityFact.of(code, value) for code, value in self.facts(position, "facility", 0).items()}
         horizon = self.horizon(position)
         if horizon is None or year > horizon:
-            return {code: (fact, reference_facility_year(self.ledger, code, year, position))
+            stays = self.stays(position, year)
+            return {code: (fact, self._beyond_horizon(fact, year, stays.get(code, [])))
                     for code, fact in sorted(facilities.items())}
         frames = self.facts(position, "frame", year)
         months = self.months(position, year)
@@ -143,8 +186,53 @@ class BudgetReads:
                                            months.get(code, {}), rate))
                 for code, fact in sorted(facilities.items())}
 
+    def facility_years_at(self, year: int, positions: dict[str, int]) -> dict[str, YearFigures]:
+        """Each facility's figures for `year` as of its own position (e.g. when its accounts
+        were recorded): the row versions valid anywhere between the first and the last
+        position are read once, and each facility takes those valid at its position."""
+        if not positions:
+            return {}
+        low, high = min(positions.values()), max(positions.values())
+        horizon = self.horizon(low)  # the horizon only rises: reached at `low`, reached at all
+        if horizon is None or year > horizon:
+            return {code: self.facility_year(code, year, position) for code, position in positions.items()}
+
+        def versions(table: Any, *where: Any) -> list[Any]:
+            window = and_(table.c.recorded_from <= high, or_(table.c.recorded_to.is_(None), table.c.recorded_to > low))
+            with self.engine.connect() as connection:
+                return connection.execute(select(table).where(window, *where)).all()
+
+        def valid(row: Any, position: int) -> bool:
+            return row.recorded_from <= position and (row.recorded_to is None or row.recorded_to > position)
+
+        codes = sorted(positions)
+        facts = versions(rm_facts, or_(and_(rm_facts.c.kind == "facility", rm_facts.c.facility.in_(codes)),
+                                       and_(rm_facts.c.kind == "frame", rm_facts.c.year == year,
+                                            rm_facts.c.facility.in_(codes)),
+                                       and_(rm_facts.c.kind == "schedule", rm_facts.c.year == year)))
+        months = versions(rm_budget_months, rm_budget_months.c.year == year, rm_budget_months.c.facility.in_(codes))
+        found = {}
+        for code in codes:
+            position = positions[code]
+            mine = {(row.kind, row.facility): json.loads(row.value) for row in facts
+                    if valid(row, position) and row.facility in (code, "")}
+            if ("facility", code) not in mine:
+                found[code] = self.facility_year(code, year, position)  # 404 as a single read gives it
+                continue
+            schedule = mine.get(("schedule", ""))
+            stays = {row.month: budget_month(row) for row in months if row.facility == code and valid(row, position)}
+            found[code] = assemble_year(year, frame_of(mine.get(("frame", code))),
+                                        FacilityFact.of(code, mine[("facility", code)]).capacity_days(year), stays,
+                                        None if schedule is None else Decimal(schedule["hourly_rate"]))
+        return found
+
     def baselines(self, year: int, position: int) -> dict[str, dict[str, Any]]:
         return self.facts(position, "baseline", year)
+
+
+def _unpriced(level: int, day: date) -> None:
+    """No schedule prices a day beyond the horizon."""
+    return None
 
 
 def reference_facility_year(ledger: BudgetLedger, code: str, year: int, position: int | None) -> YearFigures:
@@ -179,7 +267,7 @@ class StatementReads:
 
         horizon = self.budgets.horizon(position)
         if horizon is None or year > horizon:
-            return reference_statement_lines(self.ledger, municipality, year, month, position)
+            return self._beyond_horizon(municipality, year, month, position)
         query = select(rm_statement_lines).where(
             rm_statement_lines.c.municipality == municipality, rm_statement_lines.c.year == year,
             rm_statement_lines.c.month == month, _valid(rm_statement_lines, position))
@@ -190,6 +278,21 @@ class StatementReads:
             value = json.loads(row.value)
             lines.append(StatementLine(row.stay_id, value["facility"],
                                        tuple(StatementPeriod.of(p) for p in value["periods"])))
+        return lines
+
+    def _beyond_horizon(self, municipality: str, year: int, month: int, position: int) -> list[StatementLine]:
+        """Statement lines of a month no schedule reaches, from the stay rows: a level's day is
+        charged 0.00 (named as unpriced), a special tariff its own rate."""
+        from projections.statements import statement_lines
+
+        lines = []
+        first = date(year, month, 1)
+        for code, stays in self.budgets.stays(position, year).items():
+            for stay in stays:
+                found = statement_lines(stay, _unpriced, (), month_end(first), since=first)
+                periods = found.get((municipality, year, month))
+                if periods:
+                    lines.append(StatementLine(stay.stay_id, code, periods))
         return lines
 
     def basistakst(self, facility: str, year: int, position: int) -> Decimal | None:

@@ -5,7 +5,7 @@ service rates, frame and activity, and its annual accounts (a year is closed for
 once they are recorded). The result as it stood when the accounts were recorded is the same
 read as of that position, so post-closing adjustments need no second bookkeeping.
 
-The what-if replays a year's stays from the aggregates with the draft's rates in place of the
+The what-if replays a year's stays (the stay rows) with the draft's rates in place of the
 year's rates and revisions (levels stay as assessed, special tariffs keep their own rates),
 per facility and per paying municipality, and records nothing.
 """
@@ -20,16 +20,18 @@ from typing import Any
 from sqlalchemy import select
 
 from domain.values import ZERO
-from projections.budget import stay_segments
+from projections.budget import YearFigures, stay_segments
 from projections.regulation import Regulation, regulate, revenue
 from service.db import ledger_entries
 from service.ledger import BudgetLedger
 from service.read_models import BudgetReads
 
 
-def _position_of(ledger: BudgetLedger, event_id: str) -> int:
+def _positions_of(ledger: BudgetLedger, event_ids: list[str]) -> dict[str, int]:
     with ledger.engine.connect() as connection:
-        return connection.execute(select(ledger_entries.c.position).where(ledger_entries.c.event_id == event_id)).scalar_one()
+        rows = connection.execute(select(ledger_entries.c.event_id, ledger_entries.c.position)
+                                  .where(ledger_entries.c.event_id.in_(event_ids))).all()
+    return {row.event_id: row.position for row in rows}
 
 
 class RegulationReads:
@@ -39,8 +41,7 @@ class RegulationReads:
         self.limit_pct = ledger.settings.regulation_limit_pct
         self.years = ledger.settings.regulation_years
 
-    def regulation(self, code: str, year: int, position: int, actual_costs: Decimal) -> Regulation:
-        figures = self.budgets.facility_year(code, year, position)
+    def regulation(self, figures: YearFigures, actual_costs: Decimal) -> Regulation:
         totals = figures.totals()
         earned = revenue(totals.stays.present_days, figures.basistakst, totals.stays.present_service)
         return regulate(earned, totals.frame + totals.activity, actual_costs, self.limit_pct)
@@ -49,63 +50,84 @@ class RegulationReads:
         """The facilities whose `year` is closed as of `position`, with their accounts."""
         return self.budgets.facts(position, "accounts", year)
 
-    def facility_row(self, code: str, year: int, position: int, accounts: dict[str, Any]) -> dict[str, Any]:
-        costs = Decimal(accounts["actual_costs"])
-        now = self.regulation(code, year, position, costs)
-        closed_at = _position_of(self.ledger, accounts["event_id"])
-        then = self.regulation(code, year, closed_at, costs)
+    def rows(self, year: int, position: int, closed: dict[str, dict[str, Any]],
+             now: dict[str, YearFigures]) -> list[dict[str, Any]]:
+        """The regulation of each closed facility-year: now (`now`, the figures as of
+        `position`) and as it stood when its accounts were recorded."""
+        closed_at = _positions_of(self.ledger, [accounts["event_id"] for accounts in closed.values()])
         target = year + self.years
-        frame = self.budgets.facts(position, "frame", target, code).get(code)
-        line = None if frame is None else next(
-            (Decimal(l["amount"]) for l in frame["lines"] if l["category"] == "regulation"), None)
-        return {
-            "facility": code, "revenue": now.revenue, "cost_basis": now.cost_basis, "actual_costs": costs,
-            "result": now.result, "carry_over": now.carry_over, "to_tariff": now.to_tariff,
-            "target_year": target, "regulation_line": now.regulation_line,
-            "post_closing_adjustments": now.result - then.result, "closed_at_position": closed_at,
-            "result_at_closing": then.result,
-            "applied": line is not None and line == now.regulation_line, "applied_line": line,
-        }
+        frames = self.budgets.facts(position, "frame", target)
+        at_closing = self.budgets.facility_years_at(
+            year, {code: closed_at[accounts["event_id"]] for code, accounts in closed.items()})
+        rows = []
+        for code, accounts in sorted(closed.items()):
+            costs = Decimal(accounts["actual_costs"])
+            at = closed_at[accounts["event_id"]]
+            regulated = self.regulation(now[code], costs)
+            then = self.regulation(at_closing[code], costs)
+            frame = frames.get(code)
+            line = None if frame is None else next(
+                (Decimal(l["amount"]) for l in frame["lines"] if l["category"] == "regulation"), None)
+            rows.append({
+                "facility": code, "revenue": regulated.revenue, "cost_basis": regulated.cost_basis,
+                "actual_costs": costs, "result": regulated.result, "carry_over": regulated.carry_over,
+                "to_tariff": regulated.to_tariff, "target_year": target, "regulation_line": regulated.regulation_line,
+                "post_closing_adjustments": regulated.result - then.result, "closed_at_position": at,
+                "result_at_closing": then.result,
+                "applied": line is not None and line == regulated.regulation_line, "applied_line": line,
+            })
+        return rows
 
     def year(self, year: int, position: int) -> list[dict[str, Any]]:
-        return [self.facility_row(code, year, position, accounts)
-                for code, accounts in sorted(self.closed(year, position).items())]
+        closed = self.closed(year, position)
+        if not closed:
+            return []
+        now = {code: figures for code, (_, figures) in self.budgets.all_facility_years(year, position).items()}
+        return self.rows(year, position, closed, now)
 
     def for_target_year(self, code: str, target: int, position: int) -> dict[str, Any] | None:
         """The regulation that belongs in `target`'s frame budget, if its year is closed."""
-        accounts = self.closed(target - self.years, position).get(code)
-        return None if accounts is None else self.facility_row(code, target - self.years, position, accounts)
+        year = target - self.years
+        accounts = self.closed(year, position).get(code)
+        if accounts is None:
+            return None
+        (row,) = self.rows(year, position, {code: accounts}, {code: self.budgets.facility_year(code, year, position)})
+        return row
 
 
 def what_if(ledger: BudgetLedger, year: int, position: int, draft_rates: dict[int, Decimal]) -> dict[str, Any]:
-    """Revenue of `year` per facility and per paying municipality, charged and with the draft."""
+    """Revenue of `year` per facility and per paying municipality, charged and with the draft.
+
+    One pass over the year's periods of every stay (the stay rows as of `position`): a present
+    day is charged basistakst + its service rate, and in the draft basistakst + the draft's
+    rate of its level (a special tariff keeps its own rate)."""
     from service.readers import AsOfReader
 
     reader = AsOfReader(ledger, position)
     budgets = BudgetReads(ledger)
     first, last = date(year, 1, 1), date(year, 12, 31)
-
-    def draft_rate(level: int, day: date) -> Decimal | None:
-        return draft_rates[level] if day.year == year else reader.rate_of(level, day)
-
-    facilities: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+    revisions = reader.revision_days(range(year, year + 1))
+    frames = budgets.facts(position, "frame", year)
+    facilities: dict[str, list[Decimal]] = {code: [ZERO, ZERO] for code in budgets.facility_codes(position)}
     payers: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
-    for code in budgets.facility_codes(position):
-        frame = budgets.facts(position, "frame", year, code).get(code)
-        rate = ZERO if frame is None else Decimal(frame["basistakst"])
-        facilities[code]
-        for stay in reader.stays_at(code):
-            if not stay.touches(first, last):
-                continue
-            revisions = reader.revision_days(range(stay.move_in.year, year + 1))
-            for index, rate_of in enumerate((reader.rate_of, draft_rate)):
-                for segment in stay_segments(stay, rate_of, revisions if index == 0 else
-                                             [d for d in revisions if d.year != year], until=last, since=first):
-                    if not segment.present:
-                        continue
-                    amount = segment.days * (rate + (segment.rate or ZERO))
-                    facilities[code][index] += amount
-                    payers[segment.condition.paying_municipality][index] += amount
+    for code, stays in budgets.stays(position, year).items():
+        frame = frames.get(code)
+        basis = ZERO if frame is None else Decimal(frame["basistakst"])
+        sums = facilities.setdefault(code, [ZERO, ZERO])
+        for stay in stays:
+            for segment in stay_segments(stay, reader.rate_of, revisions, until=last, since=first):
+                if not segment.present:
+                    continue
+                condition = segment.condition
+                draft = segment.rate if condition.special_tariff is not None or condition.level is None \
+                    else draft_rates[condition.level]
+                actual = segment.days * (basis + (segment.rate or ZERO))
+                drafted = segment.days * (basis + (draft or ZERO))
+                sums[0] += actual
+                sums[1] += drafted
+                payer = payers[condition.paying_municipality]
+                payer[0] += actual
+                payer[1] += drafted
 
     def rows(name: str, sums: dict[str, list[Decimal]]) -> list[dict[str, Any]]:
         return [{name: key, "actual": actual, "what_if": draft, "difference": draft - actual}

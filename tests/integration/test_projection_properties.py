@@ -21,11 +21,12 @@ from hypothesis import HealthCheck, Phase, given, settings as hypothesis_setting
 from sqlalchemy import select
 
 from domain.errors import DomainError
-from service.db import migrate, rm_budget_months, rm_facts, rm_statement_lines
+from service.db import migrate, rm_budget_months, rm_facts, rm_statement_lines, rm_stays
 from service.explain import Explainer
 from service.ledger import Actor, BudgetLedger, Timeline
 from service.projection import Projector
 from service.read_models import BudgetReads, StatementReads, reference_facility_year, reference_statement_lines
+from service.readers import AsOfReader
 from tests.conftest import make_settings
 from tests.factories import frame_body, levels, SPECIAL_TARIFFS
 
@@ -113,6 +114,7 @@ def dump(ledger: BudgetLedger) -> list[tuple]:
         months = connection.execute(select(rm_budget_months).order_by(*rm_budget_months.primary_key.columns)).all()
         facts = connection.execute(select(rm_facts).order_by(*rm_facts.primary_key.columns)).all()
         facts += connection.execute(select(rm_statement_lines).order_by(*rm_statement_lines.primary_key.columns)).all()
+        facts += connection.execute(select(rm_stays).order_by(*rm_stays.primary_key.columns)).all()
     return [tuple(row) for row in months] + [tuple(row) for row in facts]
 
 
@@ -169,15 +171,27 @@ def test_projection_follows_rebuilds_and_reads_as_the_aggregates_do(store, ops, 
                 for position in {last, *(first + c % (last - first + 1) for c in checks)}:
                     for code in FACILITIES:  # the ledger's index of move-ins against decoding every one
                         assert ledger.citizens_ever_at(code, position) == ledger.citizens_ever_at_by_scan(code, position)
+                    for year in YEARS:  # the stay rows against the aggregates' stays
+                        rows = reads.stays(position, year)
+                        for code in FACILITIES:
+                            touching = [s for s in AsOfReader(ledger, position).stays_at(code)
+                                        if s.touches(date(year, 1, 1), date(year, 12, 31))]
+                            assert sorted((s for s in rows.get(code, []) if s.touches(date(year, 1, 1), date(year, 12, 31))),
+                                          key=lambda s: s.stay_id) == sorted(touching, key=lambda s: s.stay_id)
                     for code in FACILITIES:
                         for year in YEARS:
                             expected = reference_facility_year(ledger, code, year, position)
                             assert figures(reads.facility_year(code, year, position)) == figures(expected), \
                                 (position, code, year)
-                    for year, month in ((2026, 3 + position % 10), (2027, 1 + position % 12)):
+                    for year, month in ((2026, 3 + position % 10), (2027, 1 + position % 12), (2028, 1)):
                         expected_lines = reference_statement_lines(ledger, "751", year, month, position)
                         assert sorted(statements.lines("751", year, month, position), key=str) == \
                             sorted(expected_lines, key=str), (position, year, month)
+                    for year in YEARS:  # each facility as of its own point, in one read
+                        points = {"F1": position, "F2": first + (position * 7) % (last - first + 1)}
+                        together = reads.facility_years_at(year, points)
+                        for code, point in points.items():
+                            assert figures(together[code]) == figures(reads.facility_year(code, year, point))
             finally:
                 follower.close()
                 ledger.close()
