@@ -32,6 +32,8 @@ def main(
     only: Optional[str] = typer.Option(None, help=f"Comma-separated groups of figures: {', '.join(GROUPS)}"),
     http_seconds: float = typer.Option(5.0, help="Seconds of HTTP commands per client count (and per baseline loop)"),
     samples: float = typer.Option(1.0, help="Scales the number of requests of each read benchmark"),
+    projector: str = typer.Option("embedded", help="embedded (the service projects) or external (a `ledger "
+                                  "project --follow` process does; its memory is reported apart)"),
     results: Path = typer.Option(HERE / "results", help="Where the JSON results go"),
     no_save: bool = typer.Option(False, "--no-save", help="Print only; write no JSON"),
 ) -> None:
@@ -46,7 +48,9 @@ def main(
     if unknown:
         raise typer.BadParameter(f"unknown groups {', '.join(sorted(unknown))}; choose from {', '.join(GROUPS)}",
                                  param_hint="--only")
-    options = Options(SCALES[scale], store, seed, keep, groups, http_seconds, samples,
+    if projector not in ("embedded", "external"):
+        raise typer.BadParameter("projector must be embedded or external", param_hint="--projector")
+    options = Options(SCALES[scale], store, seed, keep, groups, http_seconds, samples, projector=projector,
                       results=None if no_save else results)
     print_results(run(options), out)
 
@@ -76,7 +80,7 @@ def markdown(results: Path = typer.Argument(..., exists=True, help="A saved run 
     data, machine = run_.data, run_.machine
     print(f"**{run_.scale} on {run_.store}** ({results.name}): {data.get('store_events')} events in the store "
           f"({data.get('commands')} import commands, {data.get('corrections')} corrections, the rest from the HTTP "
-          f"benchmark); commit {machine.get('commit')}; load average (1, 5, 15 min) {load(run_, 'start')} at the "
+          f"benchmark); projections {data.get('projector', 'embedded')}; commit {machine.get('commit')}; load average (1, 5, 15 min) {load(run_, 'start')} at the "
           f"start, {load(run_, 'end')} at the end.\n")
     print(markdown_table(run_))
 

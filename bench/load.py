@@ -42,6 +42,8 @@ class Load:
     they were given up (so the percentiles are lower bounds, never flattered)."""
     first_error: str | None = None
     wall: float = 0.0
+    skipped: int = 0
+    """Steps not run: after `timed` gave up on a read that kept timing out."""
 
     @property
     def count(self) -> int:
@@ -57,7 +59,7 @@ class Load:
 
     def summary(self) -> dict[str, Any]:
         return {"count": self.count, "errors": self.errors, "timeouts": self.timeouts,
-                "first_error": self.first_error,
+                "skipped": self.skipped, "first_error": self.first_error,
                 "wall_s": round(self.wall, 4), "throughput_per_s": round(self.throughput, 2),
                 "p50_ms": round(self.p(50) * 1000, 3), "p95_ms": round(self.p(95) * 1000, 3),
                 "p99_ms": round(self.p(99) * 1000, 3), "max_ms": round(max(self.latencies, default=math.nan) * 1000, 3)}
@@ -117,12 +119,18 @@ def drive(clients: Sequence[Client], seconds: float | None = None, steps: int | 
     return total
 
 
-def timed(steps: int, step: Callable[[int], None], timeout: type[Exception] = TimeoutError) -> Load:
+def timed(steps: int, step: Callable[[int], None], timeout: type[Exception] = TimeoutError,
+          give_up_after: int = 3) -> Load:
     """One client doing `steps` steps in a row (the read benchmarks); a step that raises
-    `timeout` is counted as failed and kept at the time it took."""
+    `timeout` is counted as failed and kept at the time it took. After `give_up_after`
+    timeouts the remaining steps are skipped (counted): a read that slow has shown it, and
+    the server goes on computing each abandoned request, which would slow every later one."""
     load = Load()
     began = time.perf_counter()
     for i in range(steps):
+        if load.timeouts >= give_up_after:
+            load.skipped = steps - i
+            break
         t0 = time.perf_counter()
         try:
             step(i)

@@ -56,12 +56,20 @@ def memory_of(pid: int) -> dict[str, int]:
 class Service:
     """`ledger serve` on a free port, as a subprocess; the log goes to a file beside the store."""
 
-    def __init__(self, database: Database, name: str = "serve") -> None:
+    def __init__(self, database: Database, name: str = "serve", projector: str = "embedded") -> None:
         self.database, self.port = database, free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = database.directory / f"{name}-{self.port}.log"
         self._log = self.log.open("wb")
-        self.process = subprocess.Popen([LEDGER, "serve", "--port", str(self.port)], env=database.env,
+        env = {**database.env, "LEDGER_PROJECTOR": projector}
+        self.projector: subprocess.Popen[bytes] | None = None
+        """`ledger project --follow`, when the projections run in their own process."""
+        if projector == "external":
+            self.projector_log = database.directory / f"{name}-projector.log"
+            self._projector_log = self.projector_log.open("wb")
+            self.projector = subprocess.Popen([LEDGER, "project", "--follow"], env=env, cwd=database.directory,
+                                              stdout=self._projector_log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen([LEDGER, "serve", "--port", str(self.port)], env=env,
                                         cwd=database.directory, stdout=self._log, stderr=subprocess.STDOUT)
         self.http = httpx.Client(base_url=self.base, timeout=60)
 
@@ -97,6 +105,9 @@ class Service:
         while True:
             if self.process.poll() is not None:
                 raise ProductFailed(f"ledger serve exited {self.process.returncode}:\n{self.tail()}")
+            if self.projector is not None and self.projector.poll() is not None:
+                raise ProductFailed(f"ledger project --follow exited {self.projector.returncode}:\n"
+                                    + "\n".join(self.projector_log.read_text(errors="replace").splitlines()[-30:]))
             body = self.health()
             projections = body.get("projections", {})
             if projections.get("lag") == 0 and projections.get("running", True):
@@ -109,16 +120,22 @@ class Service:
     def memory(self) -> dict[str, int]:
         return memory_of(self.process.pid)
 
+    def projector_memory(self) -> dict[str, int] | None:
+        return None if self.projector is None else memory_of(self.projector.pid)
+
     def stop(self) -> None:
         self.http.close()
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        for process in (self.process, self.projector):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(timeout=10)
         self._log.close()
+        if self.projector is not None:
+            self._projector_log.close()
 
 
 def create_token(database: Database, role: str = "admin", name: str = "bench") -> str:

@@ -43,7 +43,7 @@ def test_a_tiny_run_of_the_harness_gives_every_figure_its_table_and_comparison(t
     results = run(options, Console(file=open(os.devnull, "w")))
     assert results.data["store_events"] > results.data["events"]  # corrections and HTTP commands came on top
     keys = {f.key for f in results.figures}
-    assert {"catch_up", "http_1_throughput", "http_8_p95", "read_budget_p95", "read_central_p95",
+    assert {"catch_up", "http_1_throughput", "http_8_p95", "read_budget_p95", "read_central_p95", "read_central_as_of_p95",
             "read_explain_p95", "read_regulation_p95", "read_what_if_p95", "startup"} <= keys
     assert all(f.value is not None and f.value > 0 for f in results.figures)
     assert results.details["http_8"]["errors"] == 0 and results.details["reads"]["budget"]["errors"] == 0
@@ -58,3 +58,13 @@ def test_a_tiny_run_of_the_harness_gives_every_figure_its_table_and_comparison(t
     assert "HTTP command p95, 8 clients" in text and "≤ 10.0 ms" in text and "cost ratio" in text
     assert markdown(results).count("\n") == len(results.figures) + 2
     assert compare_markdown(results, results).count("\n| ") == len(results.figures) + 1  # header and a row each
+
+
+def test_with_an_external_projector_the_service_and_the_projector_are_measured_apart(tmp_path):
+    options = Options(SCALES["tiny"], "sqlite", seed=4, only=("memory",), projector="external",
+                      cache=tmp_path / "cache", results=None)
+    results = run(options, Console(file=open(os.devnull, "w")))
+    assert results.data["projector"] == "external"
+    assert results.figure("catch_up").value > 0  # the projector process brought the read models up
+    service, projector = results.figure("memory"), results.figure("projector_memory")
+    assert service.value > 0 and projector.value > 0 and projector.target is None
