@@ -53,10 +53,16 @@ class Explainer:
 
     def explain(self, code: str, year: int, month: int | None, start: int, end: int) -> dict[str, Any]:
         self.ledger.facility(code)  # 404 for a facility that never existed
-        before, after = self.figure_at(code, year, month, start), self.figure_at(code, year, month, end)
+        window = self.reads.window(year, start, end, [code])  # every version between the points, read once
+
+        def figure_at(position: int) -> Decimal:
+            figures = window.figures(code, position)
+            return ZERO if figures is None else figure(figures, month)
+
+        before, after = figure_at(start), figure_at(end)
         changes, previous = [], before
         for position in self._candidates(code, year, month, start, end):
-            now = self.figure_at(code, year, month, position)
+            now = figure_at(position)
             if now != previous:
                 changes.append(Change(position, now - previous))
                 previous = now
@@ -67,7 +73,8 @@ class Explainer:
                 "changes": [self._describe(c, trail) for c in changes]}
 
     def figure_at(self, code: str, year: int, month: int | None, position: int) -> Decimal:
-        """The figure as of `position`; 0.00 before the facility was registered."""
+        """The figure as of `position` by a read of its own (what `explain` finds from one
+        window); 0.00 before the facility was registered."""
         try:
             return figure(self.reads.facility_year(code, year, position), month)
         except NotFound:
@@ -83,7 +90,7 @@ class Explainer:
         month_rows = and_(months.facility == code, months.year == year,
                           true() if month is None else months.month == month)
         fact_rows = and_(facts.kind == "frame", facts.facility == code, facts.year == year)
-        horizons = [self.reads.horizon(start), self.reads.horizon(end)]
+        horizons = [self.reads.horizon(start), self.reads.horizon(end)]  # it only rises
         beyond = any(h is None or year > h for h in horizons)
         if beyond:
             fact_rows = or_(fact_rows, facts.kind.in_(("schedule", "horizon")),

@@ -16,16 +16,19 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import Engine
 
 from domain.errors import NotFound
 from domain.facility import places_in_force
-from projections.budget import (BudgetMonth, StayFacts, YearFigures, assemble_year, capacity_days, facility_year,
-                                month_end, stay_months)
+from projections.budget import BudgetMonth, StayFacts, YearFigures, capacity_days, facility_year, month_end
 from projections.stays import stay_of
+from service.year_window import unpriced
+
+if TYPE_CHECKING:
+    from service.year_window import YearWindow
 from service.db import ledger_entries, rm_budget_months, rm_facts, rm_statement_lines, rm_stays
 from service.ledger import BudgetLedger
 
@@ -151,88 +154,38 @@ class BudgetReads:
                 found.setdefault(row.facility, []).append(stay_of(row.stay_id, value, runoff))
         return found
 
-    def _beyond_horizon(self, fact: FacilityFact, year: int, stays: list[StayFacts]) -> YearFigures:
-        """A facility-year no schedule or frame reaches: its stays' days, unpriced but for
-        special tariffs, with no frame."""
-        first, last = date(year, 1, 1), date(year, 12, 31)
-        by_month: dict[int, BudgetMonth] = {}
-        for stay in stays:
-            if stay.touches(first, last):
-                for (_, month), figures in stay_months(stay, _unpriced, until=last, since=first).items():
-                    by_month[month] = by_month.get(month, BudgetMonth()).plus(figures)
-        return assemble_year(year, None, fact.capacity_days(year), by_month, None)
+    def window(self, year: int, low: int, high: int, codes: list[str] | None = None) -> YearWindow:
+        """The row versions of `year` between two positions, read once (`YearWindow`)."""
+        from service.year_window import YearWindow
+
+        return YearWindow(self.engine, year, low, high, codes)
 
     def facility_year(self, code: str, year: int, position: int) -> YearFigures:
-        facility = self.facility(code, position)
-        horizon = self.horizon(position)
-        if horizon is None or year > horizon:
-            return self._beyond_horizon(facility, year, self.stays(position, year, code).get(code, []))
-        frame = frame_of(self.facts(position, "frame", year, code).get(code))
-        stays = self.months(position, year, code).get(code, {})
-        return assemble_year(year, frame, facility.capacity_days(year), stays, self.hourly_rate(position, year))
+        figures = self.window(year, position, position, [code]).figures(code, position)
+        if figures is None:
+            self.facility(code, position)  # the 404 of a facility not registered as of the position
+        return figures  # type: ignore[return-value]
 
     def all_facility_years(self, year: int, position: int) -> dict[str, tuple[FacilityFact, YearFigures]]:
         """Every facility registered at `position`, with its figures for `year`."""
-        facilities = {code: FacilityFact.of(code, value) for code, value in self.facts(position, "facility", 0).items()}
-        horizon = self.horizon(position)
-        if horizon is None or year > horizon:
-            stays = self.stays(position, year)
-            return {code: (fact, self._beyond_horizon(fact, year, stays.get(code, [])))
-                    for code, fact in sorted(facilities.items())}
-        frames = self.facts(position, "frame", year)
-        months = self.months(position, year)
-        rate = self.hourly_rate(position, year)
-        return {code: (fact, assemble_year(year, frame_of(frames.get(code)), fact.capacity_days(year),
-                                           months.get(code, {}), rate))
-                for code, fact in sorted(facilities.items())}
+        window = self.window(year, position, position)
+        return {code: (window.facility(code, position), window.figures(code, position))  # type: ignore[misc]
+                for code in window.facility_codes(position)}
 
     def facility_years_at(self, year: int, positions: dict[str, int]) -> dict[str, YearFigures]:
         """Each facility's figures for `year` as of its own position (e.g. when its accounts
-        were recorded): the row versions valid anywhere between the first and the last
-        position are read once, and each facility takes those valid at its position."""
+        were recorded), from the row versions between the first and the last position."""
         if not positions:
             return {}
-        low, high = min(positions.values()), max(positions.values())
-        horizon = self.horizon(low)  # the horizon only rises: reached at `low`, reached at all
-        if horizon is None or year > horizon:
-            return {code: self.facility_year(code, year, position) for code, position in positions.items()}
-
-        def versions(table: Any, *where: Any) -> list[Any]:
-            window = and_(table.c.recorded_from <= high, or_(table.c.recorded_to.is_(None), table.c.recorded_to > low))
-            with self.engine.connect() as connection:
-                return connection.execute(select(table).where(window, *where)).all()
-
-        def valid(row: Any, position: int) -> bool:
-            return row.recorded_from <= position and (row.recorded_to is None or row.recorded_to > position)
-
-        codes = sorted(positions)
-        facts = versions(rm_facts, or_(and_(rm_facts.c.kind == "facility", rm_facts.c.facility.in_(codes)),
-                                       and_(rm_facts.c.kind == "frame", rm_facts.c.year == year,
-                                            rm_facts.c.facility.in_(codes)),
-                                       and_(rm_facts.c.kind == "schedule", rm_facts.c.year == year)))
-        months = versions(rm_budget_months, rm_budget_months.c.year == year, rm_budget_months.c.facility.in_(codes))
+        window = self.window(year, min(positions.values()), max(positions.values()), sorted(positions))
         found = {}
-        for code in codes:
-            position = positions[code]
-            mine = {(row.kind, row.facility): json.loads(row.value) for row in facts
-                    if valid(row, position) and row.facility in (code, "")}
-            if ("facility", code) not in mine:
-                found[code] = self.facility_year(code, year, position)  # 404 as a single read gives it
-                continue
-            schedule = mine.get(("schedule", ""))
-            stays = {row.month: budget_month(row) for row in months if row.facility == code and valid(row, position)}
-            found[code] = assemble_year(year, frame_of(mine.get(("frame", code))),
-                                        FacilityFact.of(code, mine[("facility", code)]).capacity_days(year), stays,
-                                        None if schedule is None else Decimal(schedule["hourly_rate"]))
+        for code, position in positions.items():
+            figures = window.figures(code, position)
+            found[code] = figures if figures is not None else self.facility_year(code, year, position)
         return found
 
     def baselines(self, year: int, position: int) -> dict[str, dict[str, Any]]:
         return self.facts(position, "baseline", year)
-
-
-def _unpriced(level: int, day: date) -> None:
-    """No schedule prices a day beyond the horizon."""
-    return None
 
 
 def reference_facility_year(ledger: BudgetLedger, code: str, year: int, position: int | None) -> YearFigures:
@@ -289,7 +242,7 @@ class StatementReads:
         first = date(year, month, 1)
         for code, stays in self.budgets.stays(position, year).items():
             for stay in stays:
-                found = statement_lines(stay, _unpriced, (), month_end(first), since=first)
+                found = statement_lines(stay, unpriced, (), month_end(first), since=first)
                 periods = found.get((municipality, year, month))
                 if periods:
                     lines.append(StatementLine(stay.stay_id, code, periods))
