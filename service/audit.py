@@ -129,7 +129,9 @@ class AuditTrail:
             self._streams[originator_id] = stream
         return self._streams[originator_id]
 
-    def describe(self, row: Any, until: int | None) -> dict[str, Any]:
+    def describe(self, row: Any, until: int | None, post_closing: bool = True) -> dict[str, Any]:
+        """The entry `row` as the trail shows it (`post_closing=False`: without looking up the
+        closed facility-years it changed, for callers that do not show them)."""
         stream = self.stream(row.originator_id)
         event = stream.events[row.originator_version]
         meta = event.meta
@@ -147,7 +149,7 @@ class AuditTrail:
             "details": details,
             "retracts": details.get("retracted_event_id"),
             "retracted": self._retraction_of(stream, row.event_id, until),
-            "post_closing": self._post_closing(row.position),
+            "post_closing": self._post_closing(row.position) if post_closing else None,
         }
 
     def _post_closing(self, position: int) -> list[dict[str, Any]]:

@@ -42,8 +42,9 @@ class Change:
 
 
 def figure(figures: YearFigures, month: int | None) -> Decimal:
-    """The facility budget of the month (frame + activity), or of the year."""
-    return figures.totals().total if month is None else figures.months[month - 1].total
+    """The facility budget of the month (frame + activity), or of the year (the months'
+    added up: exact, as every amount is)."""
+    return sum((m.total for m in figures.months), ZERO) if month is None else figures.months[month - 1].total
 
 
 class Explainer:
@@ -69,8 +70,11 @@ class Explainer:
         trail = AuditTrail(self.ledger)
         if sum((c.delta for c in changes), ZERO) != after - before:
             raise RuntimeError(f"explain of {code} {year}/{month}: the deltas do not sum to the change")
+        with self.ledger.engine.connect() as connection:
+            entries = {row.position: row for row in connection.execute(select(ledger_entries).where(
+                ledger_entries.c.position.in_([c.position for c in changes])))} if changes else {}
         return {"before": before, "after": after, "delta": after - before,
-                "changes": [self._describe(c, trail) for c in changes]}
+                "changes": [self._describe(c, entries[c.position], trail) for c in changes]}
 
     def figure_at(self, code: str, year: int, month: int | None, position: int) -> Decimal:
         """The figure as of `position` by a read of its own (what `explain` finds from one
@@ -105,11 +109,9 @@ class Explainer:
         with self.ledger.engine.connect() as connection:
             return sorted({row.p for row in connection.execute(union(*queries))})
 
-    def _describe(self, change: Change, trail: AuditTrail) -> dict[str, Any]:
+    def _describe(self, change: Change, entry: Any, trail: AuditTrail) -> dict[str, Any]:
         """The event behind a change, as the audit trail shows it, with the change's delta."""
-        with self.ledger.engine.connect() as connection:
-            entry = connection.execute(select(ledger_entries).where(ledger_entries.c.position == change.position)).one()
-        row = trail.describe(entry, until=None)
+        row = trail.describe(entry, until=None, post_closing=False)
         described = {name: row[name] for name in FIELDS} | {"delta": change.delta}
         if row["retracts"] is not None:
             described["retracted_event_id"] = row["retracts"]

@@ -91,6 +91,7 @@ class YearWindow:
         self.months = _group(rows, lambda r: (r.facility, r.month), budget_month)
         self._stays: dict[str, dict[str, Versions[dict[str, Any]]]] | None = None
         self._computed: dict[tuple[str, int, int], dict[Month, StayMonth]] = {}
+        self._sums: dict[str, tuple[dict[str, tuple[str, int, int]], dict[int, BudgetMonth]]] = {}
 
     def _versions(self, table: Any, *where: Any) -> list[Any]:
         window = and_(table.c.recorded_from <= self.high,
@@ -170,19 +171,31 @@ class YearWindow:
         return found
 
     def _beyond_horizon(self, facility: Any, position: int) -> YearFigures:
+        """The stays' months of the year, added up. Consecutive reads of one window (explain
+        walks its candidates in order) differ by a stay version or two: the sums of the last
+        read are kept, and only the versions that changed are taken away and added."""
         first, last = date(self.year, 1, 1), date(self.year, 12, 31)
-        by_month: dict[int, BudgetMonth] = {}
+        keys: dict[str, tuple[str, int, int]] = {}
         for stay_id, versions in self._stay_versions().get(facility.code, {}).items():
             index = bisect_right(versions.starts, position) - 1
             value = versions.at(position)
             if value is None:
                 continue
             runoff = self._runoff(value, position)
-            key = (stay_id, versions.starts[index], runoff)  # a stay version computed once per window
-            if key not in self._computed:
+            key = keys[stay_id] = (stay_id, versions.starts[index], runoff)
+            if key not in self._computed:  # a stay version's months are computed once per window
                 stay = stay_of(stay_id, value, runoff)
                 self._computed[key] = stay_months(stay, unpriced, until=last, since=first) \
                     if stay.touches(first, last) else {}
-            for (_, month), figures in self._computed[key].items():
-                by_month[month] = by_month.get(month, BudgetMonth()).plus(figures)
+        before, sums = self._sums.get(facility.code, ({}, {}))
+        by_month = dict(sums)
+        for stay_id, key in before.items():
+            if keys.get(stay_id) != key:
+                for (_, month), figures in self._computed[key].items():
+                    by_month[month] = by_month[month].plus(figures, -1)
+        for stay_id, key in keys.items():
+            if before.get(stay_id) != key:
+                for (_, month), figures in self._computed[key].items():
+                    by_month[month] = by_month.get(month, BudgetMonth()).plus(figures)
+        self._sums[facility.code] = (keys, by_month)
         return assemble_year(self.year, None, facility.capacity_days(self.year), by_month, None)
