@@ -168,7 +168,6 @@ rm_stays = Table(
     Column("move_out", Date, nullable=True),
     Column("value", Text, nullable=False),
     Index("ix_rm_stays_facility", "facility", "recorded_from"),
-    Index("ix_rm_stays_to", "recorded_to"),
 )
 """Bitemporal: a stay's facts (citizen, move-in, conditions by date, move-out) as JSON."""
 

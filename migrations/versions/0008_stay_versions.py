@@ -34,8 +34,9 @@ def upgrade() -> None:
         sa.Column("move_out", sa.Date, nullable=True),
         sa.Column("value", sa.Text, nullable=False),
     )
+    # No index on recorded_to alone: PostgreSQL would pick it (with its NULLs: every open
+    # version) for the projector's "close the open version of this stay", instead of the key.
     op.create_index("ix_rm_stays_facility", "rm_stays", ["facility", "recorded_from"])
-    op.create_index("ix_rm_stays_to", "rm_stays", ["recorded_to"])
     existing = set(sa.inspect(op.get_bind()).get_table_names())
     for table in ("rm_budget_months", "rm_facts", "rm_statement_lines"):
         op.execute(f"DELETE FROM {table}")
@@ -45,6 +46,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_rm_stays_to", "rm_stays")
     op.drop_index("ix_rm_stays_facility", "rm_stays")
     op.drop_table("rm_stays")
