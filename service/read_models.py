@@ -24,12 +24,11 @@ from sqlalchemy.engine import Engine
 from domain.errors import NotFound
 from domain.facility import places_in_force
 from projections.budget import BudgetMonth, StayFacts, YearFigures, capacity_days, facility_year, month_end
-from projections.stays import stay_of
 from service.year_window import unpriced
 
 if TYPE_CHECKING:
     from service.year_window import YearWindow
-from service.db import ledger_entries, rm_budget_months, rm_facts, rm_statement_lines, rm_stays
+from service.db import ledger_entries, rm_budget_months, rm_facts, rm_statement_lines
 from service.ledger import BudgetLedger
 
 
@@ -128,31 +127,11 @@ class BudgetReads:
     def facility_codes(self, position: int) -> list[str]:
         return sorted(self.facts(position, "facility", 0))
 
-    def runoffs(self, position: int) -> dict[int, int]:
-        """The run-off months of each year's schedule in force at `position`."""
-        query = select(rm_facts.c.year, rm_facts.c.value).where(rm_facts.c.kind == "schedule",
-                                                                 _valid(rm_facts, position))
-        with self.engine.connect() as connection:
-            return {row.year: json.loads(row.value)["runoff_months"] for row in connection.execute(query)}
-
     def stays(self, position: int, year: int, facility: str | None = None) -> dict[str, list[StayFacts]]:
-        """The stays valid at `position` that may fund a day of `year` (a run-off is at most
-        12 months), by facility, each with the run-off of its move-out year's schedule."""
-        stays = rm_stays.c
-        query = select(stays.stay_id, stays.facility, stays.value).where(
-            _valid(rm_stays, position), stays.move_in <= date(year, 12, 31),
-            or_(stays.move_out.is_(None), stays.move_out >= date(year - 1, 1, 1)))
-        if facility is not None:
-            query = query.where(stays.facility == facility)
-        runoffs = self.runoffs(position)
-        found: dict[str, list[StayFacts]] = {}
-        with self.engine.connect() as connection:
-            for row in connection.execute(query.order_by(stays.facility, stays.stay_id)):
-                value = json.loads(row.value)
-                move_out = value["move_out"]
-                runoff = 1 if move_out is None else runoffs.get(int(move_out[:4]), 1)
-                found.setdefault(row.facility, []).append(stay_of(row.stay_id, value, runoff))
-        return found
+        """The stays valid at `position` that may fund a day of `year`, by facility, each with
+        the run-off of its move-out year's schedule (`YearWindow.stays`)."""
+        window = self.window(year, position, position, None if facility is None else [facility])
+        return {code: found for code in window.stay_facilities() if (found := window.stays(code, position))}
 
     def window(self, year: int, low: int, high: int, codes: list[str] | None = None) -> YearWindow:
         """The row versions of `year` between two positions, read once (`YearWindow`)."""

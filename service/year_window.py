@@ -6,8 +6,8 @@ whole window; the figures as of any position in it are then found without asking
 again. A version counts at position N when recorded_from <= N < recorded_to (or recorded_to is
 NULL); the versions of one row never overlap, so the one in force is found by bisection.
 
-One position is a window too (low = high): a single read costs three queries, or four beyond
-the horizon. Explain (every change between two points) and regulation (every facility as of
+One position is a window too (low = high): a single read costs two queries (the facts, then
+the month rows or, beyond the horizon, the stay rows). Explain (every change between two points) and regulation (every facility as of
 its own closing) read a wide window once instead of one facility-year per position.
 
 Beyond the horizon as of N (no frame or schedule reaches the year), the figures are the stays'
@@ -76,8 +76,6 @@ class YearWindow:
     `high` (inclusive)."""
 
     def __init__(self, engine: Engine, year: int, low: int, high: int, codes: list[str] | None = None) -> None:
-        from service.read_models import budget_month
-
         self.engine, self.year, self.low, self.high, self.codes = engine, year, low, high, codes
         facts = rm_facts.c
         mine = true() if codes is None else facts.facility.in_(codes)
@@ -85,10 +83,7 @@ class YearWindow:
             and_(facts.kind == "facility", mine), and_(facts.kind == "frame", facts.year == year, mine),
             facts.kind.in_(("schedule", "horizon"))))
         self.facts = _group(rows, lambda r: (r.kind, r.facility, r.year), lambda r: json.loads(r.value))
-        months = rm_budget_months.c
-        rows = self._versions(rm_budget_months, months.year == year,
-                              true() if codes is None else months.facility.in_(codes))
-        self.months = _group(rows, lambda r: (r.facility, r.month), budget_month)
+        self._months: dict[Any, Versions[Any]] | None = None
         self._stays: dict[str, dict[str, Versions[dict[str, Any]]]] | None = None
         self._computed: dict[tuple[str, int, int], dict[Month, StayMonth]] = {}
         self._sums: dict[str, tuple[dict[str, tuple[str, int, int]], dict[int, BudgetMonth]]] = {}
@@ -98,6 +93,17 @@ class YearWindow:
                       or_(table.c.recorded_to.is_(None), table.c.recorded_to > self.low))
         with self.engine.connect() as connection:
             return connection.execute(select(table).where(window, *where)).all()
+
+    def _month_versions(self) -> dict[Any, Versions[Any]]:
+        """The month rows of the year, by facility and month, read on first need."""
+        if self._months is None:
+            from service.read_models import budget_month
+
+            months = rm_budget_months.c
+            rows = self._versions(rm_budget_months, months.year == self.year,
+                                  true() if self.codes is None else months.facility.in_(self.codes))
+            self._months = _group(rows, lambda r: (r.facility, r.month), budget_month)
+        return self._months
 
     def _fact(self, kind: str, facility: str, year: int, position: int) -> Any:
         versions = self.facts.get((kind, facility, year))
@@ -132,7 +138,7 @@ class YearWindow:
         schedule = self._fact("schedule", "", self.year, position)
         months = {}
         for month in range(1, 13):
-            versions = self.months.get((code, month))
+            versions = self._month_versions().get((code, month))
             value = None if versions is None else versions.at(position)
             if value is not None:
                 months[month] = value
@@ -155,6 +161,9 @@ class YearWindow:
             self._stays = {code: _group(found, lambda r: r.stay_id, lambda r: json.loads(r.value))
                            for code, found in by_facility.items()}
         return self._stays
+
+    def stay_facilities(self) -> list[str]:
+        return sorted(self._stay_versions())
 
     def _runoff(self, value: dict[str, Any], position: int) -> int:
         if value["move_out"] is None:
