@@ -1,8 +1,10 @@
 """A stay's facts as a read-model row (`rm_stays`, docs/adr/0014) and back.
 
-The row holds what the citizen's events say of the stay: the citizen, the facility, the
-move-in, the conditions by date and the move-out. The run-off is not in it: it is the
-schedule's of the move-out year, so a read takes it from the schedules as of its own point.
+The row holds what the citizen's events say of the stay: the facility, the move-in, the
+conditions by date and the move-out. It holds no citizen reference (the events keep it, under
+the store's cipher when one is set; a read that names citizens finds them by the stay's id,
+which is its move-in's event id). The run-off is not in it either: it is the schedule's of the
+move-out year, so a read takes it from the schedules as of its own point.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from projections.budget import StayFacts
 
 def stay_value(stay: StayFacts) -> dict[str, Any]:
     return {
-        "citizen_ref": stay.citizen_ref,
         "facility": stay.facility,
         "move_in": stay.move_in.isoformat(),
         "move_out": None if stay.move_out is None else stay.move_out.isoformat(),
@@ -28,12 +29,13 @@ def stay_value(stay: StayFacts) -> dict[str, Any]:
 
 
 def stay_of(stay_id: str, value: dict[str, Any], runoff_months: int = 1) -> StayFacts:
-    """The stay a row describes, with the run-off its move-out year's schedule sets."""
+    """The stay a row describes, with the run-off its move-out year's schedule sets (and no
+    citizen reference: "")."""
     conditions = tuple(
         (date.fromisoformat(start), Condition(level=level, hours_per_day=Decimal(hours), special_tariff=special,
                                               special_rate=None if rate is None else Decimal(rate),
                                               paying_municipality=payer))
         for start, level, hours, special, rate, payer in value["conditions"])
     move_out = None if value["move_out"] is None else date.fromisoformat(value["move_out"])
-    return StayFacts(value["citizen_ref"], date.fromisoformat(value["move_in"]), move_out, conditions,
+    return StayFacts("", date.fromisoformat(value["move_in"]), move_out, conditions,
                      runoff_months, value["facility"], stay_id)

@@ -169,7 +169,7 @@ rm_stays = Table(
     Column("value", Text, nullable=False),
     Index("ix_rm_stays_facility", "facility", "recorded_from"),
 )
-"""Bitemporal: a stay's facts (citizen, move-in, conditions by date, move-out) as JSON."""
+"""Bitemporal: a stay's facts (facility, move-in, conditions by date, move-out; no citizen reference) as JSON."""
 
 READ_MODEL_TABLES = ("rm_budget_months", "rm_facts", "rm_statement_lines", "rm_stays")
 

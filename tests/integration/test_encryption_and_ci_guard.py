@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from service.db import migrate
 from service.ledger import Actor, BudgetLedger
+from service.projection import Projector
 from service.settings import Settings
 from tests.factories import levels
 
@@ -33,6 +34,14 @@ def test_cipher_key_encrypts_stored_events_at_rest(settings: Settings):
         assert len(states) == 3
         assert all(b"SECRET-REF-42" not in s and b"GRENAA-BO" not in s for s in states)
         assert ledger.citizen("SECRET-REF-42").open_stay.facility == "GRENAA-BO"
+        projector = Projector(secret)
+        try:
+            projector.catch_up()
+        finally:
+            projector.close()
+        with ledger.engine.connect() as connection:  # the stay rows name no citizen either
+            stays = [row[0] for row in connection.execute(text("SELECT value FROM rm_stays"))]
+        assert len(stays) == 1 and "SECRET-REF-42" not in stays[0]
     finally:
         ledger.close()
 

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -174,8 +175,8 @@ def test_projection_follows_rebuilds_and_reads_as_the_aggregates_do(store, ops, 
                     for year in YEARS:  # the stay rows against the aggregates' stays
                         rows = reads.stays(position, year)
                         for code in FACILITIES:
-                            touching = [s for s in AsOfReader(ledger, position).stays_at(code)
-                                        if s.touches(date(year, 1, 1), date(year, 12, 31))]
+                            touching = [replace(s, citizen_ref="") for s in AsOfReader(ledger, position).stays_at(code)
+                                        if s.touches(date(year, 1, 1), date(year, 12, 31))]  # rows name no citizen
                             assert sorted((s for s in rows.get(code, []) if s.touches(date(year, 1, 1), date(year, 12, 31))),
                                           key=lambda s: s.stay_id) == sorted(touching, key=lambda s: s.stay_id)
                     for code in FACILITIES:
