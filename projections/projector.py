@@ -19,8 +19,8 @@ every read-model row:
 
 The horizon is the last year whose month rows are kept: the latest year of a published
 schedule or a set frame budget (docs/adr/0014). An open stay is counted up to the horizon's last
-day; reads of a later year are computed from the aggregates instead (nothing dated falls in
-such a year, so they are rare and cheap to get wrong nowhere but in time).
+day; reads of a later year are computed from the stay rows instead (no schedule or frame
+reaches such a year; docs/adr/0014).
 
 The same events in the same order always give the same changes, however they are batched:
 that is what makes a rebuild equal to following.
@@ -236,7 +236,7 @@ class BudgetProjection:
             schedule = event.mutate(before)
             self.schedules[year], self.schedule_years[event.originator_id] = schedule, year
             self._schedule_changed([cid for cid, stays in self._stays.items()
-                                if any(s.move_out is not None and s.move_out.year == year for s in stays)])
+                                    if any(s.move_out is not None and s.move_out.year == year for s in stays)])
             self._raise_horizon(year)
         else:
             schedule = self._reprice(event, year, before)
@@ -248,7 +248,7 @@ class BudgetProjection:
     def _reprice(self, event: Any, year: int, before: TariffSchedule | None) -> TariffSchedule:
         """A schedule of a year in the rows prices its days and sets the run-off of the stays
         that end in it: only the stays that touch the year from the first day whose rate may
-        change (`repriced_from`) are recomputed, at the old and then at the new rates."""
+        change (`repriced`) are recomputed, at the old and then at the new rates."""
         (first, levels), last = repriced(event, year, before), date(year, 12, 31)
         since_month = date(first.year, first.month, 1)
         touched = [(cid, c) for cid, c in self.citizens.items()
