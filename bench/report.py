@@ -130,6 +130,12 @@ class Results:
         return path
 
 
+def baseline_text(f: Figure) -> str:
+    if f.baseline is None:
+        return "—"
+    return f"{fmt(f.baseline, f.unit)} ({f.baseline_label})" if f.baseline_label else fmt(f.baseline, f.unit)
+
+
 def table(results: Results) -> Table:
     data = results.data
     title = (f"{results.scale} on {results.store}: {data.get('store_events', '?')} events "
@@ -139,9 +145,7 @@ def table(results: Results) -> Table:
                           ("target", "left"), ("met?", "center")):
         grid.add_column(name, justify=justify)  # type: ignore[arg-type]
     for f in results.figures:
-        baseline = fmt(f.baseline, f.unit) if f.baseline is not None else "—"
-        if f.baseline_label and f.baseline is not None:
-            baseline = f"{baseline} ({f.baseline_label})"
+        baseline = baseline_text(f)
         met = {True: "[green]yes[/green]", False: "[red]no[/red]", None: ""}[f.met]
         label = f.label + (f" [dim]({f.note})[/dim]" if f.note else "")
         grid.add_row(label, fmt(f.value, f.unit), baseline, ratio_text(f.ratio), target_text(f), met)
@@ -152,9 +156,7 @@ def markdown(results: Results) -> str:
     """The same table as Markdown (for docs/benchmarks.md)."""
     rows = ["| figure | value | baseline | ratio | target | met? |", "|---|---:|---:|---:|---|:---:|"]
     for f in results.figures:
-        baseline = fmt(f.baseline, f.unit) if f.baseline is not None else "—"
-        if f.baseline_label and f.baseline is not None:
-            baseline = f"{baseline} ({f.baseline_label})"
+        baseline = baseline_text(f)
         met = {True: "yes", False: "**no**", None: ""}[f.met]
         label = f.label + (f" ({f.note})" if f.note else "")
         rows.append(f"| {label} | {fmt(f.value, f.unit)} | {baseline} | {ratio_text(f.ratio)} | "
