@@ -27,7 +27,6 @@ move-out), so the cost is the number of periods, not the number of days.
 from __future__ import annotations
 
 import calendar
-from collections import Counter
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from datetime import date, timedelta
@@ -341,19 +340,14 @@ class YearFigures:
 
 
 def sum_months(months: list[MonthFigures], month: int, levels_of: MonthFigures) -> MonthFigures:
-    """The months added up; citizens by level are those at the end of `levels_of`."""
-    stays = BudgetMonth()
+    """The months added up; citizens by level are those at the end of `levels_of` (a count of
+    citizens at a day, not a sum over the months)."""
+    sums: list = [ZERO, 0, 0, 0, 0, ZERO, ZERO, ZERO]  # type: ignore[type-arg]  # the order of _SUMMED
     for figures in months:
-        stays = add_budget_months(stays, figures.stays)
-    stays = BudgetMonth(**{**vars(stays), "citizens_by_level": levels_of.stays.citizens_by_level})
+        sums = [a + b for a, b in zip(sums, figures.stays.summed())]
+    stays = BudgetMonth(*sums, citizens_by_level=levels_of.stays.citizens_by_level)
     return MonthFigures(month=month, frame=sum((m.frame for m in months), ZERO),
                         capacity_days=sum(m.capacity_days for m in months), stays=stays)
-
-
-def add_budget_months(a: BudgetMonth, b: BudgetMonth) -> BudgetMonth:
-    values = {name: getattr(a, name) + getattr(b, name) for name in _SUMMED}
-    levels = Counter(dict(a.citizens_by_level)) + Counter(dict(b.citizens_by_level))
-    return BudgetMonth(**values, citizens_by_level=tuple(sorted(levels.items())))
 
 
 def occupancy_pct(present_days: int, capacity_days: int) -> Decimal:

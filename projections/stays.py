@@ -28,14 +28,24 @@ def stay_value(stay: StayFacts) -> dict[str, Any]:
     }
 
 
-def stay_of(stay_id: str, value: dict[str, Any], runoff_months: int = 1) -> StayFacts:
+def stay_of(stay_id: str, value: dict[str, Any], runoff_months: int = 1, since: date | None = None) -> StayFacts:
     """The stay a row describes, with the run-off its move-out year's schedule sets (and no
-    citizen reference: "")."""
+    citizen reference: ""). With `since`, the conditions superseded before it (and before the
+    move-out, whose condition the run-off days keep) are left out: the stay's days from `since`
+    on are the same, and a read of one year builds a few conditions instead of a life's."""
+    move_out = None if value["move_out"] is None else date.fromisoformat(value["move_out"])
+    rows = value["conditions"]
+    if since is not None:
+        keep_from = (since if move_out is None else min(since, move_out)).isoformat()
+        first = 0
+        for index, row in enumerate(rows):  # ISO dates sort as the days do
+            if row[0] <= keep_from:
+                first = index
+        rows = rows[first:]
     conditions = tuple(
         (date.fromisoformat(start), Condition(level=level, hours_per_day=Decimal(hours), special_tariff=special,
                                               special_rate=None if rate is None else Decimal(rate),
                                               paying_municipality=payer))
-        for start, level, hours, special, rate, payer in value["conditions"])
-    move_out = None if value["move_out"] is None else date.fromisoformat(value["move_out"])
+        for start, level, hours, special, rate, payer in rows)
     return StayFacts("", date.fromisoformat(value["move_in"]), move_out, conditions,
                      runoff_months, value["facility"], stay_id)

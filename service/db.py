@@ -122,10 +122,13 @@ rm_budget_months = Table(
     Column("present_service", BigInteger, nullable=False),
     Column("support_hours", BigInteger, nullable=False),
     Column("citizens_by_level", Text, nullable=False),
-    Index("ix_rm_budget_months_year", "year", "recorded_from"),
     Index("ix_rm_budget_months_facility_year", "year", "facility", "recorded_from"),
     Index("ix_rm_budget_months_from", "recorded_from"),
     Index("ix_rm_budget_months_to", "recorded_to"),
+    Index("ix_rm_budget_months_open", "recorded_to", "year", "facility", "month", postgresql_where=text("recorded_to IS NULL"),
+          sqlite_where=text("recorded_to IS NULL")),
+    Index("ix_rm_budget_months_closed", "year", "recorded_to", postgresql_where=text("recorded_to IS NOT NULL"),
+          sqlite_where=text("recorded_to IS NOT NULL")),
 )
 """Bitemporal: what the stays add to a facility-month, valid for recorded_from <= N < recorded_to."""
 
@@ -168,6 +171,10 @@ rm_stays = Table(
     Column("move_out", Date, nullable=True),
     Column("value", Text, nullable=False),
     Index("ix_rm_stays_facility", "facility", "recorded_from"),
+    Index("ix_rm_stays_open", "stay_id", postgresql_where=text("recorded_to IS NULL"),
+          sqlite_where=text("recorded_to IS NULL")),
+    Index("ix_rm_stays_closed", "recorded_to", postgresql_where=text("recorded_to IS NOT NULL"),
+          sqlite_where=text("recorded_to IS NOT NULL")),
 )
 """Bitemporal: a stay's facts (facility, move-in, conditions by date, move-out; no citizen reference) as JSON."""
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +39,14 @@ def _valid(table: Any, position: int) -> Any:
 
 
 def _money(cents: int) -> Decimal:
-    return (Decimal(cents) / 100).quantize(Decimal("0.01"))
+    """Whole øre as kroner with two decimals (exact: only the exponent moves)."""
+    return Decimal(cents).scaleb(-2)
+
+
+@lru_cache(maxsize=4096)
+def _levels(text: str) -> tuple[tuple[str, int], ...]:
+    """Citizens by level as stored (JSON); a few hundred distinct values recur in every read."""
+    return tuple(sorted(json.loads(text).items()))
 
 
 def budget_month(row: Any) -> BudgetMonth:
@@ -46,7 +54,7 @@ def budget_month(row: Any) -> BudgetMonth:
         activity=_money(row.activity), present_days=row.present_days, funded_days=row.funded_days,
         unpriced_days=row.unpriced_days, sold_days=row.sold_days, sold_service=_money(row.sold_service),
         present_service=_money(row.present_service), support_hours=_money(row.support_hours),
-        citizens_by_level=tuple(sorted(json.loads(row.citizens_by_level).items())),
+        citizens_by_level=_levels(row.citizens_by_level),
     )
 
 
@@ -127,11 +135,13 @@ class BudgetReads:
     def facility_codes(self, position: int) -> list[str]:
         return sorted(self.facts(position, "facility", 0))
 
-    def stays(self, position: int, year: int, facility: str | None = None) -> dict[str, list[StayFacts]]:
+    def stays(self, position: int, year: int, facility: str | None = None, since: date | None = None
+              ) -> dict[str, list[StayFacts]]:
         """The stays valid at `position` that may fund a day of `year`, by facility, each with
-        the run-off of its move-out year's schedule (`YearWindow.stays`)."""
+        the run-off of its move-out year's schedule; with `since`, without the conditions
+        superseded before it (`YearWindow.stays`)."""
         window = self.window(year, position, position, None if facility is None else [facility])
-        return {code: found for code in window.stay_facilities() if (found := window.stays(code, position))}
+        return {code: found for code in window.stay_facilities() if (found := window.stays(code, position, since))}
 
     def window(self, year: int, low: int, high: int, codes: list[str] | None = None) -> YearWindow:
         """The row versions of `year` between two positions, read once (`YearWindow`)."""
@@ -219,7 +229,7 @@ class StatementReads:
 
         lines = []
         first = date(year, month, 1)
-        for code, stays in self.budgets.stays(position, year).items():
+        for code, stays in self.budgets.stays(position, year, since=first).items():
             for stay in stays:
                 found = statement_lines(stay, unpriced, (), month_end(first), since=first)
                 periods = found.get((municipality, year, month))

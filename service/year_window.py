@@ -89,10 +89,18 @@ class YearWindow:
         self._sums: dict[str, tuple[dict[str, tuple[str, int, int]], dict[int, BudgetMonth]]] = {}
 
     def _versions(self, table: Any, *where: Any) -> list[Any]:
-        window = and_(table.c.recorded_from <= self.high,
-                      or_(table.c.recorded_to.is_(None), table.c.recorded_to > self.low))
+        """The versions of `table` valid somewhere in the window. For every facility at once,
+        the open ones and those closed after `low` are asked apart, so that each part finds
+        its own partial index instead of the store reading every version of the year and
+        filtering (docs/adr/0015); for some facilities, their versions are few."""
+        started = table.c.recorded_from <= self.high
         with self.engine.connect() as connection:
-            return connection.execute(select(table).where(window, *where)).all()
+            if self.codes is not None:
+                window = or_(table.c.recorded_to.is_(None), table.c.recorded_to > self.low)
+                return connection.execute(select(table).where(started, window, *where)).all()
+            open_ = connection.execute(select(table).where(table.c.recorded_to.is_(None), started, *where)).all()
+            closed = connection.execute(select(table).where(table.c.recorded_to > self.low, started, *where)).all()
+        return open_ + closed
 
     def _month_versions(self) -> dict[Any, Versions[Any]]:
         """The month rows of the year, by facility and month, read on first need."""
@@ -171,12 +179,14 @@ class YearWindow:
         schedule = self._fact("schedule", "", int(value["move_out"][:4]), position)
         return 1 if schedule is None else schedule["runoff_months"]
 
-    def stays(self, code: str, position: int) -> list[StayFacts]:
+    def stays(self, code: str, position: int, since: date | None = None) -> list[StayFacts]:
+        """The facility's stays as of `position`; with `since`, without the conditions
+        superseded before it (`stay_of`)."""
         found = []
         for stay_id, versions in sorted(self._stay_versions().get(code, {}).items()):
             value = versions.at(position)
             if value is not None:
-                found.append(stay_of(stay_id, value, self._runoff(value, position)))
+                found.append(stay_of(stay_id, value, self._runoff(value, position), since))
         return found
 
     def _beyond_horizon(self, facility: Any, position: int) -> YearFigures:
