@@ -25,6 +25,7 @@ class AsOfReader:
         self.ledger, self.position = ledger, position
         self.timeline = Timeline(ledger.engine)
         self._schedules: dict[int, TariffSchedule | None] = {}
+        self._rates: dict[tuple[int, date], Decimal | None] = {}
 
     def _version(self, originator_id) -> int | None:  # type: ignore[no-untyped-def]
         if self.position is None:
@@ -53,8 +54,13 @@ class AsOfReader:
         return self._schedules[year]
 
     def rate_of(self, level: int, day: date) -> Decimal | None:
-        schedule = self.schedule(day.year)
-        return None if schedule is None else schedule.rate_on(level, day)
+        """The level's rate on `day` as of the position (remembered: a read asks the same few
+        hundred days of every stay)."""
+        key = (level, day)
+        if key not in self._rates:
+            schedule = self.schedule(day.year)
+            self._rates[key] = None if schedule is None else schedule.rate_on(level, day)
+        return self._rates[key]
 
     def revision_days(self, years: range) -> list[date]:
         days: list[date] = []

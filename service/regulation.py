@@ -12,7 +12,7 @@ per facility and per paying municipality, and records nothing.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -100,7 +100,8 @@ def what_if(ledger: BudgetLedger, year: int, position: int, draft_rates: dict[in
 
     One pass over the year's periods of every stay (the stay rows as of `position`): a present
     day is charged basistakst + its service rate, and in the draft basistakst + the draft's
-    rate of its level (a special tariff keeps its own rate)."""
+    rate of its level (a special tariff keeps its own rate). The pass counts days by facility,
+    payer, rate and draft rate; the money is those counts times the rates, summed once."""
     from service.readers import AsOfReader
 
     reader = AsOfReader(ledger, position)
@@ -108,12 +109,8 @@ def what_if(ledger: BudgetLedger, year: int, position: int, draft_rates: dict[in
     first, last = date(year, 1, 1), date(year, 12, 31)
     revisions = reader.revision_days(range(year, year + 1))
     frames = budgets.facts(position, "frame", year)
-    facilities: dict[str, list[Decimal]] = {code: [ZERO, ZERO] for code in budgets.facility_codes(position)}
-    payers: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
-    for code, stays in budgets.stays(position, year).items():
-        frame = frames.get(code)
-        basis = ZERO if frame is None else Decimal(frame["basistakst"])
-        sums = facilities.setdefault(code, [ZERO, ZERO])
+    days: Counter[tuple[str, str, Decimal | None, Decimal | None]] = Counter()
+    for code, stays in budgets.stays(position, year, since=first).items():
         for stay in stays:
             for segment in stay_segments(stay, reader.rate_of, revisions, until=last, since=first):
                 if not segment.present:
@@ -121,18 +118,19 @@ def what_if(ledger: BudgetLedger, year: int, position: int, draft_rates: dict[in
                 condition = segment.condition
                 draft = segment.rate if condition.special_tariff is not None or condition.level is None \
                     else draft_rates[condition.level]
-                actual = segment.days * (basis + (segment.rate or ZERO))
-                drafted = segment.days * (basis + (draft or ZERO))
-                sums[0] += actual
-                sums[1] += drafted
-                payer = payers[condition.paying_municipality]
-                payer[0] += actual
-                payer[1] += drafted
+                days[code, condition.paying_municipality, segment.rate, draft] += segment.days
+    facilities: dict[str, list[Decimal]] = {code: [ZERO, ZERO] for code in budgets.facility_codes(position)}
+    payers: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+    for (code, payer, rate, draft), count in days.items():
+        frame = frames.get(code)
+        basis = ZERO if frame is None else Decimal(frame["basistakst"])
+        actual, drafted = count * (basis + (rate or ZERO)), count * (basis + (draft or ZERO))
+        for sums in (facilities.setdefault(code, [ZERO, ZERO]), payers[payer]):
+            sums[0] += actual
+            sums[1] += drafted
 
     def rows(name: str, sums: dict[str, list[Decimal]]) -> list[dict[str, Any]]:
         return [{name: key, "actual": actual, "what_if": draft, "difference": draft - actual}
                 for key, (actual, draft) in sorted(sums.items())]
 
     return {"facilities": rows("facility", facilities), "paying_municipalities": rows("paying_municipality", payers)}
-
-

@@ -6,7 +6,9 @@
 - the read models at any position equal the figures computed from the aggregates (the
   reference reader) at that position;
 - a read as of a position never changes after later events;
-- statement lines in the read models equal those computed from the aggregates.
+- statement lines in the read models equal those computed from the aggregates;
+- the what-if's charged revenue equals the revenue of the month rows, and its facilities and
+  paying municipalities add up to the same.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from service.ledger import Actor, BudgetLedger, Timeline
 from service.projection import Projector
 from service.read_models import BudgetReads, StatementReads, reference_facility_year, reference_statement_lines
 from service.readers import AsOfReader
+from service.regulation import what_if
+from projections.regulation import revenue
 from tests.conftest import make_settings
 from tests.factories import frame_body, levels, SPECIAL_TARIFFS
 
@@ -179,6 +183,16 @@ def test_projection_follows_rebuilds_and_reads_as_the_aggregates_do(store, ops, 
                                         if s.touches(date(year, 1, 1), date(year, 12, 31))]  # rows name no citizen
                             assert sorted((s for s in rows.get(code, []) if s.touches(date(year, 1, 1), date(year, 12, 31))),
                                           key=lambda s: s.stay_id) == sorted(touching, key=lambda s: s.stay_id)
+                    for year in YEARS:  # the what-if's charged revenue is the month rows' revenue
+                        replay = what_if(ledger, year, position, {level: Decimal(level * 100) for level in range(1, 11)})
+                        actual = {row["facility"]: row["actual"] for row in replay["facilities"]}
+                        for code in FACILITIES:
+                            totals = (found := reads.facility_year(code, year, position)).totals()
+                            assert actual.get(code, Decimal(0)) == revenue(
+                                totals.present_days, found.basistakst, totals.stays.present_service), (position, year)
+                        for column in ("actual", "what_if"):  # every day is paid by someone
+                            assert sum((r[column] for r in replay["facilities"]), Decimal(0)) == \
+                                sum((r[column] for r in replay["paying_municipalities"]), Decimal(0))
                     for code in FACILITIES:
                         for year in YEARS:
                             expected = reference_facility_year(ledger, code, year, position)
