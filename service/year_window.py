@@ -86,7 +86,11 @@ class YearWindow:
         self._months: dict[Any, Versions[Any]] | None = None
         self._stays: dict[str, dict[str, Versions[dict[str, Any]]]] | None = None
         self._computed: dict[tuple[str, int, int], dict[Month, StayMonth]] = {}
-        self._sums: dict[str, tuple[dict[str, tuple[str, int, int]], dict[int, BudgetMonth]]] = {}
+        self._sums: dict[str, tuple[int, dict[str, tuple[str, int, int]], dict[int, BudgetMonth]]] = {}
+        self._changes: dict[str, tuple[list[int], list[str]]] = {}
+        self._schedule_changes: list[int] | None = None
+        self._facilities: dict[tuple[str, int], Any] = {}
+        self._capacity: dict[Any, list[int]] = {}
 
     def _versions(self, table: Any, *where: Any) -> list[Any]:
         """The versions of `table` valid somewhere in the window. For every facility at once,
@@ -125,8 +129,20 @@ class YearWindow:
         """The facility as registered at `position` (a `FacilityFact`), or None."""
         from service.read_models import FacilityFact
 
-        value = self._fact("facility", code, 0, position)
-        return None if value is None else FacilityFact.of(code, value)
+        versions = self.facts.get(("facility", code, 0))
+        value = None if versions is None else versions.at(position)
+        if value is None:
+            return None
+        key = (code, versions.starts[bisect_right(versions.starts, position) - 1])  # type: ignore[union-attr]
+        if key not in self._facilities:
+            self._facilities[key] = FacilityFact.of(code, value)
+        return self._facilities[key]
+
+    def capacity(self, facility: Any) -> list[int]:
+        """The facility's capacity days of each month of the year (computed once per version)."""
+        if facility not in self._capacity:
+            self._capacity[facility] = facility.capacity_days(self.year)
+        return self._capacity[facility]
 
     def facility_codes(self, position: int) -> list[str]:
         return sorted(facility for (kind, facility, _), versions in self.facts.items()
@@ -150,7 +166,7 @@ class YearWindow:
             value = None if versions is None else versions.at(position)
             if value is not None:
                 months[month] = value
-        return assemble_year(self.year, frame, facility.capacity_days(self.year), months,
+        return assemble_year(self.year, frame, self.capacity(facility), months,
                              None if schedule is None else Decimal(schedule["hourly_rate"]))
 
     # Beyond the horizon --------------------------------------------------------------------
@@ -189,32 +205,82 @@ class YearWindow:
                 found.append(stay_of(stay_id, value, self._runoff(value, position), since))
         return found
 
+    def _stay_key(self, stay_id: str, versions: Versions[dict[str, Any]], position: int
+                  ) -> tuple[str, int, int] | None:
+        """Which version of the stay counts at `position`, with its run-off (None: none does);
+        its months of the year are computed once per window."""
+        value = versions.at(position)
+        if value is None:
+            return None
+        runoff = self._runoff(value, position)
+        key = (stay_id, versions.starts[bisect_right(versions.starts, position) - 1], runoff)
+        if key not in self._computed:
+            first, last = date(self.year, 1, 1), date(self.year, 12, 31)
+            stay = stay_of(stay_id, value, runoff, since=first)
+            self._computed[key] = stay_months(stay, unpriced, until=last, since=first) \
+                if stay.touches(first, last) else {}
+        return key
+
+    def _stay_changes(self, code: str) -> tuple[list[int], list[str]]:
+        """The positions at which a stay version of the facility starts or ends, in order,
+        with the stay of each."""
+        if code not in self._changes:
+            found = sorted((p, stay_id) for stay_id, versions in self._stay_versions().get(code, {}).items()
+                           for start, (end, _) in zip(versions.starts, versions.rows)
+                           for p in (start, end) if p is not None)
+            self._changes[code] = ([p for p, _ in found], [stay_id for _, stay_id in found])
+        return self._changes[code]
+
+    def _runoff_changes(self) -> list[int]:
+        """The positions at which a schedule version (its run-off) starts or ends, in order."""
+        if self._schedule_changes is None:
+            self._schedule_changes = sorted(
+                p for (kind, _, _), versions in self.facts.items() if kind == "schedule"
+                for start, (end, _) in zip(versions.starts, versions.rows) for p in (start, end) if p is not None)
+        return self._schedule_changes
+
+    def _changed_between(self, code: str, since: int, position: int) -> set[str] | None:
+        """The stays of the facility whose version may differ between two positions (since <=
+        position); None when a schedule changed between them (any run-off may have)."""
+        schedules = self._runoff_changes()
+        if bisect_right(schedules, position) != bisect_right(schedules, since):
+            return None
+        positions, stay_ids = self._stay_changes(code)
+        return set(stay_ids[bisect_right(positions, since):bisect_right(positions, position)])
+
     def _beyond_horizon(self, facility: Any, position: int) -> YearFigures:
         """The stays' months of the year, added up. Consecutive reads of one window (explain
         walks its candidates in order) differ by a stay version or two: the sums of the last
-        read are kept, and only the versions that changed are taken away and added."""
-        first, last = date(self.year, 1, 1), date(self.year, 12, 31)
-        keys: dict[str, tuple[str, int, int]] = {}
-        for stay_id, versions in self._stay_versions().get(facility.code, {}).items():
-            index = bisect_right(versions.starts, position) - 1
-            value = versions.at(position)
-            if value is None:
+        read are kept, and only the stays whose version changed since are taken away and added."""
+        code = facility.code
+        stays = self._stay_versions().get(code, {})
+        last_position, before, sums = self._sums.get(code, (None, {}, {}))
+        changed = None if last_position is None or last_position > position \
+            else self._changed_between(code, last_position, position)
+        keys = dict(before) if changed is not None else {}
+        for stay_id in (changed if changed is not None else stays):
+            key = self._stay_key(stay_id, stays[stay_id], position)
+            if key is None:
+                keys.pop(stay_id, None)
+            else:
+                keys[stay_id] = key
+        parts: dict[int, list[tuple[Any, int]]] = defaultdict(list)
+        for stay_id in (changed if changed is not None else before.keys() | keys.keys()):
+            old, new = before.get(stay_id), keys.get(stay_id)
+            if old == new:
                 continue
-            runoff = self._runoff(value, position)
-            key = keys[stay_id] = (stay_id, versions.starts[index], runoff)
-            if key not in self._computed:  # a stay version's months are computed once per window
-                stay = stay_of(stay_id, value, runoff)
-                self._computed[key] = stay_months(stay, unpriced, until=last, since=first) \
-                    if stay.touches(first, last) else {}
-        before, sums = self._sums.get(facility.code, ({}, {}))
+            old_months = {} if old is None else self._computed[old]
+            new_months = {} if new is None else self._computed[new]
+            if old_months == new_months:  # e.g. a change dated before the year
+                continue
+            for (_, month), figures in old_months.items():
+                parts[month].append((figures, -1))
+            for (_, month), figures in new_months.items():
+                parts[month].append((figures, 1))
         by_month = dict(sums)
-        for stay_id, key in before.items():
-            if keys.get(stay_id) != key:
-                for (_, month), figures in self._computed[key].items():
-                    by_month[month] = by_month[month].plus(figures, -1)
-        for stay_id, key in keys.items():
-            if before.get(stay_id) != key:
-                for (_, month), figures in self._computed[key].items():
-                    by_month[month] = by_month.get(month, BudgetMonth()).plus(figures)
-        self._sums[facility.code] = (keys, by_month)
-        return assemble_year(self.year, None, facility.capacity_days(self.year), by_month, None)
+        for month, signed in parts.items():
+            net = BudgetMonth.net(signed)
+            if net is not None:
+                by_month[month] = by_month.get(month, BudgetMonth()).add(net)
+        self._sums[code] = (position, keys, by_month)
+        return assemble_year(self.year, None, self.capacity(facility), by_month, None)
