@@ -6,9 +6,11 @@ whole window; the figures as of any position in it are then found without asking
 again. A version counts at position N when recorded_from <= N < recorded_to (or recorded_to is
 NULL); the versions of one row never overlap, so the one in force is found by bisection.
 
-One position is a window too (low = high): a single read costs two queries (the facts, then
-the month rows or, beyond the horizon, the stay rows). Explain (every change between two points) and regulation (every facility as of
-its own closing) read a wide window once instead of one facility-year per position.
+One position is a window too (low = high): a read of one facility-year costs two queries (the
+facts, then the month rows or, beyond the horizon, the stay rows); a read of every facility
+asks the open and the closed versions of each table apart (docs/adr/0015). Explain (every
+change between two points) and regulation (every facility as of its own closing) read a wide
+window once instead of one facility-year per position.
 
 Beyond the horizon as of N (no frame or schedule reaches the year), the figures are the stays'
 days, unpriced but for special tariffs, with no frame (docs/adr/0014).
