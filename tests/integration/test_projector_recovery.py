@@ -125,3 +125,29 @@ def test_a_restarted_projector_takes_the_rows_and_holds_the_state_it_would_have_
     assert dump(ledger) == followed
     computed.close()
     restarted.close()
+
+
+def test_the_planner_sees_the_read_models_after_a_rebuild_and_as_they_grow(ledger, monkeypatch):
+    """PostgreSQL's statistics of the read models are refreshed at the end of a rebuild and
+    whenever the projected events have doubled (autovacuum comes only later, and plans made
+    without them read the open versions through the wrong index: docs/adr/0015)."""
+    import service.projection as projection
+
+    record(ledger)
+    record(ledger, "B")
+    refreshed: list[int] = []
+    projector = Projector(ledger.settings, batch_size=1)
+    original = type(projector.view).refresh_statistics
+    monkeypatch.setattr(type(projector.view), "refresh_statistics",
+                        lambda view: (refreshed.append(projector.position), original(view)))
+    monkeypatch.setattr(projection, "STATISTICS_EVERY", 2)
+    projector.rebuild()
+    last = Timeline(ledger.engine).max_position()
+    assert refreshed == [p for p in (2, 4) if p < last] + [last]  # at 2 events, when doubled, at the end
+    if ledger.settings.store == "postgresql":
+        with ledger.engine.connect() as connection:
+            analysed = connection.execute(text(
+                "SELECT relname FROM pg_stat_user_tables WHERE schemaname = :schema AND last_analyze IS NOT NULL"),
+                {"schema": ledger.settings.database_schema}).scalars().all()
+        assert {"rm_budget_months", "rm_facts", "rm_statement_lines", "rm_stays"} <= set(analysed)
+    projector.close()
