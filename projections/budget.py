@@ -396,6 +396,10 @@ def capacity_days(year: int, places_on: Callable[[date], int], change_days: Coll
     With `change_days` (every day on which the places may change) the places are looked up
     once per run of equal days instead of once per day."""
     totals = [0] * 12
+    first = date(year, 1, 1)
+    if change_days is not None and not any(first < d <= date(year, 12, 31) for d in change_days):
+        places = places_on(first)  # the same every day of the year
+        return [places * calendar.monthrange(year, month)[1] for month in range(1, 13)]
     if change_days is None:
         day = date(year, 1, 1)
         while day.year == year:

@@ -232,3 +232,14 @@ def test_average_support_hours_rounds_half_up_to_two_decimals(support_hours, pre
 def test_occupancy_rounds_half_up_to_one_decimal():
     assert occupancy_pct(1, 16) == Decimal("6.3")  # 6.25
     assert occupancy_pct(0, 0) == Decimal("0.0")
+
+
+@pytest.mark.parametrize("year", [2025, 2026, 2027, 2028])
+def test_capacity_by_runs_equals_day_by_day_in_years_with_and_without_changes(year):
+    """Changes before, on 1 January of, within and after the year (2028: a leap year)."""
+    changes = [(date(2025, 6, 1), 12), (date(2027, 1, 1), 9), (date(2028, 2, 29), 7), (date(2028, 2, 29), 6)]
+
+    def places_on(day: date) -> int:
+        return places_in_force(10, changes, day)
+
+    assert capacity_days(year, places_on, {d for d, _ in changes}) == capacity_days(year, places_on)
