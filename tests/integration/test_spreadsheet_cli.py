@@ -243,3 +243,19 @@ def test_english_headers_commas_and_a_special_tariff(ledger, cli, tmp_path):
     output = " ".join(refused.output.split())
     assert refused.exit_code == 1 and "line 1, field navn:" in output and "(unknown_column)" in output
     assert "line 1, field paying_municipality:" in output and "(missing_column)" in output
+
+
+def test_every_ledger_command_runs_with_the_ledgers_garbage_collector_thresholds(monkeypatch):
+    """`ledger ...` sets them before the command runs (docs/adr/0016)."""
+    import gc
+
+    from service import cli
+
+    before = gc.get_threshold()
+    seen: list[tuple[int, ...]] = []
+    monkeypatch.setattr(cli, "app", lambda: seen.append(gc.get_threshold()))
+    try:
+        cli.main()
+    finally:
+        gc.set_threshold(*before)
+    assert seen == [cli.GC_THRESHOLDS] and cli.GC_THRESHOLDS[0] >= 10_000
