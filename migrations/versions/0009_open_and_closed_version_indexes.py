@@ -16,7 +16,10 @@ year's 12 000. Asked as two, each part has its own small index:
   recorded_to) and `ix_rm_stays_closed` (recorded_to), partial (no open version in them).
 
 `ix_rm_budget_months_year` (year, recorded_from) goes: with it, SQLite (no statistics)
-preferred it to the open index and read the whole year again.
+preferred it to the open index and read the whole year again. `ix_rm_budget_months_to`
+(recorded_to) becomes partial (closed versions only, for the projector's restart): whole, it
+held an entry for every version ever open, and PostgreSQL preferred it to the open index
+(95 ms against 6 ms for a year's open versions at `national`, after VACUUM; 830 ms before).
 
 Revision ID: 0009
 Revises: 0008
@@ -37,6 +40,9 @@ CLOSED = sa.text("recorded_to IS NOT NULL")
 
 def upgrade() -> None:
     op.drop_index("ix_rm_budget_months_year", "rm_budget_months")
+    op.drop_index("ix_rm_budget_months_to", "rm_budget_months")
+    op.create_index("ix_rm_budget_months_to", "rm_budget_months", ["recorded_to"], postgresql_where=CLOSED,
+                    sqlite_where=CLOSED)
     op.create_index("ix_rm_budget_months_open", "rm_budget_months", ["recorded_to", "year", "facility", "month"],
                     postgresql_where=OPEN, sqlite_where=OPEN)
     op.create_index("ix_rm_budget_months_closed", "rm_budget_months", ["year", "recorded_to"],
@@ -52,3 +58,5 @@ def downgrade() -> None:
     op.drop_index("ix_rm_budget_months_closed", "rm_budget_months")
     op.drop_index("ix_rm_budget_months_open", "rm_budget_months")
     op.create_index("ix_rm_budget_months_year", "rm_budget_months", ["year", "recorded_from"])
+    op.drop_index("ix_rm_budget_months_to", "rm_budget_months")
+    op.create_index("ix_rm_budget_months_to", "rm_budget_months", ["recorded_to"])

@@ -147,7 +147,7 @@ def test_the_planner_sees_the_read_models_after_a_rebuild_and_as_they_grow(ledge
     if ledger.settings.store == "postgresql":
         with ledger.engine.connect() as connection:
             analysed = connection.execute(text(
-                "SELECT relname FROM pg_stat_user_tables WHERE schemaname = :schema AND last_analyze IS NOT NULL"),
+                "SELECT relname FROM pg_stat_user_tables WHERE schemaname = :schema AND last_analyze IS NOT NULL AND last_vacuum IS NOT NULL"),
                 {"schema": ledger.settings.database_schema}).scalars().all()
         assert {"rm_budget_months", "rm_facts", "rm_statement_lines", "rm_stays"} <= set(analysed)
     projector.close()
