@@ -531,22 +531,26 @@ class Timeline:
 
     def position_at(self, instant: datetime) -> int:
         """The last position recorded at or before `instant` (0: before the first event)."""
-        from sqlalchemy import func
-
-        instant = _stored_time(instant, self.engine.dialect.name == "sqlite")
-        with self.engine.connect() as connection:
-            return connection.execute(
-                select(func.max(ledger_entries.c.position)).where(ledger_entries.c.recorded_at <= instant)
-            ).scalar() or 0
+        return self._last_position(instant, inclusive=True)
 
     def position_before(self, instant: datetime) -> int:
         """The last position recorded strictly before `instant` (0: none)."""
+        return self._last_position(instant, inclusive=False)
+
+    def _last_position(self, instant: datetime, inclusive: bool) -> int:
+        """Recording times never decrease along the positions (the store writes each entry's
+        time as at least its predecessor's), so the last position up to an instant is the last
+        of those recorded at the latest time up to it: two seeks in the index on recorded_at,
+        where "the greatest position recorded up to the instant" read every entry before it
+        (145 ms at `national` for an instant late in the history)."""
         from sqlalchemy import func
 
+        recorded_at = ledger_entries.c.recorded_at
         instant = _stored_time(instant, self.engine.dialect.name == "sqlite")
+        latest = select(func.max(recorded_at)).where(recorded_at <= instant if inclusive else recorded_at < instant)
         with self.engine.connect() as connection:
             return connection.execute(
-                select(func.max(ledger_entries.c.position)).where(ledger_entries.c.recorded_at < instant)
+                select(func.max(ledger_entries.c.position)).where(recorded_at == latest.scalar_subquery())
             ).scalar() or 0
 
     def version_at(self, originator_id: UUID, position: int) -> int | None:

@@ -151,3 +151,24 @@ def test_the_planner_sees_the_read_models_after_a_rebuild_and_as_they_grow(ledge
                 {"schema": ledger.settings.database_schema}).scalars().all()
         assert {"rm_budget_months", "rm_facts", "rm_statement_lines", "rm_stays"} <= set(analysed)
     projector.close()
+
+
+def test_the_position_at_an_instant_is_the_last_recorded_up_to_it(ledger):
+    """Two index seeks (the latest time up to the instant, then its last position) give what
+    scanning every entry gives, at each recorded time, just before and just after it."""
+    for ref in ("A", "B", "C"):
+        record(ledger, ref)
+    ledger.move_out("A", date(2026, 6, 30), "moved", CASEWORKER)
+    with ledger.engine.connect() as connection:
+        entries = [(row.position, utc(row.recorded_at if not isinstance(row.recorded_at, str)
+                                      else datetime.fromisoformat(row.recorded_at)))
+                   for row in connection.execute(text("SELECT position, recorded_at FROM ledger_entries"))]
+    timeline = Timeline(ledger.engine)
+    assert [t for _, t in sorted(entries)] == sorted(t for _, t in entries)  # times never decrease along positions
+    tick = timedelta(microseconds=1)
+    for _, moment in entries:
+        for instant in (moment - tick, moment, moment + tick):
+            assert timeline.position_at(instant) == max((p for p, t in entries if t <= instant), default=0)
+            assert timeline.position_before(instant) == max((p for p, t in entries if t < instant), default=0)
+    first = min(t for _, t in entries)
+    assert timeline.position_at(first - timedelta(days=1)) == 0 and timeline.position_before(first) == 0
