@@ -278,8 +278,7 @@ class Projector:
             self.position = batch[-1][0]
             count += len(batch)
             if self.position - self.analysed_at >= max(STATISTICS_EVERY, self.analysed_at):
-                self.view.refresh_statistics()  # the read models doubled since: let the planner know
-                self.analysed_at = self.position
+                self._refresh_statistics()  # the read models doubled since: let the planner know
             with self.progressed:
                 self.progressed.notify_all()
             if progress:
@@ -292,9 +291,19 @@ class Projector:
         self.projection, self.position, self.loaded, self.analysed_at = BudgetProjection(), 0, True, 0
         count = self.catch_up(progress)
         if self.position != self.analysed_at:
-            self.view.refresh_statistics()
-            self.analysed_at = self.position
+            self._refresh_statistics()
         return count
+
+    def _refresh_statistics(self) -> None:
+        """Maintenance, not projection: the rows and their tracking are committed already, so
+        a failure (a role that may not vacuum, a lock timeout) is logged and the projection
+        goes on; the next doubling tries again."""
+        try:
+            self.view.refresh_statistics()
+        except Exception:  # noqa: BLE001 - the read models are right either way
+            log.warning("could not refresh the store's statistics of the read models at position %s",
+                        self.position, exc_info=True)
+        self.analysed_at = self.position
 
     def follow(self, stopping: threading.Event, poll_seconds: float = 0.5) -> None:
         """Project new events until `stopping` is set; recover from failures by replaying."""

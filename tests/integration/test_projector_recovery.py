@@ -172,3 +172,24 @@ def test_the_position_at_an_instant_is_the_last_recorded_up_to_it(ledger):
             assert timeline.position_before(instant) == max((p for p, t in entries if t < instant), default=0)
     first = min(t for _, t in entries)
     assert timeline.position_at(first - timedelta(days=1)) == 0 and timeline.position_before(first) == 0
+
+
+def test_a_failed_refresh_of_the_statistics_leaves_the_projection_whole(ledger, monkeypatch, caplog):
+    """Vacuuming is maintenance: when the store refuses it, the rebuild still ends with every
+    row a rebuild writes, and says so in the log."""
+    import service.projection as projection
+
+    record(ledger)
+    Projector(ledger.settings).rebuild()
+    expected = dump(ledger)
+    projector = Projector(ledger.settings, batch_size=1)
+
+    def refuse(view):  # type: ignore[no-untyped-def]
+        raise RuntimeError("must be owner of table rm_budget_months")
+
+    monkeypatch.setattr(type(projector.view), "refresh_statistics", refuse)
+    monkeypatch.setattr(projection, "STATISTICS_EVERY", 1)
+    projector.rebuild()
+    assert dump(ledger) == expected and projector.tracked() == Timeline(ledger.engine).max_position()
+    assert "could not refresh the store's statistics" in caplog.text
+    projector.close()
