@@ -12,17 +12,18 @@ rows, through which resource, and when.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Iterator
 from uuid import UUID
 
+from eventsourcing.persistence import StoredEvent
 from sqlalchemy import insert, or_, select
 
 from domain.citizen import Citizen, citizen_id
 from domain.facility import Facility, facility_id
-from domain.ledger import public_type
+from domain.ledger import LedgerAggregate, public_type
 from domain.tariff_schedule import TariffSchedule
 from service.db import citizen_reads, ledger_entries, rm_budget_months, rm_facts, utc
 from service.ledger import Actor, BudgetLedger
@@ -42,20 +43,49 @@ def plain(value: Any) -> Any:
     return value
 
 
-@dataclass
 class Stream:
-    """One aggregate's events, with their positions, as the audit needs them."""
+    """One aggregate's events, with their ledger entries, as the audit needs them. The stored
+    events are decoded on first need: a trail row needs its own event, the stream's first
+    (who the stream is) and at most one more (the move-in of its stay, or the event it
+    retracts), not every event of a citizen's history."""
 
-    kind: str
-    events: dict[int, Any]
-    """version -> domain event"""
-    entries: dict[int, Any]
-    """version -> ledger_entries row"""
-    facility_of_stay: dict[str, str] = field(default_factory=dict)
+    def __init__(self, stored: Iterable[StoredEvent], entries: Iterable[Any], decode: Callable[[StoredEvent], Any]
+                 ) -> None:
+        self.stored = {s.originator_version: s for s in stored}
+        self.entries = {e.originator_version: e for e in entries}
+        """version -> ledger_entries row"""
+        self._decode = decode
+        self._events: dict[int, Any] = {}
+        self._versions = {e.event_id: version for version, e in self.entries.items()}
+        first = self.first
+        self.kind = ("citizen" if isinstance(first, Citizen.Event) else
+                     "facility" if isinstance(first, Facility.Event) else
+                     "tariff_schedule" if isinstance(first, TariffSchedule.Event) else "other")
+
+    def event(self, version: int) -> Any:
+        if version not in self._events:
+            self._events[version] = self._decode(self.stored[version])
+        return self._events[version]
 
     @property
     def first(self) -> Any:
-        return self.events[min(self.events)]
+        return self.event(min(self.stored))
+
+    def by_event_id(self, event_id: str) -> Any | None:
+        version = self._versions.get(event_id)
+        return None if version is None else self.event(version)
+
+    def facility_of_stay(self, stay_id: str) -> str | None:
+        """The facility a citizen's stay is at: its move-in's (the stay's id is the move-in's
+        event id)."""
+        move_in = self.by_event_id(stay_id) if self.kind == "citizen" else None
+        return getattr(move_in, "facility", None)
+
+    def retractions(self) -> Iterator[tuple[int, Any]]:
+        """The retractions in the stream, in order (known by their topic before decoding)."""
+        for version in sorted(self.stored):
+            if self.stored[version].topic.endswith("." + LedgerAggregate.RETRACTION):
+                yield version, self.event(version)
 
 
 @dataclass(frozen=True)
@@ -81,6 +111,7 @@ class AuditTrail:
             rows = self._entries_after(after, query.until_position, streams, query.limit * 2)
             if not rows:
                 return found, None
+            self.load_streams(row.originator_id for row in rows)
             for row in rows:
                 after = row.position
                 entry = self.describe(row, query.until_position)
@@ -112,32 +143,33 @@ class AuditTrail:
             return connection.execute(statement.order_by(ledger_entries.c.position).limit(limit)).all()
 
     def stream(self, originator_id: str) -> Stream:
-        if originator_id not in self._streams:
-            uuid = UUID(originator_id)
-            events = {e.originator_version: e for e in self.ledger.events.get(uuid)}
-            with self.ledger.engine.connect() as connection:
-                entries = {r.originator_version: r for r in connection.execute(
-                    select(ledger_entries).where(ledger_entries.c.originator_id == originator_id))}
-            first = events[min(events)]
-            kind = ("citizen" if isinstance(first, Citizen.Event) else
-                    "facility" if isinstance(first, Facility.Event) else
-                    "tariff_schedule" if isinstance(first, TariffSchedule.Event) else "other")
-            stream = Stream(kind, events, entries)
-            for e in events.values():
-                if kind == "citizen" and hasattr(e, "facility"):
-                    stream.facility_of_stay[e.meta.event_id] = e.facility
-            self._streams[originator_id] = stream
+        self.load_streams([originator_id])
         return self._streams[originator_id]
+
+    def load_streams(self, originator_ids: Iterable[str]) -> None:
+        """Read the streams not read yet: their ledger entries in one query, their stored
+        events through the library's recorder (undecoded; `Stream` decodes what it shows)."""
+        missing = sorted(set(originator_ids) - self._streams.keys())
+        if not missing:
+            return
+        entries: dict[str, list[Any]] = {originator_id: [] for originator_id in missing}
+        with self.ledger.engine.connect() as connection:
+            for chunk in range(0, len(missing), 500):
+                for row in connection.execute(select(ledger_entries).where(
+                        ledger_entries.c.originator_id.in_(missing[chunk:chunk + 500]))):
+                    entries[row.originator_id].append(row)
+        for originator_id in missing:
+            stored = self.ledger.recorder.select_events(UUID(originator_id))
+            self._streams[originator_id] = Stream(stored, entries[originator_id], self.ledger.mapper.to_domain_event)
 
     def describe(self, row: Any, until: int | None, post_closing: bool = True) -> dict[str, Any]:
         """The entry `row` as the trail shows it (`post_closing=False`: without looking up the
         closed facility-years it changed, for callers that do not show them)."""
         stream = self.stream(row.originator_id)
-        event = stream.events[row.originator_version]
+        event = stream.event(row.originator_version)
         meta = event.meta
         details = {k: plain(v) for k, v in vars(event).items() if k not in _HIDDEN}
-        by_event_id = {e.meta.event_id: e for e in stream.events.values()}
-        target = by_event_id.get(details.get("retracted_event_id", "")) if "retracted_event_id" in details else None
+        target = stream.by_event_id(details["retracted_event_id"]) if "retracted_event_id" in details else None
         return {
             "position": row.position, "event_id": row.event_id, "type": public_type(event),
             "recorded_at": utc(row.recorded_at).isoformat(), "effective_date": meta.effective_date.isoformat(),
@@ -174,12 +206,12 @@ class AuditTrail:
         if stream.kind == "facility":
             return stream.first.code
         if stream.kind == "citizen":
-            return getattr(event, "facility", None) or stream.facility_of_stay.get(getattr(event, "stay_id", ""))
+            return getattr(event, "facility", None) or stream.facility_of_stay(getattr(event, "stay_id", ""))
         return None
 
     @staticmethod
     def _retraction_of(stream: Stream, event_id: str, until: int | None) -> dict[str, Any] | None:
-        for version, e in sorted(stream.events.items()):
+        for version, e in stream.retractions():
             if getattr(e, "retracted_event_id", None) != event_id:
                 continue
             entry = stream.entries[version]

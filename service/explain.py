@@ -73,6 +73,7 @@ class Explainer:
         with self.ledger.engine.connect() as connection:
             entries = {row.position: row for row in connection.execute(select(ledger_entries).where(
                 ledger_entries.c.position.in_([c.position for c in changes])))} if changes else {}
+        trail.load_streams(entry.originator_id for entry in entries.values())
         return {"before": before, "after": after, "delta": after - before,
                 "changes": [self._describe(c, entries[c.position], trail) for c in changes]}
 
