@@ -10,7 +10,9 @@ The candidates are the positions at which a row of the facility-year changed in 
 models (a month row or the frame got a new version, or lost one). For a year the projection
 does not reach at some point between the two (beyond its horizon), the changes of the
 facility's stay rows, of the schedules and the horizon, and of its registration are
-candidates too (docs/adr/0014).
+candidates too (docs/adr/0014). Every such version is valid somewhere between the two
+points, so one read of the window (`YearWindow`) finds the candidates and the figure at each
+(docs/adr/0017).
 """
 
 from __future__ import annotations
@@ -19,13 +21,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, or_, select, true, union
+from sqlalchemy import select
 
 from domain.errors import NotFound
 from domain.values import ZERO
 from projections.budget import YearFigures
 from service.audit import AuditTrail
-from service.db import ledger_entries, rm_budget_months, rm_facts, rm_stays
+from service.db import ledger_entries
 from service.ledger import BudgetLedger
 from service.read_models import BudgetReads
 
@@ -53,16 +55,16 @@ class Explainer:
         self.reads = BudgetReads(ledger)
 
     def explain(self, code: str, year: int, month: int | None, start: int, end: int) -> dict[str, Any]:
-        self.ledger.facility(code)  # 404 for a facility that never existed
+        self.ledger.require_facility(code)  # 404 for a facility that never existed
         window = self.reads.window(year, start, end, [code])  # every version between the points, read once
 
         def figure_at(position: int) -> Decimal:
-            figures = window.figures(code, position)
-            return ZERO if figures is None else figure(figures, month)
+            return window.total(code, position, month)
 
         before, after = figure_at(start), figure_at(end)
         changes, previous = [], before
-        for position in self._candidates(code, year, month, start, end):
+        beyond = any(h is None or year > h for h in (window.horizon(start), window.horizon(end)))  # it only rises
+        for position in window.changes(code, month, beyond):
             now = figure_at(position)
             if now != previous:
                 changes.append(Change(position, now - previous))
@@ -84,31 +86,6 @@ class Explainer:
             return figure(self.reads.facility_year(code, year, position), month)
         except NotFound:
             return ZERO
-
-    def _candidates(self, code: str, year: int, month: int | None, start: int, end: int) -> list[int]:
-        """Positions in (start, end] at which a row the figure is computed from changed. Within
-        the horizon: the facility-year's month rows and frame. A year beyond the horizon at
-        either point is computed from the facility's stay rows and the schedules' run-off, and
-        reaches the month rows when the horizon passes it: those rows and facts, and the
-        facility's registration, are candidates too."""
-        months, facts, stays = rm_budget_months.c, rm_facts.c, rm_stays.c
-        month_rows = and_(months.facility == code, months.year == year,
-                          true() if month is None else months.month == month)
-        fact_rows = and_(facts.kind == "frame", facts.facility == code, facts.year == year)
-        horizons = [self.reads.horizon(start), self.reads.horizon(end)]  # it only rises
-        beyond = any(h is None or year > h for h in horizons)
-        if beyond:
-            fact_rows = or_(fact_rows, facts.kind.in_(("schedule", "horizon")),
-                            and_(facts.kind == "facility", facts.facility == code))
-        tables = [(rm_budget_months, month_rows), (rm_facts, fact_rows)]
-        if beyond:
-            tables.append((rm_stays, stays.facility == code))
-        queries = []
-        for table, rows in tables:
-            for column in (table.c.recorded_from, table.c.recorded_to):
-                queries.append(select(column.label("p")).where(rows, column > start, column <= end))
-        with self.ledger.engine.connect() as connection:
-            return sorted({row.p for row in connection.execute(union(*queries))})
 
     def _describe(self, change: Change, entry: Any, trail: AuditTrail) -> dict[str, Any]:
         """The event behind a change, as the audit trail shows it, with the change's delta."""

@@ -287,6 +287,11 @@ class BudgetLedger(Application):
         except NotFound:
             raise NotFound("unknown_facility", f"no facility {code}", "code") from None
 
+    def require_facility(self, code: str) -> None:
+        """Refuse (404) a facility that was never registered, without loading its stream."""
+        if not self._exists(facility_id(code)):
+            raise NotFound("unknown_facility", f"no facility {code}", "code")
+
     def schedule(self, year: int, version: int | None = None) -> TariffSchedule:
         try:
             return self._get(schedule_id(year), TariffSchedule, version)

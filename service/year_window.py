@@ -28,7 +28,9 @@ from typing import Any, Generic, Iterable, TypeVar
 from sqlalchemy import and_, or_, select, true
 from sqlalchemy.engine import Engine
 
+from domain.values import ZERO
 from projections.budget import BudgetMonth, Month, StayFacts, StayMonth, YearFigures, assemble_year, stay_months
+from projections.frame import frame_total, monthly_frames
 from projections.stays import stay_of
 from service.db import rm_budget_months, rm_facts, rm_stays
 
@@ -87,8 +89,11 @@ class YearWindow:
         self.facts = _group(rows, lambda r: (r.kind, r.facility, r.year), lambda r: json.loads(r.value))
         self._months: dict[Any, Versions[Any]] | None = None
         self._stays: dict[str, dict[str, Versions[dict[str, Any]]]] | None = None
+        self._stay_values: dict[tuple[str, int, int], dict[str, Any]] = {}
         self._computed: dict[tuple[str, int, int], dict[Month, StayMonth]] = {}
+        self._activities: dict[tuple[str, int, int], dict[int, Decimal]] = {}
         self._sums: dict[str, tuple[int, dict[str, tuple[str, int, int]], dict[int, BudgetMonth]]] = {}
+        self._activity_sums: dict[str, tuple[int, dict[str, tuple[str, int, int]], dict[int, Decimal]]] = {}
         self._changes: dict[str, tuple[list[int], list[str]]] = {}
         self._schedule_changes: list[int] | None = None
         self._facilities: dict[tuple[str, int], Any] = {}
@@ -162,14 +167,52 @@ class YearWindow:
 
         frame = frame_of(self._fact("frame", code, self.year, position))
         schedule = self._fact("schedule", "", self.year, position)
+        return assemble_year(self.year, frame, self.capacity(facility), self._months_at(code, position),
+                             None if schedule is None else Decimal(schedule["hourly_rate"]))
+
+    def _months_at(self, code: str, position: int) -> dict[int, BudgetMonth]:
+        """The facility's month rows as of `position`, by month (a month without a row has none)."""
         months = {}
         for month in range(1, 13):
             versions = self._month_versions().get((code, month))
             value = None if versions is None else versions.at(position)
             if value is not None:
                 months[month] = value
-        return assemble_year(self.year, frame, self.capacity(facility), months,
-                             None if schedule is None else Decimal(schedule["hourly_rate"]))
+        return months
+
+    def total(self, code: str, position: int, month: int | None) -> Decimal:
+        """The facility budget (frame + activity) of `month`, or of the year (None), as of
+        `position`: what `figures` gives for it, without assembling the year (explain asks it
+        at every candidate position). 0.00 when the facility was not registered then."""
+        facility = self.facility(code, position)
+        if facility is None:
+            return ZERO
+        wanted = range(1, 13) if month is None else (month,)
+        horizon = self.horizon(position)
+        if horizon is None or self.year > horizon:  # no frame; the stays' days
+            activity = self._beyond_horizon_activity(code, position)
+            return sum((activity[m] for m in wanted if m in activity), ZERO)
+        frame = self._fact("frame", code, self.year, position)
+        frames = [ZERO] * 12 if frame is None else monthly_frames(frame_total(frame["lines"]))
+        months = self._months_at(code, position)
+        return sum((frames[m - 1] + (months[m].activity if m in months else ZERO) for m in wanted), ZERO)
+
+    def changes(self, code: str, month: int | None, beyond: bool) -> list[int]:
+        """The positions in (low, high] at which a row `total` reads for the facility may have
+        changed: a version of its month rows (of `month`, or of every month) or of its frame
+        starts or ends there. With `beyond` (the year was beyond the horizon at some point of
+        the window), also a version of its stay rows, of the schedules, of the horizon or of
+        its registration. Every such version is in the window (it is valid somewhere in it),
+        so no query is needed."""
+        groups: list[Versions[Any]] = [self._month_versions().get((code, m), Versions())
+                                       for m in (range(1, 13) if month is None else (month,))]
+        groups.append(self.facts.get(("frame", code, self.year), Versions()))
+        if beyond:
+            groups += [versions for (kind, facility, _), versions in self.facts.items()
+                       if kind in ("schedule", "horizon") or (kind == "facility" and facility == code)]
+            groups += self._stay_versions().get(code, {}).values()
+        return sorted({p for versions in groups for start, (end, _) in zip(versions.starts, versions.rows)
+                       for p in (start, end) if p is not None and self.low < p <= self.high})
 
     # Beyond the horizon --------------------------------------------------------------------
 
@@ -209,19 +252,37 @@ class YearWindow:
 
     def _stay_key(self, stay_id: str, versions: Versions[dict[str, Any]], position: int
                   ) -> tuple[str, int, int] | None:
-        """Which version of the stay counts at `position`, with its run-off (None: none does);
-        its months of the year are computed once per window."""
+        """Which version of the stay counts at `position`, with its run-off (None: none does)."""
         value = versions.at(position)
         if value is None:
             return None
         runoff = self._runoff(value, position)
         key = (stay_id, versions.starts[bisect_right(versions.starts, position) - 1], runoff)
+        self._stay_values.setdefault(key, value)
+        return key
+
+    def _stay_months(self, key: tuple[str, int, int] | None) -> dict[Month, StayMonth]:
+        """What a stay version adds to each month of the year (computed once per window)."""
+        if key is None:
+            return {}
         if key not in self._computed:
             first, last = date(self.year, 1, 1), date(self.year, 12, 31)
-            stay = stay_of(stay_id, value, runoff, since=first)
+            stay = stay_of(key[0], self._stay_values[key], key[2], since=first)
             self._computed[key] = stay_months(stay, unpriced, until=last, since=first) \
                 if stay.touches(first, last) else {}
-        return key
+        return self._computed[key]
+
+    def _stay_activity(self, key: tuple[str, int, int] | None) -> dict[int, Decimal]:
+        """A stay version's activity by month of the year. Beyond the horizon no schedule
+        prices a day, so only the days of a special tariff (its own rate) cost anything: a
+        stay that never had one adds nothing, and its days need not be counted."""
+        if key is None:
+            return {}
+        if key not in self._activities:
+            special = any(condition[3] is not None for condition in self._stay_values[key]["conditions"])
+            self._activities[key] = {month: figures.activity for (_, month), figures in self._stay_months(key).items()
+                                     if figures.activity} if special else {}
+        return self._activities[key]
 
     def _stay_changes(self, code: str) -> tuple[list[int], list[str]]:
         """The positions at which a stay version of the facility starts or ends, in order,
@@ -251,12 +312,17 @@ class YearWindow:
         return set(stay_ids[bisect_right(positions, since):bisect_right(positions, position)])
 
     def _beyond_horizon(self, facility: Any, position: int) -> YearFigures:
-        """The stays' months of the year, added up. Consecutive reads of one window (explain
-        walks its candidates in order) differ by a stay version or two: the sums of the last
-        read are kept, and only the stays whose version changed since are taken away and added."""
-        code = facility.code
+        return assemble_year(self.year, None, self.capacity(facility),
+                             self._beyond_horizon_months(facility.code, position), None)
+
+    def _stay_keys(self, code: str, position: int, last: tuple[int | None, dict[str, Any]]
+                   ) -> tuple[dict[str, tuple[str, int, int]], Iterable[str]]:
+        """The version of each of the facility's stays that counts at `position`, and the stays
+        whose version may differ from `last` (the position of the previous read and its
+        versions): consecutive reads of one window (explain walks its candidates in order)
+        differ by a stay version or two."""
         stays = self._stay_versions().get(code, {})
-        last_position, before, sums = self._sums.get(code, (None, {}, {}))
+        last_position, before = last
         changed = None if last_position is None or last_position > position \
             else self._changed_between(code, last_position, position)
         keys = dict(before) if changed is not None else {}
@@ -266,13 +332,19 @@ class YearWindow:
                 keys.pop(stay_id, None)
             else:
                 keys[stay_id] = key
+        return keys, (changed if changed is not None else before.keys() | keys.keys())
+
+    def _beyond_horizon_months(self, code: str, position: int) -> dict[int, BudgetMonth]:
+        """The stays' months of the year, added up. The sums of the last read are kept, and
+        only the stays whose version changed since are taken away and added (`_stay_keys`)."""
+        last_position, before, sums = self._sums.get(code, (None, {}, {}))
+        keys, compare = self._stay_keys(code, position, (last_position, before))
         parts: dict[int, list[tuple[Any, int]]] = defaultdict(list)
-        for stay_id in (changed if changed is not None else before.keys() | keys.keys()):
+        for stay_id in compare:
             old, new = before.get(stay_id), keys.get(stay_id)
             if old == new:
                 continue
-            old_months = {} if old is None else self._computed[old]
-            new_months = {} if new is None else self._computed[new]
+            old_months, new_months = self._stay_months(old), self._stay_months(new)
             if old_months == new_months:  # e.g. a change dated before the year
                 continue
             for (_, month), figures in old_months.items():
@@ -285,4 +357,21 @@ class YearWindow:
             if net is not None:
                 by_month[month] = by_month.get(month, BudgetMonth()).add(net)
         self._sums[code] = (position, keys, by_month)
-        return assemble_year(self.year, None, self.capacity(facility), by_month, None)
+        return by_month
+
+    def _beyond_horizon_activity(self, code: str, position: int) -> dict[int, Decimal]:
+        """The stays' activity by month of the year, kept and updated from read to read as
+        `_beyond_horizon_months` keeps its sums (explain's figure needs nothing else)."""
+        last_position, before, sums = self._activity_sums.get(code, (None, {}, {}))
+        keys, compare = self._stay_keys(code, position, (last_position, before))
+        by_month = dict(sums)
+        for stay_id in compare:
+            old, new = before.get(stay_id), keys.get(stay_id)
+            if old == new:
+                continue
+            for month, amount in self._stay_activity(old).items():
+                by_month[month] = by_month.get(month, ZERO) - amount
+            for month, amount in self._stay_activity(new).items():
+                by_month[month] = by_month.get(month, ZERO) + amount
+        self._activity_sums[code] = (position, keys, by_month)
+        return by_month

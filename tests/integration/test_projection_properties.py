@@ -173,6 +173,8 @@ def test_projection_follows_rebuilds_and_reads_as_the_aggregates_do(store, ops, 
                              for p in range(start + 1, last + 1)]
                     assert [(c["position"], c["delta"]) for c in explained["changes"]] == [m for m in moved if m[1]]
                     assert sum((c["delta"] for c in explained["changes"]), Decimal(0)) == explained["delta"]
+                    assert (explained["before"], explained["after"]) == (  # the window's figure, read apart
+                        explainer.figure_at(code, year, month, start), explainer.figure_at(code, year, month, last))
                 for position in {last, *(first + c % (last - first + 1) for c in checks)}:
                     for code in FACILITIES:  # the ledger's index of move-ins against decoding every one
                         assert ledger.citizens_ever_at(code, position) == ledger.citizens_ever_at_by_scan(code, position)
