@@ -122,7 +122,6 @@ rm_budget_months = Table(
     Column("present_service", BigInteger, nullable=False),
     Column("support_hours", BigInteger, nullable=False),
     Column("citizens_by_level", Text, nullable=False),
-    Index("ix_rm_budget_months_facility_year", "year", "facility", "recorded_from"),
     Index("ix_rm_budget_months_from", "recorded_from"),
     Index("ix_rm_budget_months_to", "recorded_to", postgresql_where=text("recorded_to IS NOT NULL"),
           sqlite_where=text("recorded_to IS NOT NULL")),

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -43,10 +42,11 @@ def _money(cents: int) -> Decimal:
     return Decimal(cents).scaleb(-2)
 
 
-@lru_cache(maxsize=4096)
 def _levels(text: str) -> tuple[tuple[str, int], ...]:
-    """Citizens by level as stored (JSON); a few hundred distinct values recur in every read."""
-    return tuple(sorted(json.loads(text).items()))
+    """Citizens by level as stored: JSON with its keys sorted (`service.projection.levels_json`),
+    so the items come in the order of `BudgetMonth.citizens_by_level`. (Nearly every month
+    row of a large store has its own counts: remembering them saved nothing.)"""
+    return tuple(json.loads(text).items())
 
 
 def budget_month(row: Any) -> BudgetMonth:

@@ -54,6 +54,8 @@ class Versions(Generic[T]):
         self.rows.append((recorded_to, value))
 
     def sort(self) -> None:
+        if len(self.starts) < 2:  # a read at one position has one version of each row
+            return
         order = sorted(range(len(self.starts)), key=self.starts.__getitem__)
         self.starts = [self.starts[i] for i in order]
         self.rows = [self.rows[i] for i in order]
