@@ -179,6 +179,8 @@ rm_stays = Table(
 """Bitemporal: a stay's facts (facility, move-in, conditions by date, move-out; no citizen reference) as JSON."""
 
 READ_MODEL_TABLES = ("rm_budget_months", "rm_facts", "rm_statement_lines", "rm_stays")
+LEDGER_INDEX_TABLES = ("ledger_entries", "ledger_residents")
+"""The ledger's own index of the events, written with them (append-only)."""
 
 
 def utc(moment: datetime) -> datetime:

@@ -33,7 +33,7 @@ from projections.budget import BudgetMonth
 from projections.projector import BudgetProjection, Change
 from sqlalchemy import and_, or_, select
 
-from service.db import READ_MODEL_TABLES, rm_budget_months, rm_facts, rm_statement_lines, rm_stays
+from service.db import LEDGER_INDEX_TABLES, READ_MODEL_TABLES, rm_budget_months, rm_facts, rm_statement_lines, rm_stays
 from service.settings import Settings
 
 log = logging.getLogger("ledger.projection")
@@ -180,9 +180,12 @@ class PostgresReadModelView(ReadModelWriter, PostgresTrackingRecorder):
         """VACUUM (ANALYZE), on the library's pooled connection (autocommit: VACUUM runs outside
         a transaction). Closing versions leaves a dead tuple for every version, and their index
         entries stay until a vacuum; autovacuum is off on some installations (on the benchmark
-        machine) and far behind a bulk projection on others."""
+        machine) and far behind a bulk projection on others. The ledger's index of the events
+        (append-only, nothing to vacuum) is analysed too: without statistics PostgreSQL read
+        all of it for a trail row's stream (docs/adr/0018)."""
         with self.datastore.get_connection() as connection:  # type: ignore[attr-defined]
             connection.execute(f"VACUUM (ANALYZE) {', '.join(self.table(name) for name in READ_MODEL_TABLES)}")
+            connection.execute(f"ANALYZE {', '.join(self.table(name) for name in LEDGER_INDEX_TABLES)}")
 
 
 def make_view(settings: Settings, create_table: bool = False) -> ReadModelWriter:
@@ -215,7 +218,10 @@ def rows_at(engine: Any, position: int
 
 STATISTICS_EVERY = 50_000
 """Events projected before the store's statistics of the read models are first refreshed; after
-that, whenever the projected events have doubled since the last refresh (`refresh_statistics`)."""
+that, whenever the projected events have doubled since the last refresh, and when the
+projection has caught up with at least a quarter more (and this many) than at the last one
+(`refresh_statistics`): a projection that follows a long import ends with statistics of
+everything it wrote, not of what it had at the last doubling."""
 
 
 class Projector:
@@ -283,6 +289,8 @@ class Projector:
                 self.progressed.notify_all()
             if progress:
                 progress(self.position)
+        if count and self.position - self.analysed_at >= max(STATISTICS_EVERY, self.analysed_at // 4):
+            self._refresh_statistics()  # caught up with a quarter more than the planner has seen
         return count
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> int:

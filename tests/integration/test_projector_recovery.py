@@ -128,8 +128,8 @@ def test_a_restarted_projector_takes_the_rows_and_holds_the_state_it_would_have_
 
 
 def test_the_planner_sees_the_read_models_after_a_rebuild_and_as_they_grow(ledger, monkeypatch):
-    """PostgreSQL's statistics of the read models are refreshed at the end of a rebuild and
-    whenever the projected events have doubled (autovacuum comes only later, and plans made
+    """PostgreSQL's statistics of the read models (and of the ledger's index) are refreshed at
+    the end of a rebuild and whenever the projected events have doubled (autovacuum comes only later, and plans made
     without them read the open versions through the wrong index: docs/adr/0015)."""
     import service.projection as projection
 
@@ -150,6 +150,38 @@ def test_the_planner_sees_the_read_models_after_a_rebuild_and_as_they_grow(ledge
                 "SELECT relname FROM pg_stat_user_tables WHERE schemaname = :schema AND last_analyze IS NOT NULL AND last_vacuum IS NOT NULL"),
                 {"schema": ledger.settings.database_schema}).scalars().all()
         assert {"rm_budget_months", "rm_facts", "rm_statement_lines", "rm_stays"} <= set(analysed)
+        with ledger.engine.connect() as connection:  # the ledger's index: analysed (append-only: no vacuum)
+            analysed = connection.execute(text(
+                "SELECT relname FROM pg_stat_user_tables WHERE schemaname = :schema AND last_analyze IS NOT NULL"),
+                {"schema": ledger.settings.database_schema}).scalars().all()
+        assert {"ledger_entries", "ledger_residents"} <= set(analysed)
+    projector.close()
+
+
+def test_a_projection_that_catches_up_leaves_the_planner_statistics_of_what_it_wrote(ledger, monkeypatch):
+    """A projector following an import refreshes the statistics when it has caught up with a
+    quarter more events than at its last refresh (and at least STATISTICS_EVERY), not only
+    when they have doubled, and not again for the few events of the next command."""
+    import service.projection as projection
+
+    monkeypatch.setattr(projection, "STATISTICS_EVERY", 3)
+    projector = Projector(ledger.settings, batch_size=100)
+    refreshed: list[int] = []
+    original = type(projector.view).refresh_statistics
+    monkeypatch.setattr(type(projector.view), "refresh_statistics",
+                        lambda view: (refreshed.append(projector.position), original(view)))
+    for ref in ("A", "B", "C"):
+        record(ledger, ref)
+    projector.catch_up()  # one batch of every event: caught up with >= 3 new ones
+    first = Timeline(ledger.engine).max_position()
+    assert first >= 3 and refreshed == [first]
+    ledger.move_out("A", date(2026, 6, 30), "moved", CASEWORKER)
+    projector.catch_up()  # one more event: less than STATISTICS_EVERY since
+    assert refreshed == [first]
+    for ref in ("D", "E", "F"):
+        record(ledger, ref)
+    projector.catch_up()
+    assert refreshed == [first, Timeline(ledger.engine).max_position()]
     projector.close()
 
 
