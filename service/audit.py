@@ -147,11 +147,14 @@ class AuditTrail:
         return self._streams[originator_id]
 
     def load_streams(self, originator_ids: Iterable[str]) -> None:
-        """Read the streams not read yet: their ledger entries in one query, their stored
-        events through the library's recorder (undecoded; `Stream` decodes what it shows)."""
+        """Read the streams not read yet: their stored events through the library's recorder
+        (undecoded; `Stream` decodes what it shows), then their ledger entries in one query. A
+        command committed between the two reads adds entries with no stored event here: a
+        stream keeps only the versions both reads saw."""
         missing = sorted(set(originator_ids) - self._streams.keys())
         if not missing:
             return
+        stored = {originator_id: self.ledger.recorder.select_events(UUID(originator_id)) for originator_id in missing}
         entries: dict[str, list[Any]] = {originator_id: [] for originator_id in missing}
         with self.ledger.engine.connect() as connection:
             for chunk in range(0, len(missing), 500):
@@ -159,8 +162,10 @@ class AuditTrail:
                         ledger_entries.c.originator_id.in_(missing[chunk:chunk + 500]))):
                     entries[row.originator_id].append(row)
         for originator_id in missing:
-            stored = self.ledger.recorder.select_events(UUID(originator_id))
-            self._streams[originator_id] = Stream(stored, entries[originator_id], self.ledger.mapper.to_domain_event)
+            seen = {s.originator_version for s in stored[originator_id]}
+            self._streams[originator_id] = Stream(stored[originator_id],
+                                                  [e for e in entries[originator_id] if e.originator_version in seen],
+                                                  self.ledger.mapper.to_domain_event)
 
     def describe(self, row: Any, until: int | None, post_closing: bool = True) -> dict[str, Any]:
         """The entry `row` as the trail shows it (`post_closing=False`: without looking up the

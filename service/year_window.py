@@ -131,10 +131,10 @@ class YearWindow:
             # A read of every facility decodes some 12 000 rows a year: unpacked by position
             # (the table's column order, checked below) rather than by name, as `budget_month` does.
             groups: dict[Any, Versions[Any]] = defaultdict(Versions)
-            for (facility, _, month, start, end, activity, present, funded, unpriced, sold, sold_service,
+            for (facility, _, month, start, end, activity, present, funded, unpriced_days, sold, sold_service,
                  present_service, hours, levels) in rows:
                 groups[(facility, month)].add(start, end, BudgetMonth(
-                    _money(activity), present, funded, unpriced, sold, _money(sold_service), _money(present_service),
+                    _money(activity), present, funded, unpriced_days, sold, _money(sold_service), _money(present_service),
                     _money(hours), _levels(levels)))
             for versions in groups.values():
                 versions.sort()
