@@ -1,0 +1,42 @@
+"""The read benchmarks again, against a store kept by an earlier run (`--keep`), so that reads
+can be measured on a quiet machine without loading the history again:
+
+    .venv/bin/python -m bench.reads_again sqlite sqlite:////tmp/bench-sqlite-XXXX/ledger.sqlite public /tmp/bench-sqlite-XXXX
+    .venv/bin/python -m bench.reads_again postgresql postgresql://postgres@127.0.0.1:5432/test bench_XXXX /tmp/bench-postgresql-XXXX
+
+(the store, its schema and its directory as the run printed them; `--samples` as in a run).
+It starts a `ledger serve` and a `ledger project --follow` on the store (which applies any
+newer migration first), makes a token, and prints each read's p50, p95 and maximum.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from bench.harness import _recorded_at
+from bench.reads import measure_reads, utc_now
+from bench.server import Service, create_token
+from bench.store import Database
+
+
+def main(kind: str, url: str, schema: str, directory: Path, samples: float = typer.Option(1.0),
+         first_year: int = typer.Option(2017), last_year: int = typer.Option(2026), seed: int = typer.Option(1)) -> None:
+    database = Database(kind, url, schema, directory)
+    token = create_token(database)
+    with Service(database, name="again", projector="external") as service:
+        service.wait_ready(300)
+        facilities = [f["code"] for f in service.http.get(
+            "/v1/facilities", headers={"Authorization": f"Bearer {token}"}).json()["facilities"]]
+        window = (_recorded_at(service, token, len(facilities)), utc_now())
+        loads = measure_reads(service.base, token, facilities, (first_year, last_year), window, samples, seed)
+    for name, load in loads.items():
+        latencies = sorted(load.latencies)
+        at = lambda share: latencies[min(len(latencies) - 1, int(share * len(latencies)))] * 1000  # noqa: E731
+        print(f"{name:14} {len(latencies):4} requests  p50 {at(0.5):8.1f} ms  p95 {at(0.95):8.1f} ms  "
+              f"max {latencies[-1] * 1000:8.1f} ms  failed {load.errors + load.timeouts}")
+
+
+if __name__ == "__main__":
+    typer.run(main)
