@@ -16,6 +16,7 @@ from pathlib import Path
 import typer
 
 from bench.harness import _recorded_at
+from bench.load import percentile
 from bench.reads import measure_reads, utc_now
 from bench.server import Service, create_token
 from bench.store import Database
@@ -31,11 +32,10 @@ def main(kind: str, url: str, schema: str, directory: Path, samples: float = typ
             "/v1/facilities", headers={"Authorization": f"Bearer {token}"}).json()["facilities"]]
         window = (_recorded_at(service, token, len(facilities)), utc_now())
         loads = measure_reads(service.base, token, facilities, (first_year, last_year), window, samples, seed)
-    for name, load in loads.items():
-        latencies = sorted(load.latencies)
-        at = lambda share: latencies[min(len(latencies) - 1, int(share * len(latencies)))] * 1000  # noqa: E731
-        print(f"{name:14} {len(latencies):4} requests  p50 {at(0.5):8.1f} ms  p95 {at(0.95):8.1f} ms  "
-              f"max {latencies[-1] * 1000:8.1f} ms  failed {load.errors + load.timeouts}")
+    for name, load in loads.items():  # nearest-rank percentiles, as a run's table has them
+        p50, p95, p100 = (percentile(load.latencies, p) * 1000 for p in (50, 95, 100))
+        print(f"{name:14} {load.count:4} requests  p50 {p50:8.1f} ms  p95 {p95:8.1f} ms  max {p100:8.1f} ms  "
+              f"failed {load.errors + load.timeouts}")
 
 
 if __name__ == "__main__":
