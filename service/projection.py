@@ -305,7 +305,7 @@ class Projector:
     def _refresh_statistics(self) -> None:
         """Maintenance, not projection: the rows and their tracking are committed already, so
         a failure (a role that may not vacuum, a lock timeout) is logged and the projection
-        goes on; the next doubling tries again."""
+        goes on; the next refresh (a doubling, or a catch-up with a quarter more) tries again."""
         try:
             self.view.refresh_statistics()
         except Exception:  # noqa: BLE001 - the read models are right either way

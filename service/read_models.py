@@ -49,13 +49,20 @@ def _levels(text: str) -> tuple[tuple[str, int], ...]:
     return tuple(json.loads(text).items())
 
 
+MONTH_COLUMNS = ("facility", "year", "month", "recorded_from", "recorded_to", "activity", "present_days",
+                 "funded_days", "unpriced_days", "sold_days", "sold_service", "present_service", "support_hours",
+                 "citizens_by_level")
+assert tuple(rm_budget_months.c.keys()) == MONTH_COLUMNS, "budget_month unpacks a month row by position"
+
+
 def budget_month(row: Any) -> BudgetMonth:
-    return BudgetMonth(
-        activity=_money(row.activity), present_days=row.present_days, funded_days=row.funded_days,
-        unpriced_days=row.unpriced_days, sold_days=row.sold_days, sold_service=_money(row.sold_service),
-        present_service=_money(row.present_service), support_hours=_money(row.support_hours),
-        citizens_by_level=_levels(row.citizens_by_level),
-    )
+    """A month row (every column of `rm_budget_months`, in the table's order) as its figures.
+    Unpacked by position rather than by name: a read of every facility decodes some 12 000
+    rows a year."""
+    (_, _, _, _, _, activity, present_days, funded_days, unpriced_days, sold_days, sold_service, present_service,
+     support_hours, levels) = row
+    return BudgetMonth(_money(activity), present_days, funded_days, unpriced_days, sold_days, _money(sold_service),
+                       _money(present_service), _money(support_hours), _levels(levels))
 
 
 @dataclass(frozen=True)

@@ -36,11 +36,6 @@ from service.db import rm_budget_months, rm_facts, rm_stays
 
 T = TypeVar("T")
 
-_MONTH_COLUMNS = ("facility", "year", "month", "recorded_from", "recorded_to", "activity", "present_days",
-                  "funded_days", "unpriced_days", "sold_days", "sold_service", "present_service", "support_hours",
-                  "citizens_by_level")
-assert tuple(rm_budget_months.c.keys()) == _MONTH_COLUMNS, "YearWindow._month_versions unpacks the rows by position"
-
 
 def unpriced(level: int, day: date) -> None:
     """No schedule prices a day beyond the horizon."""
@@ -123,19 +118,14 @@ class YearWindow:
     def _month_versions(self) -> dict[Any, Versions[Any]]:
         """The month rows of the year, by facility and month, read on first need."""
         if self._months is None:
-            from service.read_models import _levels, _money
+            from service.read_models import budget_month
 
             months = rm_budget_months.c
             rows = self._versions(rm_budget_months, months.year == self.year,
                                   true() if self.codes is None else months.facility.in_(self.codes))
-            # A read of every facility decodes some 12 000 rows a year: unpacked by position
-            # (the table's column order, checked below) rather than by name, as `budget_month` does.
             groups: dict[Any, Versions[Any]] = defaultdict(Versions)
-            for (facility, _, month, start, end, activity, present, funded, unpriced_days, sold, sold_service,
-                 present_service, hours, levels) in rows:
-                groups[(facility, month)].add(start, end, BudgetMonth(
-                    _money(activity), present, funded, unpriced_days, sold, _money(sold_service), _money(present_service),
-                    _money(hours), _levels(levels)))
+            for row in rows:  # (facility, year, month, recorded_from, recorded_to, ...): read_models.MONTH_COLUMNS
+                groups[(row[0], row[2])].add(row[3], row[4], budget_month(row))
             for versions in groups.values():
                 versions.sort()
             self._months = dict(groups)

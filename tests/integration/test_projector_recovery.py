@@ -129,8 +129,9 @@ def test_a_restarted_projector_takes_the_rows_and_holds_the_state_it_would_have_
 
 def test_the_planner_sees_the_read_models_after_a_rebuild_and_as_they_grow(ledger, monkeypatch):
     """PostgreSQL's statistics of the read models (and of the ledger's index) are refreshed at
-    the end of a rebuild and whenever the projected events have doubled (autovacuum comes only later, and plans made
-    without them read the open versions through the wrong index: docs/adr/0015)."""
+    the end of a rebuild and whenever the projected events have doubled (autovacuum comes only
+    later, and plans made without them read the open versions through the wrong index:
+    docs/adr/0015, 0018)."""
     import service.projection as projection
 
     record(ledger)
