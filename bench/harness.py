@@ -26,7 +26,7 @@ from typing import Any
 
 from rich.console import Console
 
-from bench import baselines
+from bench import baselines, cpu
 from bench.commands import CommandClient
 from bench.corrections import resolve
 from bench.generate import generate
@@ -35,7 +35,9 @@ from bench.load import Load, drive
 from bench.reads import READ_TIMEOUT, measure_reads, utc_now
 from bench.report import MIB, Figure, Results, machine
 from bench.server import Service, create_token, ledger
+from bench.reasons import why_missed
 from bench.store import fresh_stores
+from service.db import READ_MODEL_TABLES
 
 GROUPS = ("import", "http", "reads", "memory", "rebuild")
 HERE = Path(__file__).parent
@@ -94,8 +96,11 @@ def run(options: Options, console: Console | None = None) -> Results:
         state.measured["startup"] = ledger(product, "migrate").seconds
         token = create_token(product)
         say(f"ledger import: {generated.meta['commands']} commands")
-        imported = ledger(product, "import", str(generated.path))
+        with cpu.measured({}, children="import") as usage:
+            imported = ledger(product, "import", str(generated.path))
         state.measured["import"] = imported.seconds
+        state.measured["import_cpu"] = usage
+        state.details["import_cpu"] = usage.summary(generated.meta["commands"])
         say(f"imported in {imported.seconds:.1f} s")
         state.data["projector"] = options.projector
         with Service(product, projector=options.projector) as service:
@@ -130,7 +135,11 @@ def run(options: Options, console: Console | None = None) -> Results:
         state.data["store_bytes"] = product.size_bytes()
         if "rebuild" in options.only:
             say("ledger rebuild")
-            state.measured["rebuild"] = ledger(product, "rebuild").seconds
+            with cpu.measured({}, children="rebuild") as usage:
+                state.measured["rebuild"] = ledger(product, "rebuild").seconds
+            state.measured["rebuild_cpu"] = usage
+            state.details["rebuild_cpu"] = usage.summary(state.data["store_events"])
+            state.data["read_model_rows"] = product.row_counts(READ_MODEL_TABLES)
         _baselines(stores, state, say)
     state.details["load_average_at_end"] = os.getloadavg()
     results = Results(options.scale.name, options.store, options.seed, started.isoformat(),
@@ -153,12 +162,16 @@ def _commands(service: Service, token: str, facilities: list[str], state: Run, s
     options = state.options
     for clients in CLIENTS:
         say(f"commands through HTTP, {clients} client(s), {options.http_seconds:g} s")
-        load = drive([CommandClient(service.base, token, facilities, f"BENCH-{clients}-{i}", options.scale.last_year,
-                                    options.seed * 100 + i) for i in range(clients)],
-                     seconds=options.http_seconds, warmup=3)
+        processes = {"service": service.process.pid, "projector": service.projector.pid if service.projector else None,
+                     "client": os.getpid()}
+        with cpu.measured(processes) as usage:
+            load = drive([CommandClient(service.base, token, facilities, f"BENCH-{clients}-{i}",
+                                        options.scale.last_year, options.seed * 100 + i) for i in range(clients)],
+                         seconds=options.http_seconds, warmup=3)
+            service.wait_caught_up(timeout=600)  # the projection of the commands is part of their cost
         state.measured[f"http_{clients}"] = load
-        state.details[f"http_{clients}"] = load.summary()
-        service.wait_caught_up(timeout=600)
+        state.measured[f"http_{clients}_cpu"] = usage
+        state.details[f"http_{clients}"] = load.summary() | {"cpu": usage.summary(load.count)}
 
 
 def _baselines(stores: Any, state: Run, say: Any) -> None:
@@ -174,9 +187,11 @@ def _baselines(stores: Any, state: Run, say: Any) -> None:
     if "http" in options.only:
         for clients in CLIENTS:
             say(f"baseline: the library's append loop, {clients} thread(s)")
-            load = baselines.append_loop(raw_env, clients, options.http_seconds, f"raw-{clients}")
+            with cpu.measured({"library": os.getpid()}) as usage:
+                load = baselines.append_loop(raw_env, clients, options.http_seconds, f"raw-{clients}")
             state.measured[f"raw_{clients}"] = load
-            state.details[f"raw_{clients}"] = load.summary()
+            state.measured[f"raw_{clients}_cpu"] = usage
+            state.details[f"raw_{clients}"] = load.summary() | {"cpu": usage.summary(load.count)}
     if "import" in options.only:
         say("baseline: the library's batched appends")
         count, seconds = baselines.batched_appends(raw_env, state.data["events"])
@@ -249,4 +264,7 @@ def figures(state: Run) -> list[Figure]:
                              note="informational: `ledger project --follow` beside the service"))
     result.append(Figure("startup", "ledger start-up (migrate, ready store)", "s", m["startup"],
                          note="informational: part of import and rebuild"))
+    for figure in result:
+        if figure.met is False:
+            figure.reason = why_missed(figure, state.measured, state.data)
     return result

@@ -38,6 +38,8 @@ class Figure:
     min_ratio: float | None = None
     work: float = 1.0
     note: str | None = None
+    reason: str | None = None
+    """Why a missed target was missed, in the run's own measurements (`bench.reasons`)."""
 
     @property
     def ratio(self) -> float | None:
@@ -152,6 +154,11 @@ def table(results: Results) -> Table:
     return grid
 
 
+def reasons(results: Results) -> list[str]:
+    """Each missed target with the measured reason (one line each)."""
+    return [f"{f.label}: {f.reason}" for f in results.figures if f.met is False and f.reason]
+
+
 def markdown(results: Results) -> str:
     """The same table as Markdown (for docs/benchmarks.md)."""
     rows = ["| figure | value | baseline | ratio | target | met? |", "|---|---:|---:|---:|---|:---:|"]
@@ -161,6 +168,9 @@ def markdown(results: Results) -> str:
         label = f.label + (f" ({f.note})" if f.note else "")
         rows.append(f"| {label} | {fmt(f.value, f.unit)} | {baseline} | {ratio_text(f.ratio)} | "
                     f"{target_text(f)} | {met} |")
+    missed = reasons(results)
+    if missed:
+        rows += ["", "Missed, and why (measured in the same run):", ""] + [f"- {line}" for line in missed]
     return "\n".join(rows) + "\n"
 
 
@@ -223,4 +233,10 @@ def machine() -> dict[str, Any]:
 
 
 def print_results(results: Results, console: Console | None = None) -> None:
-    (console or Console()).print(table(results))
+    console = console or Console()
+    console.print(table(results))
+    missed = reasons(results)
+    if missed:
+        console.print("Missed, and why (measured in the same run):")
+        for line in missed:
+            console.print(f"  - {line}", highlight=False, soft_wrap=True)

@@ -75,6 +75,16 @@ class Database:
         return int(row[0]) if row else 0
 
 
+    def row_counts(self, tables: tuple[str, ...]) -> dict[str, int]:
+        """How many rows each table holds (for the read models: every version ever written)."""
+        if self.kind == "sqlite":
+            with sqlite3.connect(make_url(self.url).database or "") as connection:
+                return {t: connection.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+        with psycopg.connect(conninfo(self.url)) as connection:
+            return {t: connection.execute(f'SELECT count(*) FROM "{self.schema}".{t}').fetchone()[0]  # type: ignore[index]
+                    for t in tables}
+
+
 @dataclass(frozen=True)
 class Stores:
     """The product's store, a raw store for the library's baselines and an empty one (the

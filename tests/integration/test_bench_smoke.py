@@ -13,7 +13,7 @@ from rich.console import Console
 from bench.generate import generate
 from bench.scales import SCALES
 from bench.harness import Options, run
-from bench.report import Results, compare, compare_markdown, markdown, table
+from bench.report import Results, compare, compare_markdown, markdown, print_results
 from tests.e2e.test_serve import LEDGER
 
 
@@ -52,11 +52,18 @@ def test_a_tiny_run_of_the_harness_gives_every_figure_its_table_and_comparison(t
     assert len(saved) == 1 and Results.load(saved[0]).figure("read_budget_p95").value == \
         results.figure("read_budget_p95").value
     console = Console(record=True, width=200, file=open(os.devnull, "w"))
-    console.print(table(results))
+    print_results(results, console)
     console.print(compare(results, Results.load(saved[0])))
     text = console.export_text()
     assert "HTTP command p95, 8 clients" in text and "≤ 10.0 ms" in text and "cost ratio" in text
-    assert markdown(results).count("\n") == len(results.figures) + 2
+    rows = markdown(results).splitlines()
+    assert sum(1 for row in rows if row.startswith("| ")) == len(results.figures) + 1  # header and a row each
+    missed = [f for f in results.figures if f.met is False]
+    assert missed and all(f.reason and f"- {f.label}: {f.reason}" in rows for f in missed)
+    assert "Missed, and why" in text and all(f.reason.startswith(("per command", "one client")) for f in missed
+                                               if f.key.startswith("http_"))
+    cpu = results.details["http_8"]["cpu"]
+    assert cpu["service_ms_per_unit"] > 0 and cpu["client_ms_per_unit"] > 0 and cpu["all_ms_per_unit"] > 0
     assert compare_markdown(results, results).count("\n| ") == len(results.figures) + 1  # header and a row each
 
 
