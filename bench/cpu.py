@@ -8,6 +8,7 @@ is why a run also records the load average)."""
 from __future__ import annotations
 
 import os
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,3 +87,15 @@ def measured(pids: dict[str, int | None], children: str | None = None) -> Iterat
             usage.processes[children] = children_seconds() - before_children
         busy_after, every_after = machine_seconds()
         usage.machine_busy, usage.machine_all = busy_after - busy, every_after - every
+
+
+def wait_until_idle(pid: int, share: float = 0.05, timeout: float = 1800.0, interval: float = 1.0) -> float:
+    """Wait until a process uses less than `share` of a core over `interval` seconds (e.g. a
+    projector that has finished replaying the store on start); the seconds waited."""
+    began = time.monotonic()
+    while time.monotonic() - began < timeout:
+        before = process_seconds(pid)
+        time.sleep(interval)
+        if process_seconds(pid) - before < share * interval:
+            break
+    return time.monotonic() - began

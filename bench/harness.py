@@ -92,6 +92,8 @@ def run(options: Options, console: Console | None = None) -> Results:
         product = stores.product
         if options.keep:
             say(f"store kept: {stores.directory} / schema {product.schema}")
+            state.data["kept"] = {"kind": product.kind, "url": product.url, "schema": product.schema,
+                                  "directory": str(stores.directory)}
         ledger(product, "migrate")
         state.measured["startup"] = ledger(product, "migrate").seconds
         token = create_token(product)
@@ -120,7 +122,7 @@ def run(options: Options, console: Console | None = None) -> Results:
                 _commands(service, token, facilities, state, say)
             if "reads" in options.only:
                 say("reads")
-                window = (_recorded_at(service, token, len(facilities)), utc_now())
+                window = (recorded_at(service, token, len(facilities)), utc_now())
                 reads = measure_reads(service.base, token, facilities,
                                       (options.scale.first_year, options.scale.last_year), window, options.samples,
                                       options.seed)
@@ -149,7 +151,7 @@ def run(options: Options, console: Console | None = None) -> Results:
     return results
 
 
-def _recorded_at(service: Service, token: str, position: int) -> datetime:
+def recorded_at(service: Service, token: str, position: int) -> datetime:
     """When the event at `position` was recorded (GET /v1/audit): the reads' as-of instants
     start there, once every facility is registered (the history registers them first)."""
     response = service.http.get("/v1/audit", params={"after_position": position - 1, "limit": 1},

@@ -6,7 +6,9 @@ can be measured on a quiet machine without loading the history again:
 
 (the store, its schema and its directory as the run printed them; `--samples` as in a run).
 It starts a `ledger serve` and a `ledger project --follow` on the store (which applies any
-newer migration first), makes a token, and prints each read's p50, p95 and maximum.
+newer migration first), makes a token, waits until the projector has replayed the store (so
+that its start does not share the cores with the reads), and prints each read's p50, p95 and
+maximum.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from pathlib import Path
 
 import typer
 
-from bench.harness import _recorded_at
+from bench.cpu import wait_until_idle
+from bench.harness import recorded_at
 from bench.load import percentile
 from bench.reads import measure_reads, utc_now
 from bench.server import Service, create_token
@@ -28,9 +31,11 @@ def main(kind: str, url: str, schema: str, directory: Path, samples: float = typ
     token = create_token(database)
     with Service(database, name="again", projector="external") as service:
         service.wait_ready(300)
+        assert service.projector is not None
+        print(f"the projector replayed the store in {wait_until_idle(service.projector.pid):.0f} s")
         facilities = [f["code"] for f in service.http.get(
             "/v1/facilities", headers={"Authorization": f"Bearer {token}"}).json()["facilities"]]
-        window = (_recorded_at(service, token, len(facilities)), utc_now())
+        window = (recorded_at(service, token, len(facilities)), utc_now())
         loads = measure_reads(service.base, token, facilities, (first_year, last_year), window, samples, seed)
     for name, load in loads.items():  # nearest-rank percentiles, as a run's table has them
         p50, p95, p100 = (percentile(load.latencies, p) * 1000 for p in (50, 95, 100))

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
+from pathlib import Path
 
 from rich.console import Console
 
+from bench import reads_again
 from bench.generate import generate
 from bench.scales import SCALES
 from bench.harness import Options, run
@@ -75,3 +78,18 @@ def test_with_an_external_projector_the_service_and_the_projector_are_measured_a
     assert results.figure("catch_up").value > 0  # the projector process brought the read models up
     service, projector = results.figure("memory"), results.figure("projector_memory")
     assert service.value > 0 and projector.value > 0 and projector.target is None
+
+
+def test_the_reads_are_measured_again_on_a_kept_store(tmp_path, capsys):
+    options = Options(SCALES["tiny"], "sqlite", seed=5, keep=True, only=(), cache=tmp_path / "cache", results=None)
+    kept = run(options, Console(file=open(os.devnull, "w"))).data["kept"]
+    try:
+        reads_again.main(kept["kind"], kept["url"], kept["schema"], Path(kept["directory"]), samples=0.01,
+                         first_year=2024, last_year=2026, seed=1)
+    finally:
+        shutil.rmtree(kept["directory"], ignore_errors=True)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("the projector replayed the store in ")
+    reads = {line.split()[0]: line for line in lines[1:]}
+    assert set(reads) == {"budget", "central", "central_as_of", "explain", "regulation", "what_if"}
+    assert all(line.endswith("failed 0") and " p95 " in line for line in reads.values())
