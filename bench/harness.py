@@ -122,6 +122,7 @@ def run(options: Options, console: Console | None = None) -> Results:
                 _commands(service, token, facilities, state, say)
             if "reads" in options.only:
                 say("reads")
+                state.data["dead_rows_at_reads"] = product.dead_rows(READ_MODEL_TABLES)
                 window = (recorded_at(service, token, len(facilities)), utc_now())
                 reads = measure_reads(service.base, token, facilities,
                                       (options.scale.first_year, options.scale.last_year), window, options.samples,

@@ -18,6 +18,11 @@ def why_missed(figure: Any, measured: dict[str, Any], data: dict[str, Any]) -> s
         return _rebuild(figure, measured, data)
     if key.startswith("http_"):
         return _http(figure, measured)
+    if key.startswith("read_") and data.get("dead_rows_at_reads"):
+        dead = data["dead_rows_at_reads"]
+        return (f"not explained by a measurement of this run; when the reads began, PostgreSQL counted "
+                f"{_count(sum(dead.values()))} dead row versions in the read models "
+                f"({_count(dead.get('rm_budget_months', 0))} of month rows), left since the projector's last VACUUM")
     return "not explained by a measurement of this run"
 
 

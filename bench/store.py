@@ -85,6 +85,18 @@ class Database:
                     for t in tables}
 
 
+    def dead_rows(self, tables: tuple[str, ...]) -> dict[str, int] | None:
+        """PostgreSQL's count of dead row versions in each table (left by updates and deletes
+        until a VACUUM); None on SQLite, which keeps no such count."""
+        if self.kind == "sqlite":
+            return None
+        with psycopg.connect(conninfo(self.url)) as connection:
+            rows = connection.execute("SELECT relname, n_dead_tup FROM pg_stat_user_tables WHERE schemaname = %s",
+                                      (self.schema,)).fetchall()
+        counts = {str(name): int(dead) for name, dead in rows}
+        return {t: counts.get(t, 0) for t in tables}
+
+
 @dataclass(frozen=True)
 class Stores:
     """The product's store, a raw store for the library's baselines and an empty one (the

@@ -68,3 +68,12 @@ def test_the_rebuild_and_import_reasons_name_the_baseline_below_the_target_and_w
 def test_a_miss_no_measurement_explains_says_so():
     read = Figure("read_budget_p95", "budget of a facility-year, random as_of, p95", "ms", 80.0, target=50.0)
     assert why_missed(read, {}, {}) == "not explained by a measurement of this run"
+
+
+def test_a_read_miss_on_postgresql_names_the_dead_row_versions_when_the_reads_began():
+    read = Figure("read_budget_p95", "budget of a facility-year, random as_of, p95", "ms", 80.0, target=50.0)
+    data = {"dead_rows_at_reads": {"rm_budget_months": 210_000, "rm_facts": 10, "rm_statement_lines": 5_000,
+                                   "rm_stays": 0}}
+    assert why_missed(read, {}, data) == (
+        "not explained by a measurement of this run; when the reads began, PostgreSQL counted 215 010 dead row "
+        "versions in the read models (210 000 of month rows), left since the projector's last VACUUM")
