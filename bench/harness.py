@@ -7,12 +7,15 @@ kind of store, in that order:
  3. `ledger import FILE`, timed;                                    [import]
  4. `ledger serve`; the embedded projections follow the import;     (catch-up, informational)
  5. the corrections: events found through the API, retractions and new facts imported;
- 6. commands through HTTP with 1 and 8 clients;                     [http]
+ 6. commands through HTTP with 1 and 8 clients, and the CPU each process and the machine
+    used for them (bench/cpu.py);                                   [http]
  7. reads at random as-of points;                                   [reads]
  8. the service's peak resident memory (VmHWM); the service stops;  [memory]
- 9. `ledger rebuild`, timed;                                        [rebuild]
+ 9. `ledger rebuild`, timed, with its CPU and the row versions it wrote; [rebuild]
 10. baselines: read + decode every event (product's mapper); the raw library's append loop
     (1 and 8 threads) and batched appends; an idle service on an empty store.
+
+Each missed target is then given its reason in these measurements (bench/reasons.py).
 """
 
 from __future__ import annotations
