@@ -93,3 +93,14 @@ def test_the_reads_are_measured_again_on_a_kept_store(tmp_path, capsys):
     reads = {line.split()[0]: line for line in lines[1:]}
     assert set(reads) == {"budget", "central", "central_as_of", "explain", "regulation", "what_if"}
     assert all(line.endswith("failed 0") and " p95 " in line for line in reads.values())
+
+
+def test_the_store_counts_its_rows_and_on_postgresql_its_dead_versions(ledger, settings, store, tmp_path):
+    from bench.store import Database
+    from service.db import READ_MODEL_TABLES
+
+    database = Database(store, settings.database_url, settings.database_schema, tmp_path)
+    assert database.row_counts(READ_MODEL_TABLES + ("api_tokens",)) == {**{t: 0 for t in READ_MODEL_TABLES},
+                                                                        "api_tokens": 0}
+    dead = database.dead_rows(READ_MODEL_TABLES)
+    assert dead is None if store == "sqlite" else dead == {t: 0 for t in READ_MODEL_TABLES}
