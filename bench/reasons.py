@@ -9,6 +9,8 @@ from typing import Any
 
 from bench.cpu import CpuUsage
 
+UNEXPLAINED = "not explained by a measurement of this run"
+
 
 def why_missed(figure: Any, measured: dict[str, Any], data: dict[str, Any]) -> str:
     key = figure.key
@@ -20,10 +22,10 @@ def why_missed(figure: Any, measured: dict[str, Any], data: dict[str, Any]) -> s
         return _http(figure, measured)
     if key.startswith("read_") and data.get("dead_rows_at_reads"):
         dead = data["dead_rows_at_reads"]
-        return (f"not explained by a measurement of this run; when the reads began, PostgreSQL counted "
+        return (f"{UNEXPLAINED}; when the reads began, PostgreSQL counted "
                 f"{_count(sum(dead.values()))} dead row versions in the read models "
                 f"({_count(dead.get('rm_budget_months', 0))} of month rows), left since the projector's last VACUUM")
-    return "not explained by a measurement of this run"
+    return UNEXPLAINED
 
 
 def _count(value: float) -> str:
@@ -47,7 +49,7 @@ def _import(figure: Any, measured: dict[str, Any], data: dict[str, Any]) -> str:
     if figure.baseline is not None and figure.target and figure.baseline < figure.target:
         parts.append(f"the library's own batched appends of ready-made events ran at {_rate(figure.baseline)} "
                      f"here, below the target")
-    return "; ".join(parts) or "not explained by a measurement of this run"
+    return "; ".join(parts) or UNEXPLAINED
 
 
 def _rebuild(figure: Any, measured: dict[str, Any], data: dict[str, Any]) -> str:
@@ -66,7 +68,7 @@ def _rebuild(figure: Any, measured: dict[str, Any], data: dict[str, Any]) -> str
         parts.append(f"{per_event:.0f} µs of the rebuild's CPU per event ({usage.processes.get('rebuild', 0):.0f} s "
                      f"of CPU in {measured['rebuild']:.0f} s; the machine {usage.busy_share:.0%} busy) against "
                      f"{1e6 / figure.baseline:.0f} µs to read and decode one")
-    return "; ".join(parts) or "not explained by a measurement of this run"
+    return "; ".join(parts) or UNEXPLAINED
 
 
 def _http(figure: Any, measured: dict[str, Any]) -> str:
@@ -74,7 +76,7 @@ def _http(figure: Any, measured: dict[str, Any]) -> str:
     load = measured.get(f"http_{clients}")
     usage: CpuUsage | None = measured.get(f"http_{clients}_cpu")
     if load is None or usage is None or not load.count:
-        return "not explained by a measurement of this run"
+        return UNEXPLAINED
     per = usage.per(load.count)
     projector = f"projector {per['projector']:.1f}" if "projector" in per else "projections inside the service"
     spent = (f"per command the machine spent {per['all']:.1f} ms of CPU (service {per.get('service', 0):.1f}, "

@@ -74,7 +74,6 @@ class Database:
                 (self.schema,)).fetchone()
         return int(row[0]) if row else 0
 
-
     def row_counts(self, tables: tuple[str, ...]) -> dict[str, int]:
         """How many rows each table holds (for the read models: every version ever written)."""
         if self.kind == "sqlite":
@@ -83,7 +82,6 @@ class Database:
         with psycopg.connect(conninfo(self.url)) as connection:
             return {t: connection.execute(f'SELECT count(*) FROM "{self.schema}".{t}').fetchone()[0]  # type: ignore[index]
                     for t in tables}
-
 
     def dead_rows(self, tables: tuple[str, ...]) -> dict[str, int] | None:
         """PostgreSQL's count of dead row versions in each table (left by updates and deletes
