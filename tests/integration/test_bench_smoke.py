@@ -10,6 +10,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+import typer
 from rich.console import Console
 
 from bench import reads_again
@@ -83,16 +85,21 @@ def test_with_an_external_projector_the_service_and_the_projector_are_measured_a
 def test_the_reads_are_measured_again_on_a_kept_store(tmp_path, capsys):
     options = Options(SCALES["tiny"], "sqlite", seed=5, keep=True, only=(), cache=tmp_path / "cache", results=None)
     kept = run(options, Console(file=open(os.devnull, "w"))).data["kept"]
+    store = (kept["kind"], kept["url"], kept["schema"], Path(kept["directory"]))
     try:
-        reads_again.main(kept["kind"], kept["url"], kept["schema"], Path(kept["directory"]), samples=0.01,
-                         first_year=2024, last_year=2026, seed=1)
+        reads_again.main(*store, samples=0.01, first_year=2024, last_year=2026, seed=1)
+        everything = capsys.readouterr().out.splitlines()
+        reads_again.main(*store, samples=0.01, first_year=2024, last_year=2026, seed=1, reads="budget, explain")
+        some = capsys.readouterr().out.splitlines()
+        with pytest.raises(typer.BadParameter, match="unknown read.*budgets"):
+            reads_again.main(*store, reads="budget,budgets")
     finally:
         shutil.rmtree(kept["directory"], ignore_errors=True)
-    lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("the projector replayed the store in ")
-    reads = {line.split()[0]: line for line in lines[1:]}
+    assert everything[0].startswith("the projector replayed the store in ")
+    reads = {line.split()[0]: line for line in everything[1:]}
     assert set(reads) == {"budget", "central", "central_as_of", "explain", "regulation", "what_if"}
     assert all(line.endswith("failed 0") and " p95 " in line for line in reads.values())
+    assert [line.split()[0] for line in some[1:]] == ["budget", "explain"]
 
 
 def test_the_store_counts_its_rows_and_on_postgresql_its_dead_versions(ledger, settings, store, tmp_path):
