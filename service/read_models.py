@@ -121,16 +121,6 @@ class BudgetReads:
         schedule = self.facts(position, "schedule", year).get("")
         return None if schedule is None else Decimal(schedule["hourly_rate"])
 
-    def months(self, position: int, year: int, facility: str | None = None) -> dict[str, dict[int, BudgetMonth]]:
-        query = select(rm_budget_months).where(rm_budget_months.c.year == year, _valid(rm_budget_months, position))
-        if facility is not None:
-            query = query.where(rm_budget_months.c.facility == facility)
-        found: dict[str, dict[int, BudgetMonth]] = {}
-        with self.engine.connect() as connection:
-            for row in connection.execute(query):
-                found.setdefault(row.facility, {})[row.month] = budget_month(row)
-        return found
-
     def facility(self, code: str, position: int) -> FacilityFact:
         value = self.facts(position, "facility", 0, code).get(code)
         if value is None:

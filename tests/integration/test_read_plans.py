@@ -1,0 +1,71 @@
+"""The store's plan for a read of one facility-year does not depend on its statistics
+(docs/adr/0019): the facility's month versions are found by the table's key on both stores,
+never by OR-ing the partial indexes of the open and the closed versions, which PostgreSQL
+chose when its last ANALYZE had seen no version closed as late as the read's position."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event, insert, text, update
+
+from service.db import rm_budget_months
+from service.year_window import YearWindow
+
+FACILITIES = [f"F-{n:02}" for n in range(40)]
+YEAR = 2020
+
+
+def _version(facility: str, month: int, recorded_from: int, recorded_to: int | None) -> dict[str, Any]:
+    return {"facility": facility, "year": YEAR, "month": month, "recorded_from": recorded_from,
+            "recorded_to": recorded_to, "activity": recorded_from * 100, "present_days": 30, "funded_days": 30,
+            "unpriced_days": 0, "sold_days": 0, "sold_service": 0, "present_service": 0, "support_hours": 0,
+            "citizens_by_level": "{}"}
+
+
+def _stale_statistics(engine: Any) -> None:
+    """Twenty closed versions and an open one of every facility-month, analysed; then every
+    open version closed at 300, later than any the statistics saw, and opened again."""
+    with engine.begin() as connection:
+        connection.execute(insert(rm_budget_months), [
+            _version(code, month, n * 10, None if n == 20 else (n + 1) * 10)
+            for code in FACILITIES for month in range(1, 13) for n in range(21)])
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("ANALYZE"))
+    with engine.begin() as connection:
+        connection.execute(update(rm_budget_months).where(rm_budget_months.c.recorded_to.is_(None))
+                           .values(recorded_to=300))
+        connection.execute(insert(rm_budget_months), [
+            _version(code, month, 300, None) for code in FACILITIES for month in range(1, 13)])
+
+
+def _plan(engine: Any, statement: str, parameters: Any) -> str:
+    explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
+    with engine.connect() as connection:
+        return "\n".join(" ".join(str(column) for column in row)
+                         for row in connection.exec_driver_sql(explain + statement, parameters))
+
+
+def test_one_facility_year_is_read_by_the_key_whatever_the_statistics_saw(ledger):
+    engine = ledger.engine
+    _stale_statistics(engine)
+    asked: list[tuple[str, Any]] = []
+
+    def remember(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        if "rm_budget_months" in statement:
+            asked.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        window = YearWindow(engine, YEAR, 250, 250, ["F-07"])
+        months = window._months_at("F-07", 250)
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)
+
+    assert sorted(months) == list(range(1, 13))
+    assert {month.activity for month in months.values()} == {200}  # the version open at 250: 200 to 300
+    [(statement, parameters)] = asked
+    plan = _plan(engine, statement, parameters)
+    assert "ix_rm_budget_months_open" not in plan and "ix_rm_budget_months_closed" not in plan, plan
+    key = "sqlite_autoindex_rm_budget_months_1" if engine.dialect.name == "sqlite" else "rm_budget_months_pkey"
+    assert key in plan, plan
