@@ -29,7 +29,7 @@ that is what makes a rebuild equal to following.
 from __future__ import annotations
 
 import json
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
