@@ -31,7 +31,7 @@ def _stale_statistics(engine: Any) -> None:
             _version(code, month, n * 10, None if n == 20 else (n + 1) * 10)
             for code in FACILITIES for month in range(1, 13) for n in range(21)])
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text("ANALYZE"))
+        connection.execute(text("ANALYZE rm_budget_months"))
     with engine.begin() as connection:
         connection.execute(update(rm_budget_months).where(rm_budget_months.c.recorded_to.is_(None))
                            .values(recorded_to=300))
