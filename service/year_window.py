@@ -38,8 +38,8 @@ T = TypeVar("T")
 
 FEW_FACILITIES = 10
 """A window of this many facilities or fewer reads their versions by the table's key, whatever
-the statistics say (`YearWindow._versions`); the regulation's window of every closed facility
-asks as before."""
+the statistics say (`YearWindow._versions`); a regulation of more closed facilities asks as
+before (docs/adr/0019)."""
 
 
 def unpriced(level: int, day: date) -> None:
