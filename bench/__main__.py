@@ -1,5 +1,7 @@
 """`python -m bench --scale norddjurs|large|national --store sqlite|postgresql`: one benchmark
 run, printed as a table and saved as JSON under bench/results/;
+`python -m bench costs --scale S --store K`: where a command's and a rebuild's time goes, step
+by step in one process (bench/costs.py);
 `python -m bench compare SMALLER.json LARGER.json`: how each cost grows with the events;
 `python -m bench markdown RESULTS.json`: a saved run's table as Markdown (docs/benchmarks.md)."""
 
@@ -53,6 +55,27 @@ def main(
     options = Options(SCALES[scale], store, seed, keep, groups, http_seconds, samples, projector=projector,
                       results=None if no_save else results)
     print_results(run(options), out)
+
+
+@app.command()
+def costs(scale: str = typer.Option("norddjurs", help=f"One of {', '.join(SCALES)}"),
+          store: str = typer.Option("sqlite", help="sqlite or postgresql"),
+          seed: int = typer.Option(1, help="The generator's seed"),
+          http_seconds: float = typer.Option(5.0, help="Seconds of commands per thread count (and per baseline)"),
+          results: Path = typer.Option(HERE / "results", help="Where the JSON results go"),
+          no_save: bool = typer.Option(False, "--no-save", help="Print only; write no JSON"),
+          ) -> None:
+    """Where the time of a command and of a rebuild goes, step by step, in one process."""
+    from bench import costs as steps
+
+    if scale not in SCALES:
+        raise typer.BadParameter(f"scale must be one of {', '.join(SCALES)}", param_hint="--scale")
+    if store not in ("sqlite", "postgresql"):
+        raise typer.BadParameter("store must be sqlite or postgresql", param_hint="--store")
+    run_ = steps.run(SCALES[scale], store, seed, http_seconds, Console(stderr=True).log)
+    if not no_save:
+        Console(stderr=True).log(f"results: {run_.save(results)}")
+    print_results(run_, out)
 
 
 @app.command()

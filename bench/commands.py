@@ -1,9 +1,15 @@
-"""Commands through a real `ledger serve`: each client places fresh citizens, one after
-another, through their move-in, a reassessment and a move-out (three requests a citizen),
-with an Idempotency-Key on every request as the contract asks of clients."""
+"""Commands as a case worker sends them: each client places fresh citizens, one after another,
+through their move-in, a reassessment and a move-out (three requests a citizen), with an
+Idempotency-Key on every request as the contract asks of clients.
+
+`CommandClient` sends them to a real `ledger serve`; `LedgerClient` hands the same requests to
+the product's `BudgetLedger` in the benchmark's own process (no HTTP, no token), to show how a
+command's cost divides between the ledger's own work and the HTTP layer."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import random
 import uuid
 from datetime import date, timedelta
@@ -16,11 +22,10 @@ from service import demo
 from bench.history import LEVEL_HOURS
 
 
-class CommandClient:
-    """One HTTP client (keep-alive connection) of the command benchmark."""
+class Requests:
+    """The requests of one client: (path, body) of each command, in order."""
 
-    def __init__(self, base: str, token: str, facilities: list[str], prefix: str, year: int, seed: int) -> None:
-        self.http = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+    def __init__(self, facilities: list[str], prefix: str, year: int, seed: int) -> None:
         self.facilities, self.prefix, self.year = facilities, prefix, year
         self.rng = random.Random(seed)
         self.number, self.phase, self.day = 0, 0, date(year, 2, 1)
@@ -28,28 +33,71 @@ class CommandClient:
     def _assessment(self) -> dict[str, Any]:
         return demo.døgnskema(self.rng.choice(LEVEL_HOURS), self.rng)
 
-    def step(self) -> None:
+    def next(self) -> tuple[str, dict[str, Any]]:
         if self.phase == 0:
             self.number += 1
             self.day = date(self.year, 2, 1) + timedelta(days=self.rng.randint(0, 150))
-            path, body = f"/v1/citizens/{self.ref}/move-in", {
+            request = f"/v1/citizens/{self.ref}/move-in", {
                 "facility": self.rng.choice(self.facilities), "effective_date": self.day.isoformat(),
                 "paying_municipality": self.rng.choice(["707", "707", "751"]), "assessment": self._assessment()}
         elif self.phase == 1:
-            path, body = f"/v1/citizens/{self.ref}/reassessments", {
+            request = f"/v1/citizens/{self.ref}/reassessments", {
                 "effective_date": (self.day + timedelta(days=30)).isoformat(), "assessment": self._assessment(),
                 "reason": "Revurdering"}
         else:
-            path, body = f"/v1/citizens/{self.ref}/move-out", {
+            request = f"/v1/citizens/{self.ref}/move-out", {
                 "effective_date": (self.day + timedelta(days=60)).isoformat(), "kind": "moved"}
-        response = self.http.post(path, json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
-        if response.status_code != 201:
-            raise RuntimeError(f"POST {path} answered {response.status_code}: {response.text[:300]}")
         self.phase = (self.phase + 1) % 3
+        return request
 
     @property
     def ref(self) -> str:
         return f"{self.prefix}-{self.number:06d}"
 
+
+class CommandClient:
+    """One HTTP client (keep-alive connection) of the command benchmark."""
+
+    def __init__(self, base: str, token: str, facilities: list[str], prefix: str, year: int, seed: int) -> None:
+        self.http = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+        self.requests = Requests(facilities, prefix, year, seed)
+
+    def step(self) -> None:
+        path, body = self.requests.next()
+        response = self.http.post(path, json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
+        if response.status_code != 201:
+            raise RuntimeError(f"POST {path} answered {response.status_code}: {response.text[:300]}")
+
     def close(self) -> None:
         self.http.close()
+
+
+class LedgerClient:
+    """The same requests handed to the product's `BudgetLedger` in this process: its rules, the
+    idempotency record, the ledger index and the hash chain, without HTTP, token or projection."""
+
+    def __init__(self, ledger: Any, facilities: list[str], prefix: str, year: int, seed: int) -> None:
+        from service.ledger import Actor
+
+        self.ledger, self.actor = ledger, Actor("bench-in-process", "caseworker")
+        self.requests = Requests(facilities, prefix, year, seed)
+
+    def step(self) -> None:
+        from service.store import Idempotency
+
+        path, body = self.requests.next()
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+        idempotency = Idempotency(self.actor.name, str(uuid.uuid4()),
+                                  hashlib.sha256(b"POST " + path.encode() + b"\n" + canonical).hexdigest())
+        ref, day = self.requests.ref, date.fromisoformat(body["effective_date"])
+        if path.endswith("/move-in"):
+            self.ledger.move_in(ref, body["facility"], day, body["paying_municipality"], body["assessment"],
+                                self.actor, idempotency=idempotency)
+        elif path.endswith("/reassessments"):
+            self.ledger.reassess(ref, day, body["assessment"], self.actor, reason=body["reason"],
+                                 idempotency=idempotency)
+        else:
+            self.ledger.move_out(ref, day, body["kind"], self.actor, idempotency=idempotency)
+
+    def close(self) -> None:
+        pass

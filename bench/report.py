@@ -80,6 +80,8 @@ def fmt(value: float | None, unit: str) -> str:
         return f"{value:.2f} s"
     if unit == "MiB":
         return f"{value:.0f} MiB"
+    if unit.startswith("µs"):
+        return f"{value:.1f} {unit}"
     return f"{value:g} {unit}"
 
 

@@ -111,3 +111,27 @@ def test_the_store_counts_its_rows_and_on_postgresql_its_dead_versions(ledger, s
                                                                         "api_tokens": 0}
     dead = database.dead_rows(READ_MODEL_TABLES)
     assert dead is None if store == "sqlite" else dead == {t: 0 for t in READ_MODEL_TABLES}
+
+
+def test_the_costs_of_a_command_and_of_a_rebuild_are_taken_apart_step_by_step(settings, store, tmp_path):
+    from bench import costs
+
+    results = costs.run(SCALES["tiny"], store, seed=6, http_seconds=0.2, say=lambda *_: None, cache=tmp_path / "cache")
+    assert results.scale == "costs-tiny" and results.data["store_events"] == results.data["events"]  # no corrections
+    seconds = results.details["projection_seconds"]
+    assert set(seconds) == set(costs.STEPS) and all(seconds[step] > 0 for step in costs.STEPS)
+    read_and_decode = results.data["store_events"] / (seconds["read"] + seconds["decode"])
+    for step in ("replay", "stays", "rows"):
+        ceiling = results.figure(f"ceiling_{step}")
+        assert ceiling.baseline == pytest.approx(read_and_decode, rel=1e-3) and 0 < ceiling.ratio < 1  # each step costs more
+        assert ceiling.value == pytest.approx(rel=1e-3, expected=results.data["store_events"] / (seconds["read"] + seconds["decode"]
+                                                                               + seconds[step]))
+    for clients in costs.CLIENTS:
+        ours, raw = results.details[f"ledger_{clients}"], results.details[f"raw_{clients}"]
+        assert ours["count"] > 0 and ours["errors"] == 0 and raw["count"] > 0 and raw["errors"] == 0
+        assert results.figure(f"ledger_{clients}_throughput").baseline == raw["throughput_per_s"]
+        assert ours["cpu"]["bench_ms_per_unit"] > 0
+    console = Console(record=True, width=200, file=open(os.devnull, "w"))
+    print_results(results, console)
+    assert "projection ceiling: every row version" in console.export_text()
+    assert sum(1 for row in markdown(results).splitlines() if row.startswith("| ")) == len(results.figures) + 1

@@ -1,0 +1,186 @@
+"""`python -m bench costs --scale S --store K`: where the time of a command and of a rebuild goes,
+taken apart step by step in this one process, on a fresh store holding the scale's history,
+each step beside a baseline measured in the same run. It explains the misses of the main run
+(`python -m bench`), it does not replace it: no HTTP, no service, no writes of read models.
+
+Commands, with 1 and 8 threads for `--http-seconds` each:
+- the library's load-and-save loop (`bench.baselines.append_loop`), the baseline;
+- the product's `BudgetLedger` handling the requests of the HTTP benchmark in process
+  (`bench.commands.LedgerClient`): its rules, the idempotency record, the ledger index and the
+  hash chain, without HTTP, token or projection. What the service adds to this is HTTP.
+
+Projection of every stored event, in pages of 2 000 as `ledger rebuild` reads them, each
+step timed apart (the first two together are the main run's read + decode baseline):
+- read: the notification log's page;
+- decode: the product's mapper, into domain events;
+- replay: the aggregates only (`BudgetProjection.replay`: the domain's `mutate`);
+- stays: the same replay, and each citizen's stays derived after each of its events
+  (`BudgetProjection.stays_of`): the least that a read model of one version per stay
+  (docs/adr/0013) computes per event;
+- rows: `BudgetProjection.apply`, every row version of today's read models computed, none
+  written; `ledger rebuild` (the main run) adds writing them.
+Each is reported as the rate a projection doing only that could reach, beside read + decode:
+the ceiling of the rebuild's "≥ 50 % of read + decode" for each read-model shape.
+
+The history is the generator's file through `ledger import`, without the main run's
+corrections (a few hundred events among a million: they need a running service)."""
+
+from __future__ import annotations
+
+import gc
+import os
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from bench import baselines, cpu
+from bench.commands import LedgerClient
+from bench.generate import generate
+from bench.load import Load, drive
+from bench.report import Figure, Results, machine
+from bench.scales import Scale
+from bench.server import ledger
+from bench.store import fresh_stores
+
+CLIENTS = (1, 8)
+PAGE = 2000
+STEPS = ("read", "decode", "replay", "stays", "rows")
+
+
+def run(scale: Scale, store: str, seed: int, http_seconds: float, say: Any, cache: Path | None = None) -> Results:
+    """Import the scale's history into a fresh store of kind `store`, then take the costs apart."""
+    from bench.harness import HERE
+
+    started = datetime.now(timezone.utc)
+    info = machine()
+    generated = generate(scale, seed, cache or HERE / ".cache")
+    data: dict[str, Any] = {**generated.meta, "file": str(generated.path)}
+    details: dict[str, Any] = {"load_average_at_start": os.getloadavg()}
+    with fresh_stores(store) as stores:
+        product = stores.product
+        ledger(product, "migrate")
+        say(f"ledger import: {generated.meta['commands']} commands")
+        ledger(product, "import", str(generated.path))
+        settings = product_settings(product)
+        say("projection, step by step, of every stored event")
+        seconds, events = projection_steps(settings)
+        data["store_events"] = events
+        details["projection_seconds"] = {step: round(s, 6) for step, s in seconds.items()}
+        figures = projection_figures(seconds, events)
+        for clients in CLIENTS:
+            say(f"the library's load-and-save loop, {clients} thread(s)")
+            with cpu.measured({"bench": os.getpid()}) as usage:
+                raw = baselines.append_loop(stores.raw.library_env(), clients, http_seconds, f"raw-{clients}")
+            details[f"raw_{clients}"] = raw.summary() | {"cpu": usage.summary(raw.count)}
+            say(f"the ledger's commands in process, {clients} thread(s)")
+            with cpu.measured({"bench": os.getpid()}) as usage:
+                ours = ledger_loop(settings, clients, http_seconds, scale.last_year, seed)
+            details[f"ledger_{clients}"] = ours.summary() | {"cpu": usage.summary(ours.count)}
+            figures += command_figures(clients, ours, raw, usage.per(ours.count))
+    details["load_average_at_end"] = os.getloadavg()
+    return Results(f"costs-{scale.name}", store, seed, started.isoformat(), datetime.now(timezone.utc).isoformat(),
+                   info, data, figures, details)
+
+
+def product_settings(product: Any) -> Any:
+    from service.settings import Settings
+
+    return Settings(database_url=product.url, database_schema=product.schema)
+
+
+def projection_steps(settings: Any) -> tuple[dict[str, float], int]:
+    """Seconds spent on each step over every stored event, and how many events. Runs with the
+    garbage collector thresholds of the `ledger` command (docs/adr/0016), as a rebuild does."""
+    from projections.projector import BudgetProjection
+    from service.cli import GC_THRESHOLDS
+    from service.ledger import BudgetLedger
+
+    app = BudgetLedger(settings)
+    replayed, derived, computed = BudgetProjection(), BudgetProjection(), BudgetProjection()
+    seconds = dict.fromkeys(STEPS, 0.0)
+    count, start = 0, 1
+    thresholds = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLDS)
+    try:
+        while True:
+            began = time.perf_counter()
+            notifications = app.recorder.select_notifications(start=start, limit=PAGE)
+            seconds["read"] += time.perf_counter() - began
+            if not notifications:
+                break
+            began = time.perf_counter()
+            events = [app.mapper.to_domain_event(n) for n in notifications]
+            seconds["decode"] += time.perf_counter() - began
+            began = time.perf_counter()
+            for event in events:
+                replayed.replay(event)
+            seconds["replay"] += time.perf_counter() - began
+            began = time.perf_counter()
+            for event in events:
+                derived.replay(event)
+                citizen = derived.citizens.get(event.originator_id)
+                if citizen is not None:
+                    derived.stays_of(citizen)
+            seconds["stays"] += time.perf_counter() - began
+            began = time.perf_counter()
+            for event in events:
+                computed.apply(event)
+            seconds["rows"] += time.perf_counter() - began
+            count += len(notifications)
+            start = notifications[-1].id + 1
+    finally:
+        gc.set_threshold(*thresholds)
+        app.close()
+    return seconds, count
+
+
+def projection_figures(seconds: dict[str, float], events: int) -> list[Figure]:
+    """The rate a projection doing each step (after reading and decoding) could reach."""
+    base = seconds["read"] + seconds["decode"]
+    rate = events / base if base else None
+    label = "read + decode"
+    figures = [
+        Figure("read", "read the notification log (pages of 2 000)", "µs/event", _us(seconds["read"], events),
+               note="per event"),
+        Figure("decode", "decode with the product's mapper", "µs/event", _us(seconds["decode"], events),
+               note="per event"),
+    ]
+    for step, text in (("replay", "projection ceiling: replay the aggregates"),
+                       ("stays", "projection ceiling: replay, derive each citizen's stays (ADR 0013's shape)"),
+                       ("rows", "projection ceiling: every row version of today's read models computed")):
+        figures.append(Figure(
+            f"ceiling_{step}", text, "/s", events / (base + seconds[step]) if base + seconds[step] else None, True,
+            baseline=rate, baseline_label=label, work=events,
+            note=f"read + decode and {_us(seconds[step], events):.1f} µs/event; nothing written"))
+    return figures
+
+
+def ledger_loop(settings: Any, clients: int, seconds: float, year: int, seed: int) -> Load:
+    from service.ledger import BudgetLedger
+
+    app = BudgetLedger(settings)
+    try:
+        facilities = app.facility_codes()
+        return drive([LedgerClient(app, facilities, f"COSTS-{clients}-{i}", year, seed * 100 + i)
+                      for i in range(clients)], seconds=seconds, warmup=3)
+    finally:
+        app.close()
+
+
+def command_figures(clients: int, ours: Load, raw: Load, cpu_ms: dict[str, float]) -> list[Figure]:
+    who = f"{clients} thread{'s' if clients > 1 else ''}"
+    spent = (f"CPU per command: this process {cpu_ms.get('bench', 0):.2f} ms, the database and the rest "
+             f"{cpu_ms.get('other', 0):.2f} ms" if cpu_ms else None)
+    summary, baseline = ours.summary(), raw.summary()
+    return [
+        Figure(f"ledger_{clients}_throughput", f"the ledger's commands in process, {who}", "/s",
+               summary["throughput_per_s"], True, baseline=baseline["throughput_per_s"],
+               baseline_label="library: load + save", work=ours.count, note=spent),
+        Figure(f"ledger_{clients}_p95", f"the ledger's command p95 in process, {who}", "ms", summary["p95_ms"],
+               baseline=baseline["p95_ms"], baseline_label="library"),
+    ]
+
+
+def _us(seconds: float, events: int) -> float:
+    return seconds * 1e6 / events if events else float("nan")
