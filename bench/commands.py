@@ -72,6 +72,26 @@ class CommandClient:
         self.http.close()
 
 
+class RefusedClient:
+    """The HTTP floor: the same requests through a real `ledger serve`, each with an effective
+    date that is not a date, so the service authenticates the token, reads and validates the
+    body and answers 422 problem+json without asking the ledger anything."""
+
+    def __init__(self, base: str, token: str, facilities: list[str], prefix: str, year: int, seed: int) -> None:
+        self.http = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+        self.requests = Requests(facilities, prefix, year, seed)
+
+    def step(self) -> None:
+        path, body = self.requests.next()
+        response = self.http.post(path, json=body | {"effective_date": "not-a-date"},
+                                  headers={"Idempotency-Key": str(uuid.uuid4())})
+        if response.status_code != 422:
+            raise RuntimeError(f"POST {path} answered {response.status_code}, not 422: {response.text[:300]}")
+
+    def close(self) -> None:
+        self.http.close()
+
+
 class LedgerClient:
     """The same requests handed to the product's `BudgetLedger` in this process: its rules, the
     idempotency record, the ledger index and the hash chain, without HTTP, token or projection."""

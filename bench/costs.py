@@ -9,6 +9,12 @@ Commands, with 1 and 8 threads for `--http-seconds` each:
   (`bench.commands.LedgerClient`): its rules, the idempotency record, the ledger index and the
   hash chain, without HTTP, token or projection. What the service adds to this is HTTP.
 
+The HTTP floor, with 1 client for `--http-seconds`: the same requests through a real `ledger
+serve` (nothing projecting), each refused with 422 for an effective date that is not a date:
+the token's look-up, the body's reading and validation, the middleware, uvicorn and the
+client, and nothing of the ledger. With 1 client the throughput is 1 / the latency, so this
+is the most the HTTP throughput could reach if the ledger's work cost nothing.
+
 Projection of every stored event, in pages of 2 000 as `ledger rebuild` reads them, each
 step timed apart (the first two together are the main run's read + decode baseline):
 - read: the notification log's page;
@@ -35,12 +41,12 @@ from pathlib import Path
 from typing import Any
 
 from bench import baselines, cpu
-from bench.commands import LedgerClient
+from bench.commands import LedgerClient, RefusedClient
 from bench.generate import generate
 from bench.load import Load, drive
 from bench.report import Figure, Results, machine
 from bench.scales import Scale
-from bench.server import ledger
+from bench.server import Service, create_token, ledger
 from bench.store import fresh_stores
 
 CLIENTS = (1, 8)
@@ -68,16 +74,27 @@ def run(scale: Scale, store: str, seed: int, http_seconds: float, say: Any, cach
         data["store_events"] = events
         details["projection_seconds"] = {step: round(s, 6) for step, s in seconds.items()}
         figures = projection_figures(seconds, events)
+        raws = {}
         for clients in CLIENTS:
             say(f"the library's load-and-save loop, {clients} thread(s)")
             with cpu.measured({"bench": os.getpid()}) as usage:
-                raw = baselines.append_loop(stores.raw.library_env(), clients, http_seconds, f"raw-{clients}")
+                raw = raws[clients] = baselines.append_loop(stores.raw.library_env(), clients, http_seconds,
+                                                            f"raw-{clients}")
             details[f"raw_{clients}"] = raw.summary() | {"cpu": usage.summary(raw.count)}
             say(f"the ledger's commands in process, {clients} thread(s)")
             with cpu.measured({"bench": os.getpid()}) as usage:
                 ours = ledger_loop(settings, clients, http_seconds, scale.last_year, seed)
             details[f"ledger_{clients}"] = ours.summary() | {"cpu": usage.summary(ours.count)}
             figures += command_figures(clients, ours, raw, usage.per(ours.count))
+        say("the HTTP floor: refused commands (422) through `ledger serve`, 1 client")
+        token = create_token(product)
+        with Service(product, "floor", projector="none") as service:
+            service.wait_ready()
+            with cpu.measured({"service": service.process.pid, "client": os.getpid()}) as usage:
+                floor = drive([RefusedClient(service.base, token, settings_facilities(settings), "FLOOR",
+                                             scale.last_year, seed)], seconds=http_seconds, warmup=3)
+        details["floor_1"] = floor.summary() | {"cpu": usage.summary(floor.count)}
+        figures += floor_figures(floor, raws[1], usage.per(floor.count))
     details["load_average_at_end"] = os.getloadavg()
     return Results(f"costs-{scale.name}", store, seed, started.isoformat(), datetime.now(timezone.utc).isoformat(),
                    info, data, figures, details)
@@ -154,6 +171,30 @@ def projection_figures(seconds: dict[str, float], events: int) -> list[Figure]:
             baseline=rate, baseline_label=label, work=events,
             note=f"read + decode and {_us(seconds[step], events):.1f} µs/event; nothing written"))
     return figures
+
+
+def settings_facilities(settings: Any) -> list[str]:
+    from service.ledger import BudgetLedger
+
+    app = BudgetLedger(settings)
+    try:
+        return app.facility_codes()
+    finally:
+        app.close()
+
+
+def floor_figures(floor: Load, raw: Load, cpu_ms: dict[str, float]) -> list[Figure]:
+    """What HTTP costs before the ledger does anything: the HTTP throughput's ceiling with 1 client."""
+    spent = (f"CPU per request: the service {cpu_ms.get('service', 0):.2f} ms, the client {cpu_ms.get('client', 0):.2f}"
+             f" ms, the database and the rest {cpu_ms.get('other', 0):.2f} ms" if cpu_ms else None)
+    summary, baseline = floor.summary(), raw.summary()
+    return [
+        Figure("floor_1_throughput", "HTTP floor: refused commands (422), 1 client", "/s", summary["throughput_per_s"],
+               True, baseline=baseline["throughput_per_s"], baseline_label="library: load + save", work=floor.count,
+               note=spent),
+        Figure("floor_1_p50", "HTTP floor: refused command p50, 1 client", "ms", summary["p50_ms"],
+               baseline=baseline["p50_ms"], baseline_label="library"),
+    ]
 
 
 def ledger_loop(settings: Any, clients: int, seconds: float, year: int, seed: int) -> Load:

@@ -57,11 +57,13 @@ class Service:
     """`ledger serve` on a free port, as a subprocess; the log goes to a file beside the store."""
 
     def __init__(self, database: Database, name: str = "serve", projector: str = "embedded") -> None:
+        """`projector`: embedded (the service projects), external (a `ledger project --follow`
+        process beside it does) or none (nothing projects: for requests that need no reads)."""
         self.database, self.port = database, free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = database.directory / f"{name}-{self.port}.log"
         self._log = self.log.open("wb")
-        env = {**database.env, "LEDGER_PROJECTOR": projector}
+        env = {**database.env, "LEDGER_PROJECTOR": "external" if projector == "none" else projector}
         self.projector: subprocess.Popen[bytes] | None = None
         """`ledger project --follow`, when the projections run in their own process."""
         if projector == "external":

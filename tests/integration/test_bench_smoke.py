@@ -133,5 +133,8 @@ def test_the_costs_of_a_command_and_of_a_rebuild_are_taken_apart_step_by_step(se
         assert ours["cpu"]["bench_ms_per_unit"] > 0
     console = Console(record=True, width=200, file=open(os.devnull, "w"))
     print_results(results, console)
+    floor = results.details["floor_1"]
+    assert floor["count"] > 0 and floor["errors"] == 0 and floor["cpu"]["service_ms_per_unit"] > 0
+    assert results.figure("floor_1_throughput").baseline == results.details["raw_1"]["throughput_per_s"]
     assert "projection ceiling: every row version" in console.export_text()
     assert sum(1 for row in markdown(results).splitlines() if row.startswith("| ")) == len(results.figures) + 1
