@@ -117,7 +117,8 @@ def test_the_costs_of_a_command_and_of_a_rebuild_are_taken_apart_step_by_step(se
     from bench import costs
 
     results = costs.run(SCALES["tiny"], store, seed=6, http_seconds=0.2, say=lambda *_: None, cache=tmp_path / "cache")
-    assert results.scale == "costs-tiny" and results.data["store_events"] == results.data["events"]  # no corrections
+    assert results.scale == "costs-tiny"
+    assert results.data["store_events"] > results.data["events"]  # the history, then the commands in process
     seconds = results.details["projection_seconds"]
     assert set(seconds) == set(costs.STEPS) and all(seconds[step] > 0 for step in costs.STEPS)
     read_and_decode = results.data["store_events"] / (seconds["read"] + seconds["decode"])
