@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any
+from typing import Any, Callable
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, event
@@ -82,10 +82,12 @@ class RawClient:
         pass
 
 
-def append_loop(env: dict[str, str], clients: int, seconds: float, prefix: str) -> Load:
+def append_loop(env: dict[str, str], clients: int, seconds: float, prefix: str,
+                on_start: Callable[[], None] | None = None) -> Load:
     app = RawLedger(env=env)
     try:
-        return drive([RawClient(app, f"{prefix}-{i}") for i in range(clients)], seconds=seconds, warmup=3)
+        return drive([RawClient(app, f"{prefix}-{i}") for i in range(clients)], seconds=seconds, warmup=3,
+                     on_start=on_start)
     finally:
         app.close()
 

@@ -34,6 +34,9 @@ class Requests:
         return demo.døgnskema(self.rng.choice(LEVEL_HOURS), self.rng)
 
     def next(self) -> tuple[str, dict[str, Any]]:
+        """The next request. A move-in is for a new citizen each time; the citizen moves on to
+        the next phase only when `done` says the request was stored (as before: a failed
+        request's phase is tried again)."""
         if self.phase == 0:
             self.number += 1
             self.day = date(self.year, 2, 1) + timedelta(days=self.rng.randint(0, 150))
@@ -47,8 +50,11 @@ class Requests:
         else:
             request = f"/v1/citizens/{self.ref}/move-out", {
                 "effective_date": (self.day + timedelta(days=60)).isoformat(), "kind": "moved"}
-        self.phase = (self.phase + 1) % 3
         return request
+
+    def done(self) -> None:
+        """The request from `next` was stored: the citizen's next phase comes next."""
+        self.phase = (self.phase + 1) % 3
 
     @property
     def ref(self) -> str:
@@ -67,29 +73,27 @@ class CommandClient:
         response = self.http.post(path, json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
         if response.status_code != 201:
             raise RuntimeError(f"POST {path} answered {response.status_code}: {response.text[:300]}")
+        self.requests.done()
 
     def close(self) -> None:
         self.http.close()
 
 
-class RefusedClient:
+class RefusedClient(CommandClient):
     """The HTTP floor: the same requests through a real `ledger serve`, each with an effective
     date that is not a date, so the service authenticates the token, reads and validates the
     body and answers 422 problem+json without asking the ledger anything."""
-
-    def __init__(self, base: str, token: str, facilities: list[str], prefix: str, year: int, seed: int) -> None:
-        self.http = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60)
-        self.requests = Requests(facilities, prefix, year, seed)
 
     def step(self) -> None:
         path, body = self.requests.next()
         response = self.http.post(path, json=body | {"effective_date": "not-a-date"},
                                   headers={"Idempotency-Key": str(uuid.uuid4())})
-        if response.status_code != 422:
-            raise RuntimeError(f"POST {path} answered {response.status_code}, not 422: {response.text[:300]}")
-
-    def close(self) -> None:
-        self.http.close()
+        problem = response.json() if response.status_code == 422 else {}
+        if problem.get("type") != "urn:ledger:problem:invalid_input" or \
+                [error["field"] for error in problem.get("errors", [])] != ["effective_date"]:
+            raise RuntimeError(f"POST {path} answered {response.status_code}, not 422 for the effective date alone: "
+                               f"{response.text[:300]}")
+        self.requests.done()
 
 
 class LedgerClient:
@@ -118,6 +122,7 @@ class LedgerClient:
                                  idempotency=idempotency)
         else:
             self.ledger.move_out(ref, day, body["kind"], self.actor, idempotency=idempotency)
+        self.requests.done()
 
     def close(self) -> None:
         pass

@@ -54,8 +54,11 @@ from bench.report import Figure, Results, machine
 from bench.scales import Scale
 from bench.server import Service, create_token, ledger
 from bench.store import fresh_stores
+from service.ledger import BudgetLedger
 
 CLIENTS = (1, 8)
+WARMUP = 3
+"""Steps per client before a load is counted (its time and its CPU)."""
 PAGE = 2000
 STEPS = ("read", "decode", "replay", "stays", "rows")
 
@@ -77,24 +80,31 @@ def run(scale: Scale, store: str, seed: int, http_seconds: float, say: Any, cach
         settings = product_settings(product)
         figures: list[Figure] = []
         raws = {}
-        for clients in CLIENTS:
-            say(f"the library's load-and-save loop, {clients} thread(s)")
-            with cpu.measured({"bench": os.getpid()}) as usage:
-                raw = raws[clients] = baselines.append_loop(stores.raw.library_env(), clients, http_seconds,
-                                                            f"raw-{clients}")
-            details[f"raw_{clients}"] = raw.summary() | {"cpu": usage.summary(raw.count)}
-            say(f"the ledger's commands in process, {clients} thread(s)")
-            with cpu.measured({"bench": os.getpid()}) as usage:
-                ours = ledger_loop(settings, clients, http_seconds, scale.last_year, seed)
-            details[f"ledger_{clients}"] = ours.summary() | {"cpu": usage.summary(ours.count)}
-            figures += command_figures(clients, ours, raw, usage.per(ours.count))
+        app = BudgetLedger(settings)
+        try:
+            facilities = app.facility_codes()
+            for clients in CLIENTS:  # each CPU figure counts from the end of the warm-up (on_start)
+                say(f"the library's load-and-save loop, {clients} thread(s)")
+                with cpu.measured({"bench": os.getpid()}) as usage:
+                    raw = raws[clients] = baselines.append_loop(stores.raw.library_env(), clients, http_seconds,
+                                                                f"raw-{clients}", on_start=usage.restart)
+                details[f"raw_{clients}"] = raw.summary() | {"cpu": usage.summary(raw.count)}
+                say(f"the ledger's commands in process, {clients} thread(s)")
+                ledger_clients = [LedgerClient(app, facilities, f"COSTS-{clients}-{i}", scale.last_year,
+                                               seed * 100 + i) for i in range(clients)]
+                with cpu.measured({"bench": os.getpid()}) as usage:
+                    ours = drive(ledger_clients, seconds=http_seconds, warmup=WARMUP, on_start=usage.restart)
+                details[f"ledger_{clients}"] = ours.summary() | {"cpu": usage.summary(ours.count)}
+                figures += command_figures(clients, ours, raw, usage.per(ours.count))
+        finally:
+            app.close()
         say("the HTTP floor: refused commands (422) through `ledger serve`, 1 client")
         token = create_token(product)
         with Service(product, "floor", projector="none") as service:
             service.wait_ready()
+            refused = [RefusedClient(service.base, token, facilities, "FLOOR", scale.last_year, seed)]
             with cpu.measured({"service": service.process.pid, "client": os.getpid()}) as usage:
-                floor = drive([RefusedClient(service.base, token, settings_facilities(settings), "FLOOR",
-                                             scale.last_year, seed)], seconds=http_seconds, warmup=3)
+                floor = drive(refused, seconds=http_seconds, warmup=WARMUP, on_start=usage.restart)
         details["floor_1"] = floor.summary() | {"cpu": usage.summary(floor.count)}
         figures += floor_figures(floor, raws[1], usage.per(floor.count))
         say("projection, step by step, of every stored event")
@@ -122,13 +132,13 @@ def projection_steps(settings: Any) -> tuple[dict[str, float], int]:
     rebuild does, and collects between passes."""
     from projections.projector import BudgetProjection
     from service.cli import GC_THRESHOLDS
-    from service.ledger import BudgetLedger
 
     app = BudgetLedger(settings)
     seconds = dict.fromkeys(STEPS, 0.0)
     thresholds = gc.get_threshold()
     gc.set_threshold(*GC_THRESHOLDS)
     try:
+        gc.collect()
         count = 0
         for events in _pages(app, seconds):
             count += len(events)
@@ -200,16 +210,6 @@ def projection_figures(seconds: dict[str, float], events: int) -> list[Figure]:
     return figures
 
 
-def settings_facilities(settings: Any) -> list[str]:
-    from service.ledger import BudgetLedger
-
-    app = BudgetLedger(settings)
-    try:
-        return app.facility_codes()
-    finally:
-        app.close()
-
-
 def floor_figures(floor: Load, raw: Load, cpu_ms: dict[str, float]) -> list[Figure]:
     """What HTTP costs before the ledger does anything: the HTTP throughput's ceiling with 1 client."""
     spent = (f"CPU per request: the service {cpu_ms.get('service', 0):.2f} ms, the client {cpu_ms.get('client', 0):.2f}"
@@ -222,18 +222,6 @@ def floor_figures(floor: Load, raw: Load, cpu_ms: dict[str, float]) -> list[Figu
         Figure("floor_1_p50", "HTTP floor: refused command p50, 1 client", "ms", summary["p50_ms"],
                baseline=baseline["p50_ms"], baseline_label="library"),
     ]
-
-
-def ledger_loop(settings: Any, clients: int, seconds: float, year: int, seed: int) -> Load:
-    from service.ledger import BudgetLedger
-
-    app = BudgetLedger(settings)
-    try:
-        facilities = app.facility_codes()
-        return drive([LedgerClient(app, facilities, f"COSTS-{clients}-{i}", year, seed * 100 + i)
-                      for i in range(clients)], seconds=seconds, warmup=3)
-    finally:
-        app.close()
 
 
 def command_figures(clients: int, ours: Load, raw: Load, cpu_ms: dict[str, float]) -> list[Figure]:

@@ -12,7 +12,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -44,6 +44,8 @@ class CpuUsage:
     machine_busy: float = 0.0
     machine_all: float = 0.0
     cores: int = os.cpu_count() or 1
+    restart: Callable[[], None] = field(default=lambda: None, repr=False, compare=False)
+    """Start counting again from now (e.g. once a load's warm-up is over: `drive(on_start=)`)."""
 
     @property
     def busy_share(self) -> float:
@@ -72,9 +74,15 @@ def measured(pids: dict[str, int | None], children: str | None = None) -> Iterat
     this one waits for meanwhile) and the whole machine use inside the block."""
     usage = CpuUsage()
     running = {name: pid for name, pid in pids.items() if pid is not None}
-    before = {name: process_seconds(pid) for name, pid in running.items()}
-    before_children = children_seconds()
-    busy, every = machine_seconds()
+    before: dict[str, float] = {}
+    marks: dict[str, Any] = {}
+
+    def mark() -> None:
+        before.update({name: process_seconds(pid) for name, pid in running.items()})
+        marks.update(children=children_seconds(), machine=machine_seconds())
+
+    mark()
+    usage.restart = mark
     try:
         yield usage
     finally:
@@ -84,8 +92,9 @@ def measured(pids: dict[str, int | None], children: str | None = None) -> Iterat
             except OSError:  # the process ended inside the block: its time is unknown
                 pass
         if children is not None:
-            usage.processes[children] = children_seconds() - before_children
+            usage.processes[children] = children_seconds() - marks["children"]
         busy_after, every_after = machine_seconds()
+        busy, every = marks["machine"]
         usage.machine_busy, usage.machine_all = busy_after - busy, every_after - every
 
 

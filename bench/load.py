@@ -66,12 +66,13 @@ class Load:
 
 
 def drive(clients: Sequence[Client], seconds: float | None = None, steps: int | None = None,
-          warmup: int = 0) -> Load:
+          warmup: int = 0, on_start: Callable[[], None] | None = None) -> Load:
     """Run every client in a thread of its own until `seconds` have passed (or each has done
-    `steps` steps); `warmup` steps per client first, not counted."""
+    `steps` steps); `warmup` steps per client first, not counted; `on_start` is called once
+    every client has warmed up, as the counted steps begin."""
     if seconds is None and steps is None:
         raise ValueError("give seconds or steps")
-    barrier = threading.Barrier(len(clients) + 1)
+    barrier = threading.Barrier(len(clients) + 1, action=on_start)  # run before any is released
     loads = [Load() for _ in clients]
     ends = [0.0 for _ in clients]
     start = [0.0]

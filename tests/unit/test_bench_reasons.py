@@ -77,3 +77,27 @@ def test_a_read_miss_on_postgresql_names_the_dead_row_versions_when_the_reads_be
     assert why_missed(read, {}, data) == (
         "not explained by a measurement of this run; when the reads began, PostgreSQL counted 215 010 dead row "
         "versions in the read models (210 000 of month rows), left since the projector's last VACUUM")
+
+
+def test_a_load_starts_counting_once_every_client_has_warmed_up():
+    from bench.load import drive
+
+    class Counting:
+        def __init__(self) -> None:
+            self.steps = 0
+
+        def step(self) -> None:
+            self.steps += 1
+
+        def close(self) -> None:
+            pass
+
+    clients = [Counting() for _ in range(3)]
+    seen_at_start: list[int] = []
+    with measured({"here": os.getpid()}) as usage:
+        sum(i * i for i in range(2_000_000))  # CPU before the start, which restart() forgets
+        load = drive(clients, steps=5, warmup=2,
+                     on_start=lambda: (seen_at_start.append(sum(c.steps for c in clients)), usage.restart()))
+    assert seen_at_start == [6]  # called once, after 2 warm-up steps of each of the 3 clients
+    assert load.count == 15 and sum(c.steps for c in clients) == 21
+    assert usage.processes["here"] < 0.05  # the loop before the start is not counted
