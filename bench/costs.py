@@ -21,8 +21,9 @@ step timed apart (the first two together are the main run's read + decode baseli
 - decode: the product's mapper, into domain events;
 - replay: the aggregates only (`BudgetProjection.replay`: the domain's `mutate`);
 - stays: the same replay, and each citizen's stays derived after each of its events
-  (`BudgetProjection.stays_of`): the least that a read model of one version per stay
-  (docs/adr/0013) computes per event;
+  (`BudgetProjection.stays_of`): what a read model of one version per stay (docs/adr/0013)
+  computes per event when it derives the stays as the domain does (deriving only the stay an
+  event changes would cost less);
 - rows: `BudgetProjection.apply`, every row version of today's read models computed, none
   written; `ledger rebuild` (the main run) adds writing them.
 Each is reported as the rate a projection doing only that could reach, beside read + decode:
