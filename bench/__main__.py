@@ -24,6 +24,13 @@ if not out.is_terminal:
     out = Console(width=200)
 
 
+def check_scale_and_store(scale: str, store: str) -> None:
+    if scale not in SCALES:
+        raise typer.BadParameter(f"scale must be one of {', '.join(SCALES)}", param_hint="--scale")
+    if store not in ("sqlite", "postgresql"):
+        raise typer.BadParameter("store must be sqlite or postgresql", param_hint="--store")
+
+
 @app.callback()
 def main(
     ctx: typer.Context,
@@ -32,7 +39,7 @@ def main(
     seed: int = typer.Option(1, help="The generator's seed"),
     keep: bool = typer.Option(False, "--keep", help="Keep the store (temp directory / PostgreSQL schemas)"),
     only: Optional[str] = typer.Option(None, help=f"Comma-separated groups of figures: {', '.join(GROUPS)}"),
-    http_seconds: float = typer.Option(5.0, help="Seconds of HTTP commands per client count (and per baseline loop)"),
+    http_seconds: float = typer.Option(5.0, min=0.1, help="Seconds of HTTP commands per client count (and per baseline loop)"),
     samples: float = typer.Option(1.0, help="Scales the number of requests of each read benchmark"),
     projector: str = typer.Option("embedded", help="embedded (the service projects) or external (a `ledger "
                                   "project --follow` process does; its memory is reported apart)"),
@@ -41,10 +48,7 @@ def main(
 ) -> None:
     if ctx.invoked_subcommand is not None:
         return
-    if scale not in SCALES:
-        raise typer.BadParameter(f"scale must be one of {', '.join(SCALES)}", param_hint="--scale")
-    if store not in ("sqlite", "postgresql"):
-        raise typer.BadParameter("store must be sqlite or postgresql", param_hint="--store")
+    check_scale_and_store(scale, store)
     groups = tuple(g.strip() for g in only.split(",")) if only else GROUPS
     unknown = set(groups) - set(GROUPS)
     if unknown:
@@ -61,17 +65,14 @@ def main(
 def costs(scale: str = typer.Option("norddjurs", help=f"One of {', '.join(SCALES)}"),
           store: str = typer.Option("sqlite", help="sqlite or postgresql"),
           seed: int = typer.Option(1, help="The generator's seed"),
-          http_seconds: float = typer.Option(5.0, help="Seconds of commands per thread count (and per baseline)"),
+          http_seconds: float = typer.Option(5.0, min=0.1, help="Seconds of commands per thread count (and per baseline)"),
           results: Path = typer.Option(HERE / "results", help="Where the JSON results go"),
           no_save: bool = typer.Option(False, "--no-save", help="Print only; write no JSON"),
           ) -> None:
     """Where the time of a command and of a rebuild goes, step by step, in one process."""
     from bench import costs as steps
 
-    if scale not in SCALES:
-        raise typer.BadParameter(f"scale must be one of {', '.join(SCALES)}", param_hint="--scale")
-    if store not in ("sqlite", "postgresql"):
-        raise typer.BadParameter("store must be sqlite or postgresql", param_hint="--store")
+    check_scale_and_store(scale, store)
     run_ = steps.run(SCALES[scale], store, seed, http_seconds, Console(stderr=True).log)
     if not no_save:
         Console(stderr=True).log(f"results: {run_.save(results)}")

@@ -8,7 +8,6 @@ command's cost divides between the ledger's own work and the HTTP layer."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import uuid
@@ -107,12 +106,11 @@ class LedgerClient:
         self.requests = Requests(facilities, prefix, year, seed)
 
     def step(self) -> None:
-        from service.store import Idempotency
+        from service.store import Idempotency, request_fingerprint
 
         path, body = self.requests.next()
-        canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
         idempotency = Idempotency(self.actor.name, str(uuid.uuid4()),
-                                  hashlib.sha256(b"POST " + path.encode() + b"\n" + canonical).hexdigest())
+                                  request_fingerprint("POST", path, json.dumps(body).encode()))
         ref, day = self.requests.ref, date.fromisoformat(body["effective_date"])
         if path.endswith("/move-in"):
             self.ledger.move_in(ref, body["facility"], day, body["paying_municipality"], body["assessment"],

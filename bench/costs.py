@@ -45,7 +45,7 @@ import os
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from bench import baselines, cpu
 from bench.commands import LedgerClient, RefusedClient
@@ -141,12 +141,12 @@ def projection_steps(settings: Any) -> tuple[dict[str, float], int]:
     try:
         gc.collect()
         count = 0
-        for events in _pages(app, seconds):
+        for events in baselines.decoded_pages(app, PAGE, seconds):
             count += len(events)
         gc.collect()
         derived = BudgetProjection()
         clock = time.perf_counter
-        for events in _pages(app):
+        for events in baselines.decoded_pages(app, PAGE):
             for event in events:
                 began = clock()
                 derived.replay(event)
@@ -159,7 +159,7 @@ def projection_steps(settings: Any) -> tuple[dict[str, float], int]:
         del derived
         gc.collect()
         computed = BudgetProjection()
-        for events in _pages(app):
+        for events in baselines.decoded_pages(app, PAGE):
             began = time.perf_counter()
             for event in events:
                 computed.apply(event)
@@ -170,24 +170,6 @@ def projection_steps(settings: Any) -> tuple[dict[str, float], int]:
         gc.set_threshold(*thresholds)
         app.close()
     return seconds, count
-
-
-def _pages(app: Any, seconds: dict[str, float] | None = None) -> Iterator[list[Any]]:
-    """Every stored event as decoded domain events, a page at a time; with `seconds`, the time
-    of reading and of decoding added up."""
-    start = 1
-    while True:
-        began = time.perf_counter()
-        notifications = app.recorder.select_notifications(start=start, limit=PAGE)
-        read = time.perf_counter()
-        if not notifications:
-            return
-        events = [app.mapper.to_domain_event(n) for n in notifications]
-        if seconds is not None:
-            seconds["read"] += read - began
-            seconds["decode"] += time.perf_counter() - read
-        start = notifications[-1].id + 1
-        yield events
 
 
 def projection_figures(seconds: dict[str, float], events: int) -> list[Figure]:

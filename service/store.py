@@ -14,6 +14,7 @@ position N" always agree.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -32,6 +33,16 @@ class Idempotency:
     principal: str
     key: str
     fingerprint: str
+
+
+def request_fingerprint(method: str, path: str, raw: bytes) -> str:
+    """What an Idempotency-Key is bound to: the method, the path and the body as canonical JSON
+    (keys sorted, no spaces; a body that is not JSON as it came), hashed."""
+    try:
+        canonical = json.dumps(json.loads(raw or b"null"), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        canonical = raw
+    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + canonical).hexdigest()
 
 
 @dataclass

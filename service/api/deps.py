@@ -3,8 +3,6 @@ the Idempotency-Key of a write, and the `as_of` point of a read."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Callable, Iterable
@@ -16,7 +14,7 @@ from domain.errors import RuleViolation
 from service.api.throttle import authenticate_throttled
 from service.ledger import Actor, BudgetLedger, Timeline
 from service.projection import ProjectionStatus
-from service.store import Idempotency
+from service.store import Idempotency, request_fingerprint
 
 bearer = HTTPBearer(auto_error=False, description="A token from `ledger token create`")
 
@@ -72,13 +70,8 @@ async def idempotency(request: Request, actor: Annotated[Actor, Depends(authenti
         return None
     if not 1 <= len(key) <= 200:
         raise HTTPException(422, "Idempotency-Key must be 1-200 characters")
-    raw = await request.body()
-    try:
-        canonical = json.dumps(json.loads(raw or b"null"), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
-        canonical = raw
-    fingerprint = hashlib.sha256(request.method.encode() + b" " + request.url.path.encode() + b"\n" + canonical)
-    return Idempotency(principal=actor.name, key=key, fingerprint=fingerprint.hexdigest())
+    fingerprint = request_fingerprint(request.method, request.url.path, await request.body())
+    return Idempotency(principal=actor.name, key=key, fingerprint=fingerprint)
 
 
 IdempotencyKey = Annotated[Idempotency | None, Depends(idempotency)]
