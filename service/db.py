@@ -96,6 +96,22 @@ api_tokens = Table(
     Column("revoked_at", DateTime(timezone=True), nullable=True),
 )
 
+ui_sessions = Table(
+    "ui_sessions",
+    metadata,
+    Column("session_hash", String(64), primary_key=True),
+    Column("token_id", String(32), nullable=False),
+    Column("actor_name", String(100), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Index("ix_ui_sessions_token", "token_id"),
+    Index("ix_ui_sessions_expires", "expires_at"),
+)
+"""The web UI's sessions (service/ui/sessions.py): the SHA-256 of the cookie's random id, never
+the id itself, and the id of the API token it was opened with, never the token."""
+
 ledger_residents = Table(
     "ledger_residents",
     metadata,

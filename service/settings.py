@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     """How long /health/ready waits for the store to answer before it says 503."""
     shutdown_timeout_seconds: float = Field(30.0, gt=0)
     """On SIGTERM, how long `ledger serve` lets in-flight requests finish before it cancels them."""
+    ui_session_idle_minutes: float = Field(30.0, gt=0)
+    """A web UI session unused for this long ends (the user logs in again)."""
+    ui_session_max_hours: float = Field(12.0, gt=0)
+    """A web UI session ends this long after log-in however much it is used."""
 
     @field_validator("database_url")
     @classmethod

@@ -105,6 +105,14 @@ def _events(ledger: BudgetLedger, citizen: Citizen) -> list[dict[str, Any]]:
 
 @router.get("/v1/citizens/{ref}")
 def get_citizen(ref: Ref, ledger: Ledger, actor: Reader, position: AsOf) -> dict[str, Any]:
+    body = citizen_body(ref, ledger, position)
+    log_citizen_reads(ledger, actor, f"/v1/citizens/{ref}", [body["citizen_ref"]])
+    return body
+
+
+def citizen_body(ref: str, ledger: BudgetLedger, position: int) -> dict[str, Any]:
+    """A citizen's stays and events as of `position`; the caller logs the read under its own
+    resource (the API's path, or the UI page's)."""
     _ref(ref)
     ledger.citizen(ref)  # 404 for a citizen never recorded
     reader = AsOfReader(ledger, position)
@@ -136,7 +144,6 @@ def get_citizen(ref: Ref, ledger: Ledger, actor: Reader, position: AsOf) -> dict
                 for p in periods
             ],
         })
-    log_citizen_reads(ledger, actor, f"/v1/citizens/{ref}", [citizen.citizen_ref])
     return {
         "citizen_ref": citizen.citizen_ref,
         "as_of_position": position,

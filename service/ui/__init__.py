@@ -1,12 +1,13 @@
 """The finance web UI at /ui: server-rendered pages (Jinja2) with inline SVG charts, served by
 the API's own service, working offline (no CDN, no external fonts or scripts), with Danish
-labels and number formats. Log-in is by API token, kept in an HttpOnly, SameSite=Strict
-cookie; every page admits the roles of the API endpoint whose figures it shows
+labels and number formats. Log-in is by API token, which opens a server-side session whose
+random id is the only thing kept in the browser's cookie; every POST is checked against CSRF
+(docs/adr/0022); every page admits the roles of the API endpoint whose figures it shows
 (docs/adr/0009-web-ui.md)."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
@@ -14,7 +15,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.ui import budget_pages, citizen_pages, finance_pages, login
-from service.ui.auth import COOKIE, LoginRequired, RoleNotAllowed, UiThrottled
+from service.ui.auth import COOKIE, LoginRequired, RoleNotAllowed
+from service.ui.csrf import CsrfRefused, check_csrf
 from service.ui.formatting import role
 from service.ui.render import HERE, render
 
@@ -50,11 +52,11 @@ class UiHeaders:
 
 
 def install(app: FastAPI) -> None:
-    """Add the UI's pages, its static files under /ui/static, its headers, and its redirects
-    to the log-in page."""
+    """Add the UI's pages (every one behind the CSRF check of its POSTs), its static files under
+    /ui/static, its headers, and its redirects to the log-in page."""
     app.add_middleware(UiHeaders)
     for module in (login, budget_pages, citizen_pages, finance_pages):
-        app.include_router(module.router)
+        app.include_router(module.router, dependencies=[Depends(check_csrf)])
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")
 
     @app.get("/ui/{rest:path}", include_in_schema=False)
@@ -73,12 +75,12 @@ def install(app: FastAPI) -> None:
             response.delete_cookie(COOKIE, path="/ui", httponly=True, samesite="strict")
         return response
 
-    @app.exception_handler(UiThrottled)
-    async def _throttled(request: Request, exc: UiThrottled) -> Response:
-        response = render(request, None, "message.html", {"problem": {
-            "status": 429, "message": login.throttled_message(exc.error), "detail": None}, "form": {}}, 429)
-        response.headers["Retry-After"] = str(exc.error.retry_after)
-        return response
+    @app.exception_handler(CsrfRefused)
+    async def _csrf(request: Request, _: CsrfRefused) -> Response:
+        message = ("Formularen blev afvist: den kom ikke fra budgetledgerens egne sider, eller siden var for "
+                   "gammel. Gå tilbage, genindlæs siden og prøv igen.")
+        return render(request, None, "message.html", {"problem": {"status": 403, "message": message, "detail": None},
+                                                      "form": {}}, 403)
 
     @app.exception_handler(RoleNotAllowed)
     async def _forbidden(request: Request, exc: RoleNotAllowed) -> Response:

@@ -1,17 +1,20 @@
-"""Log-in to the web UI with an API token, kept in a cookie.
+"""Log-in to the web UI opens a server-side session (service/ui/sessions.py, docs/adr/0022).
 
-The cookie holds the same bearer token the API takes, and every page checks it exactly as the
-API checks `Authorization: Bearer`: unknown, malformed or revoked tokens are refused
-(service/auth.py), and failures count against the client's address, which gets 429 once it
-has too many, on the log-in form as on the API (service/api/throttle.py). A page admits the
-roles of the API endpoint whose figures it shows, by the API's own lists and rule
-(service/api/deps.py `READERS`, `FINANCE_READERS`, `may`: admin does all). The cookie is
-HttpOnly (no script reads it) and SameSite=Strict (no other site's page sends it along, so a
-form elsewhere cannot act with it); it is Secure when the UI is served over HTTPS.
+The log-in form takes an API token and checks it exactly as the API checks `Authorization:
+Bearer`: unknown, malformed or revoked tokens are refused (service/auth.py), and failures count
+against the client's address, which gets 429 once it has too many, on the log-in form as on
+the API (service/api/throttle.py). An accepted token opens a session; the browser gets only the
+session's random id, in a cookie that is HttpOnly (no script reads it), SameSite=Strict (no
+other site's page sends it along), Path=/ui, and Secure when the UI is served over HTTPS.
 
-No cookie sends the browser to the log-in page (and back to where it was going after); a
-refused token does too, with a Danish message and the cookie cleared; a role that may not see
-a page gets a 403 page that says which roles may.
+Every page checks the session (known, not idle too long, not past its end, its API token not
+revoked). A page admits the roles of the API endpoint whose figures it shows, by the API's own
+lists and rule (service/api/deps.py `READERS`, `FINANCE_READERS`, `may`: admin does all).
+
+No cookie sends the browser to the log-in page (and back to where it was going after); an
+ended session does too, with a Danish message and the cookie cleared; a role that may not see
+a page gets a 403 page that says which roles may. A session id is 256 random bits: an unknown
+one is not counted as a failed token (there is nothing to guess).
 """
 
 from __future__ import annotations
@@ -22,19 +25,21 @@ from urllib.parse import quote
 from fastapi import Depends, Request
 
 from service.api.deps import FINANCE_READERS, READERS, may
-from service.api.throttle import AuthThrottled, authenticate_throttled
 from service.ledger import Actor
+from service.ui.csrf import SESSION_COOKIE, csrf_token
+from service.ui.sessions import session_actor
 
-COOKIE = "ledger_token"
+COOKIE = SESSION_COOKIE
 MESSAGES = {
-    "ugyldig": "Din adgang er ikke gyldig længere (ukendt eller tilbagekaldt token). Log ind igen.",
+    "ugyldig": ("Din session er udløbet eller ikke gyldig længere (logget ud, for længe uden brug, "
+                "eller tokenet er tilbagekaldt). Log ind igen."),
     "logget-ud": "Du er logget ud.",
 }
 """Messages the log-in page shows, by the `besked` it is sent with."""
 
 
 class LoginRequired(Exception):
-    """No valid token: the browser goes to the log-in page."""
+    """No valid session: the browser goes to the log-in page."""
 
     def __init__(self, next_url: str, message: str | None = None) -> None:
         self.next_url, self.message = next_url, message
@@ -44,15 +49,8 @@ class LoginRequired(Exception):
         return "/ui/login" + query + (f"&besked={self.message}" if self.message else "")
 
 
-class UiThrottled(Exception):
-    """Too many failed tokens from this address (the API's throttle): a 429 page, not JSON."""
-
-    def __init__(self, error: AuthThrottled) -> None:
-        self.error = error
-
-
 class RoleNotAllowed(Exception):
-    """A valid token whose role may not see the page (403)."""
+    """A valid session whose role may not see the page (403)."""
 
     def __init__(self, actor: Actor, roles: tuple[str, ...]) -> None:
         self.actor, self.roles = actor, roles
@@ -66,17 +64,17 @@ def safe_next(target: str | None) -> str:
 
 
 def ui_actor(request: Request) -> Actor:
-    """The actor behind the cookie's token, checked as the API checks a bearer token."""
+    """The actor of the cookie's session (service/ui/sessions.py); the page's forms get the
+    session's CSRF token, and the request's log line the actor."""
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    token = request.cookies.get(COOKIE)
-    if not token:
+    session_id = request.cookies.get(COOKIE)
+    if not session_id:
         raise LoginRequired(here)
-    try:
-        actor = authenticate_throttled(request, token)
-    except AuthThrottled as error:
-        raise UiThrottled(error) from None
+    actor = session_actor(request.app.state.ledger.engine, request.app.state.settings, session_id)
     if actor is None:
         raise LoginRequired(here, "ugyldig")
+    request.state.actor = actor
+    request.state.csrf_token = csrf_token(session_id, "session")
     return actor
 
 

@@ -1,7 +1,7 @@
 """A citizen's timeline: stays with their periods of level and service rate, and every event
 the ledger holds about the citizen, retracted ones included and marked with who retracted
-them, when and why. It is GET /v1/citizens/{ref} (the same function, the same roles, and
-the read is logged the same way), as of the page's "Opgjort pr." date."""
+them, when and why. It is GET /v1/citizens/{ref} (the same body, the same roles), as of the
+page's "Opgjort pr." date; the read is logged under the page's own path (`/ui/borger/{ref}`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from service.api.citizens import get_citizen
+from service.api.citizens import citizen_body
+from service.audit import log_citizen_reads
 from service.ui.asof import parse_day, store_position
 from service.ui.auth import UiReader
 from service.ui.render import facility_names, ledger_of, page, with_query
@@ -35,7 +36,8 @@ def citizen(request: Request, ref: str, actor: UiReader, as_of: str | None = Non
 
     def build() -> dict[str, Any]:
         position = store_position(request, parse_day(as_of, "Opgjort pr."))
-        body = get_citizen(ref, ledger_of(request), actor, position)
+        body = citizen_body(ref, ledger_of(request), position)
+        log_citizen_reads(ledger_of(request), actor, f"/ui/borger/{ref}", [body["citizen_ref"]])
         return {"citizen": body, "events": timeline(body["events"]),
                 "names": facility_names(ledger_of(request), position)}
 

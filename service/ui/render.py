@@ -23,12 +23,15 @@ from service.ledger import Actor, BudgetLedger, Timeline
 from service.projection import ProjectionLagging
 from service.read_models import BudgetReads
 from service.ui.asof import UiProblem
+from service.ui.csrf import csrf_field
 from service.ui.formatting import FILTERS, MONTHS
 
 HERE = Path(__file__).parent
 TEMPLATES = Jinja2Templates(directory=HERE / "templates")
 TEMPLATES.env.filters.update(FILTERS)
 TEMPLATES.env.globals["MONTHS"] = MONTHS
+TEMPLATES.env.globals["csrf_field"] = csrf_field
+"""`{{ csrf_field() }}` inside every `<form method="post">` (service/ui/csrf.py)."""
 TEMPLATES.context_processors.append(lambda request: {"today": BudgetLedger.today().isoformat()})
 
 

@@ -1,6 +1,7 @@
 """The web UI's log-in and access rules, on both stores: a page admits exactly the roles of the
-API endpoint whose figures it shows; no cookie or a refused token goes to the log-in page;
-the cookie is HttpOnly and SameSite=Strict; refusals are Danish pages, never a 500."""
+API endpoint whose figures it shows; no cookie or an ended session goes to the log-in page;
+the cookie is HttpOnly and SameSite=Strict; refusals are Danish pages, never a 500. Sessions
+and CSRF in depth: tests/api/test_ui_sessions.py."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from service.importer import import_lines
 from service.ledger import Actor, BudgetLedger
 from service.read_models import BudgetReads
 from service.ui.formatting import kroner
+from tests.api.ui_session import ORIGIN, form_token, log_in, post_log_in, session_header, set_cookies
 from tests.conftest import Api
 from tests.factories import facility_body, frame_body, move_in_body, schedule_body
 
@@ -37,14 +39,20 @@ PAGES = {
 
 
 class Browser:
-    """A client that speaks as a browser with the UI's cookie."""
+    """A client that speaks as a browser holding a UI session (one log-in per token)."""
 
     def __init__(self, client: TestClient, tokens: dict[str, str]) -> None:
         self.client, self.tokens = client, tokens
+        self.sessions: dict[str, str] = {}
 
-    def get(self, path: str, role: str | None = "finance", token: str | None = None):  # type: ignore[no-untyped-def]
-        token = token or (self.tokens[role] if role else None)
-        headers = {"Cookie": f"ledger_token={token}"} if token else {}
+    def session(self, token: str) -> str:
+        if token not in self.sessions:
+            self.sessions[token] = log_in(self.client, token)
+        return self.sessions[token]
+
+    def get(self, path: str, role: str | None = "finance", session: str | None = None):  # type: ignore[no-untyped-def]
+        session = session or (self.session(self.tokens[role]) if role else None)
+        headers = session_header(session) if session else {}
         return self.client.get(path, headers=headers, follow_redirects=False)
 
 
@@ -87,41 +95,45 @@ def test_without_a_cookie_every_page_sends_the_browser_to_log_in_and_back(world)
     assert browser.get("/ui", role=None).headers["location"] == "/ui/login?next=%2Fui"
 
 
-def test_a_wrong_or_revoked_token_in_the_cookie_goes_to_log_in_with_a_danish_message(world, ledger):
+def test_an_unknown_session_or_one_of_a_revoked_token_goes_to_log_in_with_a_danish_message(world, ledger):
     _, browser = world
-    revoked = create_token(ledger.engine, "finance", "leaving")
-    assert browser.get("/ui/oversigt", token=revoked).status_code == 200
+    leaving = browser.session(create_token(ledger.engine, "finance", "leaving"))
+    assert browser.get("/ui/oversigt", session=leaving).status_code == 200
     revoke_tokens(ledger.engine, "leaving")
-    for token in (revoked, "lt_bogus", browser.tokens["finance"][:-2] + "xx"):
-        response = browser.get("/ui/oversigt", token=token)
+    for session in (leaving, "bogus", browser.session(browser.tokens["finance"])[:-2] + "xx",
+                    browser.tokens["finance"]):  # an API token is no session
+        response = browser.get("/ui/oversigt", session=session)
         assert response.status_code == 303
         assert response.headers["location"] == "/ui/login?next=%2Fui%2Foversigt&besked=ugyldig"
-        assert 'ledger_token=""' in response.headers["set-cookie"]  # the refused cookie is cleared
+        assert 'ledger_session=""' in response.headers["set-cookie"]  # the refused cookie is cleared
     page = browser.get(response.headers["location"], role=None)
     assert page.status_code == 200 and "ikke gyldig længere" in page.text
 
 
-def test_logging_in_sets_an_httponly_strict_cookie_and_a_wrong_token_is_refused_in_danish(world):
+def test_logging_in_sets_an_httponly_strict_session_cookie_and_a_wrong_token_is_refused_in_danish(world):
     _, browser = world
     client = browser.client
-    good = client.post("/ui/login", data={"token": browser.tokens["auditor"], "next": "/ui/borger/A"},
-                       follow_redirects=False)
+    good = post_log_in(client, browser.tokens["auditor"], "/ui/borger/A")
     assert good.status_code == 303 and good.headers["location"] == "/ui/borger/A"
-    cookie = good.headers["set-cookie"]
-    assert cookie.startswith(f"ledger_token={browser.tokens['auditor']};")
-    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/ui" in cookie and "Secure" not in cookie
-    wrong = client.post("/ui/login", data={"token": "lt_" + "0" * 32 + "_" + "x" * 30}, follow_redirects=False)
+    cookie = set_cookies(good)["ledger_session"]["ledger_session"]
+    assert browser.tokens["auditor"] not in good.headers.get("set-cookie", "")
+    assert cookie["httponly"] and cookie["samesite"].lower() == "strict" and cookie["path"] == "/ui"
+    assert not cookie["secure"]
+    wrong = post_log_in(client, "lt_" + "0" * 32 + "_" + "x" * 30)
     assert wrong.status_code == 401 and "Tokenet blev ikke genkendt" in wrong.text
-    assert "set-cookie" not in wrong.headers
+    assert "ledger_session" not in set_cookies(wrong)
     for elsewhere in ("https://example.org/ui", "//example.org/ui", "/v1/central/2026"):
-        sent = client.post("/ui/login", data={"token": browser.tokens["finance"], "next": elsewhere},
-                           follow_redirects=False)
+        sent = post_log_in(client, browser.tokens["finance"], elsewhere)
         assert sent.headers["location"] == "/ui"
-    out = client.post("/ui/logout", follow_redirects=False)
+    session = cookie.value
+    page = browser.get("/ui/oversigt", session=session)
+    out = client.post("/ui/logout", data={"csrf_token": form_token(page.text)},
+                      headers={**session_header(session), "Origin": ORIGIN}, follow_redirects=False)
     assert out.status_code == 303 and out.headers["location"] == "/ui/login?besked=logget-ud"
-    assert 'ledger_token=""' in out.headers["set-cookie"] and "Max-Age=0" in out.headers["set-cookie"]
-    linked = client.get("/ui/logout", follow_redirects=False)  # a link or image elsewhere cannot log out
-    assert linked.status_code in (404, 405) and "set-cookie" not in linked.headers
+    cleared = set_cookies(out)["ledger_session"]["ledger_session"]
+    assert cleared.value == "" and cleared["max-age"] == "0"
+    linked = client.get("/ui/logout", headers=session_header(session), follow_redirects=False)
+    assert linked.status_code in (404, 405) and "set-cookie" not in linked.headers  # no link logs out
 
 
 def test_a_caseworker_sees_neither_statements_nor_regulation_in_the_menu_or_behind_it(world):
@@ -235,6 +247,15 @@ def test_citizen_rows_shown_by_a_page_are_logged_as_reads(world):
     assert any(r["resource"] == "/ui/tilbud/GRENAA-BO" and r["reader"] == "caseworker-tester" for r in rows), reads
 
 
+def test_a_citizen_page_logs_the_read_under_its_own_path_and_the_api_under_the_apis(world):
+    api, browser = world
+    assert browser.get("/ui/borger/A", role="caseworker").status_code == 200
+    assert api.get("/v1/citizens/A", role="auditor").status_code == 200
+    reads = api.get("/v1/audit/citizen-reads?citizen=A", role="auditor").json()["reads"]
+    assert [(r["resource"], r["reader"]) for r in reads] == [("/ui/borger/A", "caseworker-tester"),
+                                                             ("/v1/citizens/A", "auditor-tester")]
+
+
 def test_a_statement_page_logs_the_citizens_it_shows_as_changed_since(world):
     api, browser = world
     # as of 2000-01-01 nothing was recorded: A's stay is only under "Ændret siden"
@@ -291,12 +312,13 @@ def test_a_sum_too_large_for_a_spreadsheet_is_refused_as_a_danish_page(world):
 def test_failed_log_ins_count_against_the_address_as_on_the_api(settings, ledger, tokens):
     strict = settings.model_copy(update={"auth_failure_limit": 2})
     with TestClient(create_app(strict, ledger), raise_server_exceptions=False) as client:
+        session = log_in(client, tokens["finance"])
         for _ in range(2):
-            assert client.post("/ui/login", data={"token": "lt_wrong"}, follow_redirects=False).status_code == 401
-        refused = client.post("/ui/login", data={"token": tokens["finance"]}, follow_redirects=False)
+            assert post_log_in(client, "lt_wrong").status_code == 401
+        refused = post_log_in(client, tokens["finance"])
         assert refused.status_code == 429 and "For mange forsøg" in refused.text and "Retry-After" in refused.headers
-        page = client.get("/ui/oversigt", headers={"Cookie": f"ledger_token={tokens['finance']}"},
-                          follow_redirects=False)
-        assert page.status_code == 429 and "For mange forsøg" in page.text
         api = client.get("/v1/central/2026", headers={"Authorization": f"Bearer {tokens['finance']}"})
         assert api.status_code == 429
+        # a session already open is no token guess: its pages still answer
+        page = client.get("/ui/oversigt", headers=session_header(session), follow_redirects=False)
+        assert page.status_code == 200
