@@ -51,12 +51,16 @@ class UiHeaders:
         await self.app(scope, receive, with_headers)
 
 
+ROUTERS = tuple(module.router for module in (login, budget_pages, citizen_pages, finance_pages))
+"""Every page and form of the UI; `install` puts each behind the CSRF check of its POSTs."""
+
+
 def install(app: FastAPI) -> None:
     """Add the UI's pages (every one behind the CSRF check of its POSTs), its static files under
     /ui/static, its headers, and its redirects to the log-in page."""
     app.add_middleware(UiHeaders)
-    for module in (login, budget_pages, citizen_pages, finance_pages):
-        app.include_router(module.router, dependencies=[Depends(check_csrf)])
+    for router in ROUTERS:
+        app.include_router(router, dependencies=[Depends(check_csrf)])
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")
 
     @app.get("/ui/{rest:path}", include_in_schema=False)
