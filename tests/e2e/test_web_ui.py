@@ -1,11 +1,14 @@
 """The web UI in a real headless Chromium against a real `ledger serve` holding the demo
-municipality (SQLite): log-in, the overview and facility charts, "Hvorfor ændrede det sig?",
-a citizen's timeline and a spreadsheet download; and nothing is loaded from the network."""
+municipality (SQLite): log-in to a server-side session and log-out (the old cookie refused
+after, over plain HTTP too), a cross-site log-in refused, the overview and facility charts,
+"Hvorfor ændrede det sig?", a citizen's timeline and a spreadsheet download; and nothing is
+loaded from the network."""
 
 from __future__ import annotations
 
 from typing import Any, Iterator
 
+import httpx
 import openpyxl
 import pytest
 
@@ -67,7 +70,7 @@ def finance(finance_session: tuple[Any, list[str]]) -> Iterator[Any]:
     assert elsewhere == [], f"the UI reached outside the service or broke its CSP: {elsewhere}"
 
 
-def test_a_wrong_token_is_refused_and_the_printed_finance_token_opens_the_overview(page, server):
+def test_a_wrong_token_is_refused_and_the_printed_finance_token_opens_a_session_until_log_out(page, server):
     page.goto(f"{server.base}/ui/tilbud/GRE-STJERNEN")
     assert page.url.startswith(f"{server.base}/ui/login?next=")
     page.fill("input[name=token]", server.tokens["finance"][:-3] + "abc")
@@ -77,11 +80,45 @@ def test_a_wrong_token_is_refused_and_the_printed_finance_token_opens_the_overvi
     page.click("button[type=submit]")
     page.wait_for_url(f"{server.base}/ui/tilbud/GRE-STJERNEN")
     assert page.inner_text("h1").startswith("Bostedet Stjernen")
-    assert page.evaluate("document.cookie") == ""  # HttpOnly: no script reads the token
+    assert page.evaluate("document.cookie") == ""  # HttpOnly: no script reads the session's id
+    cookies = {c["name"]: c for c in page.context.cookies()}
+    session = cookies["ledger_session"]
+    assert session["httpOnly"] and session["sameSite"] == "Strict" and session["path"] == "/ui"
+    assert server.tokens["finance"].split("_", 2)[2] not in session["value"] and "ledger_token" not in cookies
+    old_cookie = {"Cookie": f"ledger_session={session['value']}"}
+    assert httpx.get(f"{server.base}/ui/oversigt", headers=old_cookie).status_code == 200
     page.click("text=Log ud")
     page.wait_for_url(f"{server.base}/ui/login?besked=logget-ud")
+    assert "ledger_session" not in {c["name"] for c in page.context.cookies()}
     page.goto(f"{server.base}/ui/oversigt")
     assert "/ui/login" in page.url
+    replayed = httpx.get(f"{server.base}/ui/oversigt", headers=old_cookie)  # as curl would, after log-out
+    assert replayed.status_code == 303 and replayed.headers["location"].endswith("besked=ugyldig")
+    page.context.add_cookies([{**session, "expires": -1}])  # the old cookie put back into the browser
+    page.goto(f"{server.base}/ui/oversigt")
+    assert "/ui/login" in page.url and "ikke gyldig længere" in page.inner_text("main")
+
+
+def test_another_sites_form_cannot_log_the_browser_in(browser, server):
+    """Log-in CSRF: a page on another site posts a token to the UI's log-in from the user's
+    browser. Chromium sends that site as Origin and no UI cookie: a Danish 403, no session."""
+    context = browser.new_context()
+    evil = ("<!doctype html><form method='post' action='{base}/ui/login'>"
+            "<input name='token' value='{token}'><input name='csrf_token' value='x'>"
+            "<button type='submit'>Vind en pris</button></form>").format(base=server.base,
+                                                                          token=server.tokens["caseworker"])
+    context.route("http://evil.test/**", lambda route: route.fulfill(status=200, content_type="text/html", body=evil))
+    page = context.new_page()
+    try:
+        page.goto("http://evil.test/prize")
+        page.click("text=Vind en pris")
+        page.wait_for_url(f"{server.base}/ui/**")
+        assert page.url == f"{server.base}/ui/login" and "Formularen blev afvist" in page.inner_text("main")
+        assert "ledger_session" not in {c["name"] for c in context.cookies()}
+        page.goto(f"{server.base}/ui/oversigt")
+        assert "/ui/login" in page.url
+    finally:
+        context.close()
 
 
 def test_the_overview_charts_twelve_months_of_frame_and_activity_for_the_municipality(finance, server):
