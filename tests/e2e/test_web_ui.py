@@ -6,6 +6,8 @@ loaded from the network."""
 
 from __future__ import annotations
 
+import re
+import subprocess
 from typing import Any, Iterator
 
 import httpx
@@ -182,3 +184,35 @@ def test_the_overview_downloads_the_central_model_as_a_workbook_with_numbers(fin
     numbers = [c for sheet in openpyxl.load_workbook(target).worksheets for row in sheet.iter_rows(values_only=True)
                for c in row if isinstance(c, (int, float)) and not isinstance(c, bool)]
     assert len(numbers) > 100 and max(numbers) > 1_000_000
+
+
+def curl(*args: str) -> tuple[int, str]:
+    """One request with curl: the status and the whole response (headers and body)."""
+    done = subprocess.run(["curl", "-s", "-i", "--max-time", "20", *args], capture_output=True, text=True,
+                          timeout=30, check=True)
+    return int(done.stdout.split(" ", 2)[1]), done.stdout
+
+
+def test_with_curl_every_ui_post_needs_the_forms_token_and_the_uis_origin(server, tmp_path):
+    jar, base = str(tmp_path / "cookies.txt"), server.base
+    own, evil = f"Origin: {base}", "Origin: https://evil.example"
+    status, form = curl("-c", jar, f"{base}/ui/login")
+    login_token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', form).group(1)  # type: ignore[union-attr]
+    token = f"token={server.tokens['auditor']}"
+    assert curl("-b", jar, "-H", evil, "-d", token, "-d", f"csrf_token={login_token}", f"{base}/ui/login")[0] == 403
+    assert curl("-H", evil, "-d", token, f"{base}/ui/login")[0] == 403  # another site's form: no cookie either
+    assert curl("-b", jar, "-H", own, "-d", token, f"{base}/ui/login")[0] == 403  # no form token
+    status, opened = curl("-b", jar, "-c", jar, "-H", own, "-d", token, "-d", f"csrf_token={login_token}",
+                          f"{base}/ui/login")
+    assert status == 303 and "ledger_session=" in opened and server.tokens["auditor"] not in opened
+    session = re.search(r"ledger_session=([^;\s]+)", opened).group(1)  # type: ignore[union-attr]
+    status, shown = curl("-b", jar, f"{base}/ui/oversigt")
+    assert status == 200
+    csrf = re.search(r'name="csrf_token" value="([0-9a-f]+)"', shown).group(1)  # type: ignore[union-attr]
+    assert curl("-b", jar, "-H", own, "-X", "POST", f"{base}/ui/logout")[0] == 403
+    assert curl("-b", jar, "-H", own, "-d", "csrf_token=" + "0" * 64, f"{base}/ui/logout")[0] == 403
+    assert curl("-b", jar, "-H", evil, "-d", f"csrf_token={csrf}", f"{base}/ui/logout")[0] == 403
+    assert curl("-b", jar, f"{base}/ui/oversigt")[0] == 200  # none of those logged out
+    assert curl("-b", jar, "-H", own, "-d", f"csrf_token={csrf}", f"{base}/ui/logout")[0] == 303
+    status, replayed = curl("-H", f"Cookie: ledger_session={session}", f"{base}/ui/oversigt")
+    assert status == 303 and "besked=ugyldig" in replayed
