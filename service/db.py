@@ -108,6 +108,7 @@ ui_sessions = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Index("ix_ui_sessions_token", "token_id"),
     Index("ix_ui_sessions_expires", "expires_at"),
+    Index("ix_ui_sessions_last_seen", "last_seen_at"),
 )
 """The web UI's sessions (service/ui/sessions.py): the SHA-256 of the cookie's random id, never
 the id itself, and the id of the API token it was opened with, never the token."""

@@ -29,6 +29,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_ui_sessions_token", "ui_sessions", ["token_id"])
     op.create_index("ix_ui_sessions_expires", "ui_sessions", ["expires_at"])
+    op.create_index("ix_ui_sessions_last_seen", "ui_sessions", ["last_seen_at"])
 
 
 def downgrade() -> None:

@@ -146,6 +146,23 @@ def test_the_log_in_form_sets_an_httponly_strict_pre_session_cookie_for_the_log_
     assert form_token(again.text) == form_token(form.text) and "ledger_login" not in set_cookies(again)
 
 
+def test_over_https_the_cookies_are_secure_and_a_plain_http_origin_is_another_site(settings, ledger, tokens):
+    roomy = settings.model_copy(update={"auth_failure_limit": 10_000})
+    with TestClient(create_app(roomy, ledger), base_url="https://testserver", raise_server_exceptions=False) as client:
+        form = client.get("/ui/login")
+        pre_session = set_cookies(form)["ledger_login"]["ledger_login"]
+        assert pre_session["secure"]
+        client.cookies.clear()
+        data = {"token": tokens["finance"], "csrf_token": form_token(form.text)}
+        headers = {"Cookie": f"ledger_login={pre_session.value}"}
+        plain = client.post("/ui/login", data=data, headers={**headers, "Origin": "http://testserver"},
+                            follow_redirects=False)
+        assert plain.status_code == 403
+        opened = client.post("/ui/login", data=data, headers={**headers, "Origin": "https://testserver"},
+                             follow_redirects=False)
+        assert opened.status_code == 303 and set_cookies(opened)["ledger_session"]["ledger_session"]["secure"]
+
+
 def test_every_post_route_of_the_ui_is_behind_the_one_csrf_check(client, tokens):
     session = log_in(client, tokens["admin"])
     posts = [route.path for router in ROUTERS for route in router.routes if "POST" in getattr(route, "methods", ())]
