@@ -263,7 +263,8 @@ CENTRAL_NOTES = [
     "Budget i alt = rammebudget + aktivitetsbudget. Aktivitetsbudgettet er servicetaksten for hver finansieret dag.",
     "Finansierede dage = belægningsdage + afløb: efter en fraflytning finansieres pladsen måneden ud og "
     "én måned mere.",
-    "Belægning = belægningsdage / kapacitetsdage × 100. Solgte dage: dage betalt af en anden kommune end 707.",
+    "Belægning = belægningsdage / kapacitetsdage × 100. Solgte dage: dage betalt af en anden kommune end "
+    "Norddjurs Kommune (707).",
     "Indtægt solgte pladser = solgte dage × (basistakst + servicetakst). Støttetimer: gennemsnit pr. "
     "belægningsdag.",
     "Indfaset budget = basisbudget + indfasningsprocent × (model − basis); kun for et år med et basisbudget.",
