@@ -1,6 +1,7 @@
-"""`ledger import` (JSON Lines) and the old model's CSV check a paying municipality as the API
-does, on both stores: one of the register's 98 codes in ASCII digits, else the line is named
-with its field and rule and nothing is stored."""
+"""The command line checks a paying municipality as the API does, on both stores: `ledger
+import` (JSON Lines) and the old model's CSV take one of the register's 98 codes in ASCII
+digits, else the line is named with its field and rule and nothing is stored; `ledger export
+statement` writes no file for a code outside the register."""
 
 from __future__ import annotations
 
@@ -47,3 +48,12 @@ def test_an_old_model_row_paid_by_a_municipality_of_the_register_is_imported(led
     assert done.exit_code == 0, done.output
     (stay,) = ledger.citizen("OLD-9").stays
     assert stay.conditions()[0][1].paying_municipality == "400"
+
+
+@pytest.mark.parametrize("code, rule", [("７０７", "invalid_municipality"), ("٧١٠", "invalid_municipality"),
+                                        ("999", "unknown_municipality")])
+def test_export_statement_refuses_a_code_outside_the_register_and_writes_no_file(ledger, cli, tmp_path, code, rule):
+    municipality(ledger)
+    refused = cli("export", "statement", "--municipality", code, "--year", "2026", "--month", "3")
+    assert refused.exit_code == 2 and "--municipality" in refused.output and rule in refused.output, refused.output
+    assert list(tmp_path.glob("afregning-*")) == []
