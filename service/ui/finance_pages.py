@@ -80,7 +80,6 @@ def statements(request: Request, actor: UiFinanceReader, municipality: str | Non
         if month_ is None:
             raise UiProblem(422, "Vælg en måned: en afregning gælder én måned.")
         form["municipalities"] = paying_municipalities(ledger_of(request), year_)
-        form["register"] = BUYERS
         if not municipality:
             return {"statement": None}
         body = statement_of(request, actor, municipality, year_, month_, as_of, "/ui/afregning")
