@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from domain import municipalities
 from domain.errors import InvalidValue
 
 ØRE = Decimal("0.01")
@@ -24,7 +25,6 @@ NORDDJURS = "707"
 """The municipality that runs the facilities; any other paying municipality is a sold place."""
 
 _CPR_SHAPE = re.compile(r"\d{6}-\d{4}|\d{10}")
-_MUNICIPALITY = re.compile(r"^\d{3}$")
 REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$"
 """A pseudonymous reference or a facility code: 1-64 letters, digits and . _ : / -"""
 _REFERENCE = re.compile(REFERENCE_PATTERN)
@@ -117,11 +117,10 @@ def check_reference(text: str, field: str) -> str:
 
 
 def check_municipality(code: str, field: str = "paying_municipality") -> str:
-    if not isinstance(code, str) or not _MUNICIPALITY.match(code):
-        raise InvalidValue(
-            "invalid_municipality", "must be a 3-digit municipality code, e.g. 707", field
-        )
-    return code
+    """One of the 98 codes of the municipality register, in ASCII digits (`municipalities.check`):
+    `invalid_municipality` for a value that is not three ASCII digits, `unknown_municipality`
+    for three digits no municipality has."""
+    return municipalities.check(code, field)
 
 
 def check_year(year: int, field: str = "year") -> int:

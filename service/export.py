@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import io
+from urllib.parse import quote
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -37,7 +38,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from domain import tariff_schedule
+from domain import municipalities, tariff_schedule
 from domain.errors import RuleViolation
 from service.danish import MONTHS, facility_kind
 
@@ -85,6 +86,7 @@ STATEMENT = [
     Column("Til", "to", "date"), Column("Niveau", "level", "level"),
     Column("Basistakst (kr./dag)", "basistakst", "money"), Column("Servicetakst (kr./dag)", "service_rate", "money"),
     Column("Dage", "days", "whole"), Column("Beløb (kr.)", "amount", "money"),
+    Column("Betalingskommune", "municipality"),
 ]
 CHANGES = [
     Column("Borger", "citizen_ref"), Column("Tilbud", "facility"),
@@ -179,9 +181,12 @@ def _level_columns(body: dict[str, Any]) -> tuple[list[Column], list[dict[str, A
 
 
 def _statement_rows(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """A row per period and a totals row, each naming the paying municipality ("Aarhus Kommune (751)")."""
+    payer = municipalities.label(body["municipality"])
     rows = [{"citizen_ref": line["citizen_ref"], "facility": line["facility"], "basistakst": line["basistakst"],
-             **period} for line in body["lines"] for period in line["periods"]]
-    rows.append({"citizen_ref": TOTAL, "days": sum(line["days"] for line in body["lines"]), "amount": body["total"]})
+             **period, "municipality": payer} for line in body["lines"] for period in line["periods"]]
+    rows.append({"citizen_ref": TOTAL, "days": sum(line["days"] for line in body["lines"]), "amount": body["total"],
+                 "municipality": payer})
     return rows
 
 
@@ -258,7 +263,8 @@ CENTRAL_NOTES = [
     "Budget i alt = rammebudget + aktivitetsbudget. Aktivitetsbudgettet er servicetaksten for hver finansieret dag.",
     "Finansierede dage = belægningsdage + afløb: efter en fraflytning finansieres pladsen måneden ud og "
     "én måned mere.",
-    "Belægning = belægningsdage / kapacitetsdage × 100. Solgte dage: dage betalt af en anden kommune end 707.",
+    "Belægning = belægningsdage / kapacitetsdage × 100. Solgte dage: dage betalt af en anden kommune end "
+    "Norddjurs Kommune (707).",
     "Indtægt solgte pladser = solgte dage × (basistakst + servicetakst). Støttetimer: gennemsnit pr. "
     "belægningsdag.",
     "Indfaset budget = basisbudget + indfasningsprocent × (model − basis); kun for et år med et basisbudget.",
@@ -297,8 +303,9 @@ def statement_workbook(body: dict[str, Any]) -> bytes:
     _sheet(book, "Afregning", STATEMENT, _statement_rows(body), freeze="A2")
     now = body.get("now")
     facts: list[tuple[str, Any]] = [
-        ("Udtræk", "Afregning til betalingskommune"), ("Betalingskommune", body["municipality"]),
-        ("År", body["year"]), ("Måned", body["month"]), ("Periode", _period(body)),
+        ("Udtræk", "Afregning til betalingskommune"),
+        ("Betalingskommune", municipalities.label(body["municipality"])), ("År", body["year"]),
+        ("Måned", body["month"]), ("Periode", _period(body)),
         ("Opgjort pr. position", body["as_of_position"]), ("Total (kr.)", typed(body["total"], "money", "total"))]
     if now is not None:
         changed = [*now["changed_lines"],
@@ -356,4 +363,11 @@ def statement_filename(municipality: str, year: int, month: int, fmt: str) -> st
 
 
 def content_disposition(filename: str) -> str:
-    return f'attachment; filename="{filename}"'
+    """An attachment header that always encodes (RFC 6266): `filename="..."` in printable
+    ASCII, every other character (and `"` and `\\`) as `_`, and, when that is not the name
+    itself, the exact name as `filename*=UTF-8''...` (RFC 8187), which browsers prefer."""
+    fallback = "".join(c if " " <= c <= "~" and c not in '"\\' else "_" for c in filename)
+    header = f'attachment; filename="{fallback}"'
+    if fallback != filename:
+        header += f"; filename*=UTF-8''{quote(filename, safe='')}"
+    return header

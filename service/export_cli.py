@@ -11,7 +11,6 @@ figures that lag.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
@@ -53,7 +52,7 @@ def central(year: int = typer.Option(..., min=2000, max=2100, help="The budget y
 
 
 @export_app.command("statement")
-def statement(municipality: str = typer.Option(..., help="The paying municipality's 3-digit code"),
+def statement(municipality: str = typer.Option(..., help="The paying municipality's code, e.g. 751 (Aarhus)"),
               year: int = typer.Option(..., min=2000, max=2100, help="The year"),
               month: int = typer.Option(..., min=1, max=12, help="The month"),
               fmt: str = FormatOption, output: Path | None = OutputOption, as_of: str | None = AsOfOption,
@@ -95,11 +94,15 @@ def _check_format(fmt: str) -> None:
 
 
 def _check_municipality(code: str) -> None:
-    """A buying municipality's 3-digit code (it names the file, so nothing else passes)."""
-    from domain.values import NORDDJURS
+    """A buying municipality's code, one of the register's but Norddjurs (it names the file,
+    so nothing else passes)."""
+    from domain.errors import InvalidValue
+    from domain.values import NORDDJURS, check_municipality
 
-    if not re.fullmatch(r"\d{3}", code):
-        raise typer.BadParameter("must be a municipality's 3-digit code, e.g. 751", param_hint="--municipality")
+    try:
+        check_municipality(code, "municipality")
+    except InvalidValue as refused:
+        raise typer.BadParameter(f"{refused.message} ({refused.rule})", param_hint="--municipality") from None
     if code == NORDDJURS:
         raise typer.BadParameter("707 is Norddjurs itself: statements are for the municipalities that buy places",
                                  param_hint="--municipality")

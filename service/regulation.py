@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from domain import municipalities
 from domain.values import ZERO
 from projections.budget import YearFigures, stay_segments
 from projections.regulation import Regulation, regulate, revenue
@@ -101,7 +102,8 @@ def what_if(ledger: BudgetLedger, year: int, position: int, draft_rates: dict[in
     One pass over the year's periods of every stay (the stay rows as of `position`): a present
     day is charged basistakst + its service rate, and in the draft basistakst + the draft's
     rate of its level (a special tariff keeps its own rate). The pass counts days by facility,
-    payer, rate and draft rate; the money is those counts times the rates, summed once."""
+    payer, rate and draft rate; the money is those counts times the rates, summed once. A payer
+    is named beside its code (`paying_municipality_name`, None for a code outside the register)."""
     from service.readers import AsOfReader
 
     reader = AsOfReader(ledger, position)
@@ -133,4 +135,6 @@ def what_if(ledger: BudgetLedger, year: int, position: int, draft_rates: dict[in
         return [{name: key, "actual": actual, "what_if": draft, "difference": draft - actual}
                 for key, (actual, draft) in sorted(sums.items())]
 
-    return {"facilities": rows("facility", facilities), "paying_municipalities": rows("paying_municipality", payers)}
+    by_payer = [{**row, "paying_municipality_name": municipalities.official_name(row["paying_municipality"])}
+                for row in rows("paying_municipality", payers)]
+    return {"facilities": rows("facility", facilities), "paying_municipalities": by_payer}

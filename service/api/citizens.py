@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
+from domain import municipalities
 from domain.citizen import Citizen
 from domain.errors import NotFound
 from domain.ledger import public_type
@@ -140,7 +141,8 @@ def citizen_body(ref: str, ledger: BudgetLedger, position: int) -> dict[str, Any
             "periods": [
                 {"from": iso(p.start), "to": iso(p.end), "level": p.condition.level,
                  "hours_per_day": str(p.condition.hours_per_day), "special_tariff": p.condition.special_tariff,
-                 "service_rate": kr(p.service_rate), "paying_municipality": p.condition.paying_municipality}
+                 "service_rate": kr(p.service_rate), "paying_municipality": p.condition.paying_municipality,
+                 "paying_municipality_name": municipalities.official_name(p.condition.paying_municipality)}
                 for p in periods
             ],
         })

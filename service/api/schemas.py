@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
+from domain import municipalities
 from domain.assessment import KINDS, SLOTS, THEMES
 from domain.facility import COST_CATEGORIES, KINDS as FACILITY_KINDS
 
@@ -19,7 +20,10 @@ Hours = Annotated[StrictStr | StrictInt | StrictFloat, Field(examples=["5.5"], d
 Percent = Annotated[StrictStr | StrictInt, Field(examples=["100"], description="A percentage, up to 2 decimals")]
 Reason = Annotated[str | None, Field(max_length=1000, description="Free text; no personal data")]
 CaseRef = Annotated[str | None, Field(max_length=100, description="Journal number")]
-Municipality = Annotated[str, Field(pattern=r"^\d{3}$", examples=["707"], description="3-digit municipality code")]
+Municipality = Annotated[str, Field(
+    pattern=municipalities.CODE_PATTERN, examples=["751"], json_schema_extra={"enum": list(municipalities.CODES)},
+    description="A municipality's code, one of the 98 of the register (ASCII digits; 707 is Norddjurs); three "
+                "digits outside it are refused as unknown_municipality")]
 Year = Annotated[int, Field(ge=2000, le=2100)]
 
 

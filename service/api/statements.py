@@ -10,8 +10,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path
 from fastapi.responses import Response
 
+from domain import municipalities
 from domain.errors import InvalidValue
-from domain.values import NORDDJURS, ZERO
+from domain.values import NORDDJURS, ZERO, check_municipality
 from projections.statements import line_amount
 from service import export
 from service.api.common import kr
@@ -24,7 +25,11 @@ from service.read_models import StatementReads
 
 router = APIRouter(tags=["statements"])
 StatementReader = Annotated[Actor, Depends(allow(*FINANCE_READERS))]
-Municipality = Annotated[str, Path(pattern=r"^\d{3}$", description="The paying municipality's 3-digit code")]
+BUYERS = [code for code in municipalities.CODES if code != NORDDJURS]
+"""The codes a statement can be for: every municipality of the register but Norddjurs itself."""
+Municipality = Annotated[str, Path(
+    pattern=municipalities.CODE_PATTERN, json_schema_extra={"enum": BUYERS}, examples=["751"],
+    description="The paying municipality's code (ASCII digits), one of the register's but 707 (Norddjurs)")]
 Year = Annotated[int, Path(ge=2000, le=2100)]
 Month = Annotated[int, Path(ge=1, le=12)]
 
@@ -83,13 +88,16 @@ def statement_body(ledger: BudgetLedger, municipality: str, year: int, month: in
     """The statement's body as of a recorded position, with `now` (today's figures and the
     difference) when later events exist; `status` waits for the projections to reach today.
     The API, the UI and the exports share it; whoever shows it logs the citizen reads with
-    `log_statement_reads`."""
+    `log_statement_reads`. The municipality is one of the register's (`unknown_municipality`
+    otherwise) and not Norddjurs; the body names it beside its code (`municipality_name`)."""
+    check_municipality(municipality, "municipality")
     if municipality == NORDDJURS:
         raise InvalidValue("not_a_buying_municipality", "707 is Norddjurs itself: statements are for the "
                            "municipalities that buy places", "municipality")
     reads = StatementReads(ledger)
     made = statement(reads, municipality, year, month, position)
-    body = {"municipality": municipality, "year": year, "month": month, "as_of_position": position, **made,
+    body = {"municipality": municipality, "municipality_name": municipalities.official_name(municipality),
+            "year": year, "month": month, "as_of_position": position, **made,
             "now": None}
     latest = Timeline(ledger.engine).max_position()
     if position < latest:

@@ -9,19 +9,20 @@ Downloads hand the same bodies to the export module, so a file shows what the pa
 
 from __future__ import annotations
 
-import re
 from typing import Any, Callable
 
 from fastapi import APIRouter, Request
 from sqlalchemy import select
 from starlette.responses import Response
 
+from domain import municipalities
+from domain.errors import InvalidValue
 from domain.values import NORDDJURS
 from service import export
 from service.api.central import central_model
 from service.api.downloads import download
 from service.api.regulation import get_regulation
-from service.api.statements import log_statement_reads, statement_body
+from service.api.statements import BUYERS, log_statement_reads, statement_body
 from service.db import rm_statement_lines
 from service.ledger import Actor, BudgetLedger
 from service.ui.asof import UiProblem, parse_day, read_position
@@ -44,8 +45,13 @@ def paying_municipalities(ledger: BudgetLedger, year: int) -> list[str]:
 
 
 def check_municipality(code: str) -> str:
-    if not re.fullmatch(r"\d{3}", code):
-        raise UiProblem(422, f"Betalingskommune: «{code}» er ikke en kommunekode med 3 cifre.")
+    """A buying municipality of the register (as the API's path), refused in Danish otherwise."""
+    try:
+        municipalities.check(code, "municipality")
+    except InvalidValue as refused:
+        reason = "er ikke en kendt kommune" if refused.rule == "unknown_municipality" else \
+            "er ikke en kommunekode med 3 cifre (0-9)"
+        raise UiProblem(422, f"Betalingskommune: «{code}» {reason}.") from None
     if code == NORDDJURS:
         raise UiProblem(422, "707 er Norddjurs selv: afregninger er for de kommuner, der køber pladser.")
     return code
@@ -66,7 +72,7 @@ def statements(request: Request, actor: UiFinanceReader, municipality: str | Non
                month: str | None = None, as_of: str | None = None) -> Response:
     default_year, default_month = previous_month()
     form = {"municipality": municipality or "", "year": year or str(default_year),
-            "month": month or str(default_month), "as_of": as_of or "", "municipalities": []}
+            "month": month or str(default_month), "as_of": as_of or "", "municipalities": [], "register": BUYERS}
 
     def build() -> dict[str, Any]:
         year_ = parse_year(year, default_year)

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
+from domain.municipalities import label as municipality
 from service.danish import MONTHS, facility_kind
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
@@ -106,6 +107,6 @@ FILTERS = {
     "number": number, "kroner": kroner, "whole_kroner": whole_kroner, "signed_kroner": signed_kroner, "pct": pct,
     "day": day, "instant": instant, "month_name": month_name, "event_type": event_type, "role": role,
     "move_out_kind": lambda kind: MOVE_OUT_KINDS.get(kind, kind or ""),
-    "facility_kind": facility_kind,
+    "facility_kind": facility_kind, "municipality": municipality,
 }
 """The template filters, by name."""

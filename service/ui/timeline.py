@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.ui.formatting import MOVE_OUT_KINDS, day, event_type, kroner, number
+from service.ui.formatting import MOVE_OUT_KINDS, day, event_type, kroner, municipality, number
 
 
 def level_text(details: dict[str, Any]) -> str:
@@ -25,14 +25,14 @@ def summary(event: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> str:
     """One line saying what the event records."""
     details, kind = event.get("details") or {}, event["type"]
     if kind == "CitizenMovedIn":
-        return (f"Ind i {details.get('facility')}, betalingskommune {details.get('paying_municipality')}, "
+        return (f"Ind i {details.get('facility')}, betalingskommune {municipality(details.get('paying_municipality'))}, "
                 f"{level_text(details)}")
     if kind == "CitizenReassessed":
         return f"Nyt døgnskema: {level_text(details)}"
     if kind == "SpecialTariffGranted":
         return f"Særtakst {details.get('code')}: {kroner(details.get('daily_rate'))} kr. pr. døgn"
     if kind == "PayingMunicipalityChanged":
-        return f"Betalingskommune {details.get('paying_municipality')}"
+        return f"Betalingskommune {municipality(details.get('paying_municipality'))}"
     if kind == "CitizenMovedOut":
         return f"Ud ({MOVE_OUT_KINDS.get(details.get('kind', ''), details.get('kind'))})"
     if kind == "EntryRetracted":
