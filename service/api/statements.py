@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Path
 from fastapi.responses import Response
 
 from domain.errors import InvalidValue
-from domain.values import NORDDJURS, ZERO
+from domain.values import FIRST_YEAR, LAST_YEAR, NORDDJURS, ZERO
 from projections.statements import line_amount
 from service import export
 from service.api.common import kr
@@ -25,7 +25,7 @@ from service.read_models import StatementReads
 router = APIRouter(tags=["statements"])
 StatementReader = Annotated[Actor, Depends(allow(*FINANCE_READERS))]
 Municipality = Annotated[str, Path(pattern=r"^\d{3}$", description="The paying municipality's 3-digit code")]
-Year = Annotated[int, Path(ge=2000, le=2100)]
+Year = Annotated[int, Path(ge=FIRST_YEAR, le=LAST_YEAR)]
 Month = Annotated[int, Path(ge=1, le=12)]
 
 
