@@ -12,10 +12,11 @@ that holds one in any written form, and nothing else:
    invisible format characters (zero-width space, soft hyphen). Anything else (a letter, a
    comma, a plus) ends a chain.
 4. Any run of consecutive groups of a chain that holds exactly ten digits is a candidate if
-   it is split only where DDMMYY-XXXX can be split (after DD, after DDMM, after DDMMYY) and,
-   if it is split at all, between the date and the serial: `0101901234`, `010190-1234`,
-   `01.01.90-1234`, `0101 90 1234`, `01-01-90-1234`. (`15-01-2024 10:30` is not: it is split
-   after eight digits, never after six.)
+   it is split only where DDMMYY-XXXX can be split, after DD, DDMM or DDMMYY:
+   `0101901234`, `010190-1234`, `01.01.90-1234`, `0101 90 1234`, `01-01-90-1234`. A run split
+   anywhere else is not: `15-01-2024 10:30` (split after 8 digits), `+45 20 12 34 56`
+   (after 8), a UUID's groups of 8-4-4-4-12. A longer run of digits is not either: eleven
+   digits in a row are no CPR number.
 5. A candidate is a CPR number when its DDMMYY is a date, with the century the serial gives
    it (python-stdnum's `stdnum.dk.cpr`: `290200-4xxx` is 2000-02-29, `290200-1xxx` no date).
    Ten digits whose first six are not a date (an account or a journal number) are not one.
@@ -82,7 +83,7 @@ def _candidates(groups: list[str]) -> list[str]:
             digits += group
             if len(digits) >= DIGITS:
                 break
-        if len(digits) == DIGITS and cuts <= _DATE_CUTS and (not cuts or 6 in cuts):
+        if len(digits) == DIGITS and cuts <= _DATE_CUTS:
             found.append(digits)
     return found
 
