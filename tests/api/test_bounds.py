@@ -3,6 +3,7 @@ one step past it is refused with 422 naming the field, and the store is left as 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -11,6 +12,8 @@ from sqlalchemy import func, select
 
 from domain.facility import COST_CATEGORIES
 from service.db import ledger_entries
+from service.importer import ImportFailed, import_lines
+from service.ledger import Actor
 from tests.factories import facility_body, frame_body, move_in_body, schedule_body
 
 S1 = {"code": "S1", "daily_rate": "6000.00"}
@@ -163,3 +166,12 @@ def test_every_sum_of_a_frame_at_its_bounds_is_recorded_and_read(api, grenaa):
     frame = api.get("/v1/facilities/GRENAA-BO/frame-budgets/2099").json()
     assert frame["total"] == f"{len(COST_CATEGORIES) * 10_000_000_000}.00"
     assert api.get("/v1/central/2099").status_code == 200
+
+
+def test_an_import_refuses_a_year_past_2099_naming_the_field(api, grenaa):
+    ledger = api.client.app.state.ledger
+    line = json.dumps({"command": "frame-budget", "code": "GRENAA-BO", "year": 2100} | frame_body())
+    with pytest.raises(ImportFailed) as refused:
+        import_lines(ledger, [line], Actor("importer", "admin"))
+    assert (refused.value.field, refused.value.rule) == ("year", "invalid_year")
+    import_lines(ledger, [line.replace("2100", "2099")], Actor("importer", "admin"))

@@ -17,8 +17,10 @@ from hypothesis import strategies as st
 from sqlalchemy import func, inspect, insert, select, text
 
 from domain.cpr import normalise_digits
-from service.db import alembic_config, create_library_tables, idempotency_keys, ledger_entries, make_engine
-from service.ledger import BudgetLedger
+from service.auth import create_token
+from service.db import alembic_config, api_tokens, create_library_tables, idempotency_keys, ledger_entries, make_engine
+from service.importer import ImportFailed, import_lines
+from service.ledger import Actor, BudgetLedger
 from service.store import Idempotency
 from tests.factories import facility_body, move_in_body, schedule_body
 
@@ -287,3 +289,22 @@ def test_the_scan_of_the_tables_sees_a_stored_value(api, ledger, grenaa):
                         role="finance")
     assert response.status_code == 201
     assert any(journal in value for table, value in stored_texts(ledger) if table == "stored_events")
+
+
+def test_a_token_name_holding_a_cpr_number_is_refused(ledger):
+    with pytest.raises(ValueError, match="CPR"):
+        create_token(ledger.engine, "caseworker", "job 01.01.90-1234")
+    with ledger.engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(api_tokens)).scalar() == 0
+
+
+def test_an_import_reaches_the_same_canonical_citizen_as_the_api(api, ledger, grenaa):
+    line = json.dumps({"command": "move-in", "citizen_ref": "bor-0003", "facility": "grenaa-bo",
+                       "effective_date": "2026-03-10", "paying_municipality": "707",
+                       "assessment": {"hours_per_day": "1"}})
+    import_lines(ledger, [line], Actor("importer", "admin"))
+    again = api.post("/v1/citizens/BOR-0003/move-in", move_in_body(grenaa, day="2026-04-01"), role="caseworker")
+    assert again.status_code == 409 and again.json()["rule"] == "open_stay_exists"
+    with pytest.raises(ImportFailed) as refused:
+        import_lines(ledger, [line.replace("bor-0003", "BOR:0004")], Actor("importer", "admin"))
+    assert (refused.value.field, refused.value.rule) == ("citizen_ref", "invalid_reference")
