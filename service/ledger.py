@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from domain.citizen import Citizen, Classification, SpecialTariff, citizen_id
-from domain.errors import DomainError, NotFound, RuleViolation
+from domain.errors import DomainError, InvalidValue, NotFound, RuleViolation
 from domain.facility import Facility, facility_id
 from domain.ledger import LedgerAggregate, public_type
 from domain.tariff_schedule import TariffSchedule, schedule_id
@@ -284,7 +284,7 @@ class BudgetLedger(Application):
     # Reads -------------------------------------------------------------------------------
 
     def facility(self, code: str, version: int | None = None) -> Facility:
-        code = canonical_reference(code, "code")
+        code = self._spelling(code, "code", facility_id)
         try:
             return self._get(facility_id(code), Facility, version)
         except NotFound:
@@ -292,7 +292,7 @@ class BudgetLedger(Application):
 
     def require_facility(self, code: str) -> None:
         """Refuse (404) a facility that was never registered, without loading its stream."""
-        code = canonical_reference(code, "code")
+        code = self._spelling(code, "code", facility_id)
         if not self._exists(facility_id(code)):
             raise NotFound("unknown_facility", f"no facility {code}", "code")
 
@@ -303,11 +303,26 @@ class BudgetLedger(Application):
             raise NotFound("no_tariff_schedule", f"there is no tariff schedule for {year}", "year") from None
 
     def citizen(self, citizen_ref: str, version: int | None = None) -> Citizen:
-        citizen_ref = canonical_reference(citizen_ref, "citizen_ref")
+        citizen_ref = self._spelling(citizen_ref, "citizen_ref", citizen_id)
         try:
             return self._get(citizen_id(citizen_ref), Citizen, version)
         except NotFound:
             raise NotFound("unknown_citizen", f"no citizen {citizen_ref} in the ledger", "citizen_ref") from None
+
+    def _spelling(self, text: str, field: str, stream: Callable[[str], UUID]) -> str:
+        """The reference by which an existing facility or citizen is read or changed: its
+        canonical form; or, for a stream recorded before references were canonical (e.g.
+        `bor-0002`) and no canonical stream of that name, the spelling it was recorded with,
+        given exactly (docs/adr/0020). New streams are only ever made canonical."""
+        try:
+            canonical: str | None = canonical_reference(text, field)
+        except InvalidValue:
+            canonical = None
+        if canonical is not None and (canonical == text or self._exists(stream(canonical))):
+            return canonical
+        if isinstance(text, str) and text and self._exists(stream(text)):
+            return text
+        return canonical_reference(text, field)
 
     def facility_codes(self) -> list[str]:
         """Codes of every registered facility, in order of registration."""

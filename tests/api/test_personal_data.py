@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from datetime import date
 from urllib.parse import quote
 
@@ -17,6 +18,8 @@ from hypothesis import strategies as st
 from sqlalchemy import func, inspect, insert, select, text
 
 from domain.cpr import normalise_digits
+from domain.facility import Facility
+from domain.values import Meta
 from service.auth import create_token
 from service.db import alembic_config, api_tokens, create_library_tables, idempotency_keys, ledger_entries, make_engine
 from service.importer import ImportFailed, import_lines
@@ -308,3 +311,16 @@ def test_an_import_reaches_the_same_canonical_citizen_as_the_api(api, ledger, gr
     with pytest.raises(ImportFailed) as refused:
         import_lines(ledger, [line.replace("bor-0003", "BOR:0004")], Actor("importer", "admin"))
     assert (refused.value.field, refused.value.rule) == ("citizen_ref", "invalid_reference")
+
+
+def test_a_facility_recorded_before_codes_were_canonical_is_still_listed(api, ledger):
+    """A store written before this rule may hold `slash/2026`: its stream is kept, listed
+    and read under the spelling it was recorded with (docs/adr/0020)."""
+    legacy = Facility(code="slash/2026", name="Gammel", kind="botilbud", area="Grenaa", places=5,
+                      meta=Meta.new(str(uuid.uuid4()), date(2026, 1, 1), "tester"))
+    ledger._command(lambda: [legacy], None)
+    assert api.post("/v1/facilities", facility_body("GRENAA-BO"), role="finance").status_code == 201
+    listed = api.get("/v1/facilities", role="finance")
+    assert listed.status_code == 200
+    assert [f["code"] for f in listed.json()["facilities"]] == ["slash/2026", "GRENAA-BO"]
+    assert ledger.facility("slash/2026").name == "Gammel"
