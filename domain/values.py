@@ -193,11 +193,13 @@ class Meta:
 
     @classmethod
     def new(cls, event_id: str, effective_date: date, actor: str, reason: str | None = None,
-            case_ref: str | None = None) -> "Meta":
+            case_ref: str | None = None, *, date_of_a_stored_event: bool = False) -> "Meta":
         """The metadata of an event about to be decided: the effective date within the ledger's
         years, no CPR number in the reason or case_ref, an actor. (Decoding a stored event
-        builds `Meta` directly: what is stored is never judged again by later rules.)"""
-        check_effective_date(effective_date)
+        builds `Meta` directly: what is stored is never judged again by later rules; so a
+        retraction, which takes its target's date, may keep a date stored before the bounds.)"""
+        if not date_of_a_stored_event:
+            check_effective_date(effective_date)
         check_no_cpr(reason, "reason")
         check_no_cpr(case_ref, "case_ref")
         if not actor:

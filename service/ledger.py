@@ -276,7 +276,9 @@ class BudgetLedger(Application):
                 raise NotAllowed(f"the role {actor.role} may not retract events of a {kind.__name__.lower()}")
             aggregate = self._get(originator, kind)
             target = aggregate.entry(event_id)
-            aggregate.retract(event_id, self._meta(target.effective_date, actor, reason, case_ref))
+            meta = Meta.new(str(uuid.uuid4()), target.effective_date, actor.name, reason, case_ref,
+                            date_of_a_stored_event=True)
+            aggregate.retract(event_id, meta)
             return [aggregate]
 
         return self._command(decide, idempotency)

@@ -4,13 +4,16 @@ one step past it is refused with 422 naming the field, and the store is left as 
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Callable
 
 import pytest
 from sqlalchemy import func, select
 
 from domain.facility import COST_CATEGORIES
+from domain.values import Meta
 from service.db import ledger_entries
 from service.importer import ImportFailed, import_lines
 from service.ledger import Actor
@@ -175,3 +178,15 @@ def test_an_import_refuses_a_year_past_2099_naming_the_field(api, grenaa):
         import_lines(ledger, [line], Actor("importer", "admin"))
     assert (refused.value.field, refused.value.rule) == ("year", "invalid_year")
     import_lines(ledger, [line.replace("2100", "2099")], Actor("importer", "admin"))
+
+
+def test_an_event_stored_with_a_year_before_the_bounds_can_still_be_retracted(api, grenaa):
+    """A store written when year 2100 was allowed may hold such an event: its retraction takes
+    the target's date and is recorded."""
+    ledger = api.client.app.state.ledger
+    facility = ledger.facility("GRENAA-BO")
+    facility._capacity_changed(meta=Meta(str(uuid.uuid4()), date(2100, 1, 1), "tester"), places=12)
+    recorded = ledger._command(lambda: [facility], None)
+    retracted = api.post("/v1/retractions", {"event_id": recorded.body["event_id"], "reason": "år 2100"},
+                         role="finance")
+    assert retracted.status_code == 201, retracted.text
