@@ -67,8 +67,9 @@ def normalise_assessment(assessment: dict[str, Any], field: str = "assessment") 
         if item.get("kind") not in KINDS:
             raise InvalidValue("unknown_kind", "kind must be direct or indirect", f"{where}.kind")
         minutes = item.get("minutes")
-        if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes <= 0:
-            raise InvalidValue("invalid_minutes", "minutes must be a whole number above 0", f"{where}.minutes")
+        if not isinstance(minutes, int) or isinstance(minutes, bool) or not 0 < minutes <= MINUTES_PER_DAY:
+            raise InvalidValue("invalid_minutes", f"minutes must be a whole number from 1 to {MINUTES_PER_DAY}",
+                               f"{where}.minutes")
         normalised.append(
             {"theme": item["theme"], "slot": item["slot"], "kind": item["kind"], "minutes": minutes}
         )

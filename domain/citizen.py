@@ -36,7 +36,7 @@ from domain.assessment import hours_per_day, minutes_per_day, normalise_assessme
 from domain.errors import InvalidValue, RuleViolation
 from domain.ledger import Entry, LedgerAggregate
 from domain.tariff_schedule import SPECIAL_TARIFF_CODES, TariffSchedule
-from domain.values import Meta, check_municipality, check_positive, check_reference, money
+from domain.values import Meta, canonical_reference, check_daily_rate, check_municipality, money
 
 MOVE_OUT_KINDS = ("moved", "deceased", "transferred")
 MOVED_IN, REASSESSED, SPECIAL, PAYER, MOVED_OUT = (
@@ -46,6 +46,7 @@ _NAMESPACE = uuid.UUID("8a1d6c3e-7b2f-4e55-9d0a-2c4b6e8f1a23")
 
 
 def citizen_id(citizen_ref: str) -> uuid.UUID:
+    """The stream of a citizen: named by the canonical (upper-cased) reference."""
     return uuid.uuid5(_NAMESPACE, f"citizen:{citizen_ref}")
 
 
@@ -78,8 +79,7 @@ class SpecialTariff:
                 "special_tariff_not_in_schedule",
                 f"the {schedule.year} schedule has no special tariff {code}", f"{prefix}code",
             )
-        rate = money(daily_rate, f"{prefix}daily_rate")
-        check_positive(rate, f"{prefix}daily_rate")
+        rate = check_daily_rate(money(daily_rate, f"{prefix}daily_rate"), f"{prefix}daily_rate")
         return cls(code, rate)
 
 
@@ -198,7 +198,8 @@ class Citizen(LedgerAggregate):
         cls, citizen_ref: Any, facility: str, paying_municipality: Any, classification: Classification, meta: Meta,
         special_tariff: SpecialTariff | None = None, special_meta: Meta | None = None,
     ) -> "Citizen":
-        check_reference(citizen_ref, "citizen_ref")
+        citizen_ref = canonical_reference(citizen_ref, "citizen_ref")
+        facility = canonical_reference(facility, "facility")
         check_municipality(paying_municipality)
         _check_rate_in_request(classification, special_tariff, special_meta)
         citizen = cls(citizen_ref=citizen_ref, meta=meta, **_move_in_fields(facility, paying_municipality, classification))
@@ -218,6 +219,7 @@ class Citizen(LedgerAggregate):
         self, facility: str, paying_municipality: Any, classification: Classification, meta: Meta,
         special_tariff: SpecialTariff | None = None, special_meta: Meta | None = None,
     ) -> None:
+        facility = canonical_reference(facility, "facility")
         check_municipality(paying_municipality)
         if self.open_stay is not None:
             raise RuleViolation(

@@ -5,9 +5,11 @@ Rules (domain §3, §4.2):
 - a facility has a unique code, a kind (`botilbud` or `bofaellesskab`), an area and places > 0;
 - capacity changes take effect from their effective date; on a day, the latest effective
   change counts (then the latest recorded);
+- places (registered, changed, budgeted) are 1-10 000;
 - a frame budget (rammebudget) replaces the year's frame; its lines use the model's cost
   categories; amounts are ≥ 0 except the `regulation` line (efterregulering), which may be
-  negative; budgeted places > 0 and planned occupancy in (0, 100] %;
+  negative, and at most 10 000 000 000.00 kr. in absolute value (so are baselines and actual
+  costs); planned occupancy is 1-100 %, a phase-in 0-100 %;
 - a baseline (the old model's budget) and a phase-in % may be recorded for a year;
 - annual accounts (årsregnskab) close a year; a second set for the same year is a correction
   and needs a reason;
@@ -27,9 +29,11 @@ from domain.errors import InvalidValue, RuleViolation
 from domain.ledger import Entry, LedgerAggregate
 from domain.values import (
     Meta,
-    check_not_negative,
+    canonical_reference,
+    check_amount,
+    check_no_cpr,
+    check_percent,
     check_positive,
-    check_reference,
     check_year,
     money,
     percent,
@@ -72,6 +76,7 @@ def _check_places(places: Any, field: str = "places") -> int:
 def _check_text(value: Any, field: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidValue("required", "must be a non-empty text", field)
+    check_no_cpr(value, field)
     return value.strip()
 
 
@@ -84,7 +89,7 @@ class Facility(LedgerAggregate):
 
     @classmethod
     def register(cls, code: Any, name: Any, kind: Any, area: Any, places: Any, meta: Meta) -> "Facility":
-        check_reference(code, "code")
+        code = canonical_reference(code, "code")
         if kind not in KINDS:
             raise InvalidValue("unknown_kind", "kind must be botilbud or bofaellesskab", "kind")
         return cls(
@@ -141,12 +146,7 @@ class Facility(LedgerAggregate):
     ) -> None:
         check_year(year)
         places = _check_places(budgeted_places, "budgeted_places")
-        occupancy = percent(planned_occupancy_pct, "planned_occupancy_pct")
-        if not Decimal(0) < occupancy <= 100:
-            raise InvalidValue(
-                "occupancy_out_of_range", "planned occupancy must be above 0 and at most 100 %",
-                "planned_occupancy_pct",
-            )
+        occupancy = check_percent(percent(planned_occupancy_pct, "planned_occupancy_pct"), "planned_occupancy_pct", 1)
         self._frame_budget_set(
             meta=meta, year=year, budgeted_places=places, planned_occupancy_pct=occupancy,
             lines=normalise_lines(lines),
@@ -171,11 +171,8 @@ class Facility(LedgerAggregate):
 
     def set_baseline(self, year: Any, baseline_budget: Any, phase_in_pct: Any, meta: Meta) -> None:
         check_year(year)
-        budget = money(baseline_budget, "baseline_budget")
-        check_not_negative(budget, "baseline_budget")
-        phase_in = percent(phase_in_pct, "phase_in_pct")
-        if not Decimal(0) <= phase_in <= 100:
-            raise InvalidValue("phase_in_out_of_range", "phase_in_pct must be from 0 to 100", "phase_in_pct")
+        budget = check_amount(money(baseline_budget, "baseline_budget"), "baseline_budget")
+        phase_in = check_percent(percent(phase_in_pct, "phase_in_pct"), "phase_in_pct", 0)
         self._baseline_set(meta=meta, year=year, baseline_budget=budget, phase_in_pct=phase_in)
 
     @event("BaselineSet")
@@ -192,8 +189,7 @@ class Facility(LedgerAggregate):
 
     def record_accounts(self, year: Any, actual_costs: Any, meta: Meta) -> None:
         check_year(year)
-        costs = money(actual_costs, "actual_costs")
-        check_not_negative(costs, "actual_costs")
+        costs = check_amount(money(actual_costs, "actual_costs"), "actual_costs")
         if self.accounts_for(year) is not None and not (meta.reason and meta.reason.strip()):
             raise RuleViolation(
                 "accounts_correction_needs_reason",
@@ -245,9 +241,8 @@ def normalise_lines(lines: Any, field: str = "lines") -> list[dict[str, Any]]:
             )
         if any(r["category"] == category for r in rows):
             raise InvalidValue("duplicate_category", f"{category} appears twice", f"{where}.category")
-        amount = money(line.get("amount"), f"{where}.amount")
-        if category != REGULATION:
-            check_not_negative(amount, f"{where}.amount")
+        amount = check_amount(money(line.get("amount"), f"{where}.amount"), f"{where}.amount",
+                              allow_negative=category == REGULATION)
         rows.append({"category": category, "amount": amount})
     return rows
 

@@ -2,7 +2,8 @@
 
 Rules (domain §3, §4.1, §4.3):
 - one schedule per year; levels 1..8, contiguous half-open spans `[min_hours, max_hours)`
-  from 0 hours, no gaps or overlaps, daily rates (servicetakst) > 0, hourly rate > 0;
+  from 0 hours up to at most 24, no gaps or overlaps; daily rates (servicetakst) and the
+  hourly rate 0.01-100 000.00 kr.;
 - publishing again replaces the year's schedule and its earlier revisions;
 - a revision (*TariffRateRevised*) changes one level's daily rate from its effective date,
   within the year; on a day, the latest effective revision counts (then the latest recorded);
@@ -21,7 +22,7 @@ from eventsourcing.domain import event
 
 from domain.errors import InvalidValue, RuleViolation
 from domain.ledger import Entry, LedgerAggregate
-from domain.values import Meta, check_in_year, check_positive, check_year, hours, money
+from domain.values import MAX_HOURS_PER_DAY, Meta, check_daily_rate, check_in_year, check_no_cpr, check_year, hours, money
 
 LEVELS = tuple(range(1, 9))
 SPECIAL_TARIFF_CODES = ("S1", "S2")
@@ -53,8 +54,10 @@ def normalise_levels(levels: Any, field: str = "levels") -> list[dict[str, Any]]
             raise InvalidValue("invalid_level", "level must be a whole number 1..8", f"{where}.level")
         low = hours(item.get("min_hours"), f"{where}.min_hours")
         high = hours(item.get("max_hours"), f"{where}.max_hours")
-        rate = money(item.get("daily_rate"), f"{where}.daily_rate")
-        check_positive(rate, f"{where}.daily_rate")
+        rate = check_daily_rate(money(item.get("daily_rate"), f"{where}.daily_rate"), f"{where}.daily_rate")
+        if high > MAX_HOURS_PER_DAY:
+            raise InvalidValue("hours_out_of_range", f"hours per day are at most {MAX_HOURS_PER_DAY}",
+                               f"{where}.max_hours")
         if low >= high:
             raise InvalidValue("empty_span", "min_hours must be below max_hours", f"{where}.max_hours")
         rows.append({"level": number, "min_hours": low, "max_hours": high, "daily_rate": rate})
@@ -89,6 +92,7 @@ def normalise_special_tariffs(items: Any, field: str = "special_tariffs") -> lis
         name = item.get("name")
         if not isinstance(name, str) or not name.strip():
             raise InvalidValue("name_required", "a special tariff needs a name", f"{field}[{i}].name")
+        check_no_cpr(name, f"{field}[{i}].name")
         seen.append({"code": code, "name": name})
     return seen
 
@@ -144,8 +148,7 @@ class TariffSchedule(LedgerAggregate):
         """A tariff change within the year, from its effective date."""
         if not isinstance(level, int) or isinstance(level, bool) or level not in LEVELS:
             raise InvalidValue("invalid_level", "level must be a whole number 1..8", "level")
-        rate = money(daily_rate, "daily_rate")
-        check_positive(rate, "daily_rate")
+        rate = check_daily_rate(money(daily_rate, "daily_rate"), "daily_rate")
         check_in_year(meta.effective_date, self.year)
         self.check_is_published()
         self._revised(meta=meta, level=level, daily_rate=rate)
@@ -246,8 +249,7 @@ def schedule_id(year: int) -> uuid.UUID:
 
 def _checked_schedule(year, levels, special_tariffs, hourly_rate, runoff_months) -> dict[str, Any]:
     check_year(year)
-    rate = money(hourly_rate, "hourly_rate")
-    check_positive(rate, "hourly_rate")
+    rate = check_daily_rate(money(hourly_rate, "hourly_rate"), "hourly_rate")
     if not isinstance(runoff_months, int) or isinstance(runoff_months, bool) or not 0 <= runoff_months <= 12:
         raise InvalidValue("invalid_runoff_months", "runoff_months must be a whole number 0..12", "runoff_months")
     return {

@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 
+from domain.cpr import looks_like_cpr
 from service.db import api_tokens
 from service.ledger import Actor
 
@@ -35,6 +36,8 @@ def create_token(engine: Engine, role: str, name: str) -> str:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     if not name.strip() or len(name) > 100:
         raise ValueError("name must be 1-100 characters")
+    if looks_like_cpr(name):
+        raise ValueError("name must not hold a CPR number (it is stored, and logged with every read)")
     token_id = secrets.token_hex(16)
     secret = secrets.token_urlsafe(32)
     salt = secrets.token_hex(16)

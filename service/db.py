@@ -83,6 +83,8 @@ idempotency_keys = Table(
     Column("response", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+"""A command's Idempotency-Key per principal: `key` holds the SHA-256 of the key in hex
+(service/store.py `idempotency_key_hash`), never the key as sent."""
 
 api_tokens = Table(
     "api_tokens",

@@ -22,11 +22,11 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from domain.citizen import Citizen, Classification, SpecialTariff, citizen_id
-from domain.errors import DomainError, NotFound, RuleViolation
+from domain.errors import DomainError, InvalidValue, NotFound, RuleViolation
 from domain.facility import Facility, facility_id
 from domain.ledger import LedgerAggregate, public_type
 from domain.tariff_schedule import TariffSchedule, schedule_id
-from domain.values import Meta, check_no_cpr, check_reference
+from domain.values import Meta, canonical_reference, check_no_cpr, check_year
 from service.db import idempotency_keys, ledger_entries, ledger_residents, make_engine, utc
 from service.settings import Settings
 from service.store import DateAsISO, Idempotency, LedgerWrite, MetaAsDict
@@ -94,8 +94,9 @@ class BudgetLedger(Application):
         effective_date: date | None = None, reason: str | None = None, case_ref: str | None = None,
         idempotency: Idempotency | None = None,
     ) -> Recorded:
+        code = canonical_reference(code, "code")
+
         def decide() -> list[LedgerAggregate]:
-            check_reference(code, "code")
             if self._exists(facility_id(code)):
                 raise RuleViolation("facility_code_taken", f"facility {code} is already registered", "code")
             check_no_cpr(name, "name")
@@ -119,7 +120,7 @@ class BudgetLedger(Application):
                          case_ref: str | None = None, idempotency: Idempotency | None = None) -> Recorded:
         def decide() -> list[LedgerAggregate]:
             facility = self.facility(code)
-            meta = self._meta(date(year, 1, 1), actor, reason, case_ref)
+            meta = self._meta(date(check_year(year), 1, 1), actor, reason, case_ref)
             facility.set_frame_budget(year, budgeted_places, planned_occupancy_pct, lines, meta)
             return [facility]
 
@@ -130,7 +131,7 @@ class BudgetLedger(Application):
                      idempotency: Idempotency | None = None) -> Recorded:
         def decide() -> list[LedgerAggregate]:
             facility = self.facility(code)
-            meta = self._meta(date(year, 1, 1), actor, reason, case_ref)
+            meta = self._meta(date(check_year(year), 1, 1), actor, reason, case_ref)
             facility.set_baseline(year, baseline_budget, phase_in_pct, meta)
             return [facility]
 
@@ -140,7 +141,7 @@ class BudgetLedger(Application):
                         case_ref: str | None = None, idempotency: Idempotency | None = None) -> Recorded:
         def decide() -> list[LedgerAggregate]:
             facility = self.facility(code)
-            meta = self._meta(date(year, 12, 31), actor, reason, case_ref)
+            meta = self._meta(date(check_year(year), 12, 31), actor, reason, case_ref)
             facility.record_accounts(year, actual_costs, meta)
             return [facility]
 
@@ -152,7 +153,7 @@ class BudgetLedger(Application):
                          actor: Actor, reason: str | None = None, case_ref: str | None = None,
                          idempotency: Idempotency | None = None) -> Recorded:
         def decide() -> list[LedgerAggregate]:
-            meta = self._meta(date(year, 1, 1), actor, reason, case_ref)
+            meta = self._meta(date(check_year(year), 1, 1), actor, reason, case_ref)
             try:
                 schedule = self._get(schedule_id(year), TariffSchedule)
             except NotFound:
@@ -166,7 +167,7 @@ class BudgetLedger(Application):
                     reason: str | None, case_ref: str | None = None,
                     idempotency: Idempotency | None = None) -> Recorded:
         def decide() -> list[LedgerAggregate]:
-            schedule = self.schedule(year)
+            schedule = self.schedule(check_year(year))
             schedule.revise(level, daily_rate, self._meta(effective_date, actor, reason, case_ref))
             return [schedule]
 
@@ -179,9 +180,10 @@ class BudgetLedger(Application):
                 reason: str | None = None, case_ref: str | None = None,
                 idempotency: Idempotency | None = None) -> Recorded:
         classified: list[Classification] = []
+        citizen_ref = canonical_reference(citizen_ref, "citizen_ref")
+        facility = canonical_reference(facility, "facility")
 
         def decide() -> list[LedgerAggregate]:
-            check_reference(citizen_ref, "citizen_ref")
             meta = self._meta(effective_date, actor, reason, case_ref)
             self._known_facility(facility)
             schedule = self._schedule_in_force(effective_date)
@@ -274,7 +276,9 @@ class BudgetLedger(Application):
                 raise NotAllowed(f"the role {actor.role} may not retract events of a {kind.__name__.lower()}")
             aggregate = self._get(originator, kind)
             target = aggregate.entry(event_id)
-            aggregate.retract(event_id, self._meta(target.effective_date, actor, reason, case_ref))
+            meta = Meta.new(str(uuid.uuid4()), target.effective_date, actor.name, reason, case_ref,
+                            date_of_a_stored_event=True)
+            aggregate.retract(event_id, meta)
             return [aggregate]
 
         return self._command(decide, idempotency)
@@ -282,6 +286,7 @@ class BudgetLedger(Application):
     # Reads -------------------------------------------------------------------------------
 
     def facility(self, code: str, version: int | None = None) -> Facility:
+        code = self._spelling(code, "code", facility_id)
         try:
             return self._get(facility_id(code), Facility, version)
         except NotFound:
@@ -289,6 +294,7 @@ class BudgetLedger(Application):
 
     def require_facility(self, code: str) -> None:
         """Refuse (404) a facility that was never registered, without loading its stream."""
+        code = self._spelling(code, "code", facility_id)
         if not self._exists(facility_id(code)):
             raise NotFound("unknown_facility", f"no facility {code}", "code")
 
@@ -299,11 +305,26 @@ class BudgetLedger(Application):
             raise NotFound("no_tariff_schedule", f"there is no tariff schedule for {year}", "year") from None
 
     def citizen(self, citizen_ref: str, version: int | None = None) -> Citizen:
-        check_reference(citizen_ref, "citizen_ref")
+        citizen_ref = self._spelling(citizen_ref, "citizen_ref", citizen_id)
         try:
             return self._get(citizen_id(citizen_ref), Citizen, version)
         except NotFound:
             raise NotFound("unknown_citizen", f"no citizen {citizen_ref} in the ledger", "citizen_ref") from None
+
+    def _spelling(self, text: str, field: str, stream: Callable[[str], UUID]) -> str:
+        """The reference by which an existing facility or citizen is read or changed: its
+        canonical form; or, for a stream recorded before references were canonical (e.g.
+        `bor-0002`) and no canonical stream of that name, the spelling it was recorded with,
+        given exactly (docs/adr/0020). New streams are only ever made canonical."""
+        try:
+            canonical: str | None = canonical_reference(text, field)
+        except InvalidValue:
+            canonical = None
+        if canonical is not None and (canonical == text or self._exists(stream(canonical))):
+            return canonical
+        if isinstance(text, str) and text and self._exists(stream(text)):
+            return text
+        return canonical_reference(text, field)
 
     def facility_codes(self) -> list[str]:
         """Codes of every registered facility, in order of registration."""
@@ -314,6 +335,7 @@ class BudgetLedger(Application):
     def citizens_ever_at(self, code: str, position: int | None = None) -> list[str]:
         """References of every citizen with a move-in to `code` recorded up to `position`
         (retracted or not), in the order of their first: from the ledger's index of move-ins."""
+        code = canonical_reference(code, "code")
         query = select(ledger_residents.c.originator_id).where(ledger_residents.c.facility == code)
         if position is not None:
             query = query.where(ledger_residents.c.position <= position)
@@ -324,6 +346,7 @@ class BudgetLedger(Application):
     def citizens_ever_at_by_scan(self, code: str, position: int | None = None) -> list[str]:
         """The same as `citizens_ever_at`, by decoding every move-in of the store: the
         independent reference the index is tested against."""
+        code = canonical_reference(code, "code")
         notifications = self.recorder.select_notifications(
             start=None, limit=10_000_000, stop=position, topics=move_in_topics())
         refs: dict[str, None] = {}
@@ -420,7 +443,7 @@ class BudgetLedger(Application):
         with self.engine.connect() as connection:
             row = connection.execute(
                 select(idempotency_keys).where(
-                    idempotency_keys.c.principal == idempotency.principal, idempotency_keys.c.key == idempotency.key
+                    idempotency_keys.c.principal == idempotency.principal, idempotency_keys.c.key == idempotency.key_hash
                 )
             ).first()
         if row is None:
@@ -434,7 +457,7 @@ class BudgetLedger(Application):
         return Recorded(json.loads(row.response), replayed=True)
 
     def _meta(self, effective_date: date, actor: Actor, reason: str | None, case_ref: str | None) -> Meta:
-        return Meta(str(uuid.uuid4()), effective_date, actor.name, reason, case_ref)
+        return Meta.new(str(uuid.uuid4()), effective_date, actor.name, reason, case_ref)
 
     def _special(self, special: dict[str, Any] | None, schedule: TariffSchedule, meta: Meta
                  ) -> tuple[SpecialTariff | None, Meta | None]:

@@ -3,7 +3,8 @@ write the ledger's own index in the same transaction as the events.
 
 For every stored event the recorder writes a row of `ledger_entries` (position, event_id,
 stream and version, recorded time), its link in the hash chain (`ledger_chain`, see
-service/chain.py) and, for a command sent with an `Idempotency-Key`, the key and its response. Both land in the library's own transaction, so a command is either
+service/chain.py) and, for a command sent with an `Idempotency-Key`, the key's SHA-256 (never
+the key itself: a client may put anything in a header) and its response. Both land in the library's own transaction, so a command is either
 stored whole (events, index, idempotency record) or not at all.
 
 `recorded_at` is the event's own timestamp, raised when needed so that it never goes
@@ -30,9 +31,21 @@ from service.chain import GENESIS, chain_hash, content_hash, entry_hash
 
 @dataclass
 class Idempotency:
+    """A command's Idempotency-Key as the client sent it, its sender and its request's
+    fingerprint. Only `key_hash` is stored and looked up."""
+
     principal: str
     key: str
     fingerprint: str
+
+    @property
+    def key_hash(self) -> str:
+        return idempotency_key_hash(self.key)
+
+
+def idempotency_key_hash(key: str) -> str:
+    """What `idempotency_keys.key` holds: the SHA-256 of the key (UTF-8), in hex."""
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def request_fingerprint(method: str, path: str, raw: bytes) -> str:
@@ -117,7 +130,7 @@ def _write_index(
         execute(
             f"INSERT INTO {prefix}idempotency_keys (principal, key, fingerprint, response, created_at) "
             f"VALUES ({p}, {p}, {p}, {p}, {p})",
-            (i.principal, i.key, i.fingerprint, json.dumps(write.complete_response()), time_to_db(write.recorded_at[-1])),
+            (i.principal, i.key_hash, i.fingerprint, json.dumps(write.complete_response()), time_to_db(write.recorded_at[-1])),
         )
 
 

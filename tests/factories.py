@@ -15,7 +15,8 @@ RATES_2026 = ["600.00", "1250.00", "2000.00", "2700.00", "3400.00", "4100.00", "
 
 
 def ref(prefix: str = "C") -> str:
-    return f"{prefix}-{secrets.token_hex(4)}"
+    """A fresh reference in its canonical (upper-cased) form, as the ledger stores it."""
+    return f"{prefix}-{secrets.token_hex(4)}".upper()
 
 
 def meta(day: date | str, reason: str | None = None, actor: str = "tester", case_ref: str | None = None) -> Meta:

@@ -41,7 +41,9 @@ def get_audit(
     paged by `after_position` (`next_after_position` continues). An event that changed the
     budget of a closed facility-year is flagged in `post_closing`."""
     if citizen is not None:
-        check_reference(citizen, "citizen")
+        citizen = check_reference(citizen, "citizen")
+    if facility is not None:
+        facility = check_reference(facility, "facility")
     timeline = Timeline(ledger.engine)
     after = after_position
     if (start := _instant("from", start)) is not None:

@@ -8,9 +8,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query
 
-from domain.values import REFERENCE_PATTERN
+from domain.values import FIRST_YEAR, LAST_YEAR
 from projections.budget import MonthFigures, fte, occupancy_pct, staff_hours
-from service.api.common import kr
+from service.api.common import Code, kr
 from service.api.deps import FUTURE_TOLERANCE, Ledger, ProjectionStatusDep, ReadAt, Reader, wait_for_store
 from service.audit import log_citizen_reads
 from service.explain import Explainer
@@ -19,8 +19,7 @@ from service.projection import ProjectionStatus
 from service.read_models import BudgetReads
 
 router = APIRouter(tags=["budgets"])
-Code = Annotated[str, Path(min_length=1, max_length=64, pattern=REFERENCE_PATTERN)]
-Year = Annotated[int, Path(ge=2000, le=2100)]
+Year = Annotated[int, Path(ge=FIRST_YEAR, le=LAST_YEAR)]
 
 
 def month_row(figures: MonthFigures, hourly_rate: Decimal | None, months: int) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from projections.budget import (
     sold_income,
     sum_months,
 )
+from domain.values import FIRST_YEAR, LAST_YEAR
 from service import export
 from service.api.common import kr
 from service.api.downloads import DOWNLOAD_RESPONSES, ExportFormat, download
@@ -30,7 +31,7 @@ from service.ledger import BudgetLedger
 from service.read_models import BudgetReads, FacilityFact
 
 router = APIRouter(tags=["central"])
-Year = Annotated[int, Path(ge=2000, le=2100)]
+Year = Annotated[int, Path(ge=FIRST_YEAR, le=LAST_YEAR)]
 
 
 def period_of(figures: YearFigures, month: int | None) -> MonthFigures:

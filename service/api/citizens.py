@@ -4,9 +4,9 @@ citizen's stays and events as of any point."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 
 from domain import municipalities
 from domain.citizen import Citizen
@@ -15,7 +15,7 @@ from domain.ledger import public_type
 from domain.values import check_reference
 from projections.periods import stay_periods
 from service.audit import log_citizen_reads, plain
-from service.api.common import COMMAND_RESPONSES, iso, kr, written
+from service.api.common import COMMAND_RESPONSES, Ref, iso, kr, written
 from service.api.deps import AsOf, CaseWriter, IdempotencyKey, Ledger, Reader
 from service.api.schemas import (
     CommandPublic,
@@ -30,7 +30,6 @@ from service.ledger import BudgetLedger, Timeline
 from service.readers import AsOfReader
 
 router = APIRouter(tags=["citizens"])
-Ref = Annotated[str, Path(min_length=1, max_length=64, description="The case system's pseudonymous reference")]
 
 
 def _ref(ref: str) -> str:
@@ -114,7 +113,7 @@ def get_citizen(ref: Ref, ledger: Ledger, actor: Reader, position: AsOf) -> dict
 def citizen_body(ref: str, ledger: BudgetLedger, position: int) -> dict[str, Any]:
     """A citizen's stays and events as of `position`; the caller logs the read under its own
     resource (the API's path, or the UI page's)."""
-    _ref(ref)
+    ref = _ref(ref)  # the UI calls this function with the reference as typed
     ledger.citizen(ref)  # 404 for a citizen never recorded
     reader = AsOfReader(ledger, position)
     try:

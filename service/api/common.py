@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Depends, Path
 from fastapi.responses import JSONResponse
 
-from domain.values import ØRE
+from domain.values import REFERENCE_PATTERN, ØRE, canonical_reference
 from service.ledger import Recorded
 
 COMMAND_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -19,6 +20,27 @@ COMMAND_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: {"description": "A domain rule or a reused Idempotency-Key; the rule is named"},
     422: {"description": "Invalid input; the fields are named"},
 }
+
+
+def code_in_path(code: Annotated[str, Path(
+        min_length=1, max_length=64, pattern=REFERENCE_PATTERN,
+        description="A facility code: ASCII letters, digits, '.', '_' and '-' (any case: it is upper-cased)")]) -> str:
+    """A facility code of a path, in its canonical (upper-cased) form."""
+    return canonical_reference(code, "code")
+
+
+def ref_in_path(ref: Annotated[str, Path(
+        min_length=1, max_length=64, pattern=REFERENCE_PATTERN,
+        description="The case system's pseudonymous reference: ASCII letters, digits, '.', '_' and '-' "
+                    "(any case: it is upper-cased)")]) -> str:
+    """A citizen_ref of a path, in its canonical (upper-cased) form."""
+    return canonical_reference(ref, "citizen_ref")
+
+
+Code = Annotated[str, Depends(code_in_path)]
+"""A `{code}` path parameter, canonical (`grenaa-bo` reaches GRENAA-BO)."""
+Ref = Annotated[str, Depends(ref_in_path)]
+"""A `{ref}` path parameter, canonical (`bor-0002` reaches BOR-0002)."""
 
 
 def written(recorded: Recorded) -> JSONResponse:

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 
 from domain.errors import NotFound
-from domain.values import REFERENCE_PATTERN
+from domain.values import FIRST_YEAR, LAST_YEAR
 from domain.facility import Facility, facility_id
 from projections.frame import basistakst, frame_total, monthly_frames
-from service.api.common import COMMAND_RESPONSES, iso, kr, written
+from service.api.common import COMMAND_RESPONSES, Code, iso, kr, written
 from service.api.deps import AsOf, FacilityWriter, FinanceWriter, IdempotencyKey, Ledger, ReadAt, Reader
 from service.api.regulation import regulation_public
 from service.api.schemas import (
@@ -25,8 +25,7 @@ from service.ledger import BudgetLedger, Timeline
 from service.regulation import RegulationReads
 
 router = APIRouter(tags=["facilities"])
-Code = Annotated[str, Path(min_length=1, max_length=64, pattern=REFERENCE_PATTERN)]
-Year = Annotated[int, Path(ge=2000, le=2100)]
+Year = Annotated[int, Path(ge=FIRST_YEAR, le=LAST_YEAR)]
 
 
 @router.post("/v1/facilities", status_code=201, response_model=CommandPublic, responses=COMMAND_RESPONSES)

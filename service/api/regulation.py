@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path
 
 from domain.tariff_schedule import normalise_levels, normalise_special_tariffs
+from domain.values import FIRST_YEAR, LAST_YEAR
 from service.api.common import kr
 from service.api.deps import FINANCE_READERS, Ledger, ReadAt, allow
 from service.api.schemas import SchedulePut
@@ -17,7 +18,7 @@ from service.regulation import RegulationReads, what_if
 
 router = APIRouter(tags=["regulation"])
 FinanceReader = Annotated[Actor, Depends(allow(*FINANCE_READERS))]
-Year = Annotated[int, Path(ge=2000, le=2100)]
+Year = Annotated[int, Path(ge=FIRST_YEAR, le=LAST_YEAR)]
 MONEY = ("revenue", "cost_basis", "actual_costs", "result", "carry_over", "to_tariff", "regulation_line",
          "post_closing_adjustments", "result_at_closing", "applied_line")
 

@@ -9,13 +9,14 @@ from fastapi import APIRouter, Path, Query
 
 from domain.errors import InvalidValue, NotFound
 from domain.tariff_schedule import TariffSchedule, schedule_id
+from domain.values import FIRST_YEAR, LAST_YEAR
 from service.api.common import COMMAND_RESPONSES, iso, kr, written
 from service.api.deps import AsOf, FinanceWriter, IdempotencyKey, Ledger, Reader
 from service.api.schemas import CommandPublic, RevisionCreate, SchedulePut
 from service.ledger import BudgetLedger, Timeline
 
 router = APIRouter(tags=["tariff schedules"])
-Year = Annotated[int, Path(ge=2000, le=2100)]
+Year = Annotated[int, Path(ge=FIRST_YEAR, le=LAST_YEAR)]
 
 
 @router.put("/v1/tariff-schedules/{year}", status_code=201, response_model=CommandPublic,

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 
 from domain import municipalities
 from domain.errors import InvalidValue
-from domain.values import NORDDJURS, ZERO, check_municipality
+from domain.values import FIRST_YEAR, LAST_YEAR, NORDDJURS, ZERO, check_municipality
 from projections.statements import line_amount
 from service import export
 from service.api.common import kr
@@ -30,7 +30,7 @@ BUYERS = [code for code in municipalities.CODES if code != NORDDJURS]
 Municipality = Annotated[str, Path(
     pattern=municipalities.CODE_PATTERN, json_schema_extra={"enum": BUYERS}, examples=["751"],
     description="The paying municipality's code (ASCII digits), one of the register's but 707 (Norddjurs)")]
-Year = Annotated[int, Path(ge=2000, le=2100)]
+Year = Annotated[int, Path(ge=FIRST_YEAR, le=LAST_YEAR)]
 Month = Annotated[int, Path(ge=1, le=12)]
 
 

@@ -88,7 +88,8 @@ def facility(request: Request, code: str, actor: UiReader, year: str | None = No
     form = {"year": year or str(BudgetLedger.today().year), "as_of": as_of or "", "code": code}
 
     def build() -> dict[str, Any]:
-        check_reference(code, "code")
+        nonlocal code
+        code = check_reference(code, "code")
         year_ = parse_year(year, BudgetLedger.today().year)
         position = read_position(request, parse_day(as_of, "Opgjort pr."))
         ledger = ledger_of(request)
@@ -114,11 +115,12 @@ def explain(request: Request, actor: UiReader, facility: str | None = None, year
             "fra": fra or "", "til": til or today.isoformat(), "facilities": {}}
 
     def build() -> dict[str, Any]:
+        nonlocal facility
         ledger = ledger_of(request)
         form["facilities"] = facility_names(ledger, read_position(request, None))
         if not facility:
             return {"explained": None}
-        check_reference(facility, "facility")
+        facility = check_reference(facility, "facility")
         year_, month_ = parse_year(year, today.year), parse_month(month)
         start, end = parse_day(fra, "Fra"), parse_day(til, "Til") or today
         if start is not None and start > end:

@@ -112,8 +112,8 @@ def facility_names(ledger: BudgetLedger, position: int | None = None) -> dict[st
 def parse_year(value: str | None, default: int) -> int:
     if not value:
         return default
-    if not value.isdigit() or not 2000 <= int(value) <= 2100:
-        raise UiProblem(422, f"År: «{value}» er ikke et år mellem 2000 og 2100.")
+    if not value.isdigit() or not 2000 <= int(value) <= 2099:
+        raise UiProblem(422, f"År: «{value}» er ikke et år mellem 2000 og 2099.")
     return int(value)
 
 

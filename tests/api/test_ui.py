@@ -14,6 +14,7 @@ import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
+from domain.facility import COST_CATEGORIES
 from service.api.app import create_app
 from service.auth import create_token, revoke_tokens
 from service.importer import import_lines
@@ -204,22 +205,24 @@ def test_a_future_or_malformed_date_is_a_danish_message_not_a_500(world):
     assert backwards.status_code == 422 and "Fra-datoen ligger efter til-datoen" in backwards.text
 
 
-def test_references_with_a_slash_are_reached_and_unknown_pages_are_a_danish_404(world, ledger):
+def test_references_in_any_case_are_reached_and_unknown_pages_are_a_danish_404(world, ledger):
     api, browser = world
-    assert api.post("/v1/facilities", facility_body("NORD/BO")).status_code == 201
-    import_lines(ledger, [json.dumps({"command": "move-in", "citizen_ref": "BOR/7", "facility": "NORD/BO",
+    assert api.post("/v1/facilities", facility_body("NORD/BO")).status_code == 422  # no route could reach it
+    assert api.post("/v1/facilities", facility_body("nord.bo")).status_code == 201
+    import_lines(ledger, [json.dumps({"command": "move-in", "citizen_ref": "bor_7", "facility": "Nord.Bo",
                                       "effective_date": "2026-02-01", "paying_municipality": "707",
                                       "assessment": {"hours_per_day": "1"}})], Actor("importer", "admin"))
     overview = browser.get("/ui/oversigt?year=2026").text
-    assert 'href="/ui/tilbud/NORD/BO?year=2026"' in overview
-    facility = browser.get("/ui/tilbud/NORD/BO?year=2026")
-    assert facility.status_code == 200 and 'href="/ui/borger/BOR/7"' in facility.text
-    assert 'action="/ui/tilbud/NORD/BO"' in facility.text
-    found = browser.get("/ui/borger?ref=BOR/7")
+    assert 'href="/ui/tilbud/NORD.BO?year=2026"' in overview
+    assert browser.get("/ui/tilbud/nord.bo?year=2026").status_code == 200
+    facility = browser.get("/ui/tilbud/NORD.BO?year=2026")
+    assert facility.status_code == 200 and 'href="/ui/borger/BOR_7"' in facility.text
+    assert 'action="/ui/tilbud/NORD.BO"' in facility.text
+    found = browser.get("/ui/borger?ref=bor_7")
     assert found.status_code == 303
     citizen = browser.get(found.headers["location"])
-    assert citizen.status_code == 200 and "Borger BOR/7" in citizen.text
-    assert 'href="/ui/tilbud/NORD/BO?year=' in citizen.text
+    assert citizen.status_code == 200 and "Borger bor_7" in citizen.text  # the heading shows the ref as typed
+    assert 'href="/ui/tilbud/NORD.BO?year=' in citizen.text
     for unknown in ("/ui/nowhere", "/ui/tilbud", "/ui/download/central"):
         missing = browser.get(unknown)
         assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html"), unknown
@@ -299,9 +302,14 @@ def test_ui_responses_are_never_stored_and_run_no_script(world):
 
 def test_a_sum_too_large_for_a_spreadsheet_is_refused_as_a_danish_page(world):
     api, browser = world
-    huge = {**frame_body(), "lines": [{"category": category, "amount": "9999999999999.99"}
-                                      for category in ("ledelse_administration", "nattevagt")]}
+    # each line is at most 10 000 000 000.00 kr. (domain §3): 12 lines of 84 facilities make a
+    # central total above 10^13 kr., more digits than a spreadsheet keeps exactly
+    huge = {**frame_body(), "lines": [{"category": category, "amount": "9999999999.99"}
+                                      for category in COST_CATEGORIES]}
     assert api.put("/v1/facilities/GRENAA-BO/frame-budgets/2026", huge).status_code in (200, 201)
+    for number in range(83):
+        assert api.post("/v1/facilities", facility_body(f"HUGE-{number}")).status_code == 201
+        assert api.put(f"/v1/facilities/HUGE-{number}/frame-budgets/2026", huge).status_code == 201
     refused = api.get("/v1/central/2026/export?format=xlsx")
     assert refused.status_code == 409 and refused.json()["rule"] == "amount_too_large_for_a_spreadsheet"
     page = browser.get("/ui/download/central/2026?format=xlsx")

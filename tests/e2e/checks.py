@@ -27,7 +27,8 @@ def stored_event_ids(settings: Settings) -> list[str]:
 
 
 def idempotency_responses(settings: Settings) -> dict[str, str]:
-    """Each stored Idempotency-Key and the response recorded with its command."""
+    """Each stored Idempotency-Key (its SHA-256: `idempotency_key_hash`) and the response
+    recorded with its command."""
     engine = make_engine(settings)
     try:
         with engine.connect() as connection:

@@ -33,7 +33,7 @@ def test_rounding_is_half_up_to_øre():
     assert round_money(Decimal("-0.005")) == Decimal("-0.01")
 
 
-@pytest.mark.parametrize("text", ["010190-1234", "0101901234", "ref 1231231234 x", "A-311299-0001"])
+@pytest.mark.parametrize("text", ["010190-1234", "0101901234", "ref 1212311234 x", "A-311299-0001"])
 def test_cpr_shaped_values_are_refused(text):
     assert looks_like_cpr(text)
     with pytest.raises(InvalidValue) as error:
