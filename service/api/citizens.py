@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import Path
 
 from domain.citizen import Citizen
 from domain.errors import NotFound
@@ -25,10 +25,11 @@ from service.api.schemas import (
     SpecialTariffCreate,
     assessment_dict,
 )
+from service.api.routing import api_router
 from service.ledger import BudgetLedger, Timeline
 from service.readers import AsOfReader
 
-router = APIRouter(tags=["citizens"])
+router = api_router(tags=["citizens"])
 Ref = Annotated[str, Path(min_length=1, max_length=64, description="The case system's pseudonymous reference")]
 
 

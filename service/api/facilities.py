@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import Path
 
 from domain.errors import NotFound
 from domain.values import REFERENCE_PATTERN
@@ -21,10 +21,11 @@ from service.api.schemas import (
     FacilityCreate,
     FrameBudgetPut,
 )
+from service.api.routing import api_router
 from service.ledger import BudgetLedger, Timeline
 from service.regulation import RegulationReads
 
-router = APIRouter(tags=["facilities"])
+router = api_router(tags=["facilities"])
 Code = Annotated[str, Path(min_length=1, max_length=64, pattern=REFERENCE_PATTERN)]
 Year = Annotated[int, Path(ge=2000, le=2100)]
 
