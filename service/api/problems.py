@@ -36,6 +36,8 @@ STORE_UNAVAILABLE = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.TimeoutErro
                      psycopg.OperationalError)
 """The store refused a connection, timed out or is locked: 503 with Retry-After, not a 500."""
 PROBLEM = "application/problem+json"
+NO_STORE = "no-store"
+"""Every answer of the API, problems included, is kept by no browser or proxy cache."""
 TITLES = {
     400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
     409: "Conflict", 413: "Request body too large", 415: "Unsupported media type", 422: "Invalid input",
@@ -81,7 +83,8 @@ def problem(status: int, detail: str, *, rule: str | None = None, errors: list[d
     }
     if errors:
         body["errors"] = errors
-    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM,
+                        headers={"Cache-Control": NO_STORE, **(headers or {})})
 
 
 def _field_of(location: tuple[Any, ...]) -> str:

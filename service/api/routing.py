@@ -2,6 +2,8 @@
 
 Every router of the API is made by `api_router`, whose routes (`LedgerRoute`)
 
+- answer with `Cache-Control: no-store` (what the API answers names citizens or figures that
+  a browser or proxy should not keep; its problems carry it too, `problems.problem`);
 - refuse a JSON body that repeats a key in one object with 422 `duplicate_key`, naming the key,
   instead of taking the last value silently (the standard library's `json` parser keeps the
   last one; here it parses with an `object_pairs_hook` that sees every pair);
@@ -23,7 +25,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.deps import authenticated
-from service.api.problems import PROBLEM, ApiProblem
+from service.api.problems import NO_STORE, PROBLEM, ApiProblem
 
 COMPONENTS = "#/components/schemas/"
 
@@ -116,7 +118,9 @@ class LedgerRoute(APIRoute):
         handle = super().get_route_handler()
 
         async def strict(request: Request) -> Response:
-            return await handle(StrictJsonRequest(request.scope, request.receive))
+            response = await handle(StrictJsonRequest(request.scope, request.receive))
+            response.headers.setdefault("Cache-Control", NO_STORE)
+            return response
 
         return strict
 

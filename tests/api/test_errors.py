@@ -142,3 +142,14 @@ def test_what_the_framework_raises_itself_is_a_problem_too(world, settings):
     too_large = b"{" + b" " * settings.max_body_bytes + b"}"
     assert_problem(world.post("/v1/facilities", content=too_large, headers={"content-type": "application/json"}),
                    413, "body_too_large")
+
+
+def test_every_answer_of_the_api_is_not_stored_by_a_cache(world):
+    for (method, _), (path, allowed, body) in ENDPOINTS.items():
+        if allowed is PUBLIC:
+            continue
+        answer = world.as_("admin", method, path, json=body)
+        assert answer.headers.get("cache-control") == "no-store", (method, path, answer.status_code)
+        refused = world.as_(None, method, path, json=body)
+        assert refused.status_code == 401 and refused.headers.get("cache-control") == "no-store", (method, path)
+    assert world.get("/v1/nothing-here").headers.get("cache-control") == "no-store"
