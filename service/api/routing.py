@@ -87,11 +87,16 @@ def problem_statuses(route: APIRoute) -> list[int]:
 
 
 class StrictJsonRequest(Request):
-    """A request whose JSON body may not repeat a key within one object."""
+    """A request whose JSON body is UTF-8 (422 otherwise, not FastAPI's 400) and may not repeat a
+    key within one object."""
 
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
-            self._json = json.loads(await self.body(), object_pairs_hook=_unique_keys)
+            try:
+                text = (await self.body()).decode("utf-8")
+            except UnicodeDecodeError:
+                raise ApiProblem(422, "the body is not UTF-8 text", rule="invalid_input", field="body") from None
+            self._json = json.loads(text, object_pairs_hook=_unique_keys)
         return self._json
 
 
