@@ -38,7 +38,7 @@ class BodySizeLimit:
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.max_bytes:
-                raise _TooLarge
+                raise _TooLarge(self.max_bytes)
             return message
 
         try:
@@ -51,8 +51,12 @@ class BodySizeLimit:
         await response(scope, receive, send)
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(problems.ApiProblem):
+    """Raised while a body is read: a problem, so that FastAPI's body parsing passes it on as it is
+    (a chunked body over the limit is 413, not FastAPI's 400 "error parsing the body")."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"the body is larger than {max_bytes} bytes", rule="body_too_large")
 
 
 def create_app(settings: Settings | None = None, ledger: BudgetLedger | None = None) -> FastAPI:

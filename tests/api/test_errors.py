@@ -145,6 +145,14 @@ def test_what_the_framework_raises_itself_is_a_problem_too(world, settings):
     assert_problem(world.post("/v1/facilities", content=too_large, headers={"content-type": "application/json"}),
                    413, "body_too_large")
 
+    def chunked():  # no Content-Length: the limit is found while the body is read
+        for _ in range(settings.max_body_bytes // 1000 + 1):
+            yield b" " * 1000
+
+    sent = world.post("/v1/facilities", content=chunked(), headers={"content-type": "application/json"})
+    assert "content-length" not in sent.request.headers
+    assert_problem(sent, 413, "body_too_large")
+
 
 def test_every_answer_of_the_api_is_not_stored_by_a_cache(world):
     for (method, _), (path, allowed, body) in ENDPOINTS.items():
