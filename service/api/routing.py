@@ -82,7 +82,7 @@ def problem_statuses(route: APIRoute) -> list[int]:
     if body or any(d.path_params for d in every):
         statuses.add(404)
     if body:
-        statuses |= {413, 422}
+        statuses.add(413)
     return sorted(statuses)
 
 
