@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test chromium
+.PHONY: serve test fuzz chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
@@ -20,6 +20,11 @@ serve: $(STAMP)
 ## Run the whole test suite (SQLite and PostgreSQL).
 test: $(STAMP) chromium
 	$(VENV)/bin/python -m pytest
+
+## The issue-21 bar of fuzzing: 200 examples per operation of the OpenAPI schema, on both stores
+## (the suite runs LEDGER_FUZZ_EXAMPLES=25; figures in var/test-figures/fuzz-*.json, docs/reliability.md).
+fuzz: $(STAMP)
+	LEDGER_FUZZ_EXAMPLES=200 $(VENV)/bin/python -m pytest tests/api/test_fuzz.py -s
 
 ## Debian's Chromium for the web UI's browser tests, installed (as root) where it is missing;
 ## Playwright drives it as it is and downloads no browser of its own.

@@ -51,6 +51,20 @@ def create_token(engine: Engine, role: str, name: str) -> str:
     return f"lt_{token_id}_{secret}"
 
 
+def token_id(token: str) -> str | None:
+    """The id part of a well-formed token (None: a malformed one); it says nothing of whether
+    the token is known."""
+    match = _TOKEN.match(token)
+    return match.group(1) if match else None
+
+
+def token_id_known(engine: Engine, token_id: str) -> bool:
+    """Whether a token with this id was ever issued (live or revoked)."""
+    with engine.connect() as connection:
+        return connection.execute(select(api_tokens.c.token_id).where(api_tokens.c.token_id == token_id)).first() \
+            is not None
+
+
 def authenticate(engine: Engine, token: str) -> Actor | None:
     """The actor behind a token, or None for an unknown, malformed or revoked token."""
     match = _TOKEN.match(token)

@@ -33,23 +33,44 @@ def migrate() -> None:
 @app.command()
 def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
           port: int = typer.Option(8000, help="Port to listen on"),
-          issue_tokens: bool = typer.Option(False, help="Create and print a token per role (for a local first run)")
-          ) -> None:
+          issue_tokens: bool = typer.Option(False, help="On a first run (no live token in the store): create one "
+                                            "admin token and print it on stdout")) -> None:
     """Run the HTTP service."""
     from service.api.server import run as run_server
-    from service.auth import ROLES, create_token
-    from service.db import make_engine, migrate as run
+    from service.db import migrate as run
 
     settings = Settings()
     run(settings)
     err.print(f"Budget ledger on [bold]http://{host}:{port}/docs[/bold]  (store: {settings.store})")
     if issue_tokens:
-        engine = make_engine(settings)
-        for role in ROLES:
-            err.print(f"  {role:<10} token: {create_token(engine, role, f'local-{role}')}")
-        engine.dispose()
-        err.print("  Use it as: curl -H 'Authorization: Bearer <token>' ...  (or Authorize in /docs)")
+        issue_first_token(settings)
     run_server(settings, host, port)  # JSON logs; on SIGTERM finishes the requests in flight, exits 0
+
+
+FIRST_TOKEN_NAME = "local-admin"
+
+
+def issue_first_token(settings: Settings) -> None:
+    """A first run's token: when the store has no live token, create one admin token and print
+    it on stdout as `admin token: lt_...` (never into the log stream on stderr); otherwise
+    create nothing (`ledger token create` makes more, for each role)."""
+    from sqlalchemy import func, select
+
+    from service.auth import create_token
+    from service.db import api_tokens, make_engine
+
+    engine = make_engine(settings)
+    try:
+        with engine.connect() as connection:
+            live = connection.execute(select(func.count()).select_from(api_tokens)
+                                      .where(api_tokens.c.revoked_at.is_(None))).scalar_one()
+        if live:
+            err.print(f"  the store has {live} live token(s): none issued (make one with `ledger token create`)")
+            return
+        print(f"admin token: {create_token(engine, 'admin', FIRST_TOKEN_NAME)}", flush=True)
+    finally:
+        engine.dispose()
+    err.print("  Use it as: curl -H 'Authorization: Bearer <token>' ...  (or Authorize in /docs)")
 
 
 @app.command()

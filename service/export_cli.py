@@ -11,13 +11,16 @@ figures that lag.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
+from domain.values import FIRST_YEAR, LAST_YEAR
 from service.settings import Settings
 
 export_app = typer.Typer(help="Write the central model or a statement as a spreadsheet (xlsx or csv).",
@@ -29,15 +32,16 @@ CLI_READER = "ledger export"
 FormatOption = typer.Option("xlsx", "--format", help="xlsx (Excel workbook) or csv (Danish Excel: ';', decimal comma)")
 OutputOption = typer.Option(None, "--output", "-o", dir_okay=False, help="The file to write (default: a name like "
                             "central-2026.xlsx in the current directory)")
+ForceOption = typer.Option(False, "--force", help="Overwrite the file if it exists (never through a symbolic link)")
 AsOfOption = typer.Option(None, "--as-of", help="Read as recorded at this instant (ISO 8601 with offset)")
 AsOfPositionOption = typer.Option(None, "--as-of-position", min=0, help="Read as of this store position")
 
 
 @export_app.command("central")
-def central(year: int = typer.Option(..., min=2000, max=2100, help="The budget year"),
+def central(year: int = typer.Option(..., min=FIRST_YEAR, max=LAST_YEAR, help="The budget year"),
             month: int | None = typer.Option(None, min=1, max=12, help="A month of the year (the whole year without)"),
             fmt: str = FormatOption, output: Path | None = OutputOption, as_of: str | None = AsOfOption,
-            as_of_position: int | None = AsOfPositionOption) -> None:
+            as_of_position: int | None = AsOfPositionOption, force: bool = ForceOption) -> None:
     """Write the central budget model (every facility, as GET /v1/central/{year}) as a spreadsheet."""
     from service import export
     from service.api.central import central_model
@@ -48,15 +52,15 @@ def central(year: int = typer.Option(..., min=2000, max=2100, help="The budget y
         body = central_model(ledger, year, month, position)
         return export.RENDERERS["central", fmt](body), export.central_filename(year, month, fmt)
 
-    _write(render, output, as_of, as_of_position, needs_latest=False)
+    _write(render, output, as_of, as_of_position, needs_latest=False, force=force)
 
 
 @export_app.command("statement")
 def statement(municipality: str = typer.Option(..., help="The paying municipality's code, e.g. 751 (Aarhus)"),
-              year: int = typer.Option(..., min=2000, max=2100, help="The year"),
+              year: int = typer.Option(..., min=FIRST_YEAR, max=LAST_YEAR, help="The year"),
               month: int = typer.Option(..., min=1, max=12, help="The month"),
               fmt: str = FormatOption, output: Path | None = OutputOption, as_of: str | None = AsOfOption,
-              as_of_position: int | None = AsOfPositionOption,
+              as_of_position: int | None = AsOfPositionOption, force: bool = ForceOption,
               actor: str = typer.Option(CLI_READER, help="Recorded as the reader of the citizens' rows (with the "
                                         "role finance)")) -> None:
     """Write a statement for a buying municipality (as GET /v1/statements/...) as a spreadsheet.
@@ -83,7 +87,7 @@ def statement(municipality: str = typer.Option(..., help="The paying municipalit
         return (export.RENDERERS["statement", fmt](body),
                 export.statement_filename(municipality, year, month, fmt))
 
-    _write(render, output, as_of, as_of_position, needs_latest=True)
+    _write(render, output, as_of, as_of_position, needs_latest=True, force=force)
 
 
 def _check_format(fmt: str) -> None:
@@ -109,12 +113,14 @@ def _check_municipality(code: str) -> None:
 
 
 def _write(render: Callable[[Any, int, int], tuple[bytes, str]], output: Path | None, as_of: str | None,
-           as_of_position: int | None, needs_latest: bool) -> None:
+           as_of_position: int | None, needs_latest: bool, force: bool) -> None:
     from domain.errors import DomainError
     from service.db import migrate
     from service.ledger import BudgetLedger, Timeline
     from service.projection import ProjectionLagging
 
+    if output is not None:
+        _refuse(check_target(output, force))  # before the work: the same checks hold when writing
     settings = Settings()
     migrate(settings)
     ledger = BudgetLedger(settings)
@@ -135,8 +141,43 @@ def _write(render: Callable[[Any, int, int], tuple[bytes, str]], output: Path | 
     finally:
         ledger.close()
     target = output or Path(name)
-    target.write_bytes(content)
+    _refuse(write_file(target, content, force))
     err.print(f"[green]wrote[/green] {target} (as of store position {position})")
+
+
+def check_target(target: Path, force: bool) -> str | None:
+    """Why `target` may not be written (None: it may): a symbolic link, a file that exists
+    (without `force`), something not a file, or a folder that does not exist."""
+    if target.is_symlink():
+        return f"{target} is a symbolic link: write to the file itself"
+    if target.exists() and not target.is_file():
+        return f"{target} exists and is not a file"
+    if target.exists() and not force:
+        return f"{target} exists: give --force to overwrite it"
+    if not target.parent.is_dir():
+        return f"the folder {target.parent} does not exist"
+    return None
+
+
+def write_file(target: Path, content: bytes, force: bool) -> str | None:
+    """Write `content` to `target` (readable by its owner only: a statement names citizens),
+    never through a symbolic link, and over an existing file only with `force`; the reason it
+    could not be written, or None. The checks are made by the open itself (O_EXCL, O_NOFOLLOW),
+    so a link or file that appeared since `check_target` is refused too."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | (os.O_TRUNC if force else os.O_EXCL)
+    try:
+        handle = os.open(target, flags, 0o600)
+    except OSError as refused:
+        return check_target(target, force) or f"{target} cannot be written: {refused.strerror}"
+    with os.fdopen(handle, "wb") as file:
+        file.write(content)
+    return None
+
+
+def _refuse(reason: str | None) -> None:
+    if reason is not None:
+        err.print(f"[red]export failed[/red]: {escape(reason)}")
+        raise typer.Exit(1)
 
 
 def read_position(timeline: Any, as_of: str | None, as_of_position: int | None, wait_seconds: float) -> int:

@@ -10,8 +10,8 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.api import (
-    audit, budgets, central, citizens, facilities, health, observability, problems, regulation, retractions, schedules,
-    statements, throttle,
+    audit, budgets, central, citizens, docs, facilities, health, observability, problems, regulation, retractions,
+    routing, schedules, statements, throttle,
 )
 from service.ledger import BudgetLedger
 from service.projection import EmbeddedProjector, ProjectionStatus
@@ -38,7 +38,7 @@ class BodySizeLimit:
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.max_bytes:
-                raise _TooLarge
+                raise _TooLarge(self.max_bytes)
             return message
 
         try:
@@ -51,8 +51,12 @@ class BodySizeLimit:
         await response(scope, receive, send)
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(problems.ApiProblem):
+    """Raised while a body is read: a problem, so that FastAPI's body parsing passes it on as it is
+    (a chunked body over the limit is 413, not FastAPI's 400 "error parsing the body")."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"the body is larger than {max_bytes} bytes", rule="body_too_large")
 
 
 def create_app(settings: Settings | None = None, ledger: BudgetLedger | None = None) -> FastAPI:
@@ -82,11 +86,14 @@ def create_app(settings: Settings | None = None, ledger: BudgetLedger | None = N
         "for residential care facilities for adults.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None, redoc_url=None,  # served from bundled assets by docs.install
     )
     app.state.settings = settings
     if ledger is not None:
         app.state.ledger = ledger
     problems.install(app)
+    routing.document(app)  # the Problem schema of every route's error responses
+    docs.install(app)  # /docs and /redoc, offline (docs/adr/0023)
     for module in (facilities, schedules, citizens, retractions, budgets, central, statements, regulation, audit):
         app.include_router(module.router)
     install_ui(app)  # the web UI at /ui (docs/adr/0009)

@@ -5,16 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import Depends, HTTPException, Query, Request
 from sqlalchemy import select
 
 from domain.values import REFERENCE_PATTERN, check_reference
 from service.api.deps import AsOf, Ledger, ProjectionStatusDep, allow
+from service.api.routing import api_router
 from service.audit import AuditQuery, AuditTrail, log_citizen_reads
 from service.db import citizen_reads, utc
 from service.ledger import Actor, Timeline
 
-router = APIRouter(tags=["audit"])
+router = api_router(tags=["audit"])
 AuditReader = Annotated[Actor, Depends(allow("finance", "auditor"))]
 Auditor = Annotated[Actor, Depends(allow("auditor"))]
 Ref = Annotated[str | None, Query(min_length=1, max_length=64, pattern=REFERENCE_PATTERN)]

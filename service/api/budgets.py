@@ -6,19 +6,20 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import HTTPException, Path, Query
 
 from domain.values import FIRST_YEAR, LAST_YEAR
 from projections.budget import MonthFigures, fte, occupancy_pct, staff_hours
 from service.api.common import Code, kr
 from service.api.deps import FUTURE_TOLERANCE, Ledger, ProjectionStatusDep, ReadAt, Reader, wait_for_store
+from service.api.routing import api_router
 from service.audit import log_citizen_reads
 from service.explain import Explainer
 from service.ledger import BudgetLedger, Timeline
 from service.projection import ProjectionStatus
 from service.read_models import BudgetReads
 
-router = APIRouter(tags=["budgets"])
+router = api_router(tags=["budgets"])
 Year = Annotated[int, Path(ge=FIRST_YEAR, le=LAST_YEAR)]
 
 

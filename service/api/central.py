@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 from fastapi.responses import Response
 
 from projections.budget import (
@@ -27,10 +27,11 @@ from service import export
 from service.api.common import kr
 from service.api.downloads import DOWNLOAD_RESPONSES, ExportFormat, download
 from service.api.deps import Ledger, ReadAt, Reader
+from service.api.routing import api_router
 from service.ledger import BudgetLedger
 from service.read_models import BudgetReads, FacilityFact
 
-router = APIRouter(tags=["central"])
+router = api_router(tags=["central"])
 Year = Annotated[int, Path(ge=FIRST_YEAR, le=LAST_YEAR)]
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter
 
 from domain import municipalities
 from domain.citizen import Citizen
@@ -26,10 +25,11 @@ from service.api.schemas import (
     SpecialTariffCreate,
     assessment_dict,
 )
+from service.api.routing import api_router
 from service.ledger import BudgetLedger, Timeline
 from service.readers import AsOfReader
 
-router = APIRouter(tags=["citizens"])
+router = api_router(tags=["citizens"])
 
 
 def _ref(ref: str) -> str:

@@ -11,6 +11,7 @@ from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from domain.errors import RuleViolation
+from service.api.problems import ApiProblem
 from service.api.throttle import authenticate_throttled
 from service.ledger import Actor, BudgetLedger, Timeline
 from service.projection import ProjectionStatus
@@ -29,14 +30,20 @@ Ledger = Annotated[BudgetLedger, Depends(get_ledger)]
 def authenticated(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Actor:
+    """The actor of the request's bearer token: 401 `token_required` without a bearer token,
+    401 `token_invalid` for an unknown, malformed or revoked one, 429 when throttled."""
     if "authorization" not in request.headers:  # no attempt: not counted by the throttle
-        raise HTTPException(401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+        raise ApiProblem(401, "a bearer token is required", rule="token_required", headers=CHALLENGE)
     token = credentials.credentials if credentials is not None and credentials.scheme.lower() == "bearer" else None
-    actor = authenticate_throttled(request, token)  # 429 after too many failures from this address (docs/adr/0011)
+    actor = authenticate_throttled(request, token)  # 429 after too many failures (docs/adr/0011)
     if actor is None:
-        detail = "a bearer token is required" if token is None else "the token is unknown, malformed or revoked"
-        raise HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
+        if token is None:
+            raise ApiProblem(401, "a bearer token is required", rule="token_required", headers=CHALLENGE)
+        raise ApiProblem(401, "the token is unknown, malformed or revoked", rule="token_invalid", headers=CHALLENGE)
     return actor
+
+
+CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
 def may(actor: Actor, roles: Iterable[str]) -> bool:
@@ -49,7 +56,8 @@ def allow(*roles: str) -> Callable[[Actor], Actor]:
 
     def check(actor: Annotated[Actor, Depends(authenticated)]) -> Actor:
         if not may(actor, roles):
-            raise HTTPException(403, f"the role {actor.role} may not do this; allowed: {', '.join(('admin', *roles))}")
+            raise ApiProblem(403, f"the role {actor.role} may not do this; allowed: {', '.join(('admin', *roles))}",
+                             rule="role_not_allowed")
         return actor
 
     return check
@@ -69,7 +77,8 @@ async def idempotency(request: Request, actor: Annotated[Actor, Depends(authenti
     if key is None:
         return None
     if not 1 <= len(key) <= 200:
-        raise HTTPException(422, "Idempotency-Key must be 1-200 characters")
+        raise ApiProblem(422, "Idempotency-Key must be 1-200 characters", rule="invalid_idempotency_key",
+                         field="Idempotency-Key")
     fingerprint = request_fingerprint(request.method, request.url.path, await request.body())
     return Idempotency(principal=actor.name, key=key, fingerprint=fingerprint)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import Path
 
 from domain.errors import NotFound
 from domain.values import FIRST_YEAR, LAST_YEAR
@@ -21,10 +21,11 @@ from service.api.schemas import (
     FacilityCreate,
     FrameBudgetPut,
 )
+from service.api.routing import api_router
 from service.ledger import BudgetLedger, Timeline
 from service.regulation import RegulationReads
 
-router = APIRouter(tags=["facilities"])
+router = api_router(tags=["facilities"])
 Year = Annotated[int, Path(ge=FIRST_YEAR, le=LAST_YEAR)]
 
 

@@ -6,17 +6,18 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import Depends, Path
 
 from domain.tariff_schedule import normalise_levels, normalise_special_tariffs
 from domain.values import FIRST_YEAR, LAST_YEAR
 from service.api.common import kr
 from service.api.deps import FINANCE_READERS, Ledger, ReadAt, allow
 from service.api.schemas import SchedulePut
+from service.api.routing import api_router
 from service.ledger import Actor
 from service.regulation import RegulationReads, what_if
 
-router = APIRouter(tags=["regulation"])
+router = api_router(tags=["regulation"])
 FinanceReader = Annotated[Actor, Depends(allow(*FINANCE_READERS))]
 Year = Annotated[int, Path(ge=FIRST_YEAR, le=LAST_YEAR)]
 MONEY = ("revenue", "cost_basis", "actual_costs", "result", "carry_over", "to_tariff", "regulation_line",

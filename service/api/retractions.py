@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 
 from domain.citizen import Citizen
 from domain.facility import Facility
@@ -15,9 +15,10 @@ from domain.tariff_schedule import TariffSchedule
 from service.api.common import COMMAND_RESPONSES, written
 from service.api.deps import IdempotencyKey, Ledger, allow
 from service.api.schemas import CommandPublic, RetractionCreate
+from service.api.routing import api_router
 from service.ledger import Actor
 
-router = APIRouter(tags=["retractions"])
+router = api_router(tags=["retractions"])
 Retractor = Annotated[Actor, Depends(allow("caseworker", "finance"))]
 RETRACTABLE_BY_ROLE = {
     "admin": (Facility, TariffSchedule, Citizen),

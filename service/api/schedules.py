@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 
 from domain.errors import InvalidValue, NotFound
 from domain.tariff_schedule import TariffSchedule, schedule_id
@@ -13,9 +13,10 @@ from domain.values import FIRST_YEAR, LAST_YEAR
 from service.api.common import COMMAND_RESPONSES, iso, kr, written
 from service.api.deps import AsOf, FinanceWriter, IdempotencyKey, Ledger, Reader
 from service.api.schemas import CommandPublic, RevisionCreate, SchedulePut
+from service.api.routing import api_router
 from service.ledger import BudgetLedger, Timeline
 
-router = APIRouter(tags=["tariff schedules"])
+router = api_router(tags=["tariff schedules"])
 Year = Annotated[int, Path(ge=FIRST_YEAR, le=LAST_YEAR)]
 
 

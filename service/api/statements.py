@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import Depends, Path
 from fastapi.responses import Response
 
 from domain import municipalities
@@ -18,12 +18,13 @@ from service import export
 from service.api.common import kr
 from service.api.deps import FINANCE_READERS, Ledger, ProjectionStatusDep, ReadAt, allow
 from service.api.downloads import DOWNLOAD_RESPONSES, ExportFormat, download
+from service.api.routing import api_router
 from service.audit import log_citizen_reads
 from service.ledger import Actor, BudgetLedger, Timeline
 from service.projection import ProjectionStatus
 from service.read_models import StatementReads
 
-router = APIRouter(tags=["statements"])
+router = api_router(tags=["statements"])
 StatementReader = Annotated[Actor, Depends(allow(*FINANCE_READERS))]
 BUYERS = [code for code in municipalities.CODES if code != NORDDJURS]
 """The codes a statement can be for: every municipality of the register but Norddjurs itself."""

@@ -1,5 +1,5 @@
 """The README's path on a real server and a real socket: `ledger token create`, `ledger serve`,
-then a facility, a schedule, a frame budget and a move-in, on both stores."""
+then a facility, a schedule, a frame budget and a move-in, on both stores; `--issue-tokens`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from service.db import api_tokens, make_engine
 from tests.factories import facility_body, frame_body, move_in_body, schedule_body
 
 LEDGER = str(Path(sys.executable).with_name("ledger"))
@@ -56,3 +58,52 @@ def test_a_new_user_records_the_first_facts_through_a_real_server(settings, tmp_
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def start_serving(env: dict[str, str], directory: Path, *args: str) -> tuple[subprocess.Popen[bytes], str, Path, Path]:
+    """`ledger serve` on a free port, its stdout and stderr (the JSON log) in files of their own."""
+    port = free_port()
+    out, log = directory / f"stdout-{port}.txt", directory / f"stderr-{port}.txt"
+    with out.open("wb") as stdout, log.open("wb") as stderr:
+        server = subprocess.Popen([LEDGER, "serve", "--port", str(port), *args], env=env, cwd=directory,
+                                  stdout=stdout, stderr=stderr)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            if httpx.get(f"{base}/health/live", timeout=1).status_code == 200:
+                return server, base, out, log
+        except httpx.TransportError:
+            time.sleep(0.1)
+    server.terminate()
+    pytest.fail(f"ledger serve did not come up: {log.read_text()}")
+
+
+def test_issue_tokens_gives_one_admin_token_on_stdout_only_on_a_first_run(settings, tmp_path):
+    env = os.environ | {"LEDGER_DATABASE_URL": settings.database_url, "LEDGER_DATABASE_SCHEMA": settings.database_schema}
+    server, base, out, log = start_serving(env, tmp_path, "--issue-tokens")
+    try:
+        (line,) = out.read_text().splitlines()
+        assert line.startswith("admin token: lt_"), line
+        token = line.removeprefix("admin token: ")
+        answer = httpx.get(f"{base}/v1/facilities", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        assert answer.status_code == 200, answer.text
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert "lt_" not in log.read_text()
+    again, base, out, log = start_serving(env, tmp_path, "--issue-tokens")
+    try:
+        assert httpx.get(f"{base}/v1/facilities", headers={"Authorization": f"Bearer {token}"},
+                         timeout=10).status_code == 200
+    finally:
+        again.terminate()
+        again.wait(timeout=10)
+    assert out.read_text() == "" and "lt_" not in log.read_text()
+    assert "none issued" in log.read_text()
+    engine = make_engine(settings)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(select(api_tokens.c.role, api_tokens.c.name)).all()
+    finally:
+        engine.dispose()
+    assert [tuple(row) for row in rows] == [("admin", "local-admin")]
