@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
+PORT ?= 8000
+HOST ?= 127.0.0.1
 
 .PHONY: serve test fuzz chromium
 
@@ -13,9 +15,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 ## Start the service with a demo municipality on the embedded default (SQLite under ./var/),
-## printing where to open it and a token per role.
+## printing where to open it and a token per role (`make serve PORT=8765` for another port;
+## a busy port stops it with one line before anything is loaded or printed).
 serve: $(STAMP)
-	$(VENV)/bin/ledger demo
+	$(VENV)/bin/ledger demo --host $(HOST) --port $(PORT)
 
 ## Run the whole test suite (SQLite and PostgreSQL).
 test: $(STAMP) chromium

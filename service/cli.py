@@ -20,6 +20,35 @@ app.add_typer(export_app, name="export")
 err = Console(stderr=True)
 
 
+def port_in_use(host: str, port: int) -> str | None:
+    """Why `host:port` cannot be listened on (None: it can). Bound as uvicorn binds it
+    (SO_REUSEADDR, so a closed connection's TIME_WAIT does not count) and released at once."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as unknown:
+        return f"{host} is not an address to listen on ({unknown.strerror})"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as refused:
+            return f"port {port} on {host} is busy ({refused.strerror})"
+    return None
+
+
+def require_free_port(host: str, port: int) -> None:
+    """Stop with one clear line (exit 2) when the port cannot be listened on, before anything
+    is loaded or any token printed."""
+    problem = port_in_use(host, port)
+    if problem is not None:
+        err.print(f"[red]cannot serve[/red]: {problem}; stop what uses it or choose another port "
+                  f"(--port, or make serve PORT=...)", soft_wrap=True, highlight=False)
+        raise typer.Exit(2)
+
+
 @app.command()
 def migrate() -> None:
     """Create or update the store's tables (the library's, then Alembic's)."""
@@ -39,6 +68,7 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
     from service.api.server import run as run_server
     from service.db import migrate as run
 
+    require_free_port(host, port)
     settings = Settings()
     run(settings)
     err.print(f"Budget ledger on [bold]http://{host}:{port}/docs[/bold]  (store: {settings.store})")
@@ -86,6 +116,8 @@ def demo(host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
     from service.ledger import Actor, BudgetLedger, Timeline
     from service.projection import Projector
 
+    if serve_it:
+        require_free_port(host, port)
     settings = Settings()
     run(settings)
     ledger = BudgetLedger(settings)
