@@ -80,6 +80,7 @@ BUDGET = [
     Column("Basisbudget, gammel model (kr.)", "baseline", "money"),
     Column("Difference model - basis (kr.)", "difference", "money"),
     Column("Indfaset budget (kr.)", "phased", "money"),
+    Column("Over kapacitet (måneder)", "over_capacity"),
 ]
 STATEMENT = [
     Column("Borger", "citizen_ref"), Column("Tilbud", "facility"), Column("Fra", "from", "date"),
@@ -161,8 +162,15 @@ def level_counts(by_level: dict[str, int]) -> dict[str, int]:
 
 # Rows of each view ------------------------------------------------------------------------
 
+def over_capacity_text(months: Iterable[int]) -> str:
+    """The months over capacity (more present days than capacity days) in Danish: "marts, april"."""
+    return ", ".join(MONTHS[month - 1] for month in months)
+
+
 def _central_rows(body: dict[str, Any]) -> list[dict[str, Any]]:
-    rows = [{**row, "kind": facility_kind(row["kind"])} for row in body["facilities"]]
+    rows = [{**row, "kind": facility_kind(row["kind"]),
+             "over_capacity": over_capacity_text(row.get("over_capacity_months") or [])}
+            for row in body["facilities"]]
     rows.append({**body["totals"], "facility": TOTAL, "name": None, "area": None, "kind": None, "basistakst": None})
     return rows
 
@@ -268,6 +276,8 @@ CENTRAL_NOTES = [
     "Indtægt solgte pladser = solgte dage × (basistakst + servicetakst). Støttetimer: gennemsnit pr. "
     "belægningsdag.",
     "Indfaset budget = basisbudget + indfasningsprocent × (model − basis); kun for et år med et basisbudget.",
+    "Over kapacitet: de måneder, hvor belægningsdagene overstiger kapacitetsdagene (flere borgere end pladser); "
+    "de står også under Advarsler.",
     "Niveauer: borgere pr. takstniveau eller særtakst på periodens sidste dag.",
     "Tallene er læst som de stod ved den nævnte position i hændelseslageret; samme position giver altid samme tal "
     "(GET /v1/central/{år}?as_of_position=…).",

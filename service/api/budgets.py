@@ -10,6 +10,7 @@ from fastapi import HTTPException, Path, Query
 
 from domain.values import FIRST_YEAR, LAST_YEAR
 from projections.budget import MonthFigures, fte, occupancy_pct, staff_hours
+from projections.capacity import capacity_warnings, is_over_capacity
 from service.api.common import Code, kr
 from service.api.deps import FUTURE_TOLERANCE, Ledger, ProjectionStatusDep, ReadAt, Reader, wait_for_store
 from service.api.routing import api_router
@@ -38,14 +39,16 @@ def month_row(figures: MonthFigures, hourly_rate: Decimal | None, months: int) -
 @router.get("/v1/budgets/{code}/{year}")
 def get_budget(code: Code, year: Year, ledger: Ledger, actor: Reader, position: ReadAt) -> dict[str, Any]:
     """The twelve months and the year of a facility's budget: frame, activity, days,
-    occupancy, staff hours and FTE, with `warnings` for a missing frame or schedule."""
+    occupancy, staff hours and FTE, with `warnings` for a missing frame or schedule and for
+    each month over capacity (more present days than capacity days: `over_capacity` on its row)."""
     figures = BudgetReads(ledger).facility_year(code, year, position)
     return {
         "facility": code, "year": year, "as_of_position": position,
         "basistakst": kr(figures.basistakst),
-        "months": [{"month": m.month, **month_row(m, figures.hourly_rate, 1)} for m in figures.months],
+        "months": [{"month": m.month, **month_row(m, figures.hourly_rate, 1),
+                    "over_capacity": is_over_capacity(m.present_days, m.capacity_days)} for m in figures.months],
         "totals": month_row(figures.totals(), figures.hourly_rate, 12),
-        "warnings": figures.warnings,
+        "warnings": figures.warnings + capacity_warnings(year, figures.months),
     }
 
 

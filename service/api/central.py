@@ -22,6 +22,7 @@ from projections.budget import (
     sold_income,
     sum_months,
 )
+from projections.capacity import over_capacity
 from domain.values import FIRST_YEAR, LAST_YEAR
 from service import export
 from service.api.common import kr
@@ -66,6 +67,9 @@ def facility_row(fact: FacilityFact, figures: YearFigures, year: int, month: int
         "avg_support_hours": str(average_support_hours(stays.support_hours, stays.present_days)),
         **phase_in(period.total, baseline if month is None else None),
     }
+    over = over_capacity(figures.months if month is None else [figures.months[month - 1]])
+    row["over_capacity_months"] = [o.month for o in over]
+    row["warnings"] = [o.warning(year) for o in over]
     return row, period
 
 
@@ -101,7 +105,9 @@ def get_central(year: Year, ledger: Ledger, actor: Reader, position: ReadAt,
                 ) -> dict[str, Any]:
     """Every facility for the year (or one month): frame, activity, total, days, occupancy,
     citizens by level at the period's last day, sold days and income, average support hours,
-    and for a year with a baseline the model, the baseline, the difference and the phased budget."""
+    and for a year with a baseline the model, the baseline, the difference and the phased budget.
+    A facility's `warnings` and `over_capacity_months` name the period's months over capacity
+    (more present days than capacity days); the top `warnings` repeat them with its code."""
     return central_model(ledger, year, month, position)
 
 
@@ -133,6 +139,6 @@ def central_model_with_years(ledger: BudgetLedger, year: int, month: int | None,
         row, period = facility_row(fact, figures, year, month, baselines.get(code))
         rows.append(row)
         periods.append(period)
-        warnings += [f"{code}: {w}" for w in figures.warnings]
+        warnings += [f"{code}: {w}" for w in figures.warnings + row["warnings"]]
     return {"year": year, "month": month, "as_of_position": position, "facilities": rows,
             "totals": totals_row(rows, periods), "warnings": warnings}, years

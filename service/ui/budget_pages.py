@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from domain.values import check_reference
 from projections.budget import YearFigures, level_key
+from projections.capacity import OverCapacity
 from service.api.budgets import budget_explanation, get_budget
 from service.api.central import central_model_with_years
 from service.audit import log_citizen_reads
@@ -61,8 +62,11 @@ def overview(request: Request, actor: UiReader, year: str | None = None, month: 
         ledger = ledger_of(request)
         body, years = central_model_with_years(ledger, year_, month_, position)
         chart = municipality_chart(years, year_, month_)
+        over = {f"{row['facility']}: {w}" for row in body["facilities"] for w in row["warnings"]}
         return {"central": body, "chart": chart, "levels": LEVELS, "period": month_name(month_),
-                "has_baseline": body["totals"]["baseline"] is not None}
+                "has_baseline": body["totals"]["baseline"] is not None,
+                "warnings": [w for w in body["warnings"] if w not in over],
+                "over_capacity": [row for row in body["facilities"] if row["over_capacity_months"]]}
 
     return page(request, actor, "overview.html", form, build)
 
@@ -100,8 +104,11 @@ def facility(request: Request, code: str, actor: UiReader, year: str | None = No
         chart = monthly_chart(f"Budget pr. måned {year_}, {fact.name}",
                               [Decimal(m["frame"]) for m in budget["months"]],
                               [Decimal(m["activity"]) for m in budget["months"]], year_)
+        over = [m for m in budget["months"] if m["over_capacity"]]
+        shown = {OverCapacity(m["month"], m["present_days"], m["capacity_days"]).warning(year_) for m in over}
         return {"budget": budget, "facility": fact, "chart": chart, "stays": stays, "levels": LEVELS,
-                "places": fact.places_on(date(year_, 12, 31))}
+                "places": fact.places_on(date(year_, 12, 31)), "over_capacity": over,
+                "warnings": [w for w in budget["warnings"] if w not in shown]}
 
     return page(request, actor, "facility.html", form, build)
 
