@@ -1,4 +1,5 @@
-"""Spreadsheet exports of the central budget model and of statements (docs/adr/0010).
+"""Spreadsheet exports of the central budget model, of statements and of a year's regulation
+(docs/adr/0010).
 
 Each function takes the API's JSON body (`central_model(...)`, `statement_body(...)`) and
 returns the file's bytes, so a spreadsheet always shows exactly the figures of the read it
@@ -93,6 +94,16 @@ CHANGES = [
     Column("Borger", "citizen_ref"), Column("Tilbud", "facility"),
     Column("Beløb dengang (kr.)", "amount_then", "money"), Column("Beløb nu (kr.)", "amount_now", "money"),
     Column("Difference (kr.)", "difference", "money"),
+]
+REGULATION = [
+    Column("Tilbud", "facility"), Column("Navn", "name"),
+    Column("Indtægt (kr.)", "revenue", "money"), Column("Omkostningsgrundlag (kr.)", "cost_basis", "money"),
+    Column("Faktiske omkostninger (kr.)", "actual_costs", "money"), Column("Resultat (kr.)", "result", "money"),
+    Column("Overført (kr.)", "carry_over", "money"), Column("Til takst (kr.)", "to_tariff", "money"),
+    Column("Takstår", "target_year", "whole"), Column("Reguleringslinje (kr.)", "regulation_line", "money"),
+    Column("Efterposteringer (kr.)", "post_closing_adjustments", "money"),
+    Column("Resultat ved regnskab (kr.)", "result_at_closing", "money"),
+    Column("Indregnet", "applied_text"), Column("Linje i rammebudgettet (kr.)", "applied_line", "money"),
 ]
 NUMBER_FORMATS = {"money": MONEY, "whole": WHOLE, "pct": ONE_DECIMAL, "hours": TWO_DECIMALS, "date": DATE}
 
@@ -332,6 +343,41 @@ def statement_workbook(body: dict[str, Any]) -> bytes:
     return _save(book)
 
 
+def _regulation_rows(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """A row per facility and a totals row ("I alt": the amounts summed, how many are applied)."""
+    rows = [{**row, "applied_text": "Ja" if row["applied"] else "Nej"} for row in body["facilities"]]
+    totals = body["totals"]
+    rows.append({**totals, "facility": TOTAL, "applied_text": f"{totals['applied']} af {totals['facilities']}"})
+    return rows
+
+
+REGULATION_NOTES = [
+    "Resultat = indtægt − faktiske omkostninger (positivt: overskud); indtægt = belægningsdage × basistakst + "
+    "servicetakster.",
+    "Overført: resultatet inden for ± grænsen af omkostningsgrundlaget; til takst = resultat − overført, som "
+    "indgår i takståret som reguleringslinjen −(til takst).",
+    "Indregnet: om takstårets rammebudget har reguleringslinjen med netop det beløb.",
+    "Efterposteringer: ændringer i resultatet efter regnskabet blev registreret.",
+]
+
+
+def regulation_workbook(body: dict[str, Any]) -> bytes:
+    """The regulation of a year as a workbook: "Efterregulering" (a row per facility with
+    closed accounts and a totals row) and "Om udtrækket"."""
+    book = Workbook()
+    _sheet(book, "Efterregulering", REGULATION, _regulation_rows(body))
+    _about(book, [("Udtræk", "Efterregulering"), ("Regnskabsår", body["year"]),
+                  ("Grænse for overførsel (%)", typed(body["limit_pct"], "pct")),
+                  ("År til takst", body["years_to_tariff"]), ("Opgjort pr. position", body["as_of_position"])],
+           list(body.get("warnings") or []), REGULATION_NOTES)
+    return _save(book)
+
+
+def regulation_csv(body: dict[str, Any]) -> bytes:
+    """The regulation of a year as one CSV table: a row per facility and a totals row."""
+    return _csv(REGULATION, _regulation_rows(body))
+
+
 # CSV --------------------------------------------------------------------------------------
 
 def _csv(columns: list[Column], rows: Iterable[dict[str, Any]]) -> bytes:
@@ -361,6 +407,7 @@ def statement_csv(body: dict[str, Any]) -> bytes:
 RENDERERS: dict[tuple[str, str], Callable[[dict[str, Any]], bytes]] = {
     ("central", "xlsx"): central_workbook, ("central", "csv"): central_csv,
     ("statement", "xlsx"): statement_workbook, ("statement", "csv"): statement_csv,
+    ("regulation", "xlsx"): regulation_workbook, ("regulation", "csv"): regulation_csv,
 }
 
 
@@ -370,6 +417,10 @@ def central_filename(year: int, month: int | None, fmt: str) -> str:
 
 def statement_filename(municipality: str, year: int, month: int, fmt: str) -> str:
     return f"afregning-{municipality}-{year}-{month:02d}.{fmt}"
+
+
+def regulation_filename(year: int, fmt: str) -> str:
+    return f"efterregulering-{year}.{fmt}"
 
 
 def content_disposition(filename: str) -> str:

@@ -1,4 +1,5 @@
-"""`ledger export central|statement`: the central model or a statement as a spreadsheet.
+"""`ledger export central|statement|regulation`: the central model, a statement or a closed
+year's regulation as a spreadsheet.
 
 A read of the read models from the command line is as consistent as one through HTTP: it is
 as of a recorded position (the latest, `--as-of` an instant, or `--as-of-position`), and the
@@ -23,7 +24,7 @@ from rich.markup import escape
 from domain.values import FIRST_YEAR, LAST_YEAR
 from service.settings import Settings
 
-export_app = typer.Typer(help="Write the central model or a statement as a spreadsheet (xlsx or csv).",
+export_app = typer.Typer(help="Write the central model, a statement or a regulation as a spreadsheet (xlsx or csv).",
                          no_args_is_help=True)
 err = Console(stderr=True, soft_wrap=True)
 CLI_READER = "ledger export"
@@ -88,6 +89,23 @@ def statement(municipality: str = typer.Option(..., help="The paying municipalit
                 export.statement_filename(municipality, year, month, fmt))
 
     _write(render, output, as_of, as_of_position, needs_latest=True, force=force)
+
+
+@export_app.command("regulation")
+def regulation(year: int = typer.Option(..., min=FIRST_YEAR, max=LAST_YEAR, help="The closed accounting year"),
+               fmt: str = FormatOption, output: Path | None = OutputOption, as_of: str | None = AsOfOption,
+               as_of_position: int | None = AsOfPositionOption, force: bool = ForceOption) -> None:
+    """Write the regulation of a closed year (as GET /v1/regulation/{year}) as a spreadsheet."""
+    from service import export
+    from service.api.regulation import regulation_body
+
+    _check_format(fmt)
+
+    def render(ledger: Any, position: int, latest: int) -> tuple[bytes, str]:
+        body = regulation_body(ledger, year, position)
+        return export.RENDERERS["regulation", fmt](body), export.regulation_filename(year, fmt)
+
+    _write(render, output, as_of, as_of_position, needs_latest=False, force=force)
 
 
 def _check_format(fmt: str) -> None:

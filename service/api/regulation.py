@@ -7,14 +7,17 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import Depends, Path
+from fastapi.responses import Response
 
 from domain.tariff_schedule import normalise_levels, normalise_special_tariffs
 from domain.values import FIRST_YEAR, LAST_YEAR
+from service import export
 from service.api.common import kr
 from service.api.deps import FINANCE_READERS, Ledger, ReadAt, allow
+from service.api.downloads import DOWNLOAD_RESPONSES, ExportFormat, download
 from service.api.schemas import SchedulePut
 from service.api.routing import api_router
-from service.ledger import Actor
+from service.ledger import Actor, BudgetLedger
 from service.regulation import RegulationReads, what_if
 
 router = api_router(tags=["regulation"])
@@ -24,8 +27,29 @@ MONEY = ("revenue", "cost_basis", "actual_costs", "result", "carry_over", "to_ta
          "post_closing_adjustments", "result_at_closing", "applied_line")
 
 
+TOTALLED = ("revenue", "cost_basis", "actual_costs", "result", "carry_over", "to_tariff", "post_closing_adjustments")
+"""The amounts that add up across facilities (the `totals` row)."""
+
+
 def regulation_public(row: dict[str, Any]) -> dict[str, Any]:
     return {k: kr(v) if k in MONEY else v for k, v in row.items()}
+
+
+def regulation_totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The sums of the facilities' amounts, and how many facilities' target-year frame budgets
+    carry their regulation line (`applied` of `facilities`)."""
+    totals: dict[str, Any] = {k: kr(sum((Decimal(r[k]) for r in rows), Decimal(0))) for k in TOTALLED}
+    return {**totals, "facilities": len(rows), "applied": sum(1 for r in rows if r["applied"])}
+
+
+def regulation_body(ledger: BudgetLedger, year: int, position: int) -> dict[str, Any]:
+    """The regulation's body as of a recorded position (the API, the UI and the exports share
+    it); each row names its facility (`name`) beside the code."""
+    reads = RegulationReads(ledger)
+    names = {code: fact["name"] for code, fact in reads.budgets.facts(position, "facility", 0).items()}
+    rows = [{**regulation_public(r), "name": names.get(r["facility"])} for r in reads.year(year, position)]
+    return {"year": year, "as_of_position": position, "limit_pct": str(reads.limit_pct),
+            "years_to_tariff": reads.years, "facilities": rows, "totals": regulation_totals(rows)}
 
 
 @router.get("/v1/regulation/{year}")
@@ -33,10 +57,17 @@ def get_regulation(year: Year, ledger: Ledger, actor: FinanceReader, position: R
     """Per facility with closed accounts for the year: revenue, cost basis, actual costs,
     result, carry-over (± the limit % of the cost basis), what goes to the tariff of the target
     year, post-closing adjustments since the accounts, and whether the target year's frame
-    budget carries the regulation line."""
-    reads = RegulationReads(ledger)
-    return {"year": year, "as_of_position": position, "limit_pct": str(reads.limit_pct),
-            "years_to_tariff": reads.years, "facilities": [regulation_public(r) for r in reads.year(year, position)]}
+    budget carries the regulation line; `totals` sums the amounts over the facilities."""
+    return regulation_body(ledger, year, position)
+
+
+@router.get("/v1/regulation/{year}/export", response_class=Response, responses=DOWNLOAD_RESPONSES)
+def export_regulation(year: Year, ledger: Ledger, actor: FinanceReader, position: ReadAt,
+                      fmt: ExportFormat = "xlsx") -> Response:
+    """The regulation (as GET /v1/regulation/{year}) as a workbook (`xlsx`: a row per facility
+    and a totals row, and what the figures are as of) or a CSV table in Danish Excel's convention."""
+    body = regulation_body(ledger, year, position)
+    return download(export.RENDERERS["regulation", fmt](body), export.regulation_filename(year, fmt), fmt)
 
 
 @router.post("/v1/regulation/{year}/what-if")

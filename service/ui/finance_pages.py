@@ -9,6 +9,7 @@ Downloads hand the same bodies to the export module, so a file shows what the pa
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, Callable
 
 from fastapi import APIRouter, Request
@@ -21,12 +22,14 @@ from domain.values import NORDDJURS
 from service import export
 from service.api.central import central_model
 from service.api.downloads import download
-from service.api.regulation import get_regulation
+from service.api.regulation import regulation_body
 from service.api.statements import BUYERS, log_statement_reads, statement_body
 from service.db import rm_statement_lines
 from service.ledger import Actor, BudgetLedger
 from service.ui.asof import UiProblem, parse_day, read_position
 from service.ui.auth import UiFinanceReader, UiReader
+from service.ui.charts import Series, stacked_bars
+from service.ui.formatting import kroner
 from service.ui.render import REFUSALS, facility_names, ledger_of, page, parse_month, parse_year, problem_of, render
 
 router = APIRouter(include_in_schema=False)
@@ -97,10 +100,23 @@ def regulation(request: Request, actor: UiFinanceReader, year: str | None = None
     def build() -> dict[str, Any]:
         year_ = parse_year(year, default_year)
         position = read_position(request, parse_day(as_of, "Opgjort pr."))
-        return {"regulation": get_regulation(year_, ledger_of(request), actor, position),
-                "names": facility_names(ledger_of(request), position)}
+        body = regulation_body(ledger_of(request), year_, position)
+        return {"regulation": body, "names": facility_names(ledger_of(request), position),
+                "chart": regulation_chart(body) if body["facilities"] else None}
 
     return page(request, actor, "regulation.html", form, build)
+
+
+def regulation_chart(body: dict[str, Any]) -> Any:
+    """Each facility's result as a bar of its two parts: what is carried over (within the
+    limit) and what goes to the tariff; the bar's height is the result."""
+    rows = body["facilities"]
+    return stacked_bars(
+        [row["facility"] for row in rows],
+        [Series("Overført", "carry-over", tuple(Decimal(row["carry_over"]) for row in rows)),
+         Series("Til takst", "to-tariff", tuple(Decimal(row["to_tariff"]) for row in rows))],
+        title=f"Resultat {body['year']} pr. tilbud: overført og til takst",
+        descriptions=[f"{row['name'] or row['facility']} (resultat {kroner(row['result'])} kr.)" for row in rows])
 
 
 def file_format(value: str) -> str:
@@ -154,3 +170,16 @@ def download_statement(request: Request, municipality: str, year: str, month: st
         return body, export.statement_filename(municipality, year_, month_, fmt)
 
     return spreadsheet(request, actor, "statement", format, read)
+
+
+@router.get("/ui/download/regulation/{year}")
+def download_regulation(request: Request, year: str, actor: UiFinanceReader, format: str = "xlsx",
+                        as_of: str | None = None) -> Response:
+    """The regulation as on its page, as a workbook or a CSV file."""
+
+    def read(fmt: str) -> tuple[dict[str, Any], str]:
+        year_ = parse_year(year, 0)
+        position = read_position(request, parse_day(as_of, "Opgjort pr."))
+        return regulation_body(ledger_of(request), year_, position), export.regulation_filename(year_, fmt)
+
+    return spreadsheet(request, actor, "regulation", format, read)

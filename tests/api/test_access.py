@@ -67,6 +67,7 @@ ENDPOINTS: dict[tuple[str, str], tuple[str, set[str] | None, dict | None]] = {
     ("GET", "/v1/statements/{municipality}/{year}/{month}/export"): (
         "/v1/statements/751/2026/9/export", FINANCE_AUDIT, None),
     ("GET", "/v1/regulation/{year}"): ("/v1/regulation/2026", FINANCE_AUDIT, None),
+    ("GET", "/v1/regulation/{year}/export"): ("/v1/regulation/2026/export?format=csv", FINANCE_AUDIT, None),
     ("GET", "/health"): ("/health", PUBLIC, None),
     ("GET", "/health/live"): ("/health/live", PUBLIC, None),
     ("GET", "/health/ready"): ("/health/ready", PUBLIC, None),

@@ -35,6 +35,7 @@ PAGES = {
     "/ui/efterregulering?year=2026": "/v1/regulation/2026",
     "/ui/download/central/2026?format=xlsx": "/v1/central/2026/export?format=xlsx",
     "/ui/download/statements/751/2026/3?format=csv": "/v1/statements/751/2026/3/export?format=csv",
+    "/ui/download/regulation/2026?format=csv": "/v1/regulation/2026/export?format=csv",
 }
 """Each UI page and the API endpoint of the same figures."""
 
