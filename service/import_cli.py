@@ -100,6 +100,11 @@ def run(file: Path, kind: str, dry_run: bool, batch_size: int, skip: int, actor_
             err.print(f"would record {report.commands} commands ({report.events} events) from {report.lines} lines")
             for (command, facility), count in sorted(report.would_record.items(), key=lambda i: (i[0][1], i[0][0])):
                 err.print(f"  {facility or '(no facility)'}: {count} {command}")
+            if report.capacity_warnings:
+                err.print(f"[yellow]capacity warnings[/yellow] ({len(report.capacity_warnings)} month(s) with more "
+                          "citizens than places after this file):")
+                for warning in report.capacity_warnings:
+                    err.print(f"  {warning}")
         if refusals:
             what = "would refuse" if dry_run else "refused (nothing was stored)"
             err.print(f"[red]{what} {len(refusals)} line(s)[/red]:")
