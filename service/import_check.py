@@ -70,7 +70,7 @@ def check_lines(ledger: BudgetLedger, lines: Iterable[str], actor: Actor, skip: 
                 continue
             report.commands += 1
             report.would_record[_kind(text)] += 1
-            citizens.add(str(json.loads(text).get("citizen_ref") or ""))
+            citizens.add(_citizen_of(text))
             if progress and number % 1000 == 0:
                 progress(number)
         report.capacity_warnings = over_capacity_after(ledger, citizens - {""})
@@ -106,6 +106,15 @@ def _stays(ledger: BudgetLedger, ref: str) -> list[Any]:
         return ledger.citizen(ref).active_stays
     except NotFound:
         return []
+
+
+def _citizen_of(text: str) -> str:
+    """The line's citizen in canonical form ("" for a command about no citizen): `a` and `A`
+    are one citizen, counted once."""
+    from domain.values import canonical_reference
+
+    ref = json.loads(text).get("citizen_ref")
+    return "" if ref is None else canonical_reference(ref, "citizen_ref")
 
 
 def _kind(text: str) -> tuple[str, str]:

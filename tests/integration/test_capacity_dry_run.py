@@ -25,10 +25,11 @@ def crowded_store(ledger) -> None:  # type: ignore[no-untyped-def]
 
 
 def move_in_c(facility: str) -> str:
+    """C in for March and out again, the move-out naming C in lower case (one citizen, counted once)."""
     return "\n".join(json.dumps(c) for c in [
         {"command": "move-in", "citizen_ref": "C", "facility": facility, "effective_date": "2026-03-01",
          "paying_municipality": "707", "assessment": {"hours_per_day": "4.5"}},
-        {"command": "move-out", "citizen_ref": "C", "effective_date": "2026-03-31", "kind": "moved"}]) + "\n"
+        {"command": "move-out", "citizen_ref": "c", "effective_date": "2026-03-31", "kind": "moved"}]) + "\n"
 
 
 def test_a_dry_run_flags_the_month_a_file_puts_over_capacity_and_records_nothing(ledger, cli, tmp_path):  # noqa: F811
