@@ -4,6 +4,7 @@
 positive parts stack up from zero, negative parts down from it. The value axis has "nice"
 steps (1, 2, 2.5 or 5 × 10^n) labelled in Danish whole kroner (1.234.567 kr.); every bar part
 carries a <title> with its exact amount, so a pointer shows it and a screen reader reads it.
+Labels too wide for their bar (facility codes, say) are slanted.
 """
 
 from __future__ import annotations
@@ -88,6 +89,8 @@ def stacked_bars(labels: Sequence[str], series: Sequence[Series], *, title: str,
                      f'{escape(whole_kroner(tick))}</text>')
     slot = plot_w / max(count, 1)
     bar_w = slot * 0.62
+    # labels wider than their bar's slot are drawn at -30° (the box's `bottom` leaves them room)
+    slanted = max((len(label) for label in labels), default=0) * box.char_width > slot * 0.9
     for i, label in enumerate(labels):
         x = left + slot * i + (slot - bar_w) / 2
         name = descriptions[i] if i < len(descriptions) else label
@@ -108,8 +111,13 @@ def stacked_bars(labels: Sequence[str], series: Sequence[Series], *, title: str,
             parts.append(f'<rect class="{escape(s.css_class)}" x="{x:.1f}" y="{y1:.1f}" width="{bar_w:.1f}" '
                          f'height="{max(y2 - y1, 0.5):.1f}"><title>{escape(name)}: {escape(s.name)} '
                          f'{escape(kroner(value))} kr.</title></rect>')
-        parts.append(f'<text class="axis" x="{x + bar_w / 2:.1f}" y="{box.height - box.bottom + 16}" '
-                     f'text-anchor="middle">{escape(label)}</text></g>')
+        if slanted:
+            parts.append(f'<text class="axis" x="{x + bar_w / 2:.1f}" y="{box.height - box.bottom + 14}" '
+                         f'text-anchor="end" transform="rotate(-30 {x + bar_w / 2:.1f} '
+                         f'{box.height - box.bottom + 14})">{escape(label)}</text></g>')
+        else:
+            parts.append(f'<text class="axis" x="{x + bar_w / 2:.1f}" y="{box.height - box.bottom + 16}" '
+                         f'text-anchor="middle">{escape(label)}</text></g>')
     legend_x = left
     for s in series:
         parts.append(f'<rect class="{escape(s.css_class)}" x="{legend_x}" y="10" width="12" height="12"/>'

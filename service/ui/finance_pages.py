@@ -28,7 +28,7 @@ from service.db import rm_statement_lines
 from service.ledger import Actor, BudgetLedger
 from service.ui.asof import UiProblem, parse_day, read_position
 from service.ui.auth import UiFinanceReader, UiReader
-from service.ui.charts import Series, stacked_bars
+from service.ui.charts import Box, Series, stacked_bars
 from service.ui.formatting import kroner
 from service.ui.render import REFUSALS, facility_names, ledger_of, page, parse_month, parse_year, problem_of, render
 
@@ -116,7 +116,8 @@ def regulation_chart(body: dict[str, Any]) -> Any:
         [Series("Overført", "carry-over", tuple(Decimal(row["carry_over"]) for row in rows)),
          Series("Til takst", "to-tariff", tuple(Decimal(row["to_tariff"]) for row in rows))],
         title=f"Resultat {body['year']} pr. tilbud: overført og til takst",
-        descriptions=[f"{row['name'] or row['facility']} (resultat {kroner(row['result'])} kr.)" for row in rows])
+        descriptions=[f"{row['name'] or row['facility']} (resultat {kroner(row['result'])} kr.)" for row in rows],
+        box=Box(height=400, bottom=100))
 
 
 def file_format(value: str) -> str:

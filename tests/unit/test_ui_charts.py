@@ -80,3 +80,12 @@ def test_text_in_a_chart_is_escaped_and_series_must_match_the_labels():
     assert "<b>" not in svg and "&lt;b&gt;" in svg and "A &amp; B" in svg
     with pytest.raises(ValueError):
         stacked_bars(["a", "b"], [Series("A", "frame", (Decimal(1),))], title="x")
+
+
+def test_labels_wider_than_their_bar_are_slanted_and_short_ones_are_not():
+    from service.ui.charts import Box
+
+    long = stacked_bars([f"FACILITY-NUMBER-{i}" for i in range(12)], [Series("a", "a", (Decimal(1),) * 12)],
+                        title="t", box=Box(bottom=100))
+    short = stacked_bars(["jan", "feb"], [Series("a", "a", (Decimal(1), Decimal(2)))], title="t")
+    assert long.count("rotate(-30") == 12 and "rotate(" not in short
