@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import threading
@@ -24,6 +25,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any, Callable, Sequence
 
+import anyio
 from eventsourcing.persistence import InfrastructureFactory, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
@@ -382,12 +384,26 @@ class ProjectionStatus:
         return self.view.max_tracking_id(APPLICATION) or 0  # type: ignore[attr-defined]
 
     def wait(self, position: int, timeout: float) -> None:
+        """Wait in this thread until the projections reach `position` (ProjectionLagging after
+        `timeout` seconds)."""
         deadline = time.monotonic() + timeout
         pause = 0.002
         while (reached := self.reached()) < position:
             if time.monotonic() >= deadline:
                 raise ProjectionLagging(position, reached, timeout)
             time.sleep(pause)
+            pause = min(pause * 2, 0.1)
+
+    async def wait_async(self, position: int, timeout: float) -> None:
+        """`wait` on the event loop: the tracked position is read in the thread pool, the pauses
+        between the reads hold no thread, so requests waiting for the projections cannot use up
+        the workers that other requests need (docs/adr/0021)."""
+        deadline = time.monotonic() + timeout
+        pause = 0.002
+        while (reached := await anyio.to_thread.run_sync(self.reached)) < position:
+            if time.monotonic() >= deadline:
+                raise ProjectionLagging(position, reached, timeout)
+            await asyncio.sleep(pause)
             pause = min(pause * 2, 0.1)
 
     def close(self) -> None:

@@ -1,0 +1,82 @@
+"""Limits of what one request may ask, in process, on both stores (docs/adr/0021): instants and
+positions within their bounds, a closed set of metric labels, bodies refused by size whether
+declared or chunked and never read before the token is checked, and exports limited per client
+and in size."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import facility_body, frame_body, schedule_body
+
+YEAR_ONE = "0001-01-01T00:00:00+14:00"
+"""The reproduction of issue 21: converting it to UTC overflows."""
+INSTANT_READS = [
+    ("/v1/central/2026", "as_of"), ("/v1/central/2026/export", "as_of"), ("/v1/facilities", "as_of"),
+    ("/v1/facilities/F-1", "as_of"), ("/v1/budgets/F-1/2026", "as_of"), ("/v1/statements/751/2026/1", "as_of"),
+    ("/v1/statements/751/2026/1/export", "as_of"), ("/v1/audit", "as_of"), ("/v1/audit", "from"),
+    ("/v1/audit", "to"), ("/v1/budgets/F-1/2026/all/explain", "from"), ("/v1/budgets/F-1/2026/all/explain", "to"),
+]
+
+
+def problem_of(response, status: int, rule: str, field: str | None = None) -> dict:  # type: ignore[no-untyped-def]
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["rule"] == rule and body["type"] == f"urn:ledger:problem:{rule}", body
+    if field is not None:
+        assert [e["field"] for e in body["errors"]] == [field], body
+    return body
+
+
+@pytest.fixture
+def facility(api):  # type: ignore[no-untyped-def]
+    assert api.post("/v1/facilities", json=facility_body("F-1")).status_code == 201
+    assert api.put("/v1/tariff-schedules/2026", json=schedule_body()).status_code == 201
+    assert api.put("/v1/facilities/F-1/frame-budgets/2026", json=frame_body()).status_code == 201
+    return "F-1"
+
+
+@pytest.mark.parametrize(("path", "field"), INSTANT_READS)
+def test_an_instant_in_year_one_is_422_naming_the_field_not_a_500(api, facility, path, field):
+    problem_of(api.get(path, params={field: YEAR_ONE}), 422, "instant_out_of_range", field)
+
+
+@pytest.mark.parametrize("instant", ["1999-12-31T23:59:59+00:00", "2000-01-01T00:30:00+01:00"])
+def test_an_instant_before_2000_utc_is_refused_and_2000_itself_is_read(api, facility, instant):
+    problem_of(api.get("/v1/central/2026", params={"as_of": instant}), 422, "instant_out_of_range", "as_of")
+    read = api.get("/v1/central/2026", params={"as_of": "2000-01-01T00:00:00+00:00"})
+    assert read.status_code == 200 and read.json()["as_of_position"] == 0
+
+
+@pytest.mark.parametrize(("path", "field"), INSTANT_READS)
+def test_an_instant_in_the_far_future_or_without_an_offset_is_422_with_a_rule(api, facility, path, field):
+    problem_of(api.get(path, params={field: "9999-12-31T23:59:59-14:00"}), 422, "instant_in_future", field)
+    problem_of(api.get(path, params={field: "2026-01-01T00:00:00"}), 422, "instant_without_offset", field)
+
+
+def test_an_instant_and_a_position_together_are_refused_naming_the_field(api, facility):
+    both = api.get("/v1/central/2026", params={"as_of": "2026-01-01T00:00:00Z", "as_of_position": 1})
+    problem_of(both, 422, "one_point_only", "as_of")
+    explained = api.get("/v1/budgets/F-1/2026/all/explain", params={"to": "2026-01-01T00:00:00Z", "to_position": 1})
+    problem_of(explained, 422, "one_point_only", "to")
+
+
+@pytest.mark.parametrize(("path", "field"), [
+    ("/v1/central/2026", "as_of_position"), ("/v1/facilities", "as_of_position"),
+    ("/v1/budgets/F-1/2026/all/explain", "to_position"), ("/v1/budgets/F-1/2026/all/explain", "from_position"),
+    ("/v1/audit", "after_position"), ("/v1/audit", "as_of_position"),
+])
+def test_no_position_is_a_500(api, facility, path, field):
+    for value in ("-1", "9223372036854775807", "9223372036854775808", "1e3", "", "0x10"):
+        answer = api.get(path, params={field: value})
+        assert answer.status_code < 500, (field, value, answer.text)
+        assert answer.status_code in (200, 409, 422), (field, value, answer.text)
+    assert api.get(path, params={field: "9223372036854775807"}).status_code in (200, 409, 422)
+    beyond = api.get("/v1/central/2026", params={"as_of_position": 2**63 - 1})
+    problem_of(beyond, 409, "position_not_reached", "as_of_position")
+
+
+def test_from_after_to_is_422_naming_from(api, facility):
+    explained = api.get("/v1/budgets/F-1/2026/all/explain", params={"from_position": 3, "to_position": 1})
+    problem_of(explained, 422, "from_after_to", "from")
