@@ -26,7 +26,10 @@ class Settings(BaseSettings):
     """PostgreSQL schema that holds every table of the ledger (ignored on SQLite)."""
     cipher_key: SecretStr | None = None
     """Turns on the library's AES encryption of stored events at rest."""
-    max_body_bytes: int = 1_000_000
+    max_body_bytes: int = Field(1_000_000, ge=0)
+    """A request body over this many bytes gets 413 (rule body_too_large), declared or chunked."""
+    body_timeout_seconds: float = Field(30.0, gt=0)
+    """A request body must arrive whole within this many seconds of its first read, else 408."""
     pool_size: int = 5
     pool_max_overflow: int = Field(5, ge=0)
     """PostgreSQL connections a pool may open beyond pool_size under load; a process has up to 6

@@ -80,3 +80,70 @@ def test_no_position_is_a_500(api, facility, path, field):
 def test_from_after_to_is_422_naming_from(api, facility):
     explained = api.get("/v1/budgets/F-1/2026/all/explain", params={"from_position": 3, "to_position": 1})
     problem_of(explained, 422, "from_after_to", "from")
+
+
+def test_made_up_methods_fold_into_one_label_and_do_not_grow_metrics(api):
+    client = api.client
+    client.get("/metrics")
+    client.request("BREW", "/v1/facilities")
+    client.request("BREW", "/no/such/path")
+    before = client.get("/metrics").text
+    for i in range(300):
+        client.request(f"M{i}THOD", "/v1/facilities")
+        client.request(f"M{i}THOD", f"/no/such/path/{i}")
+    after = client.get("/metrics").text
+    assert len(after.splitlines()) == len(before.splitlines())
+    assert 'method="other"' in after and "BREW" not in after and "M1THOD" not in after
+    assert 'route="unmatched"' in after and "/no/such" not in after
+
+
+def chunks(size: int, piece: int = 64 * 1024):  # type: ignore[no-untyped-def]
+    """A body without Content-Length: sent chunked."""
+    sent = 0
+    while sent < size:
+        yield b" " * min(piece, size - sent)
+        sent += piece
+
+
+def test_a_chunked_body_over_the_limit_is_413_body_too_large_and_nothing_is_stored(api, settings):
+    position = api.get("/metrics")  # any request; the store's position is read below
+    before = api.get("/v1/audit").json()["events"]
+    refused = api.post("/v1/facilities", content=chunks(settings.max_body_bytes + 1),
+                       headers={"Content-Type": "application/json"})
+    problem_of(refused, 413, "body_too_large")
+    declared = api.post("/v1/facilities", content=b" " * (settings.max_body_bytes + 1),
+                        headers={"Content-Type": "application/json"})
+    problem_of(declared, 413, "body_too_large")
+    small = api.post("/v1/facilities", content=chunks(200, 10), headers={"Content-Type": "application/json"})
+    problem_of(small, 422, "invalid_input")  # under the limit: read and parsed (blank is not JSON)
+    assert position.status_code == 200 and api.get("/v1/audit").json()["events"] == before
+
+
+@pytest.mark.parametrize("token", [None, "lt_0123456789abcdef0123456789abcdef_guessguessguessguess", "not-a-token"])
+def test_a_write_without_a_valid_token_is_401_whatever_its_body(api, settings, token):
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    bodies = [chunks(settings.max_body_bytes * 3), b"{not json", b" " * (settings.max_body_bytes + 1),
+              b'{"code": "X", "unknown": 1}']
+    for body in bodies:
+        answer = api.client.post("/v1/facilities", content=body, headers=headers)
+        body_json = problem_of(answer, 401, "unauthenticated")
+        assert answer.headers["www-authenticate"] == "Bearer" and "errors" not in body_json
+    answer = api.client.put("/v1/tariff-schedules/2026", content=b"[" * 1000, headers=headers)
+    assert answer.status_code == 401
+
+
+def test_a_write_with_a_token_of_a_throttled_address_is_429_before_its_body_is_read(settings, ledger, tokens):
+    from fastapi.testclient import TestClient
+
+    from service.api.app import create_app
+
+    bad = {"Authorization": "Bearer lt_0123456789abcdef0123456789abcdef_guessguessguessguess"}
+    app = create_app(settings.model_copy(update={"auth_failure_limit": 2}), ledger)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert [client.post("/v1/facilities", content=b"{", headers=bad).status_code for _ in range(2)] == [401, 401]
+        throttled = client.post("/v1/facilities", content=b"{" * 5_000_000,
+                                headers={"Authorization": f"Bearer {tokens['admin']}"})
+        problem_of(throttled, 429, "auth_throttled")
+        assert client.post("/v1/facilities", content=b"{").status_code == 401  # no token: no attempt, as before
