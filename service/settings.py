@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     """/health/ready answers 503 while the projections are more than this many positions behind."""
     ready_timeout_seconds: float = Field(2.0, gt=0)
     """How long /health/ready waits for the store to answer before it says 503."""
+    export_concurrency_per_client: int = Field(2, ge=1)
+    """Spreadsheet exports one actor (token name) may have rendered at once; one more gets 429."""
+    export_max_rows: int = Field(50_000, ge=1)
+    """An export of more rows than this is refused (422, rule export_too_large) before it is rendered."""
     shutdown_timeout_seconds: float = Field(30.0, gt=0)
     """On SIGTERM, how long `ledger serve` lets in-flight requests finish before it cancels them."""
 

@@ -10,8 +10,8 @@ from typing import AsyncIterator
 from fastapi import FastAPI
 
 from service.api import (
-    audit, budgets, central, citizens, facilities, health, limits, observability, problems, regulation, retractions,
-    schedules, statements, throttle,
+    audit, budgets, central, citizens, downloads, facilities, health, limits, observability, problems, regulation,
+    retractions, schedules, statements, throttle,
 )
 from service.ledger import BudgetLedger
 from service.projection import EmbeddedProjector, ProjectionStatus
@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None, ledger: BudgetLedger | None = N
     install_ui(app)  # the web UI at /ui (docs/adr/0009)
 
     health.install(app, settings.ready_timeout_seconds)
+    downloads.install(app, settings.export_concurrency_per_client)
     throttle.install(app, throttle.AuthThrottle(settings.auth_failure_limit, settings.auth_failure_window_seconds))
 
     app.add_middleware(limits.BodyLimits, max_bytes=settings.max_body_bytes,

@@ -147,3 +147,46 @@ def test_a_write_with_a_token_of_a_throttled_address_is_429_before_its_body_is_r
                                 headers={"Authorization": f"Bearer {tokens['admin']}"})
         problem_of(throttled, 429, "auth_throttled")
         assert client.post("/v1/facilities", content=b"{").status_code == 401  # no token: no attempt, as before
+
+
+def test_a_client_over_its_export_limit_gets_429_with_retry_after_and_others_do_not(settings, ledger, tokens):
+    from fastapi.testclient import TestClient
+
+    from service.api.app import create_app
+
+    admin = {"Authorization": f"Bearer {tokens['admin']}"}
+    finance = {"Authorization": f"Bearer {tokens['finance']}"}
+    app = create_app(settings.model_copy(update={"export_concurrency_per_client": 2}), ledger)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        slots = app.state.export_slots
+        slots.take("admin-tester")
+        assert client.get("/v1/central/2026/export", headers=admin).status_code == 200  # the second of two
+        slots.take("admin-tester")  # two exports of this client are being made
+        busy = client.get("/v1/central/2026/export", headers=admin)
+        problem_of(busy, 429, "export_busy")
+        assert busy.headers["retry-after"] == "2"
+        assert client.get("/v1/statements/751/2026/1/export", headers=admin).status_code == 429
+        assert client.get("/v1/central/2026", headers=admin).status_code == 200  # reads are not exports
+        assert client.get("/v1/central/2026/export", headers=finance).status_code == 200  # another client
+        assert client.get("/v1/central/2026/export").status_code == 401  # no token: 401 first
+        slots.give_back("admin-tester")
+        assert client.get("/v1/central/2026/export", headers=admin).status_code == 200
+        assert dict(slots.running) == {"admin-tester": 1}  # every finished export gave its slot back
+
+
+def test_an_export_over_the_row_limit_is_422_export_too_large_and_the_json_read_answers(settings, ledger, tokens):
+    from fastapi.testclient import TestClient
+
+    from service.api.app import create_app
+
+    admin = {"Authorization": f"Bearer {tokens['admin']}"}
+    app = create_app(settings.model_copy(update={"export_max_rows": 2}), ledger)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        for code in ("F-1", "F-2"):
+            assert client.post("/v1/facilities", json=facility_body(code), headers=admin).status_code == 201
+        for fmt in ("xlsx", "csv"):
+            refused = client.get("/v1/central/2026/export", params={"format": fmt}, headers=admin)
+            problem_of(refused, 422, "export_too_large", "format")
+        assert client.get("/v1/central/2026/export", params={"as_of_position": 1}, headers=admin).status_code == 200
+        assert len(client.get("/v1/central/2026", headers=admin).json()["facilities"]) == 2
+        assert app.state.export_slots.running == {}
