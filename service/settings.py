@@ -58,6 +58,14 @@ class Settings(BaseSettings):
     """Spreadsheet exports one actor (token name) may have rendered at once; one more gets 429."""
     export_max_rows: int = Field(50_000, ge=1)
     """An export of more rows than this is refused (422, rule export_too_large) before it is rendered."""
+    header_timeout_seconds: float = Field(10.0, gt=0)
+    """`ledger serve` closes a connection that has not completed a request's headers this many
+    seconds after it opened (or after its previous response)."""
+    keep_alive_timeout_seconds: int = Field(5, ge=1)
+    """`ledger serve` closes a keep-alive connection idle for this many seconds."""
+    log_repeat_seconds: float = Field(10.0, gt=0)
+    """A server warning that clients can repeat (a failed accept, an invalid request) is logged
+    at most once per this many seconds, with the count of those left out."""
     shutdown_timeout_seconds: float = Field(30.0, gt=0)
     """On SIGTERM, how long `ledger serve` lets in-flight requests finish before it cancels them."""
 

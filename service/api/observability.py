@@ -19,6 +19,7 @@ metrics of the app instance (docs/adr/0011).
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import traceback
 from typing import Any
@@ -211,17 +212,50 @@ class JsonLogFormatter(JsonFormatter):
         return "\n".join(lines)
 
 
-def log_config(level: str = "INFO") -> dict[str, Any]:
+class RepeatFilter(logging.Filter):
+    """Lets a warning that clients can cause by the thousand (uvicorn's and asyncio's: a failed
+    accept when the process is out of file descriptors, an invalid request) through once per
+    `seconds` for each logger and message template; the next one let through carries
+    `suppressed`, the count of those left out meanwhile. Other records pass untouched."""
+
+    LOGGERS = ("asyncio", "uvicorn.error")
+
+    def __init__(self, seconds: float = 10.0) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self.lock = threading.Lock()
+        self.last: dict[tuple[str, str], float] = {}
+        self.left_out: dict[tuple[str, str], int] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING or not record.name.startswith(self.LOGGERS):
+            return True
+        key = (record.name, str(record.msg)[:80])
+        now = time.monotonic()
+        with self.lock:
+            if now - self.last.get(key, -self.seconds) < self.seconds:
+                self.left_out[key] = self.left_out.get(key, 0) + 1
+                return False
+            self.last[key] = now
+            suppressed = self.left_out.pop(key, 0)
+        if suppressed:
+            record.suppressed = suppressed
+        return True
+
+
+def log_config(repeat_seconds: float = 10.0, level: str = "INFO") -> dict[str, Any]:
     """The `logging.config.dictConfig` of `ledger serve` (handed to uvicorn): JSON lines on stderr
     for every logger, each record with the request id; uvicorn's own access log is off (it
-    would write raw paths) and replaced by `ledger.access`."""
+    would write raw paths) and replaced by `ledger.access`; repeated warnings of the server
+    thinned out (RepeatFilter)."""
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": "asgi_correlation_id.CorrelationIdFilter"}},
+        "filters": {"request_id": {"()": "asgi_correlation_id.CorrelationIdFilter"},
+                    "repeats": {"()": RepeatFilter, "seconds": repeat_seconds}},
         "formatters": {"json": {"()": JsonLogFormatter}},
         "handlers": {"stderr": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr", "formatter": "json",
-                                "filters": ["request_id"]}},
+                                "filters": ["repeats", "request_id"]}},
         "loggers": {
             "uvicorn": {"handlers": ["stderr"], "level": level, "propagate": False},
             "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
