@@ -54,13 +54,15 @@ class Settings(BaseSettings):
     """/health/ready answers 503 while the projections are more than this many positions behind."""
     ready_timeout_seconds: float = Field(2.0, gt=0)
     """How long /health/ready waits for the store to answer before it says 503."""
-    export_concurrency_per_client: int = Field(2, ge=1)
+    export_concurrency_per_client: int = Field(1, ge=1)
     """Spreadsheet exports one actor (token name) may have rendered at once; one more gets 429."""
+    export_processes: int = Field(2, ge=1)
+    """Worker processes that render spreadsheets, outside the service's interpreter lock."""
     export_max_rows: int = Field(50_000, ge=1)
     """An export of more rows than this is refused (422, rule export_too_large) before it is rendered."""
     header_timeout_seconds: float = Field(10.0, gt=0)
     """`ledger serve` closes a connection that has not completed a request's headers this many
-    seconds after it opened (or after its previous response)."""
+    seconds after it opened (or after the first byte following its previous response)."""
     keep_alive_timeout_seconds: int = Field(5, ge=1)
     """`ledger serve` closes a keep-alive connection idle for this many seconds."""
     log_repeat_seconds: float = Field(10.0, gt=0)

@@ -3,10 +3,10 @@ the Idempotency-Key of a write, and the `as_of` point of a read."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import datetime, timedelta, timezone
-from typing import Annotated, Callable, Iterable
+from typing import Annotated, Any, Callable, Iterable
+from weakref import WeakKeyDictionary
 
 from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -15,13 +15,16 @@ from starlette.concurrency import run_in_threadpool
 from domain.errors import InvalidValue, RuleViolation
 from service.api.throttle import authenticate_throttled
 from service.ledger import Actor, BudgetLedger, Timeline
+from service.polling import SharedPoll
 from service.projection import ProjectionStatus
 from service.store import Idempotency, request_fingerprint
 
 bearer = HTTPBearer(auto_error=False, description="A token from `ledger token create`")
 
 
-def get_ledger(request: Request) -> BudgetLedger:
+async def get_ledger(request: Request) -> BudgetLedger:
+    """A coroutine, as every dependency that does no I/O: FastAPI runs a plain function in the
+    thread pool, a hop that costs every request a worker thread for nothing."""
     return request.app.state.ledger
 
 
@@ -152,13 +155,17 @@ def wait_for_store(timeline: Timeline, position: int, seconds: float) -> None:
 
 
 async def wait_for_store_async(timeline: Timeline, position: int, seconds: float) -> None:
-    """`wait_for_store` on the event loop: the store is asked in the thread pool, the pauses
-    between the questions hold no thread."""
-    deadline = time.monotonic() + seconds
-    while (latest := await run_in_threadpool(timeline.max_position)) < position:
-        if time.monotonic() >= deadline:
-            raise PositionNotReached(position, latest)
-        await asyncio.sleep(0.05)
+    """`wait_for_store` on the event loop: no worker thread is held while waiting, and every
+    waiter of a store shares its reads of the store's position (service/polling.py)."""
+    poll = _store_polls.get(timeline.engine)
+    if poll is None:
+        poll = _store_polls[timeline.engine] = SharedPoll(timeline.max_position)
+    if (latest := await poll.wait_for(position, seconds)) < position:
+        raise PositionNotReached(position, latest)
+
+
+_store_polls: WeakKeyDictionary[Any, SharedPoll] = WeakKeyDictionary()
+"""The shared poll of each store's position, by its engine."""
 
 
 class PositionNotReached(RuleViolation):
@@ -190,7 +197,7 @@ async def read_position_async(request: Request, position: AsOf) -> int:
 ReadAt = Annotated[int, Depends(read_position_async)]
 
 
-def projection_status(request: Request) -> ProjectionStatus:
+async def projection_status(request: Request) -> ProjectionStatus:
     return request.app.state.projections
 
 

@@ -7,6 +7,8 @@ limits of an export (docs/adr/0021).
   every other client's reads need.
 - Size: an export of more than `LEDGER_EXPORT_MAX_ROWS` rows is refused before it is rendered
   with 422 problem+json (rule `export_too_large`); the JSON read of the same figures answers.
+- Rendering: in worker processes (service/export_pool.py), so that a workbook being written
+  does not hold the interpreter lock that every other request needs.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 
 from domain.errors import InvalidValue
-from service import export
+from service import export, export_pool
 from service.api.deps import authenticated
 from service.ledger import Actor
 
@@ -85,7 +87,7 @@ def render(request: Request, view: str, fmt: str, body: dict[str, Any]) -> bytes
     if rows > limit:
         raise InvalidValue("export_too_large", f"this export would hold {rows} rows, more than {limit}; read the "
                            "figures as JSON, or export a shorter period", "format")
-    return export.RENDERERS[view, fmt](body)
+    return export_pool.render(view, fmt, body, request.app.state.settings.export_processes)
 
 
 def download(content: bytes, filename: str, fmt: str) -> Response:

@@ -5,8 +5,8 @@
   can cause by the thousand (a failed accept, an invalid request) are written at most once per
   `LEDGER_LOG_REPEAT_SECONDS` each, with the count of those left out.
 - Slow clients: a connection must complete a request's headers within
-  `LEDGER_HEADER_TIMEOUT_SECONDS` of being opened (or of its previous response), else it is
-  closed; uvicorn has no such timeout of its own (its keep-alive timeout stops at the first byte
+  `LEDGER_HEADER_TIMEOUT_SECONDS` of being opened (or of the first byte after its previous
+  response), else it is closed; uvicorn has no such timeout of its own (its keep-alive timeout stops at the first byte
   of a request), so the HTTP protocol is uvicorn's own with that one timer added. Idle
   keep-alive connections are closed after `LEDGER_KEEP_ALIVE_TIMEOUT_SECONDS`; a body's own
   time limit is the application's (service/api/limits.py).
@@ -40,9 +40,10 @@ def _stopped(_signal: int, _frame: FrameType | None) -> None:
 
 def header_timeout_protocol(seconds: float, base: type[asyncio.Protocol] = AutoHTTPProtocol) -> type[asyncio.Protocol]:
     """uvicorn's HTTP protocol (h11, or httptools where installed) with a header timeout: a
-    timer armed when the connection opens and when a response completes, disarmed when a
-    request's headers are complete (both protocols then start the request's cycle), and on
-    expiry the connection is closed without a word: nothing is logged per connection."""
+    timer armed when the connection opens and when bytes arrive after a response (an idle
+    keep-alive connection is uvicorn's keep-alive timeout's), disarmed when a request's headers
+    are complete (both protocols then start the request's cycle), and on expiry the connection
+    is closed without a word: nothing is logged per connection."""
 
     class HeaderTimeoutProtocol(base):  # type: ignore[valid-type,misc]
         header_timeout = seconds
@@ -62,9 +63,11 @@ def header_timeout_protocol(seconds: float, base: type[asyncio.Protocol] = AutoH
             super().connection_made(transport)
             self._arm_header_timer()
 
-        def on_response_complete(self) -> None:
-            self._arm_header_timer()  # before a pipelined request's headers are handled below
-            super().on_response_complete()
+        def data_received(self, data: bytes) -> None:
+            cycle = self.cycle
+            if self._header_timer is None and (cycle is None or cycle.response_complete):
+                self._arm_header_timer()  # the first bytes after a response: the next request begins
+            super().data_received(data)
 
         def connection_lost(self, exc: Exception | None) -> None:
             self._disarm_header_timer()

@@ -1,0 +1,183 @@
+"""One client cannot starve the others (issue 21, docs/adr/0021), against a real `ledger serve` on a
+loopback port, on both stores: while one client holds hundreds of connections that never finish
+their headers (some trickling them), sends bodies slowly, keeps a hundred reads waiting for a
+position the store has not reached and runs exports without pause, `/health/live` and another
+client's reads answer within three times their normal p95, measured in the same test just before
+and just after the flood (the larger of the two: the machine may be busy with other work); the
+slow connections are closed by the server, the slow bodies get 408, the waiting reads 409, the
+exports beyond the client's limit 429; and the log stays small."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import statistics
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from service.settings import Settings
+from tests.e2e.server import Server, token
+from tests.e2e.test_operations import setup_facility
+
+SLOW_HEADERS = 300
+TRICKLING = 50
+"""Of the slow-header connections, these send one more header line every half second."""
+SLOW_BODIES = 20
+WAITING_READS = 100
+EXPORTS = 4
+SAMPLES = 120
+SETTLE_SECONDS = 3.0
+"""The flood runs this long before the measuring starts: every kind of slow request is in."""
+SERVER = {"LEDGER_HEADER_TIMEOUT_SECONDS": "2", "LEDGER_BODY_TIMEOUT_SECONDS": "2",
+          "LEDGER_FUTURE_POSITION_WAIT_SECONDS": "3", "LEDGER_EXPORT_CONCURRENCY_PER_CLIENT": "1"}
+"""The server's limits, short so that the test is (the export limit is the default)."""
+
+
+def p95(seconds: list[float]) -> float:
+    return statistics.quantiles(seconds, n=20)[18]
+
+
+def p95s(health: httpx.Client, reads: httpx.Client) -> tuple[float, float]:
+    """The p95 of `/health/live` and of another client's read, asked in turns; each must answer 200."""
+    taken: tuple[list[float], list[float]] = ([], [])
+    for _ in range(SAMPLES):
+        for http, path, times in ((health, "/health/live", taken[0]), (reads, "/v1/central/2026", taken[1])):
+            started = time.perf_counter()
+            answer = http.get(path)
+            times.append(time.perf_counter() - started)
+            assert answer.status_code == 200, answer.text
+    return p95(taken[0]), p95(taken[1])
+
+
+@dataclass
+class Flood:
+    """One client's slow and waiting requests, from a process of its own (so that its work does
+    not slow the measuring client's), on an event loop there."""
+
+    port: int
+    token: str
+    beyond: int
+    stopping: Any
+    seen: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def run(self, kinds: tuple[str, ...]) -> None:
+        limits = httpx.Limits(max_connections=WAITING_READS + EXPORTS + 10, keepalive_expiry=1)  # below the server's
+        headers = {"Authorization": f"Bearer {self.token}"}
+        async with httpx.AsyncClient(base_url=self.base, headers=headers, limits=limits, timeout=30) as http:
+            tasks = [*(self.slow_headers(n < TRICKLING) for n in range(SLOW_HEADERS * ("headers" in kinds))),
+                     *(self.slow_body() for _ in range(SLOW_BODIES * ("bodies" in kinds))),
+                     *(self.waiting_read(http) for _ in range(WAITING_READS * ("waits" in kinds))),
+                     *(self.export(http) for _ in range(EXPORTS * ("exports" in kinds)))]
+            await asyncio.gather(*tasks)
+
+    async def slow_headers(self, trickle: bool) -> None:
+        while not self.stopping.is_set():
+            reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+            writer.write(b"GET /v1/facilities HTTP/1.1\r\nHost: ledger\r\n")
+            self.seen["slow header connections"] += 1
+            while not self.stopping.is_set():
+                if trickle:
+                    writer.write(b"X-Slow: 1\r\n")
+                try:
+                    if await asyncio.wait_for(reader.read(100), 0.5) == b"":
+                        self.seen["closed by the server"] += 1
+                        break
+                except asyncio.TimeoutError:
+                    continue
+                except ConnectionError:
+                    self.seen["closed by the server"] += 1
+                    break
+            writer.close()
+
+    async def slow_body(self) -> None:
+        while not self.stopping.is_set():
+            reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+            writer.write(b"POST /v1/facilities HTTP/1.1\r\nHost: ledger\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: 100000\r\nAuthorization: Bearer " + self.token.encode() + b"\r\n\r\n{")
+            answer = b""
+            while not self.stopping.is_set() and not answer:
+                writer.write(b" ")
+                try:
+                    answer = await asyncio.wait_for(reader.read(200), 0.3)
+                except asyncio.TimeoutError:
+                    continue
+                except ConnectionError:
+                    break
+            if answer:
+                self.seen[f"slow body {answer.split(b' ')[1].decode()}"] += 1
+            writer.close()
+
+    async def waiting_read(self, http: httpx.AsyncClient) -> None:
+        while not self.stopping.is_set():
+            await self.ask(http, "waiting read", "/v1/central/2026", as_of_position=self.beyond)
+
+    async def export(self, http: httpx.AsyncClient) -> None:
+        """Exports back to back; one refused (429) is asked again after the Retry-After it names."""
+        while not self.stopping.is_set():
+            if await self.ask(http, "export", "/v1/central/2026/export") == 429:
+                await asyncio.sleep(2)
+
+    async def ask(self, http: httpx.AsyncClient, kind: str, path: str, **params: Any) -> int | None:
+        try:
+            status = (await http.get(path, params=params)).status_code
+        except httpx.TransportError as error:
+            self.seen[f"{kind} {type(error).__name__}"] += 1
+            return None
+        self.seen[f"{kind} {status}"] += 1
+        return status
+
+
+KINDS = ("headers", "bodies", "waits", "exports")
+
+
+def flood(port: int, token: str, beyond: int, running: Any, stopping: Any, results: Any,
+          kinds: tuple[str, ...] = KINDS) -> None:
+    """The flooding process: runs until `stopping` is set, then puts what it saw in `results`."""
+    flooding = Flood(port, token, beyond, stopping)
+    running.set()
+    asyncio.run(flooding.run(kinds))
+    results.put(dict(flooding.seen))
+
+
+def test_a_flood_from_one_client_leaves_health_and_another_clients_reads_answering(settings: Settings, tmp_path):
+    flooder, other = token(settings, "admin", "flooder"), token(settings, "finance", "other-client")
+    started = time.monotonic()
+    with Server(settings, tmp_path, **SERVER) as server, server.client(other) as reads, server.client() as health:
+        with server.client(flooder) as http:
+            setup_facility(http)
+            beyond = http.get("/v1/central/2026").json()["as_of_position"] + 1000
+        p95s(health, reads)  # warm
+        before = p95s(health, reads)
+        context = multiprocessing.get_context("spawn")
+        running, stopping, results = context.Event(), context.Event(), context.Queue()
+        flooding = context.Process(target=flood, args=(server.port, flooder, beyond, running, stopping, results),
+                                   daemon=True)
+        flooding.start()
+        try:
+            assert running.wait(timeout=20)
+            time.sleep(SETTLE_SECONDS)
+            flooded_live, flooded_read = p95s(health, reads)
+        finally:
+            stopping.set()
+            seen = Counter(results.get(timeout=20))
+            flooding.join(timeout=10)
+        after = p95s(health, reads)
+        log = server.log()
+    normal_live, normal_read = max(before[0], after[0]), max(before[1], after[1])
+    assert flooded_live <= 3 * normal_live, (before, after, flooded_live, seen)
+    assert flooded_read <= 3 * normal_read, (before, after, flooded_read, seen)
+    assert seen["slow header connections"] >= SLOW_HEADERS and seen["closed by the server"] >= SLOW_HEADERS, seen
+    assert seen["slow body 408"] >= SLOW_BODIES, seen
+    assert seen["waiting read 409"] >= WAITING_READS and seen["export 200"] >= 2 and seen["export 429"] >= 3, seen
+    assert set(seen) <= {"slow header connections", "closed by the server", "slow body 408", "waiting read 409",
+                         "export 200", "export 429"}, seen
+    assert len(log) < 500_000, f"{len(log)} bytes of log"
+    assert time.monotonic() - started < 60
