@@ -150,7 +150,8 @@ def flood(port: int, token: str, beyond: int, running: Any, stopping: Any, resul
 def test_a_flood_from_one_client_leaves_health_and_another_clients_reads_answering(settings: Settings, tmp_path):
     flooder, other = token(settings, "admin", "flooder"), token(settings, "finance", "other-client")
     started = time.monotonic()
-    with Server(settings, tmp_path, **SERVER) as server, server.client(other) as reads, server.client() as health:
+    with Server(settings, tmp_path, **SERVER) as server, server.client(other, timeout=5) as reads, \
+            server.client(timeout=5) as health:
         with server.client(flooder) as http:
             setup_facility(http)
             beyond = http.get("/v1/central/2026").json()["as_of_position"] + 1000
