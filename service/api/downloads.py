@@ -17,11 +17,12 @@ import threading
 from collections import Counter
 from typing import Annotated, Any, AsyncIterator, Literal
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import Response
 
 from domain.errors import InvalidValue
 from service import export, export_pool
+from service.api import problems
 from service.api.deps import authenticated
 from service.ledger import Actor
 
@@ -97,10 +98,8 @@ def download(content: bytes, filename: str, fmt: str) -> Response:
                     headers={"Content-Disposition": export.content_disposition(filename), "Cache-Control": "no-store"})
 
 
-def install(app: Any, per_client: int) -> None:
+def install(app: FastAPI, per_client: int) -> None:
     """The app's export slots and the 429 of a client over its limit."""
-    from service.api import problems
-
     app.state.export_slots = ExportSlots(per_client)
 
     @app.exception_handler(ExportBusy)

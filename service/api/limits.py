@@ -53,15 +53,17 @@ class AuthenticateBeforeBody:
         try:
             actor = await anyio.to_thread.run_sync(authenticate_throttled, request, bearer)
         except AuthThrottled as throttled:
-            return await problems.problem(429, str(throttled), rule="auth_throttled",
-                                          headers={"Retry-After": str(throttled.retry_after)})(scope, receive, send)
+            return await problems.problem(429, str(throttled), rule="auth_throttled", headers={
+                "Retry-After": str(throttled.retry_after), "Connection": "close"})(scope, receive, send)
         if actor is None:
             return await _unauthorized("the token is unknown, malformed or revoked")(scope, receive, send)
         await self.app(scope, receive, send)
 
 
 def _unauthorized(detail: str) -> Any:
-    return problems.problem(401, detail, rule="unauthenticated", headers={"WWW-Authenticate": "Bearer"})
+    """401; the connection is closed after it, so that an unread body is not read to its end."""
+    return problems.problem(401, detail, rule="unauthenticated",
+                            headers={"WWW-Authenticate": "Bearer", "Connection": "close"})
 
 
 class BodyLimits:
@@ -80,7 +82,8 @@ class BodyLimits:
         await _Body(self, scope, receive, send).run()
 
     def _too_large(self) -> Any:
-        return problems.problem(413, f"the body is larger than {self.max_bytes} bytes", rule="body_too_large")
+        return problems.problem(413, f"the body is larger than {self.max_bytes} bytes", rule="body_too_large",
+                                headers={"Connection": "close"})
 
 
 class _Body:
@@ -121,7 +124,7 @@ class _Body:
         self.refused = True
         if not self.started:
             self.started = True
-            response.headers["Connection"] = "close"
+            response.headers["Connection"] = "close"  # the rest of the body is not read
             await response(self.scope, self.receive, self.send)
         return {"type": "http.disconnect"}
 

@@ -190,3 +190,19 @@ def test_an_export_over_the_row_limit_is_422_export_too_large_and_the_json_read_
         assert client.get("/v1/central/2026/export", params={"as_of_position": 1}, headers=admin).status_code == 200
         assert len(client.get("/v1/central/2026", headers=admin).json()["facilities"]) == 2
         assert app.state.export_slots.running == {}
+
+
+@pytest.mark.parametrize("instant", [YEAR_ONE, "1999-12-31T23:59:59+00:00", "9999-12-31T23:59:59-14:00",
+                                     "2026-01-01T00:00:00"])
+def test_ledger_export_refuses_an_instant_out_of_bounds_naming_the_option(settings, ledger, tmp_path, monkeypatch,
+                                                                         instant):
+    from typer.testing import CliRunner
+
+    from service.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    env = {"LEDGER_DATABASE_URL": settings.database_url, "LEDGER_DATABASE_SCHEMA": settings.database_schema}
+    done = CliRunner().invoke(app, ["export", "central", "--year", "2026", "--as-of", instant], env=env)
+    assert done.exit_code == 2 and "--as-of" in done.output, done.output
+    assert done.exception is None or isinstance(done.exception, SystemExit), done.exception
+    assert list(tmp_path.iterdir()) in ([], [tmp_path / "ledger.sqlite"])
