@@ -96,9 +96,9 @@ def as_of_position(request: Request, as_of: AsOfInstant = None, as_of_position: 
 
 async def as_of_position_async(request: Request, as_of: AsOfInstant = None,
                                as_of_position: AsOfPositionQuery = None) -> int | None:
-    """`as_of_position` for the API: the wait for a position not recorded yet sleeps on the
-    event loop and asks the store in short turns of the thread pool, so waiting requests hold
-    no worker thread (docs/adr/0021)."""
+    """`as_of_position` for the API: a position not recorded yet is waited for on the event
+    loop (the store's position is polled once for every waiter, service/polling.py), so
+    waiting requests hold no worker thread (docs/adr/0021)."""
     timeline = Timeline(request.app.state.ledger.engine)
     if as_of is None and as_of_position is None:
         return None
@@ -188,10 +188,10 @@ def read_position(request: Request, position: Annotated[int | None, Depends(as_o
 
 async def read_position_async(request: Request, position: AsOf) -> int:
     """`read_position` for the API: the wait for the projections holds no worker thread."""
-    target = await run_in_threadpool(Timeline(request.app.state.ledger.engine).max_position) \
-        if position is None else position
-    await request.app.state.projections.wait_async(target, request.app.state.settings.read_wait_seconds)
-    return target
+    if position is None:  # the latest: read after the request came, so that it includes every write before it
+        position = await run_in_threadpool(Timeline(request.app.state.ledger.engine).max_position)
+    await request.app.state.projections.wait_async(position, request.app.state.settings.read_wait_seconds)
+    return position
 
 
 ReadAt = Annotated[int, Depends(read_position_async)]
