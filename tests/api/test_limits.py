@@ -211,3 +211,23 @@ def test_ledger_export_refuses_an_instant_out_of_bounds_naming_the_option(settin
     assert done.exit_code == 2 and "--as-of" in done.output, done.output
     assert done.exception is None or isinstance(done.exception, SystemExit), done.exception
     assert list(tmp_path.iterdir()) in ([], [tmp_path / "ledger.sqlite"])
+
+
+def test_a_server_warning_repeated_a_thousand_times_is_logged_once_per_window_with_the_count():
+    import logging
+    import time
+
+    from service.api.observability import RepeatFilter
+
+    def record(name: str, message: str, level: int = logging.ERROR) -> logging.LogRecord:
+        return logging.LogRecord(name, level, __file__, 1, message, None, None)
+
+    repeats = RepeatFilter(seconds=0.2)
+    accept = "socket.accept() out of system resource"
+    assert [repeats.filter(record("asyncio", accept)) for _ in range(1000)].count(True) == 1
+    assert repeats.filter(record("uvicorn.error", "Invalid HTTP request received.", logging.WARNING))
+    assert all(repeats.filter(record("ledger.access", "request", logging.INFO)) for _ in range(100))
+    assert all(repeats.filter(record("ledger.api", "unhandled failure")) for _ in range(100))  # ours: all of them
+    time.sleep(0.25)
+    next_one = record("asyncio", accept)
+    assert repeats.filter(next_one) and next_one.suppressed == 999

@@ -3,9 +3,10 @@ loopback port, on both stores: while one client holds hundreds of connections th
 their headers (some trickling them), sends bodies slowly, keeps a hundred reads waiting for a
 position the store has not reached and runs exports without pause, `/health/live` and another
 client's reads answer within three times their normal p95, measured in the same test just before
-and just after the flood (the larger of the two: the machine may be busy with other work); the
+and just after the flood (the larger of the two: the machine may be busy with other work; the
+better of two windows during the flood counts, for the same reason); the
 slow connections are closed by the server, the slow bodies get 408, the waiting reads 409, the
-exports beyond the client's limit 429; and the log stays small."""
+exports beyond the client's limit 429; and nothing but the answered requests is logged."""
 
 from __future__ import annotations
 
@@ -31,6 +32,10 @@ SLOW_BODIES = 20
 WAITING_READS = 100
 EXPORTS = 4
 SAMPLES = 120
+WINDOWS = 2
+"""Measuring windows during the flood; the better p95 of them counts: on a machine shared with
+other work, a burst of that work can land in one window (without the limits, every window takes
+seconds, and a read times out)."""
 SETTLE_SECONDS = 3.0
 """The flood runs this long before the measuring starts: every kind of slow request is in."""
 SERVER = {"LEDGER_HEADER_TIMEOUT_SECONDS": "2", "LEDGER_BODY_TIMEOUT_SECONDS": "2",
@@ -162,7 +167,7 @@ def test_a_flood_from_one_client_leaves_health_and_another_clients_reads_answeri
         try:
             assert running.wait(timeout=20)
             time.sleep(SETTLE_SECONDS)
-            flooded_live, flooded_read = p95s(health, reads)
+            windows = [p95s(health, reads) for _ in range(WINDOWS)]
         finally:
             stopping.set()
             try:
@@ -175,12 +180,64 @@ def test_a_flood_from_one_client_leaves_health_and_another_clients_reads_answeri
         after = p95s(health, reads)
         log = server.log()
     normal_live, normal_read = max(before[0], after[0]), max(before[1], after[1])
-    assert flooded_live <= 3 * normal_live, (before, after, flooded_live, seen)
-    assert flooded_read <= 3 * normal_read, (before, after, flooded_read, seen)
+    flooded_live, flooded_read = min(live for live, _ in windows), min(read for _, read in windows)
+    assert flooded_live <= 3 * normal_live, (before, after, windows, seen)
+    assert flooded_read <= 3 * normal_read, (before, after, windows, seen)
     assert seen["slow header connections"] >= SLOW_HEADERS and seen["closed by the server"] >= SLOW_HEADERS, seen
     assert seen["slow body 408"] >= SLOW_BODIES, seen
     assert seen["waiting read 409"] >= WAITING_READS and seen["export 200"] >= 2 and seen["export 429"] >= 3, seen
     assert set(seen) <= {"slow header connections", "closed by the server", "slow body 408", "waiting read 409",
                          "export 200", "export 429"}, seen
-    assert len(log) < 500_000, f"{len(log)} bytes of log"
+    server_lines = [line for line in log.splitlines() if '"logger": "ledger.access"' not in line]
+    assert len(server_lines) < 20, server_lines[-5:]  # a request is logged once; a slow connection never
     assert time.monotonic() - started < 60
+
+
+OPEN_FILES = 200
+"""The open-files limit (soft and hard) of the server in the next test: fewer than its slow connections."""
+
+
+def test_slow_connections_beyond_the_open_files_limit_are_closed_and_their_warnings_logged_once(settings, tmp_path):
+    import resource
+    import socket
+    import subprocess
+
+    from tests.e2e.server import LEDGER, ledger_env
+    from tests.e2e.test_serve import free_port
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (OPEN_FILES, OPEN_FILES))
+
+    token(settings, "admin", "migrates-the-store")
+    port, log_path = free_port(), tmp_path / "serve.log"
+    with log_path.open("w") as log:
+        server = subprocess.Popen([LEDGER, "serve", "--port", str(port)], cwd=tmp_path, stderr=log,
+                                  stdout=subprocess.DEVNULL, preexec_fn=limited,
+                                  env=ledger_env(settings, LEDGER_HEADER_TIMEOUT_SECONDS="2"))
+    slow: list[socket.socket] = []
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(300):
+            try:
+                assert httpx.get(f"{base}/health/live", timeout=1).status_code == 200
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        for _ in range(OPEN_FILES + 100):
+            connection = socket.create_connection(("127.0.0.1", port))
+            connection.sendall(b"GET /health/live HTTP/1.1\r\nHost: ledger\r\n")
+            slow.append(connection)
+        started = time.monotonic()
+        answer = httpx.get(f"{base}/health/live", timeout=15)
+        waited = time.monotonic() - started
+        assert answer.status_code == 200 and waited < 10, waited  # once the header timeout freed descriptors
+        time.sleep(3)  # every slow connection has met the header timeout, the last ones after the first freed
+    finally:
+        for connection in slow:
+            connection.close()
+        server.terminate()
+        server.wait(timeout=30)
+    lines = log_path.read_text().splitlines()
+    refused = [line for line in lines if "out of system resource" in line]
+    assert 1 <= len(refused) <= 3, len(refused)  # it happened, and was written once per window
+    assert len("\n".join(lines)) < 50_000
