@@ -7,13 +7,15 @@ even `/health/live`, several times over. Here the rendering runs in a pool of wo
 request's thread waits for the file without holding the lock. The figures are still read in
 the service's process, as of the position the request names; a worker gets the body and gives
 back the bytes. A rule a renderer refuses to break (an amount too large for a spreadsheet)
-comes back as the same DomainError.
+comes back as the same DomainError. A worker ends when the service's process has ended.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -50,8 +52,21 @@ def _executor(processes: int) -> ProcessPoolExecutor:
     global _pool
     with _lock:
         if _pool is None:
-            _pool = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"))
+            _pool = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=_follow_parent, initargs=(os.getpid(),))
         return _pool
+
+
+def _follow_parent(parent: int) -> None:
+    """In a worker: end when the service's process has ended, however it ended (a SIGKILL too,
+    which leaves no chance to stop the pool)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="follow-parent", daemon=True).start()
 
 
 def _discard() -> None:
@@ -63,5 +78,5 @@ def _discard() -> None:
 
 
 def shutdown() -> None:
-    """Stop the worker processes (the service's shutdown); a later export starts them again."""
+    """Stop the worker processes (the end of `ledger serve`); a later export starts them again."""
     _discard()

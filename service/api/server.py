@@ -29,6 +29,7 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
+from service import export_pool
 from service.api.app import create_app
 from service.api.observability import log_config
 from service.settings import Settings
@@ -102,7 +103,10 @@ def raise_open_files_limit() -> int:
 def run(settings: Settings, host: str, port: int) -> None:
     signal.signal(signal.SIGTERM, _stopped)  # what uvicorn re-raises once it has drained: exit 0
     raise_open_files_limit()
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=log_config(settings.log_repeat_seconds),
-                access_log=False, http=header_timeout_protocol(settings.header_timeout_seconds),
-                timeout_keep_alive=settings.keep_alive_timeout_seconds,
-                timeout_graceful_shutdown=settings.shutdown_timeout_seconds)  # type: ignore[arg-type]
+    try:
+        uvicorn.run(create_app(settings), host=host, port=port, log_config=log_config(settings.log_repeat_seconds),
+                    access_log=False, http=header_timeout_protocol(settings.header_timeout_seconds),
+                    timeout_keep_alive=settings.keep_alive_timeout_seconds,
+                    timeout_graceful_shutdown=settings.shutdown_timeout_seconds)  # type: ignore[arg-type]
+    finally:
+        export_pool.shutdown()  # the spreadsheet workers, if an export started them
