@@ -17,6 +17,7 @@ import statistics
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -75,59 +76,78 @@ class Flood:
         return f"http://127.0.0.1:{self.port}"
 
     async def run(self) -> None:
+        """Every kind of slow request at once, until `stopping` is set; then they are cancelled."""
         limits = httpx.Limits(max_connections=WAITING_READS + EXPORTS + 10, keepalive_expiry=1)  # below the server's
         headers = {"Authorization": f"Bearer {self.token}"}
         async with httpx.AsyncClient(base_url=self.base, headers=headers, limits=limits, timeout=30) as http:
-            tasks = [*(self.slow_headers(n < TRICKLING) for n in range(SLOW_HEADERS)),
-                     *(self.slow_body() for _ in range(SLOW_BODIES)),
-                     *(self.waiting_read(http) for _ in range(WAITING_READS)),
-                     *(self.export(http) for _ in range(EXPORTS))]
-            await asyncio.gather(*tasks)
+            tasks = [asyncio.create_task(work) for work in (
+                *(self.slow_headers(n < TRICKLING, n * 2 / SLOW_HEADERS) for n in range(SLOW_HEADERS)),
+                *(self.slow_body() for _ in range(SLOW_BODIES)),
+                *(self.waiting_read(http) for _ in range(WAITING_READS)),
+                *(self.export(http) for _ in range(EXPORTS)))]
+            while not self.stopping.is_set() and not any(task.done() for task in tasks):
+                await asyncio.sleep(0.2)
+            for task in tasks:
+                task.cancel()
+            for outcome in await asyncio.gather(*tasks, return_exceptions=True):
+                if not isinstance(outcome, (asyncio.CancelledError, type(None))):
+                    raise outcome
 
-    async def slow_headers(self, trickle: bool) -> None:
-        while not self.stopping.is_set():
+    async def slow_headers(self, trickle: bool, after: float) -> None:
+        """Connections that never finish their headers, the first opened `after` seconds in (they
+        are opened over two seconds, as a client opening hundreds would), each opened again
+        once the server has closed it; a trickling one sends a header line every half second."""
+        await asyncio.sleep(after)
+        while True:
             reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
             writer.write(b"GET /v1/facilities HTTP/1.1\r\nHost: ledger\r\n")
             self.seen["slow header connections"] += 1
-            while not self.stopping.is_set():
-                if trickle:
-                    writer.write(b"X-Slow: 1\r\n")
-                try:
-                    if await asyncio.wait_for(reader.read(100), 0.5) == b"":
-                        self.seen["closed by the server"] += 1
+            try:
+                while True:
+                    if not trickle:
+                        data = await reader.read(100)
+                    else:
+                        writer.write(b"X-Slow: 1\r\n")
+                        try:
+                            data = await asyncio.wait_for(reader.read(100), 0.5)
+                        except asyncio.TimeoutError:
+                            continue
+                    if data == b"":
                         break
-                except asyncio.TimeoutError:
-                    continue
-                except ConnectionError:
-                    self.seen["closed by the server"] += 1
-                    break
-            writer.close()
+            except ConnectionError:
+                pass
+            finally:
+                writer.close()
+            self.seen["closed by the server"] += 1
 
     async def slow_body(self) -> None:
-        while not self.stopping.is_set():
+        """Bodies sent a byte every 0.3 s, each asked again once answered."""
+        while True:
             reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
             writer.write(b"POST /v1/facilities HTTP/1.1\r\nHost: ledger\r\nContent-Type: application/json\r\n"
                          b"Content-Length: 100000\r\nAuthorization: Bearer " + self.token.encode() + b"\r\n\r\n{")
             answer = b""
-            while not self.stopping.is_set() and not answer:
-                writer.write(b" ")
-                try:
-                    answer = await asyncio.wait_for(reader.read(200), 0.3)
-                except asyncio.TimeoutError:
-                    continue
-                except ConnectionError:
-                    break
+            try:
+                while not answer:
+                    writer.write(b" ")
+                    try:
+                        answer = await asyncio.wait_for(reader.read(200), 0.3)
+                    except asyncio.TimeoutError:
+                        continue
+            except ConnectionError:
+                pass
+            finally:
+                writer.close()
             if answer:
                 self.seen[f"slow body {answer.split(b' ')[1].decode()}"] += 1
-            writer.close()
 
     async def waiting_read(self, http: httpx.AsyncClient) -> None:
-        while not self.stopping.is_set():
+        while True:
             await self.ask(http, "waiting read", "/v1/central/2026", as_of_position=self.beyond)
 
     async def export(self, http: httpx.AsyncClient) -> None:
         """Exports back to back; one refused (429) is asked again after the Retry-After it names."""
-        while not self.stopping.is_set():
+        while True:
             if await self.ask(http, "export", "/v1/central/2026/export") == 429:
                 await asyncio.sleep(2)
 
@@ -139,6 +159,28 @@ class Flood:
             return None
         self.seen[f"{kind} {status}"] += 1
         return status
+
+
+def children(pid: int) -> set[int]:
+    """The processes whose parent is `pid` (Linux's /proc)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def ended(pids: set[int], seconds: float = 5) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not any(Path(f"/proc/{pid}").exists() for pid in pids):
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def flood(port: int, token: str, beyond: int, running: Any, stopping: Any, results: Any) -> None:
@@ -179,6 +221,8 @@ def test_a_flood_from_one_client_leaves_health_and_another_clients_reads_answeri
                 flooding.kill()
         after = p95s(health, reads)
         log = server.log()
+        workers = children(server.process.pid)  # the spreadsheet workers, among others
+    assert workers and ended(workers), workers  # the server was killed: its workers ended with it
     normal_live, normal_read = max(before[0], after[0]), max(before[1], after[1])
     flooded_live, flooded_read = min(live for live, _ in windows), min(read for _, read in windows)
     assert flooded_live <= 3 * normal_live, (before, after, windows, seen)
