@@ -48,7 +48,7 @@ class AuthenticateBeforeBody:
         request = Request(scope)
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if "authorization" not in request.headers:  # no attempt: not counted by the throttle
-            return await _unauthorized("a bearer token is required")(scope, receive, send)
+            return await _unauthorized("a bearer token is required", "token_required")(scope, receive, send)
         bearer = token.strip() if scheme.lower() == "bearer" and token.strip() else None
         try:
             actor = await anyio.to_thread.run_sync(authenticate_throttled, request, bearer)
@@ -56,13 +56,16 @@ class AuthenticateBeforeBody:
             return await problems.problem(429, str(throttled), rule="auth_throttled", headers={
                 "Retry-After": str(throttled.retry_after), "Connection": "close"})(scope, receive, send)
         if actor is None:
-            return await _unauthorized("the token is unknown, malformed or revoked")(scope, receive, send)
+            detail, rule = (("a bearer token is required", "token_required") if bearer is None
+                            else ("the token is unknown, malformed or revoked", "token_invalid"))
+            return await _unauthorized(detail, rule)(scope, receive, send)
         await self.app(scope, receive, send)
 
 
-def _unauthorized(detail: str) -> Any:
-    """401; the connection is closed after it, so that an unread body is not read to its end."""
-    return problems.problem(401, detail, rule="unauthenticated",
+def _unauthorized(detail: str, rule: str) -> Any:
+    """401 with the rules of the route's own check (`token_required`, `token_invalid`); the
+    connection is closed after it, so that an unread body is not read to its end."""
+    return problems.problem(401, detail, rule=rule,
                             headers={"WWW-Authenticate": "Bearer", "Connection": "close"})
 
 

@@ -124,8 +124,9 @@ def test_a_chunked_body_over_the_limit_is_413_body_too_large_and_nothing_is_stor
     assert fits.status_code == 201, fits.text  # the same body within the limit is recorded
 
 
-@pytest.mark.parametrize("token", [None, "lt_0123456789abcdef0123456789abcdef_guessguessguessguess", "not-a-token"])
-def test_a_write_without_a_valid_token_is_401_whatever_its_body(api, settings, token):
+@pytest.mark.parametrize(("token", "rule"), [(None, "token_required"), ("not-a-token", "token_invalid"),
+                                             ("lt_0123456789abcdef0123456789abcdef_guessguessguessguess", "token_invalid")])
+def test_a_write_without_a_valid_token_is_401_whatever_its_body(api, settings, token, rule):
     headers = {"Content-Type": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
@@ -133,7 +134,7 @@ def test_a_write_without_a_valid_token_is_401_whatever_its_body(api, settings, t
               b'{"code": "X", "unknown": 1}']
     for body in bodies:
         answer = api.client.post("/v1/facilities", content=body, headers=headers)
-        body_json = problem_of(answer, 401, "unauthenticated")
+        body_json = problem_of(answer, 401, rule)
         assert answer.headers["www-authenticate"] == "Bearer" and "errors" not in body_json
     answer = api.client.put("/v1/tariff-schedules/2026", content=b"[" * 1000, headers=headers)
     assert answer.status_code == 401
