@@ -411,6 +411,14 @@ RENDERERS: dict[tuple[str, str], Callable[[dict[str, Any]], bytes]] = {
 }
 
 
+def row_count(view: str, body: dict[str, Any]) -> int:
+    """The rows a view's file will hold (its largest cost), counted from the body before rendering."""
+    if view in ("central", "regulation"):
+        return len(body["facilities"]) + 1
+    changed = (body.get("now") or {}).get("changed_lines") or []
+    return sum(len(line["periods"]) for line in body["lines"]) + 1 + len(changed)
+
+
 def central_filename(year: int, month: int | None, fmt: str) -> str:
     return f"central-{year}" + (f"-{month:02d}" if month else "") + f".{fmt}"
 

@@ -204,7 +204,8 @@ def read_position(timeline: Any, as_of: str | None, as_of_position: int | None, 
     change), named by its option."""
     from fastapi import HTTPException
 
-    from service.api.deps import PositionNotReached, position_as_of
+    from domain.errors import DomainError
+    from service.api.deps import position_as_of
 
     hint = "--as-of" if as_of is not None else "--as-of-position"
     try:
@@ -215,7 +216,7 @@ def read_position(timeline: Any, as_of: str | None, as_of_position: int | None, 
         position = position_as_of(timeline, instant, as_of_position, wait_seconds)
     except HTTPException as refused:
         raise typer.BadParameter(str(refused.detail), param_hint=hint) from None
-    except PositionNotReached as refused:
+    except DomainError as refused:  # an instant out of bounds (domain.md §3), a position not recorded yet
         raise typer.BadParameter(refused.message, param_hint=hint) from None
     return timeline.max_position() if position is None else position
 

@@ -34,6 +34,7 @@ from projections.projector import BudgetProjection, Change
 from sqlalchemy import and_, or_, select
 
 from service.db import LEDGER_INDEX_TABLES, READ_MODEL_TABLES, rm_budget_months, rm_facts, rm_statement_lines, rm_stays
+from service.polling import SharedPoll
 from service.settings import Settings
 
 log = logging.getLogger("ledger.projection")
@@ -377,11 +378,14 @@ class ProjectionStatus:
 
     def __init__(self, settings: Settings) -> None:
         self.view = make_view(settings)
+        self.poll = SharedPoll(self.reached, pause=0.005)
 
     def reached(self) -> int:
         return self.view.max_tracking_id(APPLICATION) or 0  # type: ignore[attr-defined]
 
     def wait(self, position: int, timeout: float) -> None:
+        """Wait in this thread until the projections reach `position` (ProjectionLagging after
+        `timeout` seconds)."""
         deadline = time.monotonic() + timeout
         pause = 0.002
         while (reached := self.reached()) < position:
@@ -389,6 +393,13 @@ class ProjectionStatus:
                 raise ProjectionLagging(position, reached, timeout)
             time.sleep(pause)
             pause = min(pause * 2, 0.1)
+
+    async def wait_async(self, position: int, timeout: float) -> None:
+        """`wait` on the event loop: no worker thread is held while waiting, and the waiters
+        share the reads of the tracked position (service/polling.py), so requests waiting for
+        the projections cannot use up the workers that other requests need (docs/adr/0021)."""
+        if (reached := await self.poll.wait_for(position, timeout)) < position:
+            raise ProjectionLagging(position, reached, timeout)
 
     def close(self) -> None:
         self.view.datastore.close()  # type: ignore[attr-defined]

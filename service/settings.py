@@ -26,7 +26,10 @@ class Settings(BaseSettings):
     """PostgreSQL schema that holds every table of the ledger (ignored on SQLite)."""
     cipher_key: SecretStr | None = None
     """Turns on the library's AES encryption of stored events at rest."""
-    max_body_bytes: int = 1_000_000
+    max_body_bytes: int = Field(1_000_000, ge=0)
+    """A request body over this many bytes gets 413 (rule body_too_large), declared or chunked."""
+    body_timeout_seconds: float = Field(30.0, gt=0)
+    """A request body must arrive whole within this many seconds of its first read, else 408."""
     pool_size: int = 5
     pool_max_overflow: int = Field(5, ge=0)
     """PostgreSQL connections a pool may open beyond pool_size under load; a process has up to 6
@@ -51,6 +54,20 @@ class Settings(BaseSettings):
     """/health/ready answers 503 while the projections are more than this many positions behind."""
     ready_timeout_seconds: float = Field(2.0, gt=0)
     """How long /health/ready waits for the store to answer before it says 503."""
+    export_concurrency_per_client: int = Field(1, ge=1)
+    """Spreadsheet exports one actor (token name) may have rendered at once; one more gets 429."""
+    export_processes: int = Field(2, ge=1)
+    """Worker processes that render spreadsheets, outside the service's interpreter lock."""
+    export_max_rows: int = Field(50_000, ge=1)
+    """An export of more rows than this is refused (422, rule export_too_large) before it is rendered."""
+    header_timeout_seconds: float = Field(10.0, gt=0)
+    """`ledger serve` closes a connection that has not completed a request's headers this many
+    seconds after it opened (or after the first byte following its previous response)."""
+    keep_alive_timeout_seconds: int = Field(5, ge=1)
+    """`ledger serve` closes a keep-alive connection idle for this many seconds."""
+    log_repeat_seconds: float = Field(10.0, gt=0)
+    """A server warning that clients can repeat (a failed accept, an invalid request) is logged
+    at most once per this many seconds, with the count of those left out."""
     shutdown_timeout_seconds: float = Field(30.0, gt=0)
     """On SIGTERM, how long `ledger serve` lets in-flight requests finish before it cancels them."""
     ui_session_idle_minutes: float = Field(30.0, gt=0)

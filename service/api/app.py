@@ -1,62 +1,22 @@
-"""The FastAPI application: routers, problem+json errors, body-size limit, health, auth throttling,
-request logs and metrics."""
+"""The FastAPI application: routers, problem+json errors, authentication before a body is read,
+body size and time limits (service/api/limits.py), health, auth throttling, request logs and
+metrics."""
 
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import AsyncIterator
 
 from fastapi import FastAPI
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.api import (
-    audit, budgets, central, citizens, docs, facilities, health, observability, problems, regulation, retractions,
-    routing, schedules, statements, throttle,
+    audit, budgets, central, citizens, docs, downloads, facilities, health, limits, observability, problems,
+    regulation, retractions, routing, schedules, statements, throttle,
 )
 from service.ledger import BudgetLedger
 from service.projection import EmbeddedProjector, ProjectionStatus
 from service.settings import Settings
 from service.ui import install as install_ui
-
-
-class BodySizeLimit:
-    """Refuse bodies over the limit with 413 before they are read into memory."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            return await self._refuse(scope, receive, send)
-        seen = 0
-
-        async def limited() -> dict[str, Any]:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
-                raise _TooLarge(self.max_bytes)
-            return message
-
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await self._refuse(scope, receive, send)
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problems.problem(413, f"the body is larger than {self.max_bytes} bytes", rule="body_too_large")
-        await response(scope, receive, send)
-
-
-class _TooLarge(problems.ApiProblem):
-    """Raised while a body is read: a problem, so that FastAPI's body parsing passes it on as it is
-    (a chunked body over the limit is 413, not FastAPI's 400 "error parsing the body")."""
-
-    def __init__(self, max_bytes: int) -> None:
-        super().__init__(413, f"the body is larger than {max_bytes} bytes", rule="body_too_large")
 
 
 def create_app(settings: Settings | None = None, ledger: BudgetLedger | None = None) -> FastAPI:
@@ -99,8 +59,11 @@ def create_app(settings: Settings | None = None, ledger: BudgetLedger | None = N
     install_ui(app)  # the web UI at /ui (docs/adr/0009)
 
     health.install(app, settings.ready_timeout_seconds)
+    downloads.install(app, settings.export_concurrency_per_client)
     throttle.install(app, throttle.AuthThrottle(settings.auth_failure_limit, settings.auth_failure_window_seconds))
 
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    observability.install(app)  # outside the body limit: a 413 is logged and counted too
+    app.add_middleware(limits.BodyLimits, max_bytes=settings.max_body_bytes,
+                       timeout_seconds=settings.body_timeout_seconds)
+    app.add_middleware(limits.AuthenticateBeforeBody)  # outside the body limits: no token, no body read
+    observability.install(app)  # outside both: a 401, 408 or 413 is logged and counted too
     return app

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Query, Request
+from fastapi import Depends, Query, Request
 from sqlalchemy import select
 
 from domain.values import REFERENCE_PATTERN, check_reference
-from service.api.deps import AsOf, Ledger, ProjectionStatusDep, allow
+from service.api.deps import AsOf, Ledger, ProjectionStatusDep, allow, checked_instant
 from service.api.routing import api_router
 from service.audit import AuditQuery, AuditTrail, log_citizen_reads
 from service.db import citizen_reads, utc
@@ -22,9 +22,8 @@ Ref = Annotated[str | None, Query(min_length=1, max_length=64, pattern=REFERENCE
 
 
 def _instant(name: str, value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        raise HTTPException(422, f"{name} must be an instant with an offset, e.g. 2026-04-01T12:00:00+02:00")
-    return value
+    """An instant within the bounds of domain.md §3, or None."""
+    return None if value is None else checked_instant(name, value)
 
 
 @router.get("/v1/audit")

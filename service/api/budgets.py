@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import HTTPException, Path, Query
+from fastapi import Path, Query
+from starlette.concurrency import run_in_threadpool
 
+from domain.errors import InvalidValue
 from domain.values import FIRST_YEAR, LAST_YEAR
 from projections.budget import MonthFigures, fte, occupancy_pct, staff_hours
 from projections.capacity import capacity_warnings, is_over_capacity
 from service.api.common import Code, kr
-from service.api.deps import FUTURE_TOLERANCE, Ledger, ProjectionStatusDep, ReadAt, Reader, wait_for_store
+from service.api.deps import (
+    Ledger, ProjectionStatusDep, ReadAt, Reader, checked_instant, wait_for_store, wait_for_store_async,
+)
 from service.api.routing import api_router
 from service.audit import log_citizen_reads
 from service.explain import Explainer
@@ -53,7 +57,7 @@ def get_budget(code: Code, year: Year, ledger: Ledger, actor: Reader, position: 
 
 
 @router.get("/v1/budgets/{code}/{year}/{month}/explain")
-def explain_budget(
+async def explain_budget(
     code: Code, year: Year, ledger: Ledger, actor: Reader,
     month: Annotated[str, Path(pattern=r"^(all|[1-9]|1[0-2])$", description="1..12, or `all` for the year")],
     status: ProjectionStatusDep,
@@ -66,9 +70,13 @@ def explain_budget(
     recorded between them that changed it, in recording order, with its own delta, actor and
     reason; the deltas sum to `delta`. Without `from` it explains everything up to `to`;
     without `to`, up to now."""
-    body = budget_explanation(code, year, ledger, month, status, start, end, from_position, to_position)
-    log_citizen_reads(ledger, actor, f"/v1/budgets/{code}/{year}/{month}/explain",
-                      (c["citizen_ref"] for c in body["changes"]))
+    if end is None and to_position is not None:  # perhaps not recorded yet: waited for without a worker thread
+        await wait_for_store_async(Timeline(ledger.engine), to_position, ledger.settings.future_position_wait_seconds)
+        await status.wait_async(to_position, ledger.settings.read_wait_seconds)
+    body = await run_in_threadpool(budget_explanation, code, year, ledger, month, status, start, end, from_position,
+                                   to_position)
+    await run_in_threadpool(log_citizen_reads, ledger, actor, f"/v1/budgets/{code}/{year}/{month}/explain",
+                            [c["citizen_ref"] for c in body["changes"]])
     return body
 
 
@@ -81,7 +89,7 @@ def budget_explanation(code: str, year: int, ledger: BudgetLedger, month: str, s
     first = point(timeline, "from", start, from_position, default=0)
     last = point(timeline, "to", end, to_position, default=latest)
     if first > last:
-        raise HTTPException(422, f"from ({first}) must not be after to ({last})")
+        raise InvalidValue("from_after_to", f"from ({first}) must not be after to ({last})", "from")
     wait_for_store(timeline, last, ledger.settings.future_position_wait_seconds)
     status.wait(last, ledger.settings.read_wait_seconds)
     explained = Explainer(ledger).explain(code, year, None if month == "all" else int(month), min(first, last), last)
@@ -93,12 +101,10 @@ def budget_explanation(code: str, year: int, ledger: BudgetLedger, month: str, s
 
 
 def point(timeline: Timeline, name: str, instant: datetime | None, position: int | None, default: int) -> int:
+    """The position of one end of an explanation: an instant within the bounds of domain.md §3
+    (`checked_instant`), a position, or the default."""
     if instant is not None and position is not None:
-        raise HTTPException(422, f"give {name} or {name}_position, not both")
+        raise InvalidValue("one_point_only", f"give {name} or {name}_position, not both", name)
     if instant is not None:
-        if instant.tzinfo is None:
-            raise HTTPException(422, f"{name} must be an instant with an offset, e.g. 2026-04-01T12:00:00+02:00")
-        if instant > datetime.now(timezone.utc) + FUTURE_TOLERANCE:
-            raise HTTPException(422, f"{name} lies in the future; give an instant up to now")
-        return timeline.position_at(instant)
+        return timeline.position_at(checked_instant(name, instant))
     return default if position is None else position

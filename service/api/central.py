@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import Path, Query
+from fastapi import Path, Query, Request
 from fastapi.responses import Response
 
 from projections.budget import (
@@ -26,7 +26,7 @@ from projections.capacity import over_capacity
 from domain.values import FIRST_YEAR, LAST_YEAR
 from service import export
 from service.api.common import kr
-from service.api.downloads import DOWNLOAD_RESPONSES, ExportFormat, download
+from service.api.downloads import DOWNLOAD_RESPONSES, ExportFormat, ExportSlot, download, render
 from service.api.deps import Ledger, ReadAt, Reader
 from service.api.routing import api_router
 from service.ledger import BudgetLedger
@@ -112,14 +112,15 @@ def get_central(year: Year, ledger: Ledger, actor: Reader, position: ReadAt,
 
 
 @router.get("/v1/central/{year}/export", response_class=Response, responses=DOWNLOAD_RESPONSES)
-def export_central(year: Year, ledger: Ledger, actor: Reader, position: ReadAt, fmt: ExportFormat = "xlsx",
+def export_central(request: Request, year: Year, ledger: Ledger, actor: Reader, _slot: ExportSlot, position: ReadAt,
+                   fmt: ExportFormat = "xlsx",
                    month: Annotated[int | None, Query(ge=1, le=12, description="A month of the year; the whole "
                                                                               "year without")] = None,
                    ) -> Response:
     """The central model (as GET /v1/central/{year}) as a workbook (`xlsx`: budget, citizens
     by level, and what the figures are as of) or a CSV table in Danish Excel's convention."""
     body = central_model(ledger, year, month, position)
-    return download(export.RENDERERS["central", fmt](body), export.central_filename(year, month, fmt), fmt)
+    return download(render(request, "central", fmt, body), export.central_filename(year, month, fmt), fmt)
 
 
 def central_model(ledger: BudgetLedger, year: int, month: int | None, position: int) -> dict[str, Any]:

@@ -7,13 +7,16 @@
 - `GET /health`: the same verdict with the same body (the contract of api.md), kept for the
   clients that know only it.
 
-The store is asked in a thread of its own with a deadline, so that a store that hangs makes the
-probe answer 503 in time instead of hanging it; while one such question is pending, the next
-probe waits on it rather than asking again.
+The endpoints are coroutines on the event loop and never use the thread pool that the other
+requests share: a flood of slow or waiting requests that holds every worker thread does not
+delay them (docs/adr/0021). The store is asked in a thread of its own with a deadline, so that
+a store that hangs makes the probe answer 503 in time instead of hanging it; while one such
+question is pending, the next probe waits on it rather than asking again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -51,13 +54,25 @@ class StoreProbe:
     def snapshot(self, count_events: bool = False) -> Snapshot:
         """The positions (and the number of stored events), or an exception: the store's own,
         or TimeoutError when it did not answer in time."""
+        return self._question(count_events).result(timeout=self.timeout)
+
+    async def snapshot_async(self, count_events: bool = False) -> Snapshot:
+        """`snapshot` awaited on the event loop: no thread of the pool waits for the store."""
+        future = self._question(count_events)
+        done, _ = await asyncio.wait({asyncio.wrap_future(future)}, timeout=self.timeout)
+        if not done:
+            raise TimeoutError
+        return future.result()
+
+    def _question(self, count_events: bool) -> Future[Snapshot]:
+        """The question pending for the store, or a new one asked in a thread of its own."""
         with self.lock:
             future = self.pending.get(count_events)
             if future is None or future.done():
                 future = self.pending[count_events] = Future()
                 threading.Thread(target=self._read, args=(future, count_events), name="store-probe",
                                  daemon=True).start()
-        return future.result(timeout=self.timeout)
+        return future
 
     def _read(self, future: Future[Snapshot], count_events: bool) -> None:
         try:
@@ -73,11 +88,11 @@ class StoreProbe:
             future.set_exception(error)
 
 
-def verdict(request: Request) -> tuple[dict[str, Any], bool]:
+async def verdict(request: Request) -> tuple[dict[str, Any], bool]:
     """The readiness body and whether the service is ready."""
     app, settings = request.app, request.app.state.settings
     try:
-        snapshot = app.state.store_probe.snapshot()
+        snapshot = await app.state.store_probe.snapshot_async()
     except Exception as error:  # noqa: BLE001 - the store is down or hangs: not ready, say why
         detail = "TimeoutError" if isinstance(error, TimeoutError) else type(error).__name__
         return {"status": "unavailable", "live": True, "ready": False, "detail": detail,
@@ -99,8 +114,8 @@ def verdict(request: Request) -> tuple[dict[str, Any], bool]:
     return body, ready
 
 
-def _answer(request: Request) -> Any:
-    body, ready = verdict(request)
+async def _answer(request: Request) -> Any:
+    body, ready = await verdict(request)
     return body if ready else JSONResponse(body, status_code=503)
 
 
@@ -108,19 +123,19 @@ UNAVAILABLE = {503: {"description": "not ready: the store does not answer, or th
 
 
 @router.get("/health", responses=UNAVAILABLE)
-def health(request: Request) -> Any:
+async def health(request: Request) -> Any:
     """Liveness and readiness in one answer: store position, projections' position and lag."""
-    return _answer(request)
+    return await _answer(request)
 
 
 @router.get("/health/ready", responses=UNAVAILABLE)
-def ready(request: Request) -> Any:
+async def ready(request: Request) -> Any:
     """200 when the store answers and the projections keep up; 503 naming the reasons otherwise."""
-    return _answer(request)
+    return await _answer(request)
 
 
 @router.get("/health/live")
-def live() -> dict[str, Any]:
+async def live() -> dict[str, Any]:
     """200 while the process serves HTTP."""
     return {"status": "ok", "live": True}
 

@@ -10,14 +10,16 @@ metrics of the app instance (docs/adr/0011).
   reference reaches the log. Exceptions are logged with their type and frames but without
   their message, which may quote values of the request (database errors do).
 - Metrics: a registry per app (tests build many apps): requests and latencies by route template
-  and method, commands by command and outcome, failed and throttled authentications, and, read
-  from the store when scraped, its position, the events stored and the projections' position
-  and lag.
+  (or `unmatched`) and method (one of METHODS, or `other`), so every label comes from a closed
+  set whatever a client sends; commands by command and outcome, failed and throttled
+  authentications, and, read from the store when scraped, its position, the events stored and
+  the projections' position and lag.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import traceback
 from typing import Any
@@ -37,6 +39,10 @@ access_log = logging.getLogger("ledger.access")
 REQUEST_ID_HEADER = "X-Request-ID"
 UNMATCHED = "unmatched"
 """The route label of a request that matched no route (its path is never a label)."""
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD = "other"
+"""The method label of every request whose method is not one of METHODS: a client chooses the
+method string, and a label per string would let it grow /metrics without bound."""
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 OUTCOMES = {200: "replayed", 201: "recorded", 400: "invalid", 401: "denied", 403: "denied", 404: "not_found",
             409: "refused", 413: "invalid", 422: "invalid", 429: "denied", 503: "unavailable"}
@@ -48,6 +54,12 @@ def route_template(scope: Scope) -> str:
     """The template of the route a request matched (`/v1/citizens/{ref}/move-in`), never its path."""
     route = scope.get("route")
     return getattr(route, "path", None) or UNMATCHED
+
+
+def method_label(scope: Scope) -> str:
+    """The request's method when it is one the API knows, else `other`: labels come from a closed set."""
+    method = scope["method"]
+    return method if method in METHODS else OTHER_METHOD
 
 
 def is_command(route: Any) -> bool:
@@ -73,7 +85,7 @@ class Metrics:
 
     def observe(self, scope: Scope, status: int, seconds: float) -> str:
         route = route_template(scope)
-        method = scope["method"]
+        method = method_label(scope)
         self.requests.labels(method, route, str(status)).inc()
         self.latency.labels(method, route).observe(seconds)
         if is_command(scope.get("route")):
@@ -157,7 +169,8 @@ class RequestObservation:
             actor = (scope.get("state") or {}).get("actor")
             client = scope.get("client")
             access_log.info("request", extra={
-                "method": scope["method"], "route": route, "status": status, "duration_ms": round(seconds * 1000, 2),
+                "method": method_label(scope), "route": route, "status": status,
+                "duration_ms": round(seconds * 1000, 2),
                 "actor": getattr(actor, "name", None), "role": getattr(actor, "role", None),
                 "client": client[0] if client else None,
             })
@@ -199,17 +212,50 @@ class JsonLogFormatter(JsonFormatter):
         return "\n".join(lines)
 
 
-def log_config(level: str = "INFO") -> dict[str, Any]:
+class RepeatFilter(logging.Filter):
+    """Lets a warning that clients can cause by the thousand (uvicorn's and asyncio's: a failed
+    accept when the process is out of file descriptors, an invalid request) through once per
+    `seconds` for each logger and message template; the next one let through carries
+    `suppressed`, the count of those left out meanwhile. Other records pass untouched."""
+
+    LOGGERS = ("asyncio", "uvicorn.error")
+
+    def __init__(self, seconds: float = 10.0) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self.lock = threading.Lock()
+        self.last: dict[tuple[str, str], float] = {}
+        self.left_out: dict[tuple[str, str], int] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING or not record.name.startswith(self.LOGGERS):
+            return True
+        key = (record.name, str(record.msg)[:80])
+        now = time.monotonic()
+        with self.lock:
+            if now - self.last.get(key, -self.seconds) < self.seconds:
+                self.left_out[key] = self.left_out.get(key, 0) + 1
+                return False
+            self.last[key] = now
+            suppressed = self.left_out.pop(key, 0)
+        if suppressed:
+            record.suppressed = suppressed
+        return True
+
+
+def log_config(repeat_seconds: float = 10.0, level: str = "INFO") -> dict[str, Any]:
     """The `logging.config.dictConfig` of `ledger serve` (handed to uvicorn): JSON lines on stderr
     for every logger, each record with the request id; uvicorn's own access log is off (it
-    would write raw paths) and replaced by `ledger.access`."""
+    would write raw paths) and replaced by `ledger.access`; repeated warnings of the server
+    thinned out (RepeatFilter)."""
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": "asgi_correlation_id.CorrelationIdFilter"}},
+        "filters": {"request_id": {"()": "asgi_correlation_id.CorrelationIdFilter"},
+                    "repeats": {"()": RepeatFilter, "seconds": repeat_seconds}},
         "formatters": {"json": {"()": JsonLogFormatter}},
         "handlers": {"stderr": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr", "formatter": "json",
-                                "filters": ["request_id"]}},
+                                "filters": ["repeats", "request_id"]}},
         "loggers": {
             "uvicorn": {"handlers": ["stderr"], "level": level, "propagate": False},
             "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},

@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import Depends, Path
+from fastapi import Depends, Path, Request
 from fastapi.responses import Response
 
 from domain.tariff_schedule import normalise_levels, normalise_special_tariffs
@@ -14,7 +14,7 @@ from domain.values import FIRST_YEAR, LAST_YEAR
 from service import export
 from service.api.common import kr
 from service.api.deps import FINANCE_READERS, Ledger, ReadAt, allow
-from service.api.downloads import DOWNLOAD_RESPONSES, ExportFormat, download
+from service.api.downloads import DOWNLOAD_RESPONSES, ExportFormat, ExportSlot, download, render
 from service.api.schemas import SchedulePut
 from service.api.routing import api_router
 from service.ledger import Actor, BudgetLedger
@@ -62,12 +62,12 @@ def get_regulation(year: Year, ledger: Ledger, actor: FinanceReader, position: R
 
 
 @router.get("/v1/regulation/{year}/export", response_class=Response, responses=DOWNLOAD_RESPONSES)
-def export_regulation(year: Year, ledger: Ledger, actor: FinanceReader, position: ReadAt,
-                      fmt: ExportFormat = "xlsx") -> Response:
+def export_regulation(request: Request, year: Year, ledger: Ledger, actor: FinanceReader, _slot: ExportSlot,
+                      position: ReadAt, fmt: ExportFormat = "xlsx") -> Response:
     """The regulation (as GET /v1/regulation/{year}) as a workbook (`xlsx`: a row per facility
     and a totals row, and what the figures are as of) or a CSV table in Danish Excel's convention."""
     body = regulation_body(ledger, year, position)
-    return download(export.RENDERERS["regulation", fmt](body), export.regulation_filename(year, fmt), fmt)
+    return download(render(request, "regulation", fmt, body), export.regulation_filename(year, fmt), fmt)
 
 
 @router.post("/v1/regulation/{year}/what-if")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import Depends, Path
+from fastapi import Depends, Path, Request
 from fastapi.responses import Response
 
 from domain import municipalities
@@ -17,7 +17,7 @@ from projections.statements import line_amount
 from service import export
 from service.api.common import kr
 from service.api.deps import FINANCE_READERS, Ledger, ProjectionStatusDep, ReadAt, allow
-from service.api.downloads import DOWNLOAD_RESPONSES, ExportFormat, download
+from service.api.downloads import DOWNLOAD_RESPONSES, ExportFormat, ExportSlot, download, render
 from service.api.routing import api_router
 from service.audit import log_citizen_reads
 from service.ledger import Actor, BudgetLedger, Timeline
@@ -73,14 +73,15 @@ def get_statement(municipality: Municipality, year: Year, month: Month, ledger: 
 
 @router.get("/v1/statements/{municipality}/{year}/{month}/export", response_class=Response,
             responses=DOWNLOAD_RESPONSES)
-def export_statement(municipality: Municipality, year: Year, month: Month, ledger: Ledger, actor: StatementReader,
-                     position: ReadAt, status: ProjectionStatusDep, fmt: ExportFormat = "xlsx") -> Response:
+def export_statement(request: Request, municipality: Municipality, year: Year, month: Month, ledger: Ledger,
+                     actor: StatementReader, _slot: ExportSlot, position: ReadAt, status: ProjectionStatusDep,
+                     fmt: ExportFormat = "xlsx") -> Response:
     """The statement (as GET /v1/statements/...) as a workbook (`xlsx`: a row per period,
     what changed since, and what the figures are as of) or a CSV table in Danish Excel's
     convention (`;`, decimal comma, UTF-8 with BOM)."""
     body = statement_body(ledger, municipality, year, month, position, status)
     log_statement_reads(ledger, actor, f"/v1/statements/{municipality}/{year}/{month}/export", body)
-    return download(export.RENDERERS["statement", fmt](body),
+    return download(render(request, "statement", fmt, body),
                     export.statement_filename(municipality, year, month, fmt), fmt)
 
 
