@@ -5,12 +5,13 @@ passes."""
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 import pytest
 
 from domain.cpr import check_no_cpr, looks_like_cpr, normalise_digits
 from domain.errors import InvalidValue
-from domain.values import canonical_reference
+from domain.values import Meta, canonical_reference
 
 ISSUE_REPRODUCTIONS = [
     "010190.1234", "010190:1234", "010190_1234", "01.01.90-1234",  # as citizen refs
@@ -82,3 +83,11 @@ def test_a_reference_a_route_cannot_carry_or_holding_a_cpr_number_is_refused(tex
         canonical_reference(text, "citizen_ref")
     assert error.value.field == "citizen_ref"
     assert error.value.rule in ("invalid_reference", "cpr_number_refused")
+
+
+def test_an_event_whose_actor_holds_a_cpr_number_is_refused():
+    """The actor is stored with every event (a token's name, `ledger import --actor`)."""
+    with pytest.raises(InvalidValue) as refused:
+        Meta.new(str(uuid.uuid4()), date(2026, 1, 1), "job 01.01.90-1234")
+    assert (refused.value.rule, refused.value.field) == ("cpr_number_refused", "actor")
+    assert Meta.new(str(uuid.uuid4()), date(2026, 1, 1), "import job 7").actor == "import job 7"
