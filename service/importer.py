@@ -94,7 +94,7 @@ class ImportResult:
 def decide_line(ledger: BudgetLedger, number: int, text: str, actor: Actor) -> int:
     """Decide one line's command in the open batch; returns how many events it made."""
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_unique_keys)
     except ValueError as error:
         raise _Refused(None, "invalid_json", f"not valid JSON: {error.msg}") from None
     if not isinstance(data, dict) or data.get("command") not in COMMANDS:
@@ -124,6 +124,17 @@ class _Refused(Exception):
     def __init__(self, field: str | None, rule: str, message: str) -> None:
         super().__init__(message)
         self.field, self.rule, self.message = field, rule, message
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A line's object, refused (`duplicate_key`, as the API does) when it repeats a key rather
+    than taking its last value silently."""
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _Refused(key[:100], "duplicate_key", f"the key {key[:100]!r} appears more than once in one object")
+        seen[key] = value
+    return seen
 
 
 LineRefused = _Refused
