@@ -97,6 +97,8 @@ def decide_line(ledger: BudgetLedger, number: int, text: str, actor: Actor) -> i
         data = json.loads(text, object_pairs_hook=_unique_keys)
     except ValueError as error:
         raise _Refused(None, "invalid_json", f"not valid JSON: {error.msg}") from None
+    except RecursionError:
+        raise _Refused(None, "invalid_json", "not valid JSON: arrays or objects nested too deeply") from None
     if not isinstance(data, dict) or data.get("command") not in COMMANDS:
         raise _Refused("command", "unknown_command", f"command must be one of {', '.join(COMMANDS)}")
     command = COMMANDS[data.pop("command")]
