@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import Depends, Query, Request
 from sqlalchemy import select
@@ -19,6 +20,15 @@ router = api_router(tags=["audit"])
 AuditReader = Annotated[Actor, Depends(allow("finance", "auditor"))]
 Auditor = Annotated[Actor, Depends(allow("auditor"))]
 Ref = Annotated[str | None, Query(min_length=1, max_length=64, pattern=REFERENCE_PATTERN)]
+
+
+def _resource(path: str, **parsed: object) -> str:
+    """The read as its citizen reads are logged: the path and the parameters it was read with,
+    parsed and canonical (an instant in ISO 8601, a reference upper-cased), never the raw query,
+    which may carry anything (an unknown parameter is ignored by the read, and would be stored)."""
+    query = {name: value.isoformat() if isinstance(value, datetime) else value
+             for name, value in parsed.items() if value is not None}
+    return path + "?" + urlencode(query, safe=":")
 
 
 def _instant(name: str, value: datetime | None) -> datetime | None:
@@ -52,8 +62,12 @@ def get_audit(
     until = min(bounds) if bounds else None
     status.wait(timeline.max_position() if until is None else until, ledger.settings.read_wait_seconds)
     events, next_after = AuditTrail(ledger).entries(AuditQuery(facility, citizen, after, until, limit))
-    log_citizen_reads(ledger, actor, str(request.url.path) + "?" + str(request.url.query),
-                      (e["citizen_ref"] for e in events))
+    given = request.query_params
+    resource = _resource(request.url.path, facility=facility, citizen=citizen, **{"from": start, "to": end},
+                         after_position=after_position if "after_position" in given else None,
+                         limit=limit if "limit" in given else None,
+                         as_of_position=position if {"as_of", "as_of_position"} & set(given) else None)
+    log_citizen_reads(ledger, actor, resource, (e["citizen_ref"] for e in events))
     return {"events": events, "next_after_position": next_after, "as_of_position": until}
 
 
@@ -65,6 +79,7 @@ def get_citizen_reads(
     """Who read which citizen's rows, through which resource, and when (auditors only)."""
     statement = select(citizen_reads).where(citizen_reads.c.id > after_id)
     if citizen is not None:
+        citizen = check_reference(citizen, "citizen")
         statement = statement.where(citizen_reads.c.citizen_ref == citizen)
     if reader is not None:
         statement = statement.where(citizen_reads.c.reader == reader)
