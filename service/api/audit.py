@@ -10,7 +10,7 @@ from fastapi import Depends, Query, Request
 from sqlalchemy import select
 
 from domain.values import REFERENCE_PATTERN, check_reference
-from service.api.deps import AsOf, Ledger, ProjectionStatusDep, allow, checked_instant
+from service.api.deps import AsOf, Instant, Ledger, ProjectionStatusDep, allow, checked_instant
 from service.api.routing import api_router
 from service.audit import AuditQuery, AuditTrail, log_citizen_reads
 from service.db import citizen_reads, utc
@@ -40,8 +40,8 @@ def _instant(name: str, value: datetime | None) -> datetime | None:
 def get_audit(
     request: Request, ledger: Ledger, actor: AuditReader, position: AsOf, status: ProjectionStatusDep,
     facility: Ref = None, citizen: Ref = None,
-    start: Annotated[datetime | None, Query(alias="from", description="Recorded at or after this instant")] = None,
-    end: Annotated[datetime | None, Query(alias="to", description="Recorded at or before this instant")] = None,
+    start: Annotated[Instant | None, Query(alias="from", description="Recorded at or after this instant")] = None,
+    end: Annotated[Instant | None, Query(alias="to", description="Recorded at or before this instant")] = None,
     after_position: Annotated[int, Query(ge=0, le=2**63 - 1, description="Page: events after this position")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
