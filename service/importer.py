@@ -95,8 +95,10 @@ def decide_line(ledger: BudgetLedger, number: int, text: str, actor: Actor) -> i
     """Decide one line's command in the open batch; returns how many events it made."""
     try:
         data = json.loads(text, object_pairs_hook=_unique_keys)
-    except ValueError as error:
+    except json.JSONDecodeError as error:
         raise _Refused(None, "invalid_json", f"not valid JSON: {error.msg}") from None
+    except ValueError:  # a number longer than the interpreter converts
+        raise _Refused(None, "invalid_json", "not valid JSON: a number too long to read") from None
     except RecursionError:
         raise _Refused(None, "invalid_json", "not valid JSON: arrays or objects nested too deeply") from None
     if not isinstance(data, dict) or data.get("command") not in COMMANDS:

@@ -71,6 +71,7 @@ def test_a_bad_line_stores_nothing_of_its_batch_and_the_import_resumes_after_it(
 @pytest.mark.parametrize("line,field,rule", [
     ("{not json", None, "invalid_json"),
     ("[" * 100_000 + "]" * 100_000, None, "invalid_json"),
+    ('{"command": "move-out", "citizen_ref": "A", "x": ' + "9" * 5000 + "}", None, "invalid_json"),
     ('{"command": "teleport"}', "command", "unknown_command"),
     ('{"command": "move-out", "effective_date": "2026-01-01", "kind": "moved"}', "citizen_ref", "required"),
     ('{"command": "move-out", "citizen_ref": "A", "effective_date": "2026-01-01", "kind": "moved", "x": 1}', "x",
