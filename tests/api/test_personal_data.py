@@ -78,6 +78,16 @@ def test_a_reason_quoting_an_event_id_is_recorded(api, grenaa):
     assert retracted.status_code == 201, retracted.text
 
 
+def test_a_reason_quoting_when_an_event_was_recorded_is_recorded(api, grenaa):
+    changed = api.post(f"/v1/facilities/{grenaa}/capacity", {"effective_date": "2026-06-01", "places": 12},
+                       role="finance").json()
+    for recorded_at in (changed["recorded_at"], "2026-12-06T11:28:02.164895+00:00"):
+        again = api.post(f"/v1/facilities/{grenaa}/capacity",
+                         {"effective_date": "2026-06-02", "places": 13, "reason": f"som registreret {recorded_at}"},
+                         role="finance")
+        assert again.status_code == 201, again.text
+
+
 def test_an_idempotency_key_is_stored_only_as_its_hash(api, ledger, grenaa):
     key = "cpr-010190-1234"
     body = {"effective_date": "2026-06-01", "places": 12}

@@ -55,6 +55,15 @@ def test_a_uuid_quoted_in_a_reason_passes_whatever_its_digits():
     assert not looks_like_cpr("01019012-3456-4123-8123-010190123456")  # only UUID groups: 8-4-4-4-12
 
 
+def test_an_instant_the_ledger_recorded_passes_whatever_its_microseconds():
+    """A write answers `recorded_at` with microseconds: `11:28:02.164895` holds 28-02-16 4895
+    split after DD and DDMM, yet a reason quoting it holds no CPR number."""
+    for text in ["2026-12-06T11:28:02.164895+00:00", "rettet, registreret 2026-12-06 11:28:02.164895",
+                 "2026-12-06T11:28:02.164895Z"]:
+        assert not looks_like_cpr(text), text
+    assert looks_like_cpr("2026-12-06 010190-1234") and looks_like_cpr("kl. 11:28:02.164895")
+
+
 @pytest.mark.parametrize("text", [
     "15-01-2024 10:30", "2024-01-15 12:30:00", "+45 20 12 34 56", "tlf. 86 12 34 56",
     "3201901234",  # ten digits, but the 32nd day of a month is no date
