@@ -6,7 +6,9 @@ that holds one in any written form, and nothing else:
 1. Digits are normalised first: NFKC (full-width digits and punctuation become ASCII), then
    every Unicode decimal digit (Arabic-Indic `٠`-`٩`, Devanagari, ...) becomes its ASCII digit.
 2. Canonical UUIDs (8-4-4-4-12 hexadecimal digits, e.g. an event id quoted in a reason) are
-   set aside: their groups are hexadecimal, not a date and a serial.
+   set aside: their groups are hexadecimal, not a date and a serial. So are instants written
+   with a date and a fraction of a second (`2026-12-06T11:28:02.164895`, a `recorded_at` the
+   ledger answers): their minutes, seconds and microseconds are no DD, MM and YYXXXX.
 3. The text is read as chains of digit groups joined by separators: whitespace (any Unicode
    space), `-`, `.`, `/`, `:`, `_`, every Unicode dash (category Pd), the minus sign, and
    invisible format characters (zero-width space, soft hyphen). Anything else (a letter, a
@@ -36,6 +38,7 @@ from domain.errors import InvalidValue
 _UUID = re.compile(
     r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}(?![0-9A-Fa-f])"
 )
+_INSTANT = re.compile(r"(?<![0-9])[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}[.,][0-9]+")
 _SEPARATORS = frozenset(" -./:_\u2212\u2796\ufe63\uff0d")
 _DATE_CUTS = frozenset({2, 4, 6})
 DIGITS = 10
@@ -101,7 +104,7 @@ def _has_birth_date(candidate: str) -> bool:
 
 def looks_like_cpr(text: str) -> bool:
     """True when the text holds a CPR number in any written form (see the module's rules)."""
-    normalised = _UUID.sub("#", normalise_digits(text))
+    normalised = _INSTANT.sub("#", _UUID.sub("#", normalise_digits(text)))
     return any(_has_birth_date(c) for groups in _chains(normalised) for c in _candidates(groups))
 
 

@@ -194,7 +194,7 @@ class Meta:
     def new(cls, event_id: str, effective_date: date, actor: str, reason: str | None = None,
             case_ref: str | None = None, *, date_of_a_stored_event: bool = False) -> "Meta":
         """The metadata of an event about to be decided: the effective date within the ledger's
-        years, no CPR number in the reason or case_ref, an actor. (Decoding a stored event
+        years, no CPR number in the reason, case_ref or actor, an actor. (Decoding a stored event
         builds `Meta` directly: what is stored is never judged again by later rules; so a
         retraction, which takes its target's date, may keep a date stored before the bounds.)"""
         if not date_of_a_stored_event:
@@ -203,6 +203,7 @@ class Meta:
         check_no_cpr(case_ref, "case_ref")
         if not actor:
             raise InvalidValue("actor_required", "every event records its actor", "actor")
+        check_no_cpr(actor, "actor")
         return cls(event_id, effective_date, actor, reason, case_ref)
 
     def require_reason(self) -> None:

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
+from service.cli_names import recorded_name
 from service.export_cli import export_app
 from service.settings import Settings
 
@@ -212,7 +214,7 @@ def import_(file: Path = typer.Argument(..., exists=True, dir_okay=False,
                                         help="JSON Lines (one command a line), or the old model's CSV"),
             batch_size: int = typer.Option(1000, min=1, help="Commands stored per transaction"),
             skip: int = typer.Option(0, min=0, help="Skip the first N lines (resume after a failed import)"),
-            actor: str = typer.Option("import", help="Recorded as the actor of every event"),
+            actor: str = typer.Option("import", callback=recorded_name, help="Recorded as the actor of every event"),
             format_: str = typer.Option("auto", "--format", help="jsonl, old-model-csv (the old model's citizens), "
                                         "or auto: by the extension (.csv: old-model-csv)"),
             dry_run: bool = typer.Option(False, "--dry-run", help="Check every line against the ledger's rules and "
@@ -305,6 +307,9 @@ def token_create(role: str = typer.Option(..., help="admin, finance, caseworker 
     engine = make_engine(settings)
     try:
         print(create_token(engine, role, name))
+    except ValueError as refused:
+        err.print(f"[red]--name {escape(str(refused))}[/red]")
+        raise typer.Exit(1) from None
     finally:
         engine.dispose()
 

@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from domain.values import FIRST_YEAR, LAST_YEAR
+from service.cli_names import recorded_name
 from service.settings import Settings
 
 export_app = typer.Typer(help="Write the central model, a statement or a regulation as a spreadsheet (xlsx or csv).",
@@ -62,7 +63,7 @@ def statement(municipality: str = typer.Option(..., help="The paying municipalit
               month: int = typer.Option(..., min=1, max=12, help="The month"),
               fmt: str = FormatOption, output: Path | None = OutputOption, as_of: str | None = AsOfOption,
               as_of_position: int | None = AsOfPositionOption, force: bool = ForceOption,
-              actor: str = typer.Option(CLI_READER, help="Recorded as the reader of the citizens' rows (with the "
+              actor: str = typer.Option(CLI_READER, callback=recorded_name, help="Recorded as the reader of the citizens' rows (with the "
                                         "role finance)")) -> None:
     """Write a statement for a buying municipality (as GET /v1/statements/...) as a spreadsheet.
 

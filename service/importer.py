@@ -94,9 +94,13 @@ class ImportResult:
 def decide_line(ledger: BudgetLedger, number: int, text: str, actor: Actor) -> int:
     """Decide one line's command in the open batch; returns how many events it made."""
     try:
-        data = json.loads(text)
-    except ValueError as error:
+        data = json.loads(text, object_pairs_hook=_unique_keys)
+    except json.JSONDecodeError as error:
         raise _Refused(None, "invalid_json", f"not valid JSON: {error.msg}") from None
+    except ValueError:  # a number longer than the interpreter converts
+        raise _Refused(None, "invalid_json", "not valid JSON: a number too long to read") from None
+    except RecursionError:
+        raise _Refused(None, "invalid_json", "not valid JSON: arrays or objects nested too deeply") from None
     if not isinstance(data, dict) or data.get("command") not in COMMANDS:
         raise _Refused("command", "unknown_command", f"command must be one of {', '.join(COMMANDS)}")
     command = COMMANDS[data.pop("command")]
@@ -124,6 +128,17 @@ class _Refused(Exception):
     def __init__(self, field: str | None, rule: str, message: str) -> None:
         super().__init__(message)
         self.field, self.rule, self.message = field, rule, message
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A line's object, refused (`duplicate_key`, as the API does) when it repeats a key rather
+    than taking its last value silently."""
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _Refused(key[:100], "duplicate_key", f"the key {key[:100]!r} appears more than once in one object")
+        seen[key] = value
+    return seen
 
 
 LineRefused = _Refused

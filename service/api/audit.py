@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import Depends, Query, Request
 from sqlalchemy import select
 
 from domain.values import REFERENCE_PATTERN, check_reference
-from service.api.deps import AsOf, Ledger, ProjectionStatusDep, allow, checked_instant
+from service.api.deps import AsOf, Instant, Ledger, ProjectionStatusDep, allow, checked_instant
 from service.api.routing import api_router
 from service.audit import AuditQuery, AuditTrail, log_citizen_reads
 from service.db import citizen_reads, utc
@@ -21,6 +22,15 @@ Auditor = Annotated[Actor, Depends(allow("auditor"))]
 Ref = Annotated[str | None, Query(min_length=1, max_length=64, pattern=REFERENCE_PATTERN)]
 
 
+def _resource(path: str, **parsed: object) -> str:
+    """The read as its citizen reads are logged: the path and the parameters it was read with,
+    parsed and canonical (an instant in ISO 8601, a reference upper-cased), never the raw query,
+    which may carry anything (an unknown parameter is ignored by the read, and would be stored)."""
+    query = {name: value.isoformat() if isinstance(value, datetime) else value
+             for name, value in parsed.items() if value is not None}
+    return path + "?" + urlencode(query, safe=":")
+
+
 def _instant(name: str, value: datetime | None) -> datetime | None:
     """An instant within the bounds of domain.md §3, or None."""
     return None if value is None else checked_instant(name, value)
@@ -30,8 +40,8 @@ def _instant(name: str, value: datetime | None) -> datetime | None:
 def get_audit(
     request: Request, ledger: Ledger, actor: AuditReader, position: AsOf, status: ProjectionStatusDep,
     facility: Ref = None, citizen: Ref = None,
-    start: Annotated[datetime | None, Query(alias="from", description="Recorded at or after this instant")] = None,
-    end: Annotated[datetime | None, Query(alias="to", description="Recorded at or before this instant")] = None,
+    start: Annotated[Instant | None, Query(alias="from", description="Recorded at or after this instant")] = None,
+    end: Annotated[Instant | None, Query(alias="to", description="Recorded at or before this instant")] = None,
     after_position: Annotated[int, Query(ge=0, le=2**63 - 1, description="Page: events after this position")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
@@ -52,8 +62,12 @@ def get_audit(
     until = min(bounds) if bounds else None
     status.wait(timeline.max_position() if until is None else until, ledger.settings.read_wait_seconds)
     events, next_after = AuditTrail(ledger).entries(AuditQuery(facility, citizen, after, until, limit))
-    log_citizen_reads(ledger, actor, str(request.url.path) + "?" + str(request.url.query),
-                      (e["citizen_ref"] for e in events))
+    given = request.query_params
+    resource = _resource(request.url.path, facility=facility, citizen=citizen, **{"from": start, "to": end},
+                         after_position=after_position if "after_position" in given else None,
+                         limit=limit if "limit" in given else None,
+                         as_of_position=position if {"as_of", "as_of_position"} & set(given) else None)
+    log_citizen_reads(ledger, actor, resource, (e["citizen_ref"] for e in events))
     return {"events": events, "next_after_position": next_after, "as_of_position": until}
 
 
@@ -65,6 +79,7 @@ def get_citizen_reads(
     """Who read which citizen's rows, through which resource, and when (auditors only)."""
     statement = select(citizen_reads).where(citizen_reads.c.id > after_id)
     if citizen is not None:
+        citizen = check_reference(citizen, "citizen")
         statement = statement.where(citizen_reads.c.citizen_ref == citizen)
     if reader is not None:
         statement = statement.where(citizen_reads.c.reader == reader)

@@ -15,7 +15,7 @@ from projections.budget import MonthFigures, fte, occupancy_pct, staff_hours
 from projections.capacity import capacity_warnings, is_over_capacity
 from service.api.common import Code, kr
 from service.api.deps import (
-    Ledger, ProjectionStatusDep, ReadAt, Reader, checked_instant, wait_for_store, wait_for_store_async,
+    Instant, Ledger, ProjectionStatusDep, ReadAt, Reader, checked_instant, wait_for_store, wait_for_store_async,
 )
 from service.api.routing import api_router
 from service.audit import log_citizen_reads
@@ -61,8 +61,8 @@ async def explain_budget(
     code: Code, year: Year, ledger: Ledger, actor: Reader,
     month: Annotated[str, Path(pattern=r"^(all|[1-9]|1[0-2])$", description="1..12, or `all` for the year")],
     status: ProjectionStatusDep,
-    start: Annotated[datetime | None, Query(alias="from", description="From this instant (RFC 3339)")] = None,
-    end: Annotated[datetime | None, Query(alias="to", description="To this instant (RFC 3339)")] = None,
+    start: Annotated[Instant | None, Query(alias="from", description="From this instant (RFC 3339)")] = None,
+    end: Annotated[Instant | None, Query(alias="to", description="To this instant (RFC 3339)")] = None,
     from_position: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
     to_position: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
 ) -> dict[str, Any]:

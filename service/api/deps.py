@@ -3,6 +3,7 @@ the Idempotency-Key of a write, and the `as_of` point of a read."""
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, Callable, Iterable
@@ -10,6 +11,7 @@ from weakref import WeakKeyDictionary
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BeforeValidator
 from starlette.concurrency import run_in_threadpool
 
 from domain.errors import InvalidValue, RuleViolation
@@ -91,8 +93,19 @@ async def idempotency(request: Request, actor: Annotated[Actor, Depends(authenti
 IdempotencyKey = Annotated[Idempotency | None, Depends(idempotency)]
 
 
-AsOfInstant = Annotated[datetime | None, Query(description="Read as recorded at this instant (RFC 3339 with an offset, "
-                                                            "from 2000-01-01 up to now)")]
+def _written_as_a_time(value: Any) -> Any:
+    """An instant in a query is written as a date and time (RFC 3339), never as a number:
+    pydantic's lax parsing would read `1701011234` as a Unix time."""
+    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+        raise ValueError("must be an instant in RFC 3339 with an offset, e.g. 2026-03-01T00:00:00+01:00, not a number")
+    return value
+
+
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+Instant = Annotated[datetime, BeforeValidator(_written_as_a_time)]
+"""An instant of a query parameter (`as_of`, `from`, `to`); its bounds are `checked_instant`'s."""
+AsOfInstant = Annotated[Instant | None, Query(description="Read as recorded at this instant (RFC 3339 with an offset, "
+                                                           "from 2000-01-01 up to now)")]
 AsOfPositionQuery = Annotated[int | None, Query(ge=0, le=2**63 - 1, description="Read as of this store position")]
 
 

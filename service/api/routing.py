@@ -87,8 +87,9 @@ def problem_statuses(route: APIRoute) -> list[int]:
 
 
 class StrictJsonRequest(Request):
-    """A request whose JSON body is UTF-8 (422 otherwise, not FastAPI's 400) and may not repeat a
-    key within one object."""
+    """A request whose JSON body is UTF-8, nests within the parser's depth and holds no number
+    longer than the interpreter converts (422 otherwise, not FastAPI's 400), and may not repeat
+    a key within one object."""
 
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
@@ -96,7 +97,16 @@ class StrictJsonRequest(Request):
                 text = (await self.body()).decode("utf-8")
             except UnicodeDecodeError:
                 raise ApiProblem(422, "the body is not UTF-8 text", rule="invalid_input", field="body") from None
-            self._json = json.loads(text, object_pairs_hook=_unique_keys)
+            try:
+                self._json = json.loads(text, object_pairs_hook=_unique_keys)
+            except json.JSONDecodeError:
+                raise  # FastAPI's own 422 naming where the body is not JSON
+            except RecursionError:
+                raise ApiProblem(422, "the body nests arrays or objects too deeply", rule="invalid_input",
+                                 field="body") from None
+            except ValueError:  # a number longer than the interpreter converts
+                raise ApiProblem(422, "the body holds a number too long to read", rule="invalid_input",
+                                 field="body") from None
         return self._json
 
 

@@ -20,8 +20,8 @@ from domain import municipalities
 from domain.errors import InvalidValue
 from domain.values import NORDDJURS
 from service import export
+from service.api import downloads
 from service.api.central import central_model
-from service.api.downloads import download
 from service.api.regulation import regulation_body
 from service.api.statements import BUYERS, log_statement_reads, statement_body
 from service.db import rm_statement_lines
@@ -131,17 +131,34 @@ def refused(request: Request, actor: Actor, error: Exception) -> Response:
     return render(request, actor, "message.html", {"problem": problem, "form": {}}, problem.status)
 
 
+def busy(request: Request, actor: Actor) -> Response:
+    message = "Du er allerede ved at hente et regneark. Vent, til det er hentet, og prøv så igen."
+    response = render(request, actor, "message.html",
+                      {"problem": {"status": 429, "message": message, "detail": None}, "form": {}}, 429)
+    response.headers["Retry-After"] = str(downloads.RETRY_AFTER_SECONDS)
+    return response
+
+
 def spreadsheet(request: Request, actor: Actor, view: str, format: str,
                 read: Callable[[str], tuple[dict[str, Any], str]]) -> Response:
     """A download of a view's body (`read` gives it and the file's name for the format), made
-    by the export's renderer for the view; whatever is refused is a Danish page, not a 500."""
+    as the API's export is (service/api/downloads.py): within the client's export slots (one
+    more is a 429 page), refused when it holds more rows than an export may, and rendered in
+    the export's worker processes; whatever is refused is a Danish page, not a 500."""
+    slots: downloads.ExportSlots = request.app.state.export_slots
     try:
         fmt = file_format(format)
-        body, filename = read(fmt)
-        content = export.RENDERERS[view, fmt](body)
+        slots.take(actor.name)
+        try:
+            body, filename = read(fmt)
+            content = downloads.render(request, view, fmt, body)
+        finally:
+            slots.give_back(actor.name)
+    except downloads.ExportBusy:
+        return busy(request, actor)
     except REFUSALS as error:
         return refused(request, actor, error)
-    return download(content, filename, fmt)
+    return downloads.download(content, filename, fmt)
 
 
 @router.get("/ui/download/central/{year}")

@@ -102,6 +102,10 @@ def test_every_route_answers_bad_input_with_a_problem_naming_its_rule_and_fields
                            422, "invalid_input", "body")
             assert_problem(world.as_("admin", method, path, content=b'{"reason": "\xff"}',
                                      headers={"content-type": "application/json"}), 422, "invalid_input", "body")
+            assert_problem(world.as_("admin", method, path, content=b"[" * 100_000 + b"]" * 100_000,
+                                     headers={"content-type": "application/json"}), 422, "invalid_input", "body")
+            assert_problem(world.as_("admin", method, path, content=b'{"reason": ' + b"9" * 5000 + b"}",
+                                     headers={"content-type": "application/json"}), 422, "invalid_input", "body")
             assert_problem(world.as_("admin", method, path, json=[]), 422, "invalid_input")
             assert_problem(world.as_("admin", method, path, json={**body, "unknown_field": 1}), 422, "invalid_input",
                            "unknown_field")

@@ -57,6 +57,13 @@ def test_an_instant_in_the_far_future_or_without_an_offset_is_422_with_a_rule(ap
     problem_of(api.get(path, params={field: "2026-01-01T00:00:00"}), 422, "instant_without_offset", field)
 
 
+@pytest.mark.parametrize(("path", "field"), INSTANT_READS)
+def test_an_instant_written_as_a_number_is_422_naming_the_field(api, facility, path, field):
+    """RFC 3339 only: a Unix time (which pydantic's lax parsing would take) is no instant here."""
+    for number in ("1701011234", "1701011234.5", "-1"):
+        problem_of(api.get(path, params={field: number}), 422, "invalid_input", field)
+
+
 def test_an_instant_and_a_position_together_are_refused_naming_the_field(api, facility):
     both = api.get("/v1/central/2026", params={"as_of": "2026-01-01T00:00:00Z", "as_of_position": 1})
     problem_of(both, 422, "one_point_only", "as_of")

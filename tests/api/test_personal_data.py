@@ -21,7 +21,8 @@ from domain.cpr import normalise_digits
 from domain.facility import Facility
 from domain.values import Meta
 from service.auth import create_token
-from service.db import alembic_config, api_tokens, create_library_tables, idempotency_keys, ledger_entries, make_engine
+from service.db import (alembic_config, api_tokens, citizen_reads, create_library_tables, idempotency_keys,
+                        ledger_entries, make_engine)
 from service.importer import ImportFailed, import_lines
 from service.ledger import Actor, BudgetLedger
 from service.store import Idempotency
@@ -75,6 +76,16 @@ def test_a_reason_quoting_an_event_id_is_recorded(api, grenaa):
     retracted = api.post("/v1/retractions", {"event_id": changed["event_id"],
                                              "reason": f"{changed['event_id']} was entered twice"}, role="finance")
     assert retracted.status_code == 201, retracted.text
+
+
+def test_a_reason_quoting_when_an_event_was_recorded_is_recorded(api, grenaa):
+    changed = api.post(f"/v1/facilities/{grenaa}/capacity", {"effective_date": "2026-06-01", "places": 12},
+                       role="finance").json()
+    for recorded_at in (changed["recorded_at"], "2026-12-06T11:28:02.164895+00:00"):
+        again = api.post(f"/v1/facilities/{grenaa}/capacity",
+                         {"effective_date": "2026-06-02", "places": 13, "reason": f"som registreret {recorded_at}"},
+                         role="finance")
+        assert again.status_code == 201, again.text
 
 
 def test_an_idempotency_key_is_stored_only_as_its_hash(api, ledger, grenaa):
@@ -324,3 +335,27 @@ def test_a_facility_recorded_before_codes_were_canonical_is_still_listed(api, le
     assert listed.status_code == 200
     assert [f["code"] for f in listed.json()["facilities"]] == ["slash/2026", "GRENAA-BO"]
     assert ledger.facility("slash/2026").name == "Gammel"
+
+
+def test_the_audit_logs_its_citizen_reads_under_its_parsed_parameters_only(api, ledger, grenaa):
+    """The read of /v1/audit is logged with the parameters it was read with, canonical: an
+    unknown parameter, which the read ignores, does not reach `citizen_reads`."""
+    assert api.post("/v1/citizens/bor-7/move-in", move_in_body(grenaa), role="caseworker").status_code == 201
+    read = api.get("/v1/audit", role="auditor",
+                   params={"citizen": "bor-7", "from": "2023-11-26T16:20:34+01:00", "note": "01.01.90-1234"})
+    assert read.status_code == 200 and read.json()["events"], read.text
+    with ledger.engine.connect() as connection:
+        resources = connection.execute(select(citizen_reads.c.resource)).scalars().all()
+    assert resources and all(r == "/v1/audit?citizen=BOR-7&from=2023-11-26T16:20:34%2B01:00" for r in resources), resources
+    leaks = [(table, value) for table, value in stored_texts(ledger) if "0101901234" in value]
+    assert not leaks, leaks[:3]
+
+
+def test_who_read_a_citizen_is_found_by_any_spelling_of_its_ref(api, grenaa):
+    assert api.post("/v1/citizens/BOR-8/move-in", move_in_body(grenaa), role="caseworker").status_code == 201
+    assert api.get("/v1/citizens/BOR-8", role="caseworker").status_code == 200
+    reads = api.get("/v1/audit/citizen-reads", role="auditor", params={"citizen": "bor-8"})
+    assert reads.status_code == 200
+    assert [(r["citizen_ref"], r["resource"]) for r in reads.json()["reads"]] == [("BOR-8", "/v1/citizens/BOR-8")]
+    refused = api.get("/v1/audit/citizen-reads", role="auditor", params={"citizen": "010190-1234"})
+    assert refused.status_code == 422 and refused.json()["rule"] == "cpr_number_refused"

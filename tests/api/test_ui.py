@@ -331,3 +331,33 @@ def test_failed_log_ins_count_against_the_address_as_on_the_api(settings, ledger
         # a session already open is no token guess: its pages still answer
         page = client.get("/ui/oversigt", headers=session_header(session), follow_redirects=False)
         assert page.status_code == 200
+
+
+def test_a_download_waits_for_no_second_slot_of_its_client(world):
+    """The UI's downloads are exports as the API's are: one client renders one at a time
+    (docs/adr/0021); one more is a Danish page with 429 and Retry-After, not a second render."""
+    api, browser = world
+    slots = browser.client.app.state.export_slots
+    slots.take("finance-tester")  # this client's export in progress
+    try:
+        busy = browser.get("/ui/download/central/2026?format=xlsx")
+        assert busy.status_code == 429 and busy.headers["content-type"].startswith("text/html"), busy.text[:300]
+        assert busy.headers["retry-after"] and "cache-control" in busy.headers
+        assert browser.get("/ui/download/statements/751/2026/3?format=csv").status_code == 429
+        assert browser.get("/ui/download/central/2026?format=csv", role="auditor").status_code == 200
+    finally:
+        slots.give_back("finance-tester")
+    assert browser.get("/ui/download/central/2026?format=xlsx").status_code == 200
+    assert not slots.running
+
+
+def test_a_download_larger_than_an_export_may_be_is_refused_before_it_is_rendered(settings, ledger, tokens):
+    tight = settings.model_copy(update={"auth_failure_limit": 10_000, "export_max_rows": 1})
+    with TestClient(create_app(tight, ledger), raise_server_exceptions=False) as client:
+        api, browser = Api(client, tokens), Browser(client, tokens)
+        assert api.post("/v1/facilities", facility_body("GRENAA-BO")).status_code == 201
+        assert api.post("/v1/facilities", facility_body("AUNING-BO")).status_code == 201
+        assert api.get("/v1/central/2026/export?format=csv").json()["rule"] == "export_too_large"
+        page = browser.get("/ui/download/central/2026?format=csv")
+        assert page.status_code == 422 and page.headers["content-type"].startswith("text/html"), page.text[:300]
+        assert "attachment" not in page.headers.get("content-disposition", "")

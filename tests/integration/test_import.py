@@ -70,12 +70,18 @@ def test_a_bad_line_stores_nothing_of_its_batch_and_the_import_resumes_after_it(
 
 @pytest.mark.parametrize("line,field,rule", [
     ("{not json", None, "invalid_json"),
+    ("[" * 100_000 + "]" * 100_000, None, "invalid_json"),
+    ('{"command": "move-out", "citizen_ref": "A", "x": ' + "9" * 5000 + "}", None, "invalid_json"),
     ('{"command": "teleport"}', "command", "unknown_command"),
     ('{"command": "move-out", "effective_date": "2026-01-01", "kind": "moved"}', "citizen_ref", "required"),
     ('{"command": "move-out", "citizen_ref": "A", "effective_date": "2026-01-01", "kind": "moved", "x": 1}', "x",
      "invalid_input"),
     ('{"command": "register-facility", "code": "010101-1234", "name": "n", "kind": "botilbud", "area": "a", '
      '"places": 1}', "code", "cpr_number_refused"),
+    ('{"command": "move-out", "citizen_ref": "A", "citizen_ref": "B", "effective_date": "2026-01-01", '
+     '"kind": "moved"}', "citizen_ref", "duplicate_key"),
+    ('{"command": "register-facility", "code": "X", "name": "n", "kind": "botilbud", "area": "a", "area": "b", '
+     '"places": 1}', "area", "duplicate_key"),
 ])
 def test_a_bad_line_is_named_with_its_field_and_rule(ledger, line, field, rule):
     with pytest.raises(ImportFailed) as failed:

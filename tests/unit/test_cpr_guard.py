@@ -5,12 +5,13 @@ passes."""
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 import pytest
 
 from domain.cpr import check_no_cpr, looks_like_cpr, normalise_digits
 from domain.errors import InvalidValue
-from domain.values import canonical_reference
+from domain.values import Meta, canonical_reference
 
 ISSUE_REPRODUCTIONS = [
     "010190.1234", "010190:1234", "010190_1234", "01.01.90-1234",  # as citizen refs
@@ -54,6 +55,15 @@ def test_a_uuid_quoted_in_a_reason_passes_whatever_its_digits():
     assert not looks_like_cpr("01019012-3456-4123-8123-010190123456")  # only UUID groups: 8-4-4-4-12
 
 
+def test_an_instant_the_ledger_recorded_passes_whatever_its_microseconds():
+    """A write answers `recorded_at` with microseconds: `11:28:02.164895` holds 28-02-16 4895
+    split after DD and DDMM, yet a reason quoting it holds no CPR number."""
+    for text in ["2026-12-06T11:28:02.164895+00:00", "rettet, registreret 2026-12-06 11:28:02.164895",
+                 "2026-12-06T11:28:02.164895Z"]:
+        assert not looks_like_cpr(text), text
+    assert looks_like_cpr("2026-12-06 010190-1234") and looks_like_cpr("kl. 11:28:02.164895")
+
+
 @pytest.mark.parametrize("text", [
     "15-01-2024 10:30", "2024-01-15 12:30:00", "+45 20 12 34 56", "tlf. 86 12 34 56",
     "3201901234",  # ten digits, but the 32nd day of a month is no date
@@ -82,3 +92,11 @@ def test_a_reference_a_route_cannot_carry_or_holding_a_cpr_number_is_refused(tex
         canonical_reference(text, "citizen_ref")
     assert error.value.field == "citizen_ref"
     assert error.value.rule in ("invalid_reference", "cpr_number_refused")
+
+
+def test_an_event_whose_actor_holds_a_cpr_number_is_refused():
+    """The actor is stored with every event (a token's name, `ledger import --actor`)."""
+    with pytest.raises(InvalidValue) as refused:
+        Meta.new(str(uuid.uuid4()), date(2026, 1, 1), "job 01.01.90-1234")
+    assert (refused.value.rule, refused.value.field) == ("cpr_number_refused", "actor")
+    assert Meta.new(str(uuid.uuid4()), date(2026, 1, 1), "import job 7").actor == "import job 7"
