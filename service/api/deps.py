@@ -14,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BeforeValidator
 from starlette.concurrency import run_in_threadpool
 
+from domain.cpr import looks_like_cpr
 from domain.errors import InvalidValue, RuleViolation
 from service.api.problems import ApiProblem
 from service.api.throttle import authenticate_throttled
@@ -86,6 +87,9 @@ async def idempotency(request: Request, actor: Annotated[Actor, Depends(authenti
     if not 1 <= len(key) <= 200:
         raise ApiProblem(422, "Idempotency-Key must be 1-200 characters", rule="invalid_idempotency_key",
                          field="Idempotency-Key")
+    if looks_like_cpr(key):
+        raise ApiProblem(422, "the Idempotency-Key holds a value shaped like a CPR number; choose a key without "
+                         "personal data (e.g. a UUID)", rule="cpr_number_refused", field="Idempotency-Key")
     fingerprint = request_fingerprint(request.method, request.url.path, await request.body())
     return Idempotency(principal=actor.name, key=key, fingerprint=fingerprint)
 

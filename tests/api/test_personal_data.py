@@ -24,7 +24,7 @@ from service.auth import create_token
 from service.db import (alembic_config, api_tokens, citizen_reads, create_library_tables, idempotency_keys,
                         ledger_entries, make_engine)
 from service.importer import ImportFailed, import_lines
-from service.ledger import Actor, BudgetLedger
+from service.ledger import Actor, BudgetLedger, Timeline
 from service.store import Idempotency
 from tests.factories import facility_body, move_in_body, schedule_body
 
@@ -89,7 +89,7 @@ def test_a_reason_quoting_when_an_event_was_recorded_is_recorded(api, grenaa):
 
 
 def test_an_idempotency_key_is_stored_only_as_its_hash(api, ledger, grenaa):
-    key = "cpr-010190-1234"
+    key = "retry-2026-06-01-capacity"
     body = {"effective_date": "2026-06-01", "places": 12}
     first = api.post(f"/v1/facilities/{grenaa}/capacity", body, role="finance", headers={"Idempotency-Key": key})
     again = api.post(f"/v1/facilities/{grenaa}/capacity", body, role="finance", headers={"Idempotency-Key": key})
@@ -97,6 +97,22 @@ def test_an_idempotency_key_is_stored_only_as_its_hash(api, ledger, grenaa):
     with ledger.engine.connect() as connection:
         stored = connection.execute(select(idempotency_keys.c.key)).scalars().all()
     assert stored == [hashlib.sha256(key.encode()).hexdigest()]
+
+
+def test_an_idempotency_key_shaped_like_a_cpr_number_is_refused_and_nothing_is_recorded(api, ledger, grenaa):
+    """The key is a header the ledger keeps; its hash alone would not hide a CPR number (about
+    3.7e8 of them have a valid date, few enough to enumerate), so the one guard refuses it."""
+    position = Timeline(ledger.engine).max_position()
+    with ledger.engine.connect() as connection:
+        keys_before = connection.execute(select(idempotency_keys.c.key)).scalars().all()
+    refused = api.post(f"/v1/facilities/{grenaa}/capacity", {"effective_date": "2026-06-01", "places": 12},
+                       role="finance", headers={"Idempotency-Key": "cpr-010190-1234"})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["rule"] == "cpr_number_refused"
+    assert [error["field"] for error in refused.json()["errors"]] == ["Idempotency-Key"]
+    assert Timeline(ledger.engine).max_position() == position
+    with ledger.engine.connect() as connection:
+        assert connection.execute(select(idempotency_keys.c.key)).scalars().all() == keys_before
 
 
 def test_migration_0011_hashes_the_keys_already_stored_and_their_retries_still_replay(settings):
@@ -282,7 +298,8 @@ def test_no_cpr_number_in_any_form_reaches_any_table(api, ledger, grenaa):
         digits, written = cpr
         response = api.post(f"/v1/facilities/{grenaa}/capacity", {"effective_date": "2026-06-02", "places": 12},
                             role="finance", headers={"Idempotency-Key": written})
-        assert response.status_code in (200, 201), response.text
+        assert response.status_code == 422 and response.json()["rule"] == "cpr_number_refused", response.text
+        assert response.json()["errors"][0]["field"] == "Idempotency-Key", response.text
         sent.append(digits)
 
     for slot in TEXT_SLOTS:
