@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     """/health/ready answers 503 while the projections are more than this many positions behind."""
     ready_timeout_seconds: float = Field(2.0, gt=0)
     """How long /health/ready waits for the store to answer before it says 503."""
+    requests_in_flight_per_client: int = Field(16, ge=1)
+    """Requests one client (token, UI session, else address) may have in progress at once; one
+    more is refused at once with 429 `too_many_in_flight` (health and metrics are never limited)."""
     export_concurrency_per_client: int = Field(1, ge=1)
     """Spreadsheet exports one actor (token name) may have rendered at once; one more gets 429."""
     export_processes: int = Field(2, ge=1)

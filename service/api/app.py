@@ -65,5 +65,6 @@ def create_app(settings: Settings | None = None, ledger: BudgetLedger | None = N
     app.add_middleware(limits.BodyLimits, max_bytes=settings.max_body_bytes,
                        timeout_seconds=settings.body_timeout_seconds)
     app.add_middleware(limits.AuthenticateBeforeBody)  # outside the body limits: no token, no body read
+    app.add_middleware(limits.InFlightPerClient, limit=settings.requests_in_flight_per_client)  # before the token
     observability.install(app)  # outside both: a 401, 408 or 413 is logged and counted too
     return app

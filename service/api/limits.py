@@ -21,7 +21,9 @@ for the body, is told that the client went away, and whatever it answers then is
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
+from collections import Counter
 from typing import Any
 
 import anyio
@@ -33,6 +35,46 @@ from service.api.throttle import AuthThrottled, authenticate_throttled
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 GATED_PREFIX = "/v1/"
+UNLIMITED_PREFIXES = ("/health", "/metrics")
+"""Never limited per client: the probes must answer whatever one client is doing."""
+
+
+class InFlightPerClient:
+    """At most `limit` requests of one client handled at once; one more is answered at once with
+    429 problem+json (rule `too_many_in_flight`, `Retry-After: 1`), never queued, before its
+    token is checked or its body read. So one client's burst (hundreds of reads waiting for a
+    future position, say) cannot take every worker thread and database connection from the
+    others. A client is its credential: the bearer token, else the UI's session cookie (each
+    known here only as a hash, kept while its requests run), else its address."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+        self.in_flight: Counter[str] = Counter()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(UNLIMITED_PREFIXES):
+            return await self.app(scope, receive, send)
+        client = client_key(scope)
+        if self.in_flight[client] >= self.limit:
+            return await problems.problem(
+                429, f"this client already has {self.limit} requests in progress; try again when one is answered",
+                rule="too_many_in_flight", headers={"Retry-After": "1"})(scope, receive, send)
+        self.in_flight[client] += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight[client] -= 1
+            if not self.in_flight[client]:
+                del self.in_flight[client]
+
+
+def client_key(scope: Scope) -> str:
+    """Who a request is from, for the per-client limits: a hash of its credential, else its address."""
+    request = Request(scope)
+    credential = request.headers.get("authorization") or request.cookies.get("ledger_session")
+    if credential:
+        return "credential:" + hashlib.sha256(credential.encode()).hexdigest()
+    return f"address:{request.client.host if request.client else 'unknown'}"
 
 
 class AuthenticateBeforeBody:

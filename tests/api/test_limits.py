@@ -6,6 +6,7 @@ and in size."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -239,3 +240,34 @@ def test_a_server_warning_repeated_a_thousand_times_is_logged_once_per_window_wi
     time.sleep(0.25)
     next_one = record("asyncio", accept)
     assert repeats.filter(next_one) and next_one.suppressed == 999
+
+
+def test_one_clients_burst_of_waiting_reads_is_bounded_and_another_client_reads_meanwhile(settings, ledger, tokens):
+    """Twenty reads at once as of a position not yet recorded, from one token: only the client's
+    in-flight limit of them wait (then 409); the rest are refused at once with 429, and another
+    token's read is answered while they wait."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fastapi.testclient import TestClient
+
+    from service.api.app import create_app
+
+    admin = {"Authorization": f"Bearer {tokens['admin']}"}
+    finance = {"Authorization": f"Bearer {tokens['finance']}"}
+    app = create_app(settings.model_copy(update={"requests_in_flight_per_client": 4,
+                                                 "future_position_wait_seconds": 2.0}), ledger)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        beyond = client.get("/v1/central/2026", headers=admin).json()["as_of_position"] + 1000
+        with ThreadPoolExecutor(max_workers=21) as pool:
+            burst = [pool.submit(client.get, "/v1/central/2026", params={"as_of_position": beyond}, headers=admin)
+                     for _ in range(20)]
+            time.sleep(0.5)
+            other = pool.submit(client.get, "/v1/central/2026", headers=finance).result(timeout=10)
+            answers = [future.result(timeout=30) for future in burst]
+        assert other.status_code == 200, other.text
+        statuses = sorted(answer.status_code for answer in answers)
+        assert statuses.count(409) <= 4 and statuses.count(429) >= 16, statuses
+        refused = next(answer for answer in answers if answer.status_code == 429)
+        problem_of(refused, 429, "too_many_in_flight")
+        assert refused.headers["retry-after"] == "1"
+        assert client.get("/health/live").status_code == 200
