@@ -7,15 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-from fastapi.testclient import TestClient
 
-from service.api.app import create_app
 from service.api.routing import Problem
 from service.auth import ROLES
-from tests.api.test_access import ENDPOINTS, PUBLIC
+from tests.api.test_access import ENDPOINTS, PUBLIC, world  # noqa: F401 - the fixture of a small world
 from tests.conftest import Api
-from tests.factories import facility_body, frame_body, move_in_body, schedule_body
 
 METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -47,18 +43,6 @@ def bad_value(schema: dict) -> str:
     if "enum" in schema:
         return "zzz"
     return "~" * 200
-
-
-@pytest.fixture
-def world(settings, ledger, tokens):
-    roomy = settings.model_copy(update={"auth_failure_limit": 10_000})  # fails authentication on purpose
-    with TestClient(create_app(roomy, ledger), raise_server_exceptions=False) as client:
-        api = Api(client, tokens)
-        api.post("/v1/facilities", facility_body("GRENAA-BO"))
-        api.put("/v1/tariff-schedules/2026", schedule_body())
-        api.put("/v1/facilities/GRENAA-BO/frame-budgets/2026", frame_body())
-        api.post("/v1/citizens/A/move-in", move_in_body("GRENAA-BO"))
-        yield api
 
 
 def operations(api: Api) -> list[tuple[str, str, dict]]:
