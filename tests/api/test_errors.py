@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 from service.api.routing import Problem
 from service.auth import ROLES
 from tests.api.test_access import ENDPOINTS, PUBLIC, world  # noqa: F401 - the fixture of a small world
