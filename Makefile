@@ -25,7 +25,7 @@ test: $(STAMP) chromium
 	$(VENV)/bin/python -m pytest
 
 ## The issue-21 bar of fuzzing: 200 examples per operation of the OpenAPI schema, on both stores
-## (the suite runs LEDGER_FUZZ_EXAMPLES=25; figures in var/test-figures/fuzz-*.json, docs/reliability.md).
+## (the suite runs LEDGER_FUZZ_EXAMPLES=12; figures in var/test-figures/fuzz-*.json, docs/reliability.md).
 fuzz: $(STAMP)
 	LEDGER_FUZZ_EXAMPLES=200 $(VENV)/bin/python -m pytest tests/api/test_fuzz.py -s
 

@@ -4,7 +4,7 @@ a valid token, with data that fits the schema and data that does not; no 5xx for
 documented schema: errors are the `Problem` of problem+json); afterwards no CPR-shaped value
 anywhere in the store's tables.
 
-`LEDGER_FUZZ_EXAMPLES` examples per operation: 25 in the suite, 200 in `make fuzz` (the bar of
+`LEDGER_FUZZ_EXAMPLES` examples per operation: 12 in the suite, 200 in `make fuzz` (the bar of
 issue 21, about ten minutes for both stores on a 2-core machine: too long for every run;
 docs/reliability.md keeps its figures). Failures are collected over the whole run and reported
 together, each with its curl line.
@@ -32,7 +32,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from tests.api.test_worked_example import example  # noqa: F401
 from tests.figures import record
 
-EXAMPLES = int(os.environ.get("LEDGER_FUZZ_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("LEDGER_FUZZ_EXAMPLES", "12"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 CPR = re.compile(rb"(?<![\w.-])\d{6}-\d{4}(?![\w.-])|(?<![\w.])\d{10}(?![\w.])")
 """DDMMYY-XXXX or ten digits standing alone (not inside an event id, a hash or an amount)."""
