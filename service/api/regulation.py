@@ -15,10 +15,13 @@ from service import export
 from service.api.common import kr
 from service.api.deps import FINANCE_READERS, Ledger, ReadAt, allow
 from service.api.downloads import DOWNLOAD_RESPONSES, ExportFormat, ExportSlot, download, render
-from service.api.schemas import SchedulePut
+from service.commands.declarations import PublishSchedule
 from service.api.routing import api_router
 from service.ledger import Actor, BudgetLedger
 from service.regulation import RegulationReads, what_if
+
+DraftSchedule = PublishSchedule.body_model()
+"""A what-if's draft: the body of a tariff schedule's publication."""
 
 router = api_router(tags=["regulation"])
 FinanceReader = Annotated[Actor, Depends(allow(*FINANCE_READERS))]
@@ -71,7 +74,7 @@ def export_regulation(request: Request, year: Year, ledger: Ledger, actor: Finan
 
 
 @router.post("/v1/regulation/{year}/what-if")
-def post_what_if(year: Year, body: SchedulePut, ledger: Ledger, actor: FinanceReader, position: ReadAt
+def post_what_if(year: Year, body: DraftSchedule, ledger: Ledger, actor: FinanceReader, position: ReadAt
                  ) -> dict[str, Any]:
     """The year's revenue replayed with a draft schedule: the draft's rates replace the year's
     rates and revisions, levels stay as assessed; per facility and per paying municipality,
