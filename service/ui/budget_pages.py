@@ -22,12 +22,13 @@ from service.api.budgets import budget_explanation, get_budget
 from service.api.central import central_model_with_years
 from service.audit import log_citizen_reads
 from service.export import LEVELS
-from service.ledger import BudgetLedger
+from service.ledger import BudgetLedger, Timeline
 from service.read_models import BudgetReads
 from service.readers import AsOfReader
 from service.ui.asof import UiProblem, end_of, parse_day, read_position
 from service.ui.auth import UiReader
 from service.ui.charts import Series, stacked_bars
+from service.ui.form_pages import facility_events
 from service.ui.formatting import MONTHS, MONTHS_SHORT, month_name
 from service.ui.render import facility_names, ledger_of, page, parse_month, parse_year
 
@@ -106,7 +107,8 @@ def facility(request: Request, code: str, actor: UiReader, year: str | None = No
                               [Decimal(m["activity"]) for m in budget["months"]], year_)
         over = [m for m in budget["months"] if m["over_capacity"]]
         shown = {OverCapacity(m["month"], m["present_days"], m["capacity_days"]).warning(year_) for m in over}
-        return {"budget": budget, "facility": fact, "chart": chart, "stays": stays, "levels": LEVELS,
+        events = facility_events(ledger, code, position)
+        return {"budget": budget, "facility": fact, "chart": chart, "stays": stays, "levels": LEVELS, "events": events,
                 "places": fact.places_on(date(year_, 12, 31)), "over_capacity": over,
                 "warnings": [w for w in budget["warnings"] if w not in shown]}
 
@@ -115,11 +117,15 @@ def facility(request: Request, code: str, actor: UiReader, year: str | None = No
 
 @router.get("/ui/forklar")
 def explain(request: Request, actor: UiReader, facility: str | None = None, year: str | None = None,
-            month: str | None = None, fra: str | None = None, til: str | None = None) -> Response:
-    """Why a facility's budget for a month (or the year) changed between two dates."""
+            month: str | None = None, fra: str | None = None, til: str | None = None,
+            fra_position: str | None = None, til_position: str | None = None) -> Response:
+    """Why a facility's budget for a month (or the year) changed between two dates, or between
+    two store positions (`fra_position`/`til_position`: a recorded command's link explains
+    exactly its own events)."""
     today = BudgetLedger.today()
     form = {"facility": facility or "", "year": year or str(today.year), "month": month or "",
-            "fra": fra or "", "til": til or today.isoformat(), "facilities": {}}
+            "fra": fra or "", "til": til or today.isoformat(), "facilities": {},
+            "fra_position": fra_position or "", "til_position": til_position or ""}
 
     def build() -> dict[str, Any]:
         nonlocal facility
@@ -129,14 +135,31 @@ def explain(request: Request, actor: UiReader, facility: str | None = None, year
             return {"explained": None}
         facility = check_reference(facility, "facility")
         year_, month_ = parse_year(year, today.year), parse_month(month)
-        start, end = parse_day(fra, "Fra"), parse_day(til, "Til") or today
-        if start is not None and start > end:
-            raise UiProblem(422, "Fra-datoen ligger efter til-datoen. Vælg en fra-dato før til-datoen.")
-        explained = budget_explanation(
-            facility, year_, ledger, "all" if month_ is None else str(month_), request.app.state.projections,
-            start=None if start is None else end_of(start, "Fra"), end=end_of(end, "Til"))
+        period = "all" if month_ is None else str(month_)
+        if fra_position or til_position:
+            first, last = explained_positions(ledger, fra_position, til_position)
+            explained = budget_explanation(facility, year_, ledger, period, request.app.state.projections,
+                                           from_position=first, to_position=last)
+        else:
+            start, end = parse_day(fra, "Fra"), parse_day(til, "Til") or today
+            if start is not None and start > end:
+                raise UiProblem(422, "Fra-datoen ligger efter til-datoen. Vælg en fra-dato før til-datoen.")
+            explained = budget_explanation(
+                facility, year_, ledger, period, request.app.state.projections,
+                start=None if start is None else end_of(start, "Fra"), end=end_of(end, "Til"))
         log_citizen_reads(ledger, actor, "/ui/forklar", (c["citizen_ref"] for c in explained["changes"]))
         return {"explained": explained, "period": month_name(month_), "year_": year_,
                 "name": form["facilities"].get(facility, facility)}
 
     return page(request, actor, "explain.html", form, build)
+
+
+def explained_positions(ledger: BudgetLedger, first: str | None, last: str | None) -> tuple[int, int]:
+    """The store positions of an explanation's two ends, both required, as whole numbers."""
+    if not (first and last and first.isascii() and last.isascii() and first.isdigit() and last.isdigit()):
+        raise UiProblem(422, "Fra- og til-position skal begge være hele tal (0 eller derover).")
+    if int(first) > int(last):
+        raise UiProblem(422, "Fra-positionen ligger efter til-positionen.")
+    if int(last) > (latest := Timeline(ledger.engine).max_position()):
+        raise UiProblem(422, f"Til-positionen {last} er ikke registreret endnu; ledgeren er nået til position {latest}.")
+    return int(first), int(last)

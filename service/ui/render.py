@@ -48,6 +48,7 @@ NAV = (
     NavItem("/ui/borger", "Borgere", READERS),
     NavItem("/ui/afregning", "Afregninger", FINANCE_READERS),
     NavItem("/ui/efterregulering", "Efterregulering", FINANCE_READERS),
+    NavItem("/ui/registrer", "Registrér", ("finance", "caseworker")),
 )
 
 
