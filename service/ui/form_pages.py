@@ -37,6 +37,7 @@ from service.ui.auth import RoleNotAllowed, ui_allow
 from service.ui.forms import FORM_KEY, FormState, frame_preview, new_key, parse, parts, place, place_domain_error
 from service.ui.forms import valid_key
 from service.ui.render import REFUSALS, TEMPLATES, facility_names, ledger_of, render, with_query
+from service.ui.formatting import kroner, number
 from service.ui.timeline import timeline
 
 router = APIRouter(include_in_schema=False)
@@ -171,11 +172,11 @@ def schedule_values(ledger: BudgetLedger, year: int) -> tuple[dict[str, str], in
             continue
         if not schedule.is_published:
             continue
-        values = {"hourly_rate": str(schedule.hourly_rate), "runoff_months": str(schedule.runoff_months)}
+        values = {"hourly_rate": kroner(schedule.hourly_rate), "runoff_months": str(schedule.runoff_months)}
         for index, level in enumerate(schedule.levels):
-            values |= {f"levels.{index}.min_hours": str(level.min_hours),
-                       f"levels.{index}.max_hours": str(level.max_hours),
-                       f"levels.{index}.daily_rate": str(level.daily_rate)}
+            values |= {f"levels.{index}.min_hours": number(level.min_hours, 2),
+                       f"levels.{index}.max_hours": number(level.max_hours, 2),
+                       f"levels.{index}.daily_rate": kroner(level.daily_rate)}
         for special in schedule.current["special_tariffs"]:  # type: ignore[index]
             index = 0 if special["code"] == "S1" else 1
             values[f"special_tariffs.{index}.name"] = special["name"]
@@ -192,9 +193,9 @@ def frame_values(ledger: BudgetLedger, code: str, year: int) -> dict[str, str]:
     if frame is None:
         return {}
     values = {"budgeted_places": str(frame["budgeted_places"]),
-              "planned_occupancy_pct": str(frame["planned_occupancy_pct"])}
+              "planned_occupancy_pct": number(frame["planned_occupancy_pct"], 2)}
     for line in frame["lines"]:
-        values[f"lines.{COST_CATEGORIES.index(line['category'])}.amount"] = str(line["amount"])
+        values[f"lines.{COST_CATEGORIES.index(line['category'])}.amount"] = kroner(line["amount"])
     return values
 
 

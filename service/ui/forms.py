@@ -301,12 +301,16 @@ def parts(state: FormState) -> list[Part]:
 
 
 def decimal_text(text: str) -> str:
-    """A number as typed in Danish (1.234,50 or 1234,5) as the API writes it (1234.50); other
-    text as it came (the declaration refuses it)."""
+    """A number as typed in Danish (1.234,50, 1234,5 or 2.150.000) as the API writes it
+    (1234.50); other text as it came (the declaration refuses it)."""
     text = text.strip().replace(" ", "").replace("\u00a0", "")
-    if "," in text:
+    if "," in text or _THOUSANDS.fullmatch(text):
         text = text.replace(".", "").replace(",", ".")
     return text
+
+
+_THOUSANDS = re.compile(r"-?[0-9]{1,3}(\.[0-9]{3})+")
+"""2.150.000: dots between groups of three digits separate thousands."""
 
 
 def _value(text: str, annotation: Any, info: FieldInfo) -> Any:
