@@ -31,7 +31,7 @@ COST_CATEGORIES = {
 """A frame budget line's cost category (domain/facility.py COST_CATEGORIES) in Danish."""
 
 FIELD_LABELS = {
-    "code": "Tilbudskode",
+    "code": "Tilbud",
     "name": "Navn",
     "kind": "Type",
     "area": "Område",
