@@ -237,3 +237,38 @@ def test_the_citizen_and_facility_pages_link_to_the_forms_their_role_may_send(wo
                            query="?citizen_ref=D")
     assert moved_out.status_code == 201, errors(moved_out.text)
     assert api.get("/v1/citizens/D").json()["stays"][0]["move_out"] == "2026-06-30"
+
+
+def test_every_other_form_records_its_command_as_the_api_reads_it(world):
+    api, forms, _ = world
+    assert api.post("/v1/citizens/E/move-in", move_in_body("GRENAA-BO"), role="caseworker").status_code == 201
+    sent = {
+        "register-facility": ({"code": "ny-bo", "name": "Nyt Bo", "kind": "bofaellesskab", "area": "Auning",
+                               "places": "6"}, "finance"),
+        "capacity": ({"code": "GRENAA-BO", "places": "12", "effective_date": "2026-09-01"}, "finance"),
+        "baseline": ({"code": "GRENAA-BO", "year": "2026", "baseline_budget": "3.500.000", "phase_in_pct": "50"},
+                     "finance"),
+        "revision": ({"year": "2026", "level": "3", "daily_rate": "2.222,22", "effective_date": "2026-07-01"},
+                     "finance"),
+        "reassessment": ({"citizen_ref": "E", "assessment.hours_per_day": "7,5", "effective_date": "2026-05-01"},
+                         "caseworker"),
+        "special-tariff": ({"citizen_ref": "E", "code": "S2", "daily_rate": "4000", "reason": "Særlige behov",
+                            "effective_date": "2026-06-01"}, "caseworker"),
+        "paying-municipality": ({"citizen_ref": "E", "paying_municipality": "101", "effective_date": "2026-08-01"},
+                                "caseworker"),
+        "accounts": ({"code": "GRENAA-BO", "year": "2026", "actual_costs": "3.600.000,00", "reason": "Regnskab"},
+                     "finance"),
+    }
+    for name, (values, role) in sent.items():
+        done = forms.send(name, values, role)
+        assert done.status_code == 201, (name, errors(done.text), re.findall(r'form-problem">([^<]*)', done.text))
+        assert f"<h1>Registreret: {COMMANDS[name].spec.label}</h1>" in done.text
+    facility = api.get("/v1/facilities/NY-BO").json()
+    assert (facility["name"], facility["kind"], facility["places"]) == ("Nyt Bo", "bofaellesskab", 6)
+    schedule = api.get("/v1/tariff-schedules/2026?on=2026-07-01").json()
+    assert schedule["levels"][2]["daily_rate"] == "2222.22"
+    periods = api.get("/v1/citizens/E").json()["stays"][0]["periods"]
+    assert [(p["from"], p["hours_per_day"], p["special_tariff"], p["paying_municipality"]) for p in periods][-3:] == [
+        ("2026-05-01", "7.50", None, "707"), ("2026-06-01", "7.50", "S2", "707"), ("2026-08-01", "7.50", "S2", "101")]
+    trail = api.get("/v1/audit?facility=GRENAA-BO", role="finance").json()["events"]
+    assert {"CapacityChanged", "BaselineSet", "AnnualAccountsRecorded"} <= {e["type"] for e in trail}
