@@ -36,14 +36,13 @@ from service.ui.asof import UiProblem, read_position
 from service.ui.auth import RoleNotAllowed, ui_allow
 from service.ui.forms import FORM_KEY, FormState, frame_preview, new_key, parse, parts, place, place_domain_error
 from service.ui.forms import valid_key
-from service.ui.render import REFUSALS, TEMPLATES, facility_names, ledger_of, render, with_query
+from service.ui.render import COMMAND_ROLES, REFUSALS, TEMPLATES, facility_names, ledger_of, render, with_query
 from service.ui.formatting import kroner, number
 from service.ui.timeline import timeline
 
 router = APIRouter(include_in_schema=False)
 
-WRITERS = tuple(sorted({role for command in COMMANDS.values() for role in command.spec.roles}))
-"""The roles that may send some command (admin besides)."""
+WRITERS = COMMAND_ROLES
 GROUPS = (
     ("Økonomi", ("register-facility", "capacity", "frame-budget", "baseline", "accounts", "tariff-schedule",
                  "revision")),
@@ -129,12 +128,12 @@ def describe_events(ledger: BudgetLedger, event_ids: Iterable[str]) -> list[dict
     trail.load_streams(row.originator_id for row in rows)
     entries = [trail.describe(row, None, post_closing=False) for row in rows]
     targets = [trail.describe(r, None, post_closing=False) for r in _targets(ledger, trail, entries)]
-    by_id = {e["event_id"]: e for e in entries + targets}
-    return [{**e, "summary": summary} for e, summary in
-            zip(entries, (row["summary"] for row in _summaries(entries, by_id)))]
+    wanted = {e["event_id"] for e in entries}
+    return [e for e in timeline(entries + targets) if e["event_id"] in wanted]
 
 
 def _targets(ledger: BudgetLedger, trail: AuditTrail, entries: list[dict[str, Any]]) -> list[Any]:
+    """The ledger rows of the events the entries retract (their summaries name them)."""
     retracted = [e["retracts"] for e in entries if e.get("retracts")]
     if not retracted:
         return []
@@ -142,12 +141,6 @@ def _targets(ledger: BudgetLedger, trail: AuditTrail, entries: list[dict[str, An
         rows = connection.execute(select(ledger_entries).where(ledger_entries.c.event_id.in_(retracted))).all()
     trail.load_streams(row.originator_id for row in rows)
     return rows
-
-
-def _summaries(entries: list[dict[str, Any]], by_id: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    rows = timeline(list(by_id.values()))
-    found = {row["event_id"]: row for row in rows}
-    return [found[e["event_id"]] for e in entries]
 
 
 def facility_events(ledger: BudgetLedger, code: str, position: int) -> list[dict[str, Any]]:
@@ -168,7 +161,7 @@ def schedule_values(ledger: BudgetLedger, year: int) -> tuple[dict[str, str], in
     for source in (year, year - 1):
         try:
             schedule = ledger.schedule(source)
-        except NotFound:
+        except DomainError:  # none recorded, or a year outside the ledger's
             continue
         if not schedule.is_published:
             continue
@@ -211,7 +204,7 @@ def first_values(request: Request, ledger: BudgetLedger, command: type[Command])
         values.setdefault("year", str(BudgetLedger.today().year))
     note = None
     year = int(values["year"]) if values.get("year", "").isdigit() else None
-    if command.spec.name == "tariff-schedule" and year is not None and 2000 < year <= 2099:
+    if command.spec.name == "tariff-schedule" and year is not None and 2000 <= year <= 2099:
         found, source = schedule_values(ledger, year)
         values = {**found, **values}
         if source is not None:

@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from domain.errors import DomainError, InvalidValue, NotFound
 from service.api.deps import FINANCE_READERS, READERS, may
+from service.commands.declarations import COMMANDS
 from service.ledger import Actor, BudgetLedger, Timeline
 from service.projection import ProjectionLagging
 from service.read_models import BudgetReads
@@ -35,6 +36,10 @@ TEMPLATES.env.globals["csrf_field"] = csrf_field
 TEMPLATES.context_processors.append(lambda request: {"today": BudgetLedger.today().isoformat()})
 
 
+COMMAND_ROLES = tuple(sorted({role for command in COMMANDS.values() for role in command.spec.roles}))
+"""The roles that may send some command (the declarations' roles; admin besides): the forms' menu item."""
+
+
 @dataclass(frozen=True)
 class NavItem:
     href: str
@@ -48,7 +53,7 @@ NAV = (
     NavItem("/ui/borger", "Borgere", READERS),
     NavItem("/ui/afregning", "Afregninger", FINANCE_READERS),
     NavItem("/ui/efterregulering", "Efterregulering", FINANCE_READERS),
-    NavItem("/ui/registrer", "Registrér", ("finance", "caseworker")),
+    NavItem("/ui/registrer", "Registrér", COMMAND_ROLES),
 )
 
 

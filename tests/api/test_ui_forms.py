@@ -272,3 +272,15 @@ def test_every_other_form_records_its_command_as_the_api_reads_it(world):
         ("2026-05-01", "7.50", None, "707"), ("2026-06-01", "7.50", "S2", "707"), ("2026-08-01", "7.50", "S2", "101")]
     trail = api.get("/v1/audit?facility=GRENAA-BO", role="finance").json()["events"]
     assert {"CapacityChanged", "BaselineSet", "AnnualAccountsRecorded"} <= {e["type"] for e in trail}
+
+
+def test_the_explanation_of_positions_refuses_in_danish_what_is_not_a_span_of_recorded_positions(world):
+    _, forms, ledger = world
+    latest = positions(ledger)
+    for query, message in ((f"fra_position=x&til_position={latest}", "skal begge være hele tal"),
+                           (f"fra_position={latest}&til_position=1", "ligger efter til-positionen"),
+                           (f"fra_position=1&til_position={latest + 5}", "er ikke registreret endnu")):
+        page = forms.open(f"/ui/forklar?facility=GRENAA-BO&year=2026&{query}", "finance")
+        assert page.status_code == 422 and message in page.text, query
+    shown = forms.open(f"/ui/forklar?facility=GRENAA-BO&year=2026&fra_position=0&til_position={latest}", "finance")
+    assert shown.status_code == 200 and f"til og med position {latest}" in shown.text
