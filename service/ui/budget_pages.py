@@ -161,5 +161,6 @@ def explained_positions(ledger: BudgetLedger, first: str | None, last: str | Non
     if int(first) > int(last):
         raise UiProblem(422, "Fra-positionen ligger efter til-positionen.")
     if int(last) > (latest := Timeline(ledger.engine).max_position()):
-        raise UiProblem(422, f"Til-positionen {last} er ikke registreret endnu; ledgeren er nået til position {latest}.")
+        raise UiProblem(422, f"Til-positionen {last} er ikke registreret endnu; ledgeren er nået til "
+                             f"position {latest}.")
     return int(first), int(last)

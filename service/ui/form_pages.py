@@ -326,8 +326,10 @@ def done_page(request: Request, actor: Actor, command: Command, recorded: Record
 
 def again_values(command: Command) -> dict[str, Any]:
     """What a new form of the same kind keeps: the facility, the year or the citizen."""
-    return {name: getattr(command, name) for name in ("code", "year", "citizen_ref") if name in type(command).model_fields
-            and command.spec.name != "register-facility"}
+    if command.spec.name == "register-facility":
+        return {}
+    fields = type(command).model_fields
+    return {name: getattr(command, name) for name in ("code", "year", "citizen_ref") if name in fields}
 
 
 def links_after(command: Command, events: list[dict[str, Any]]) -> list[tuple[str, str]]:

@@ -269,7 +269,8 @@ class HoursAssessment:
         path = f"{name}.hours_per_day"
         inp = Input(path, state.label(path), "amount", state.values.get(path, ""), True,
                     error=state.errors.get(path), attrs={"inputmode": "decimal"},
-                    help="Timer pr. døgn efter døgnskemaet, fx 5,5. Niveauet følger af takstbladet for virkningsdatoen.")
+                    help="Timer pr. døgn efter døgnskemaet, fx 5,5. Niveauet følger af takstbladet for "
+                         "virkningsdatoen.")
         return Group(name, state.label(name), [inp], state.errors.get(name))
 
     def parse(self, values: Mapping[str, str], name: str) -> Any:

@@ -2,9 +2,10 @@
 one browser per role for the whole module: a frame budget with its total and basistakst shown
 before saving, then saved and explained; a refused value shown beside its field with the input
 kept; a domain rule (a move-in of a citizen who lives somewhere) refused in Danish; a form sent
-twice (the answer's page reloaded, which posts it again) recording once; a move-in, a move-out and a retraction from the event's
-row; and a role that may not send a form getting neither the link nor the form. Every figure is
-checked against the API; the cases of each refusal in depth are tests/api/test_ui_forms.py's."""
+twice (the answer's page reloaded, which posts it again) recording once; a move-in, a move-out
+and a retraction from the event's row; and a role that may not send a form getting neither the
+link nor the form. Every figure is checked against the API; the cases of each refusal in depth
+are tests/api/test_ui_forms.py's."""
 
 from __future__ import annotations
 
