@@ -8,7 +8,8 @@ field, a whole number a number field, a municipality a choice of the 98 ("Aarhus
 (751)"), an existing facility a choice of the registered ones, a money or hours string a text
 field that takes a decimal comma (1.234,50); a list of small models (a frame budget's lines,
 a schedule's levels) is a table with a row per category or level; a nested model is a group
-(`special_tariff`: none unless a code is chosen). A field may have its own `Fieldset`
+(`special_tariff`: none unless a code is chosen); a whole number of at most 13 values (a
+level, the runoff months) is a choice. A field may have its own `Fieldset`
 (`FIELDSETS`): the assessment's is hours per day, the place where the døgnskema's goes.
 
 Input names are the field's path (`lines.3.amount`), so an error's location in pydantic
@@ -212,6 +213,9 @@ def scalar(state: FormState, path: str, name: str, info: FieldInfo, annotation: 
         inp.options = tuple((code, f"{title} ({code})") for code, title in state.facilities.items())
         if inp.value and inp.value not in state.facilities:
             inp.options += ((inp.value, inp.value),)
+    elif _is_whole_number(annotation) and bounds.get("le", 10**9) - bounds.get("ge", 0) <= 12:
+        inp.kind = "select"
+        inp.options = tuple((str(n), str(n)) for n in range(bounds["ge"], bounds["le"] + 1))
     elif _is_whole_number(annotation):
         inp.kind = "number"
         inp.attrs = {k: str(v) for k, v in (("min", bounds.get("ge")), ("max", bounds.get("le"))) if v is not None}

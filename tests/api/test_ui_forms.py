@@ -104,6 +104,9 @@ def test_each_role_is_offered_exactly_the_forms_it_may_send_and_refused_the_othe
     refused = forms.client.post("/ui/registrer/capacity", data={**values, "csrf_token": token, "handling": "gem"},
                                 headers={**forms.headers("caseworker"), "Origin": ORIGIN})
     assert refused.status_code == 403 and positions(ledger) == before
+    forged = forms.client.post("/ui/registrer/capacity", data={**values, "csrf_token": "0" * 64, "handling": "gem"},
+                               headers={**forms.headers("finance"), "Origin": ORIGIN})
+    assert forged.status_code == 403 and "Formularen blev afvist" in forged.text and positions(ledger) == before
 
 
 def test_a_posted_form_records_what_the_api_records_and_links_to_what_changed(world):
