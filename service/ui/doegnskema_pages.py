@@ -32,6 +32,7 @@ from domain.errors import DomainError, InvalidValue, NotFound
 from domain.values import NORDDJURS
 from service.audit import log_citizen_reads
 from service.commands.declarations import MoveIn, Reassess
+from service.commands.fields import Assessment
 from service.ledger import Actor, IdempotencyConflict
 from service.queries.assessments import AssessmentPreview, citizen_assessments
 from service.store import Idempotency, request_fingerprint
@@ -188,19 +189,32 @@ def _parse(state: FormState, request: Request, form: Mapping[str, str]) -> None:
             _domain_refusal(state, refused)
 
 
-def _record(state: FormState, request: Request, actor: Actor) -> dict[str, Any] | None:
-    """Record the command; its outcome, or None when refused (the refusals set on `state`)."""
+PLACEHOLDER = Assessment(hours_per_day="0")
+"""Stands in for a refused døgnskema while the other fields are checked, so that every error of
+the form shows at once; never recorded."""
+
+
+def _command(state: FormState) -> MoveIn | Reassess | None:
+    """The command of the form, checked by its declared bounds (each refusal set beside its
+    field); None when any field of the form is refused."""
     command_type = MoveIn if state.kind == "move-in" else Reassess
+    values = _command_values(state.kind, state.form, state.assessment or PLACEHOLDER)
+    if state.kind == "move-in" and values["paying_municipality"] and \
+            not municipalities.is_known(values["paying_municipality"]):
+        state.refuse("paying_municipality", "Betalingskommune: vælg en kommune fra listen.")
     try:
-        command = command_type.model_validate(_command_values(state.kind, state.form, state.assessment))
+        command = command_type.model_validate(values)
     except ValidationError as refused:
         for error in refused.errors():
             field = _field_of(error["loc"])
             if field != "assessment":
                 state.refuse(field, _bound_message(field, error))
-        state.problem = {"status": 422, "message": "Formularen har fejl: se felterne markeret nedenfor.",
-                         "detail": None}
         return None
+    return None if state.errors else command
+
+
+def _record(state: FormState, command: MoveIn | Reassess, request: Request, actor: Actor) -> dict[str, Any] | None:
+    """Record the command; its outcome, or None when refused (the refusals set on `state`)."""
     body = json.dumps(command.request_body(), sort_keys=True, separators=(",", ":")).encode()
     idempotency = Idempotency(principal=actor.name, key=state.form["idempotency_key"],
                               fingerprint=request_fingerprint("POST", command.request_path(), body))
@@ -235,20 +249,28 @@ def _page(request: Request, actor: Actor, state: FormState, status: int = 200, o
     return render(request, actor, "assessment_form.html", context, status)
 
 
+def _status(state: FormState) -> int:
+    """A refusal's status (the ledger's, or 422 for the form's own errors); 200 otherwise."""
+    if state.problem:
+        return int(state.problem["status"])
+    return 422 if state.errors else 200
+
+
 def _submitted(request: Request, actor: Actor, kind: str, form: Mapping[str, str]) -> Response:
     state = FormState(kind, form)
     if kind == "reassessment":
         _citizen_known(request, state)
     _parse(state, request, form)
     if form.get("handling") != "gem":
-        return _page(request, actor, state, 422 if state.errors else 200)
-    if state.errors:
+        return _page(request, actor, state, _status(state))
+    command = _command(state)
+    if command is None:
         state.problem = state.problem or {"status": 422, "message": "Formularen har fejl: se felterne markeret "
                                           "nedenfor. Intet er registreret.", "detail": None}
-        return _page(request, actor, state, 422)
-    outcome = _record(state, request, actor)
+        return _page(request, actor, state, _status(state))
+    outcome = _record(state, command, request, actor)
     if outcome is None:
-        return _page(request, actor, state, state.problem["status"] if state.problem else 422)
+        return _page(request, actor, state, _status(state))
     ref = outcome["command"].citizen_ref
     return render(request, actor, "assessment_recorded.html", {
         "kind": kind, "title": "Indflytning registreret" if kind == "move-in" else "Revurdering registreret",
@@ -288,7 +310,7 @@ def reassessment_form(request: Request, actor: ReassessActor, ref: str | None = 
         return _page(request, actor, state)
     _citizen_known(request, state)
     if state.errors:
-        return _page(request, actor, state, state.problem["status"] if state.problem else 404)
+        return _page(request, actor, state, _status(state))
     ledger = ledger_of(request)
     try:
         history = citizen_assessments(ledger, state.form["citizen_ref"])
