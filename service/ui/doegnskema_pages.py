@@ -30,6 +30,7 @@ from starlette.responses import Response
 from domain import municipalities
 from domain.errors import DomainError, InvalidValue, NotFound
 from domain.values import NORDDJURS
+from projections.assessments import AssessmentRecord
 from service.audit import log_citizen_reads
 from service.commands.declarations import MoveIn, Reassess
 from service.commands.fields import Assessment
@@ -38,7 +39,6 @@ from service.queries.assessments import AssessmentPreview, citizen_assessments
 from service.store import Idempotency, request_fingerprint
 from service.ui.auth import ui_allow
 from service.ui.doegnskema import SkemaErrors, cell_values, fieldset, parse_assessment, preview, values_of
-from service.ui.formatting import number
 from service.ui.render import facility_names, ledger_of, render
 
 router = APIRouter(include_in_schema=False)
@@ -150,6 +150,8 @@ class FormState:
         self.problem: dict[str, Any] | None = None
         self.preview: AssessmentPreview | None = None
         self.assessment: Any = None
+        self.current: AssessmentRecord | None = None
+        """The assessment in force that a reassessment starts from."""
 
     def refuse(self, field: str, message: str) -> None:
         self.errors.setdefault(field, message)
@@ -239,12 +241,13 @@ def _page(request: Request, actor: Actor, state: FormState, status: int = 200, o
     context = {
         "kind": state.kind, "form": state.form, "errors": state.errors, "form_problem": state.problem,
         "skema": fieldset(state.cells, state.errors), "preview": state.preview, "outcome": outcome,
+        "current": state.current,
         "show_special": needs_special or bool(state.form["special_code"] or state.form["special_rate"])
         or any(f.startswith("special") for f in state.errors),
         "facilities": facility_names(ledger) if state.kind == "move-in" else {},
         "municipalities": [(code, municipalities.label(code)) for code in municipalities.CODES],
         "norddjurs": NORDDJURS, "action": "/ui/indflytning" if state.kind == "move-in" else "/ui/revurdering",
-        "title": "Indflytning" if state.kind == "move-in" else "Revurdering", "number": number,
+        "title": "Indflytning" if state.kind == "move-in" else "Revurdering",
     }
     return render(request, actor, "assessment_form.html", context, status)
 
@@ -319,7 +322,8 @@ def reassessment_form(request: Request, actor: ReassessActor, ref: str | None = 
         return _page(request, actor, state, 404)
     log_citizen_reads(ledger, actor, "/ui/revurdering", [history.citizen_ref])
     if history.assessments:
-        state.cells = values_of(history.assessments[-1].minutes())
+        state.current = history.assessments[-1]
+        state.cells = values_of(state.current.minutes())
     return _page(request, actor, state)
 
 

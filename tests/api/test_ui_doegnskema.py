@@ -202,6 +202,7 @@ def test_the_reassessment_form_starts_from_the_assessment_in_force_and_refuses_w
                     role="caseworker").status_code == 201
     page = forms.get("/ui/revurdering?ref=bor-0042")
     assert page.status_code == 200 and "<h1>Revurdering – <a" in page.text
+    assert "Gældende nu (fra 01.03.2026): 5,00 timer pr. døgn, niveau 3." in page.text
     assert 'name="m-egenomsorg-morning-direct" type="text" inputmode="numeric" autocomplete="off" size="4" ' \
            'maxlength="8" value="150"' in page.text
     form = {"csrf_token": form_token(page.text), "idempotency_key": KEY.search(page.text).group(1)}
