@@ -34,7 +34,7 @@ from projections.assessments import AssessmentRecord
 from service.audit import log_citizen_reads
 from service.commands.declarations import MoveIn, Reassess
 from service.commands.fields import Assessment
-from service.ledger import Actor, IdempotencyConflict
+from service.ledger import Actor, BudgetLedger, IdempotencyConflict
 from service.queries.assessments import AssessmentPreview, citizen_assessments
 from service.store import Idempotency, request_fingerprint
 from service.ui.auth import ui_allow
@@ -71,6 +71,7 @@ RULES = {
     "cpr_number_refused": "Feltet ligner et CPR-nummer: skriv ingen personoplysninger.",
     "unknown_municipality": "Vælg en kommune fra listen.",
     "invalid_municipality": "Vælg en kommune fra listen.",
+    "invalid_reference": "Kun bogstaverne A-Z, cifre, '.', '_' og '-', højst 64 tegn (fx BOR-0042).",
 }
 """The ledger's rules, as the form says them in Danish (the ledger's own words kept below)."""
 
@@ -244,12 +245,19 @@ def _page(request: Request, actor: Actor, state: FormState, status: int = 200, o
         "current": state.current,
         "show_special": needs_special or bool(state.form["special_code"] or state.form["special_rate"])
         or any(f.startswith("special") for f in state.errors),
-        "facilities": facility_names(ledger) if state.kind == "move-in" else {},
+        "facilities": facility_choices(ledger) if state.kind == "move-in" else {},
         "municipalities": [(code, municipalities.label(code)) for code in municipalities.CODES],
         "norddjurs": NORDDJURS, "action": "/ui/indflytning" if state.kind == "move-in" else "/ui/revurdering",
         "title": "Indflytning" if state.kind == "move-in" else "Revurdering",
     }
     return render(request, actor, "assessment_form.html", context, status)
+
+
+def facility_choices(ledger: BudgetLedger) -> dict[str, str]:
+    """Every registered facility (from the store, so one registered a moment ago is there) by
+    code, named as the read models name it (its code until they have caught up)."""
+    names = facility_names(ledger)
+    return {code: names.get(code, code) for code in ledger.facility_codes()}
 
 
 def _status(state: FormState) -> int:

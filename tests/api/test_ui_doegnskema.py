@@ -77,6 +77,7 @@ FIVE_HOURS = cells(egenomsorg__morning__direct=120, mobilitet__evening__indirect
 
 def test_beregn_shows_the_ledgers_hours_and_level_before_saving_and_saving_records_the_same(world):
     api, forms, ledger = world
+    assert '<option value="GRENAA-BO"' in forms.get("/ui/indflytning").text
     form = forms.open("/ui/indflytning")
     previewed = forms.post("/ui/indflytning", {**form, **MOVE_IN, **FIVE_HOURS, "handling": "beregn"})
     assert previewed.status_code == 200
