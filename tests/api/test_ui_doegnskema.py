@@ -225,6 +225,8 @@ def test_a_role_that_may_not_send_the_commands_gets_neither_form_nor_record(worl
     token = form_token(forms.get("/ui/borger", role).text)
     posted = forms.post("/ui/indflytning", {"csrf_token": token, **MOVE_IN, **FIVE_HOURS, "handling": "gem"}, role)
     assert posted.status_code == 403 and api.get("/v1/citizens/BOR-0042").status_code == 404
+    assert forms.post("/ui/revurdering", {"csrf_token": token, "citizen_ref": "BOR-0042", **FIVE_HOURS,
+                                          "effective_date": "2026-05-01", "handling": "gem"}, role).status_code == 403
     assert 'id="new-move-in"' not in forms.get("/ui/borger", role).text
     assert forms.get("/ui/indflytning", "admin").status_code == 200
 
