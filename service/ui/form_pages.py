@@ -59,8 +59,9 @@ INTROS = {
     "tariff-schedule": ("Årets takstblad: otte niveauer med timer pr. døgn og takst, særtakster, timepris og "
                         "udløbsmåneder. Findes takstbladet for året før, er formularen udfyldt med det."),
     "revision": "En ny takst for et niveau fra en dato i takstbladets år.",
-    "move-in": "Borgeren flytter ind på et tilbud; niveauet følger af timerne pr. døgn og takstbladet.",
-    "reassessment": "Ny vurdering af borgerens støtte fra virkningsdatoen.",
+    "move-in": ("Borgeren flytter ind på et tilbud; niveauet følger af døgnskemaet (eller timerne pr. døgn for "
+                "data fra den gamle model) og takstbladet."),
+    "reassessment": "Ny vurdering af borgerens støtte fra virkningsdatoen: døgnskemaet, eller timer pr. døgn.",
     "special-tariff": "Borgeren får en særtakst fra virkningsdatoen. Begrundelsen er påkrævet.",
     "paying-municipality": "En anden kommune betaler for opholdet fra virkningsdatoen.",
     "move-out": "Borgerens ophold slutter på virkningsdatoen.",
@@ -102,12 +103,24 @@ def sendable(actor: Actor | None, names: Iterable[str]) -> list[str]:
     return [name for name in names if may_send(actor, name)]
 
 
+FORM_PAGES = {"move-in": "/ui/indflytning", "reassessment": "/ui/revurdering"}
+"""Commands whose form is a page of its own (the døgnskema's, service/ui/doegnskema_pages.py,
+which takes the citizen as `ref`); their form here takes the assessment as hours per day."""
+
+
+def form_link(name: str, citizen_ref: str | None = None, **values: Any) -> str:
+    """Where a command's form is, with the citizen, facility or year it is for filled in."""
+    if name in FORM_PAGES:
+        return with_query(FORM_PAGES[name], ref=citizen_ref)
+    return with_query(f"/ui/registrer/{name}", citizen_ref=citizen_ref, **values)
+
+
 def retract_link(event: dict[str, Any]) -> str:
     return with_query("/ui/registrer/retraction", event_id=event["event_id"])
 
 
 TEMPLATES.env.globals.update(may_send=may_send, may_retract=may_retract, retract_link=retract_link, sendable=sendable,
-                             command_label=lambda name: COMMANDS[name].spec.label)
+                             form_link=form_link, command_label=lambda name: COMMANDS[name].spec.label)
 
 
 def _allowed(actor: Actor, command: type[Command]) -> None:
@@ -253,6 +266,7 @@ def index(request: Request, actor: UiWriter) -> Response:
     groups = [(title, [COMMANDS[name] for name in names if may_send(actor, name)]) for title, names in GROUPS]
     return render(request, actor, "command_index.html", {
         "groups": [(title, commands) for title, commands in groups if commands], "intros": INTROS,
+        "form_pages": FORM_PAGES,
         "form": {}, "problem": None})
 
 

@@ -232,8 +232,9 @@ def test_the_citizen_and_facility_pages_link_to_the_forms_their_role_may_send(wo
     api, forms, _ = world
     assert api.post("/v1/citizens/D/move-in", move_in_body("GRENAA-BO"), role="caseworker").status_code == 201
     citizen = forms.open("/ui/borger/D", "caseworker").text
-    for name in ("reassessment", "special-tariff", "paying-municipality", "move-out"):
+    for name in ("special-tariff", "paying-municipality", "move-out"):
         assert f"/ui/registrer/{name}?citizen_ref=D" in citizen
+    assert "/ui/revurdering?ref=D" in citizen  # the døgnskema's form
     assert "/ui/registrer/" not in forms.open("/ui/borger/D", "auditor").text
     facility = forms.open("/ui/tilbud/GRENAA-BO?year=2026", "finance").text
     for name in ("capacity", "frame-budget", "baseline", "accounts"):

@@ -122,7 +122,7 @@ def open_stay_citizen(server: DemoServer) -> str:
 def test_a_case_worker_moves_a_citizen_in_once_though_the_form_is_sent_twice_then_out_and_retracts(browser, server):
     page = session(browser, server, "caseworker")
     page.goto(f"{server.base}/ui/registrer")
-    page.click("text=Indflytning")
+    page.click("#hours-move-in")  # the døgnskema's own form is tests/e2e/test_doegnskema_browser.py's
     page.fill("input[name=citizen_ref]", "NY-0001")
     page.select_option("select[name=facility]", "GRE-HAVEN")
     page.fill("input[name=effective_date]", "2026-11-02")
