@@ -49,17 +49,17 @@ def form_shots(page: Any, base: str, output: Path, year: int) -> list[Path]:
     shot("forms")
     page.goto(f"{base}/ui/registrer/frame-budget?code=GRE-HAVEN&year={year + 1}")
     page.click("button[value=beregn]")
-    shot("form_frame_budget")
+    shot("form-frame-budget")
     page.click("button[value=gem]")
-    shot("form_recorded")
+    shot("form-recorded")
     page.goto(f"{base}/ui/registrer/tariff-schedule?year={year + 2}")
-    shot("form_tariff_schedule")
+    shot("form-tariff-schedule")
     page.goto(f"{base}/ui/registrer/accounts?code=GRE-HAVEN&year={year}")
-    shot("form_accounts")
+    shot("form-accounts")
     page.goto(f"{base}/ui/registrer/capacity?code=GRE-HAVEN")
     page.fill("input[name=places]", "0")
     page.click("button[value=gem]")
-    shot("form_refused")
+    shot("form-refused")
     return shots
 
 
