@@ -122,14 +122,19 @@ class AuditTrail:
         return found, after
 
     def _filter_streams(self, query: AuditQuery) -> set[str] | None:
-        if query.citizen is None and query.facility is None:
+        return self.streams_of(query.facility, query.citizen, query.until_position)
+
+    def streams_of(self, facility: str | None, citizen: str | None, until: int | None) -> set[str] | None:
+        """The streams that can hold events of the facility and the citizen (None: every
+        stream): the facility's own and those of every citizen ever moved in to it."""
+        if citizen is None and facility is None:
             return None
         streams: set[str] | None = None
-        if query.citizen is not None:
-            streams = {citizen_id(query.citizen).hex}
-        if query.facility is not None:
-            at_facility = {facility_id(query.facility).hex} | {
-                citizen_id(ref).hex for ref in self.ledger.citizens_ever_at(query.facility, query.until_position)}
+        if citizen is not None:
+            streams = {citizen_id(citizen).hex}
+        if facility is not None:
+            at_facility = {facility_id(facility).hex} | {
+                citizen_id(ref).hex for ref in self.ledger.citizens_ever_at(facility, until)}
             streams = at_facility if streams is None else streams & at_facility
         return streams
 

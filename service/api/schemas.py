@@ -153,6 +153,19 @@ class SchedulePut(Strict):
     case_ref: CaseRef = None
 
 
+class SpecialTariffDraft(SpecialTariffDef):
+    daily_rate: DailyRate | None = Field(
+        None, description="What-if only: the draft's daily rate for every day on this special tariff (omitted: each "
+                          "citizen keeps the rate granted)")
+
+
+class WhatIfPut(SchedulePut):
+    """A draft schedule for the what-if: a schedule (as PUT tariff-schedules), whose special
+    tariffs may carry a draft daily rate."""
+
+    special_tariffs: list[SpecialTariffDraft] = []
+
+
 class RevisionCreate(Strict):
     effective_date: EffectiveDate
     level: Annotated[StrictInt, Field(ge=1, le=8)]
