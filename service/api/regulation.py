@@ -73,6 +73,12 @@ def export_regulation(request: Request, year: Year, ledger: Ledger, actor: Finan
 WHAT_IF_MONEY = ("actual", "what_if", "difference")
 
 
+def draft_levels(body: WhatIfPut) -> list[dict[str, Any]]:
+    """A draft's levels as a schedule's (`normalise_levels` checks them)."""
+    return [{"level": l.level, "min_hours": str(l.min_hours), "max_hours": str(l.max_hours), "daily_rate": l.daily_rate}
+            for l in body.levels]
+
+
 def what_if_body(ledger: BudgetLedger, year: int, position: int, levels: list[dict[str, Any]],
                  special_tariffs: list[dict[str, Any]]) -> dict[str, Any]:
     """The what-if's body as of a recorded position (the API, the UI and the exports share it):
@@ -110,9 +116,7 @@ def post_what_if(year: Year, body: WhatIfPut, ledger: Ledger, actor: FinanceRead
     rate, unless the draft gives it a `daily_rate`); per facility and per paying municipality,
     what was charged, what would have been, and the difference, and their `totals`. Records
     nothing."""
-    levels = [{"level": l.level, "min_hours": str(l.min_hours), "max_hours": str(l.max_hours),
-               "daily_rate": l.daily_rate} for l in body.levels]
-    return what_if_body(ledger, year, position, levels, [s.model_dump() for s in body.special_tariffs])
+    return what_if_body(ledger, year, position, draft_levels(body), [s.model_dump() for s in body.special_tariffs])
 
 
 @router.post("/v1/regulation/{year}/what-if/export", response_class=Response, responses=DOWNLOAD_RESPONSES)
@@ -121,7 +125,5 @@ def export_what_if(request: Request, year: Year, body: WhatIfPut, ledger: Ledger
     """The what-if (as POST /v1/regulation/{year}/what-if, the same body) as a workbook (`xlsx`:
     "Tilbud" and "Betalingskommuner" with totals rows, and the draft's rates) or one CSV table
     in Danish Excel's convention. Records nothing."""
-    levels = [{"level": l.level, "min_hours": str(l.min_hours), "max_hours": str(l.max_hours),
-               "daily_rate": l.daily_rate} for l in body.levels]
-    replayed = what_if_body(ledger, year, position, levels, [s.model_dump() for s in body.special_tariffs])
+    replayed = what_if_body(ledger, year, position, draft_levels(body), [s.model_dump() for s in body.special_tariffs])
     return download(render(request, "what_if", fmt, replayed), export.what_if_filename(year, fmt), fmt)
