@@ -239,8 +239,8 @@ class EventHistory:
 
 @dataclass(frozen=True)
 class FacilityYear:
-    """A facility's budget for a year: its months, facts (name, places, frame, baseline,
-    accounts), the year's schedule, and the stays that touch the year."""
+    """A facility's budget for a year: its months, its facts (name, places, capacity changes)
+    and frame budget of the year, the year's schedule, and the stays that touch the year."""
 
     facility: str
     year: int
@@ -314,7 +314,9 @@ def _columns(scope: Scope) -> list[tuple[Any, Any]]:
     if isinstance(scope, FacilityYear):
         return [
             *_versions(rm_budget_months, and_(months.facility == scope.facility, months.year == scope.year)),
-            *_versions(rm_facts, and_(facts.facility == scope.facility, facts.year.in_((0, scope.year)))),
+            *_versions(rm_facts, and_(facts.facility == scope.facility,
+                                      or_(and_(facts.kind == "facility", facts.year == 0),
+                                          and_(facts.kind == "frame", facts.year == scope.year)))),
             *_versions(rm_facts, and_(facts.kind == "schedule", facts.year == scope.year)),
             *_versions(rm_stays, and_(rm_stays.c.facility == scope.facility, _year_touched(scope.year))),
         ]

@@ -3,7 +3,8 @@
 - "Hændelser" (/ui/haendelser): the ledger's events, newest first, a page at a time, filtered
   by facility, citizen, type and actor (the query `service.event_history.EventHistory`). Each
   event links to its facility's budget just before it (as of its position − 1) and just after
-  it (as of its position), for the year it concerns. It shows what GET /v1/audit shows, for
+  it (as of its position), for the year it concerns (an event of a tariff schedule: the central
+  model of every facility). It shows what GET /v1/audit shows, for
   the same roles (finance and auditor), and logs the citizens it names as that read does.
 - The step bar of every page with figures (`step_bar`): the event that made the page what it
   is and the next one that changes it (`service.event_history.ChangePoints`), with links that
@@ -52,8 +53,10 @@ def budget_year(event: LedgerEvent) -> int:
     return event.year if event.year is not None and 2000 <= event.year <= 2099 else event.effective_date.year
 
 
-def budget_path(facility: str) -> str:
-    return f"/ui/tilbud/{quote(facility, safe='')}"
+def budget_path(facility: str | None) -> str:
+    """The facility's budget page; for an event of no facility (a tariff schedule's), the
+    central model of every facility."""
+    return "/ui/oversigt" if facility is None else f"/ui/tilbud/{quote(facility, safe='')}"
 
 
 def number_or_none(value: str | None, field: str) -> int | None:
@@ -104,10 +107,9 @@ def events(request: Request, actor: UiFinanceReader, facility: str | None = None
                           (e.citizen_ref for e in found.events))
         keep = {**filters, "as_of": form["as_of"] or None}
         rows = [{"event": e, "year": budget_year(e),
-                 "before_href": None if e.facility is None or e.type == "FacilityRegistered" else with_query(
+                 "before_href": None if e.type == "FacilityRegistered" else with_query(
                      budget_path(e.facility), year=budget_year(e), as_of_position=e.before),
-                 "after_href": None if e.facility is None else with_query(
-                     budget_path(e.facility), year=budget_year(e), as_of_position=e.position)}
+                 "after_href": with_query(budget_path(e.facility), year=budget_year(e), as_of_position=e.position)}
                 for e in found.events]
         return {"page": found, "rows": rows, "names": form["facilities"],
                 "older_href": None if found.older is None else with_query("/ui/haendelser", **keep,

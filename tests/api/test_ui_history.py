@@ -120,6 +120,9 @@ def test_the_events_page_filters_like_the_audit_and_links_each_event_to_the_budg
     assert world.api.get(f"/v1/budgets/GRENAA-BO/2026?as_of_position={reassessed - 1}").json()["totals"] != \
         world.api.get(f"/v1/budgets/GRENAA-BO/2026?as_of_position={reassessed}").json()["totals"]
     assert 'class="before"' not in everything[everything.index(f'<tr data-position="{world.positions["grenaa"]}"'):]
+    revision = everything[everything.index(f'<tr data-position="{world.positions["revision"]}"'):]
+    assert f'href="/ui/oversigt?year=2026&amp;as_of_position={world.positions["revision"] - 1}"' in \
+        revision[:revision.index("</tr>")]
     reads = world.api.get("/v1/audit/citizen-reads", role="auditor").json()["reads"]
     assert {r["citizen_ref"] for r in reads if r["resource"].startswith("/ui/haendelser")} == {"A", "B"}
 
@@ -211,3 +214,15 @@ def test_opgjort_pr_takes_a_date_a_time_or_a_position_and_refuses_the_rest_in_da
         assert refused.status_code == 422 and message in refused.text, (value, refused.text[-2000:])
     both = world.browser.get(f"/ui/oversigt?as_of=2026-01-01&as_of_position={p['a_in']}")
     assert both.status_code == 422 and "ikke begge" in both.text
+
+
+def test_the_type_filter_names_every_event_type_of_the_domain_with_a_danish_label():
+    from domain.citizen import Citizen
+    from domain.facility import Facility
+    from domain.tariff_schedule import TariffSchedule
+    from service.event_history import EVENT_TYPES, public_type_of_class
+    from service.ui.formatting import EVENT_TYPES as LABELS
+
+    events = {public_type_of_class(v) for cls in (Facility, Citizen, TariffSchedule) for v in vars(cls).values()
+              if isinstance(v, type) and issubclass(v, cls.Event) and v.__name__ not in ("Event", "Created")}
+    assert set(EVENT_TYPES) == events == set(LABELS)
