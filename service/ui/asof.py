@@ -73,8 +73,8 @@ class PointInTime:
         return day(self.day)
 
 
-_POSITION = re.compile(r"(?:#|position\s*)?(\d{1,19})", re.IGNORECASE)
-_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?")
+_POSITION = re.compile(r"(?:#|position\s*)?([0-9]{1,30})", re.IGNORECASE | re.ASCII)
+_MOMENT = re.compile(r"(?a)\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?")
 FIELD = "Opgjort pr."
 MAX_POSITION = 2**63 - 1
 
@@ -87,7 +87,7 @@ def parse_as_of(value: str | None, as_of_position: str | None = None) -> PointIn
         if value and value != as_of_position.strip():
             raise UiProblem(422, f"{FIELD}: angiv enten en dato/et tidspunkt eller en position, ikke begge.")
         value = as_of_position.strip()
-        if not value.isdigit():
+        if not (value.isdigit() and value.isascii()):
             raise UiProblem(422, f"{FIELD}: positionen «{value}» er ikke et helt tal (0 eller derover).")
     if not value:
         return None

@@ -23,7 +23,7 @@ from domain.errors import InvalidValue
 from service.audit import log_citizen_reads
 from service.event_history import EVENT_TYPES, ChangePoints, EventHistory, EventQuery, LedgerEvent, Scope
 from service.ledger import BudgetLedger
-from service.ui.asof import UiProblem, as_of_text, parse_as_of, store_position
+from service.ui.asof import MAX_POSITION, UiProblem, as_of_text, parse_as_of, store_position
 from service.ui.auth import UiFinanceReader
 from service.ui.formatting import event_type
 from service.ui.render import facility_names, ledger_of, page, with_query
@@ -62,8 +62,8 @@ def budget_path(facility: str | None) -> str:
 def number_or_none(value: str | None, field: str) -> int | None:
     if value in (None, ""):
         return None
-    if not value.isdigit():
-        raise UiProblem(422, f"{FIELDS[field]}: «{value}» er ikke et helt tal (0 eller derover).")
+    if not value.isdigit() or not value.isascii() or int(value) > MAX_POSITION:
+        raise UiProblem(422, f"{FIELDS[field]}: «{value}» er ikke en position (et helt tal fra 0 til {MAX_POSITION}).")
     return int(value)
 
 

@@ -98,12 +98,13 @@ class Draft:
 
 
 def draft_of(schedule: TariffSchedule, sent: Mapping[str, str]) -> Draft:
-    """The schedule's rows with the rates sent (the published ones where none were sent)."""
+    """The schedule's rows with the rates sent (a level's published rate where its field was
+    not sent at all; a field sent empty is refused)."""
     any_sent = any(field_of(code) in sent for code in [*range(1, 9), "S1", "S2"])
     levels = []
     for level in schedule.levels:
         field = field_of(level.level)
-        value = (sent.get(field) or "").strip() if any_sent else kroner(level.daily_rate)
+        value = (sent.get(field) or "").strip() if field in sent else kroner(level.daily_rate)
         row = {"level": level.level, "min_hours": str(level.min_hours), "max_hours": str(level.max_hours),
                "published_rate": level.daily_rate, "field": field, "value": value, "rate": None, "error": None}
         try:

@@ -146,7 +146,9 @@ def test_the_events_page_pages_newest_first_and_refuses_in_danish(world, monkeyp
     assert positions(as_of) == [p for p in everything if p <= world.positions["a_in"]][:4]
     for query, message in (("type=Nonsense", "Type: vælg en af hændelsestyperne"),
                            ("citizen=a%20b", "Borger: en reference er 1-64 tegn"),
-                           ("before_position=x", "Side: «x» er ikke et helt tal")):
+                           ("before_position=x", "Side: «x» er ikke en position"),
+                           (f"after_position={2**64}", "Side: «18446744073709551616» er ikke en position"),
+                           (f"as_of_position={2**64}", "positionen 18446744073709551616 er for stor")):
         refused = world.browser.get(f"/ui/haendelser?{query}")
         assert refused.status_code == 422 and message in refused.text, (query, refused.text[-3000:])
         assert 'id="event-filters"' in refused.text

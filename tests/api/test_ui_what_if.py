@@ -125,6 +125,9 @@ def test_bad_rates_are_refused_beside_their_fields_in_danish_and_nothing_is_comp
     download = browser.get(f"/ui/download/what-if/2026?format=csv&{draft_query(rates)}")
     assert download.status_code == 422 and "Niveau 3: «abc» er ikke et beløb" in download.text
     assert "attachment" not in download.headers.get("content-disposition", "")
+    one = browser.get("/ui/hvad-hvis?year=2026&rate_1=660,00")  # the levels not sent keep their published rates
+    assert one.status_code == 200 and 'name="rate_2" id="rate_2" value="1.250,00"' in one.text
+    assert "+7.320,00" in one.text  # B's 122 days on level 1 at 60.00 more
     unknown = browser.get("/ui/hvad-hvis?year=2031")
     assert unknown.status_code == 404 and "Der er ingen offentliggjort takstmodel for 2031" in unknown.text
     assert browser.get(f"/ui/download/what-if/2026?format=pdf&{draft_query(HIGHER)}").status_code == 422
