@@ -26,25 +26,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
 from typing import Any, Iterator, Union
 
-from eventsourcing.utils import resolve_topic
 from sqlalchemy import Table, and_, func, or_, select
 
 from domain.citizen import citizen_id
 from domain.errors import InvalidValue
 from domain.values import check_reference
-from service.audit import AuditTrail
+from service.audit import EVENT_TYPES, AuditTrail
 from service.db import ledger_entries, rm_budget_months, rm_facts, rm_statement_lines, rm_stays, utc
 from service.ledger import BudgetLedger, Timeline
 
-EVENT_TYPES = (
-    "FacilityRegistered", "CapacityChanged", "FrameBudgetSet", "BaselineSet", "AnnualAccountsRecorded",
-    "TariffSchedulePublished", "TariffRateRevised", "CitizenMovedIn", "CitizenReassessed", "SpecialTariffGranted",
-    "PayingMunicipalityChanged", "CitizenMovedOut", "EntryRetracted",
-)
-"""The event types of domain §3, in its order: what the type filter accepts."""
 SCAN_LIMIT = 5000
 """The most index rows one page reads while looking for events that pass its filters."""
 MAX_PAGE = 200
@@ -119,16 +111,6 @@ def check_query(query: EventQuery) -> EventQuery:
         citizen=None if query.citizen is None else check_reference(query.citizen, "citizen"),
         type=query.type, actor=query.actor, until_position=query.until_position,
         before_position=query.before_position, after_position=query.after_position, limit=query.limit)
-
-
-@lru_cache(maxsize=None)
-def type_of_topic(topic: str) -> str:
-    """The public type (domain §3) of a stored event's topic, without decoding the event."""
-    return public_type_of_class(resolve_topic(topic))
-
-
-def public_type_of_class(cls: type) -> str:
-    return getattr(cls, "type_name", None) or cls.__name__
 
 
 class EventHistory:
@@ -211,13 +193,7 @@ class EventHistory:
                 after = rows[-1].position
 
     def _matches(self, row: Any, query: EventQuery) -> bool:
-        stream = self.trail.stream(row.originator_id)
-        stored = stream.stored.get(row.originator_version)
-        if stored is None:
-            return False
-        if query.type is not None and type_of_topic(stored.topic) != query.type:
-            return False
-        if query.actor is not None and stream.event(row.originator_version).meta.actor != query.actor:
+        if not self.trail.passes(row, query.type, query.actor):
             return False
         if query.facility is not None:
             return self.trail.describe(row, query.until_position, post_closing=False)["facility"] == query.facility

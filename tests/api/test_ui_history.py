@@ -98,12 +98,15 @@ def test_the_events_page_filters_like_the_audit_and_links_each_event_to_the_budg
     auning = positions(world.page("/ui/haendelser?facility=AUNING-BO"))
     assert auning == [world.positions[n] for n in ("b_special", "b_in", "frame_auning", "auning")]
     moved_in = world.page("/ui/haendelser?type=CitizenMovedIn")
-    assert positions(moved_in) == [world.positions["b_in"], world.positions["a_in"]]
+    assert positions(moved_in) == audit_positions(world, type="CitizenMovedIn") == \
+        [world.positions["b_in"], world.positions["a_in"]]
     by_finance = positions(world.page("/ui/haendelser?actor=finance-tester"))
-    assert by_finance == [world.positions[n] for n in ("revision", "frame_auning", "frame", "schedule", "auning",
-                                                        "grenaa")]
-    assert positions(world.page("/ui/haendelser?actor=caseworker-tester&type=CitizenReassessed")) == \
-        [world.positions["a_reassessed"]]
+    assert by_finance == audit_positions(world, actor="finance-tester") == \
+        [world.positions[n] for n in ("revision", "frame_auning", "frame", "schedule", "auning", "grenaa")]
+    both = {"actor": "caseworker-tester", "type": "CitizenReassessed", "facility": "GRENAA-BO"}
+    assert positions(world.page("/ui/haendelser?" + "&".join(f"{k}={v}" for k, v in both.items()))) == \
+        audit_positions(world, **both) == [world.positions["a_reassessed"]]
+    assert world.api.get("/v1/audit?type=Nonsense", role="auditor").json()["errors"][0]["field"] == "type"
     assert positions(world.page("/ui/haendelser?actor=nobody")) == []
     reassessed = world.positions["a_reassessed"]
     row = everything[everything.index(f'<tr data-position="{reassessed}"'):]
@@ -222,7 +225,7 @@ def test_the_type_filter_names_every_event_type_of_the_domain_with_a_danish_labe
     from domain.citizen import Citizen
     from domain.facility import Facility
     from domain.tariff_schedule import TariffSchedule
-    from service.event_history import EVENT_TYPES, public_type_of_class
+    from service.audit import EVENT_TYPES, public_type_of_class
     from service.ui.formatting import EVENT_TYPES as LABELS
 
     events = {public_type_of_class(v) for cls in (Facility, Citizen, TariffSchedule) for v in vars(cls).values()
