@@ -79,22 +79,23 @@ FIELD = "Opgjort pr."
 MAX_POSITION = 2**63 - 1
 
 
-def parse_as_of(value: str | None, as_of_position: str | None = None) -> PointInTime | None:
-    """The point a page is asked for (None: the latest), or a Danish UiProblem saying how to
-    write it. `as_of_position` (from a step link) is a position; both at once are refused."""
+def parse_as_of(value: str | None, as_of_position: str | None = None, field: str = FIELD) -> PointInTime | None:
+    """The point a page is asked for (None: the latest), or a Danish UiProblem naming `field`
+    and saying how to write it. `as_of_position` (from a step link) is a position; both at once
+    are refused."""
     value = (value or "").strip()
     if as_of_position not in (None, ""):
         if value and value != as_of_position.strip():
-            raise UiProblem(422, f"{FIELD}: angiv enten en dato/et tidspunkt eller en position, ikke begge.")
+            raise UiProblem(422, f"{field}: angiv enten en dato/et tidspunkt eller en position, ikke begge.")
         value = as_of_position.strip()
         if not (value.isdigit() and value.isascii()):
-            raise UiProblem(422, f"{FIELD}: positionen «{value}» er ikke et helt tal (0 eller derover).")
+            raise UiProblem(422, f"{field}: positionen «{value}» er ikke et helt tal (0 eller derover).")
     if not value:
         return None
     if found := _POSITION.fullmatch(value):
         position = int(found.group(1))
         if position > MAX_POSITION:
-            raise UiProblem(422, f"{FIELD}: positionen {position} er for stor.")
+            raise UiProblem(422, f"{field}: positionen {position} er for stor.")
         return PointInTime(str(position), position=position)
     if _MOMENT.fullmatch(value):
         try:
@@ -103,43 +104,43 @@ def parse_as_of(value: str | None, as_of_position: str | None = None) -> PointIn
             moment = None
         if moment is not None:
             moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=COPENHAGEN)
-            return PointInTime(value, instant=checked_moment(moment))
+            return PointInTime(value, instant=checked_moment(moment, field))
     try:
         return PointInTime(value, day=date.fromisoformat(value))
     except ValueError:
-        raise UiProblem(422, f"{FIELD}: «{value}» er ikke en dato, et tidspunkt eller en position. Skriv en dato "
+        raise UiProblem(422, f"{field}: «{value}» er ikke en dato, et tidspunkt eller en position. Skriv en dato "
                              "som ÅÅÅÅ-MM-DD, et tidspunkt som ÅÅÅÅ-MM-DD TT:MM eller en position som et helt tal."
                         ) from None
 
 
-def checked_moment(moment: datetime) -> datetime:
+def checked_moment(moment: datetime, field: str = FIELD) -> datetime:
     """An instant from 2000-01-01 up to now, or a Danish UiProblem."""
     if moment > datetime.now(timezone.utc) + deps.FUTURE_TOLERANCE:
-        raise UiProblem(422, f"{FIELD} {instant(moment)} ligger i fremtiden. Tal opgjort pr. et tidspunkt, der ikke er "
+        raise UiProblem(422, f"{field} {instant(moment)} ligger i fremtiden. Tal opgjort pr. et tidspunkt, der ikke er "
                              "kommet endnu, kan stadig ændre sig – vælg et tidspunkt til og med nu.")
     if moment < deps.EARLIEST_INSTANT:
-        raise UiProblem(422, f"{FIELD} {instant(moment)} ligger før 2000; ledgeren indeholder intet så tidligt.")
+        raise UiProblem(422, f"{field} {instant(moment)} ligger før 2000; ledgeren indeholder intet så tidligt.")
     return moment
 
 
-def store_position(request: Request, as_of: date | PointInTime | None) -> int | None:
+def store_position(request: Request, as_of: date | PointInTime | None, field: str = FIELD) -> int | None:
     """The store position of the point, as the API resolves `as_of` or `as_of_position`
     (None: the latest)."""
     if as_of is None:
         return None
     if isinstance(as_of, date):
-        return deps.as_of_position(request, as_of=end_of(as_of, FIELD), as_of_position=None)
+        return deps.as_of_position(request, as_of=end_of(as_of, field), as_of_position=None)
     if as_of.position is not None:
         try:
             return deps.as_of_position(request, as_of=None, as_of_position=as_of.position)
         except deps.PositionNotReached:
             latest = Timeline(request.app.state.ledger.engine).max_position()
-            raise UiProblem(422, f"{FIELD}: position {as_of.position} er ikke registreret endnu; ledgeren er nået "
+            raise UiProblem(422, f"{field}: position {as_of.position} er ikke registreret endnu; ledgeren er nået "
                                  f"til position {latest}.") from None
     if as_of.instant is not None:
         return deps.as_of_position(request, as_of=as_of.instant, as_of_position=None)
     assert as_of.day is not None
-    return deps.as_of_position(request, as_of=end_of(as_of.day, FIELD), as_of_position=None)
+    return deps.as_of_position(request, as_of=end_of(as_of.day, field), as_of_position=None)
 
 
 def read_position(request: Request, as_of: date | PointInTime | None) -> int:

@@ -27,7 +27,7 @@ from service.ledger import BudgetLedger
 from service.read_models import BudgetReads
 from service.readers import AsOfReader
 from service.event_history import FacilityYear, MunicipalityYear
-from service.ui.asof import UiProblem, as_of_text, end_of, parse_as_of, parse_day, read_position
+from service.ui.asof import PointInTime, UiProblem, as_of_text, parse_as_of, read_position, store_position
 from service.ui.auth import UiReader
 from service.ui.charts import Series, stacked_bars
 from service.ui.formatting import MONTHS, MONTHS_SHORT, month_name
@@ -124,7 +124,8 @@ def facility(request: Request, code: str, actor: UiReader, year: str | None = No
 @router.get("/ui/forklar")
 def explain(request: Request, actor: UiReader, facility: str | None = None, year: str | None = None,
             month: str | None = None, fra: str | None = None, til: str | None = None) -> Response:
-    """Why a facility's budget for a month (or the year) changed between two dates."""
+    """Why a facility's budget for a month (or the year) changed between two points, each a
+    date, a date and time, or a store position (as "Opgjort pr.")."""
     today = BudgetLedger.today()
     form = {"facility": facility or "", "year": year or str(today.year), "month": month or "",
             "fra": fra or "", "til": til or today.isoformat(), "facilities": {}}
@@ -137,12 +138,14 @@ def explain(request: Request, actor: UiReader, facility: str | None = None, year
             return {"explained": None}
         facility = check_reference(facility, "facility")
         year_, month_ = parse_year(year, today.year), parse_month(month)
-        start, end = parse_day(fra, "Fra"), parse_day(til, "Til") or today
-        if start is not None and start > end:
+        start, end = parse_as_of(fra, field="Fra"), parse_as_of(til, field="Til") or PointInTime("", day=today)
+        first = 0 if start is None else store_position(request, start, "Fra")
+        last = store_position(request, end, "Til")
+        if first is not None and last is not None and first > last:
             raise UiProblem(422, "Fra-datoen ligger efter til-datoen. Vælg en fra-dato før til-datoen.")
         explained = budget_explanation(
             facility, year_, ledger, "all" if month_ is None else str(month_), request.app.state.projections,
-            start=None if start is None else end_of(start, "Fra"), end=end_of(end, "Til"))
+            from_position=first, to_position=last)
         log_citizen_reads(ledger, actor, "/ui/forklar", (c["citizen_ref"] for c in explained["changes"]))
         return {"explained": explained, "period": month_name(month_), "year_": year_,
                 "name": form["facilities"].get(facility, facility)}

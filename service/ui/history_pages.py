@@ -109,7 +109,9 @@ def events(request: Request, actor: UiFinanceReader, facility: str | None = None
         rows = [{"event": e, "year": budget_year(e),
                  "before_href": None if e.type == "FacilityRegistered" else with_query(
                      budget_path(e.facility), year=budget_year(e), as_of_position=e.before),
-                 "after_href": with_query(budget_path(e.facility), year=budget_year(e), as_of_position=e.position)}
+                 "after_href": with_query(budget_path(e.facility), year=budget_year(e), as_of_position=e.position),
+                 "why_href": None if e.facility is None else with_query(
+                     "/ui/forklar", facility=e.facility, year=budget_year(e), fra=e.before, til=e.position)}
                 for e in found.events]
         return {"page": found, "rows": rows, "names": form["facilities"],
                 "older_href": None if found.older is None else with_query("/ui/haendelser", **keep,

@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 
 from service.api.app import create_app
 from service.ui import history_pages
-from service.ui.formatting import COPENHAGEN, kroner
+from service.ui.formatting import COPENHAGEN, kroner, signed_kroner
 from tests.api.test_ui import Browser
 from tests.conftest import Api
 from tests.factories import facility_body, frame_body, move_in_body, schedule_body
@@ -120,6 +120,13 @@ def test_the_events_page_filters_like_the_audit_and_links_each_event_to_the_budg
         budget = world.api.get(f"/v1/budgets/GRENAA-BO/2026?as_of_position={position}").json()
         assert f"Opgjort pr. position {position}." in shown
         assert kroner(budget["totals"]["total"]) in shown and kroner(budget["totals"]["activity"]) in shown
+    why = world.page(unescape(re.search(r'class="why" href="([^"]*)"', row).group(1)))
+    explained = world.api.get(f"/v1/budgets/GRENAA-BO/2026/all/explain?from_position={reassessed - 1}"
+                              f"&to_position={reassessed}").json()
+    assert [c["position"] for c in explained["changes"]] == [reassessed] and explained["delta"] != "0.00"
+    assert signed_kroner(explained["delta"]) in why and f"Før (pr. position {reassessed - 1})" in why
+    assert world.browser.get(f"/ui/forklar?facility=GRENAA-BO&year=2026&fra={reassessed}&til={reassessed - 1}"
+                             ).status_code == 422
     assert world.api.get(f"/v1/budgets/GRENAA-BO/2026?as_of_position={reassessed - 1}").json()["totals"] != \
         world.api.get(f"/v1/budgets/GRENAA-BO/2026?as_of_position={reassessed}").json()["totals"]
     assert 'class="before"' not in everything[everything.index(f'<tr data-position="{world.positions["grenaa"]}"'):]
