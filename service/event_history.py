@@ -93,7 +93,8 @@ class EventPage:
     newer: int | None
     """`after_position` of the newer page (None: nothing newer)."""
     scanned_to: int | None
-    """Set when the scan stopped at `SCAN_LIMIT` rows: older events may still match; `older` goes on from here."""
+    """Set when the scan stopped at `SCAN_LIMIT` rows before filling the page: further events may
+    still match; `older` (or, paging to newer events, `newer`) goes on from here."""
 
 
 def check_query(query: EventQuery) -> EventQuery:
@@ -127,7 +128,7 @@ class EventHistory:
             found, more, scanned_to = self._scan(query, streams, after=query.after_position, descending=False,
                                                  wanted=query.limit + 1)
             events = tuple(reversed(found[:query.limit]))
-            newer = events[0].position if more else None
+            newer = events[0].position if more else scanned_to
             older = events[-1].position if events else None
             if older is not None and not self._scan(query, streams, before=older, descending=True, wanted=1)[0]:
                 older = None
@@ -135,7 +136,7 @@ class EventHistory:
         found, more, scanned_to = self._scan(query, streams, before=query.before_position, descending=True,
                                              wanted=query.limit + 1)
         events = tuple(found[:query.limit])
-        older = events[-1].position if more else (scanned_to if scanned_to is not None else None)
+        older = events[-1].position if more else scanned_to
         newer = None
         if events and query.before_position is not None:
             if self._scan(query, streams, after=events[0].position, descending=False, wanted=1)[0]:
@@ -154,7 +155,7 @@ class EventHistory:
         were found, and where the scan stopped if it read `SCAN_LIMIT` rows first."""
         found: list[LedgerEvent] = []
         scanned = 0
-        for row in self._rows(query.until_position, streams, before, after, descending):
+        for row in self._rows(query.until_position, streams, before, after, descending, min(500, 2 * wanted + 10)):
             scanned += 1
             if self._matches(row, query):
                 found.append(self._event(row, query.until_position))
@@ -165,8 +166,9 @@ class EventHistory:
         return found, False, None
 
     def _rows(self, until: int | None, streams: set[str] | None, before: int | None, after: int | None,
-              descending: bool, chunk: int = 500) -> Iterator[Any]:
-        """Index rows in order, read `chunk` at a time."""
+              descending: bool, chunk: int) -> Iterator[Any]:
+        """Index rows in order, read `chunk` at a time at first and up to 500 at a time while a
+        filter keeps asking for more (each chunk's streams are read in one go)."""
         column = ledger_entries.c.position
         while True:
             statement = select(ledger_entries)
@@ -191,6 +193,7 @@ class EventHistory:
                 before = rows[-1].position
             else:
                 after = rows[-1].position
+            chunk = min(500, chunk * 2)
 
     def _matches(self, row: Any, query: EventQuery) -> bool:
         if not self.trail.passes(row, query.type, query.actor):

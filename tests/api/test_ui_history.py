@@ -20,6 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.api.app import create_app
+from service import event_history
 from service.ui import history_pages
 from service.ui.formatting import COPENHAGEN, kroner, signed_kroner
 from tests.api.test_ui import Browser
@@ -152,6 +153,15 @@ def test_the_events_page_pages_newest_first_and_refuses_in_danish(world, monkeyp
     filtered = world.page("/ui/haendelser?actor=finance-tester")
     assert "actor=finance-tester" in link(filtered, "page-older")
     assert positions(world.page(link(filtered, "page-older"))) == [p["frame"], p["schedule"], p["auning"], p["grenaa"]][2:]
+    monkeypatch.setattr(event_history, "SCAN_LIMIT", 3)  # a selective filter over a long history
+    found, href, notes = [], "/ui/haendelser?type=FacilityRegistered", 0
+    while href is not None:
+        shown = world.page(href)
+        found += positions(shown)
+        notes += "Søgningen standsede ved position" in shown
+        href = link(shown, "page-older")
+    assert found == [p["auning"], p["grenaa"]] and notes >= 2
+    monkeypatch.setattr(event_history, "SCAN_LIMIT", 5000)
     as_of = world.page(f"/ui/haendelser?as_of={world.positions['a_in']}")
     assert positions(as_of) == [p for p in everything if p <= world.positions["a_in"]][:4]
     for query, message in (("type=Nonsense", "Type: vælg en af hændelsestyperne"),
