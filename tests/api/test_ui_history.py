@@ -183,18 +183,18 @@ def steps_of(html: str) -> str:
 def test_every_page_with_figures_steps_to_the_event_before_and_after(world):
     p = world.positions
     facility = world.page("/ui/tilbud/GRENAA-BO?year=2026")
-    assert f"Sidst ændret af Revurdering (position {p['a_reassessed']}" in steps_of(facility)
+    assert f"Senest ændret ved Revurdering (position {p['a_reassessed']}" in steps_of(facility)
     assert link(facility, "step-next") is None
     previous = link(facility, "step-previous")
     assert query_of(previous) == {"year": "2026", "as_of_position": str(p["a_reassessed"] - 1)}
     stepped = world.page(previous)
-    assert f"Sidst ændret af Indflytning (position {p['a_in']}" in steps_of(stepped)
+    assert f"Senest ændret ved Indflytning (position {p['a_in']}" in steps_of(stepped)
     assert query_of(link(stepped, "step-next"))["as_of_position"] == str(p["a_reassessed"])
     assert f'value="{p["a_reassessed"] - 1}"' in stepped  # the field shows the position
     citizen = world.page("/ui/borger/A")
-    assert f"Sidst ændret af Revurdering (position {p['a_reassessed']}" in steps_of(citizen)
+    assert f"Senest ændret ved Revurdering (position {p['a_reassessed']}" in steps_of(citizen)
     earlier = world.page(link(citizen, "step-previous"))
-    assert f"Sidst ændret af Indflytning (position {p['a_in']}" in steps_of(earlier)
+    assert f"Senest ændret ved Indflytning (position {p['a_in']}" in steps_of(earlier)
     assert "9,50" not in earlier.split('id="steps"')[1].split('id="events"')[0]
     overview = world.page("/ui/oversigt?year=2026")
     assert f"(position {p['b_special']}" in steps_of(overview)  # the revision changed no figure
@@ -207,7 +207,7 @@ def test_every_page_with_figures_steps_to_the_event_before_and_after(world):
     regulation = steps_of(world.page("/ui/efterregulering?year=2026"))
     assert f"(position {p['b_special']}" in regulation  # no year is closed: its month rows are what it reads
     first = world.page(f"/ui/tilbud/GRENAA-BO?year=2026&as_of_position={p['grenaa']}")
-    assert f"Sidst ændret af Tilbud oprettet (position {p['grenaa']}" in steps_of(first)
+    assert f"Senest ændret ved Tilbud oprettet (position {p['grenaa']}" in steps_of(first)
     assert query_of(link(first, "step-next"))["as_of_position"] == str(p["schedule"])  # its hourly rate
     assert world.browser.get(link(first, "step-previous")).status_code == 404  # the facility did not exist
 

@@ -76,7 +76,7 @@ def test_a_what_if_and_a_walk_through_the_events(finance, server, tmp_path):
     assert f"Opgjort pr. position {position - 1}." in finance.locator("p.as-of-note").inner_text()
     finance.click("#step-next")
     assert f"Opgjort pr. position {position}." in finance.locator("p.as-of-note").inner_text()
-    assert re.search(rf"Sidst ændret af Indflytning \(position {position}\b", finance.locator("#steps").inner_text())
+    assert re.search(rf"Senest ændret ved Indflytning \(position {position}\b", finance.locator("#steps").inner_text())
 
     finance.goto(f"{server.base}/ui/oversigt?year=2026")
     finance.fill("input[name=as_of]", str(position))
