@@ -411,7 +411,7 @@ def what_if_workbook(body: dict[str, Any]) -> bytes:
     _sheet(book, "Tilbud", columns, _what_if_rows(body, "facilities"), freeze="A2")
     _sheet(book, "Betalingskommuner", columns, _what_if_rows(body, "paying_municipalities"), freeze="A2")
     draft = body["draft"]
-    facts: list[tuple[str, Any]] = [("Udtræk", "Hvad hvis: indtægt med et udkast til takster"), ("År", body["year"]),
+    facts: list[tuple[str, Any]] = [("Udtræk", "Hvad nu hvis: indtægt med et udkast til takster"), ("År", body["year"]),
                                     ("Opgjort pr. position", body["as_of_position"])]
     facts += [(f"Udkast: niveau {row['level']} (kr./døgn)", typed(row["daily_rate"], "money"))
               for row in draft["levels"]]

@@ -123,8 +123,7 @@ def what_if(year: int = typer.Option(..., min=FIRST_YEAR, max=LAST_YEAR, help="T
     from pydantic import ValidationError
 
     from service import export
-    from service.api.regulation import draft_levels, what_if_body
-    from service.api.schemas import WhatIfPut
+    from service.api.regulation import WhatIfPut, draft_levels, what_if_body
 
     _check_format(fmt)
     try:

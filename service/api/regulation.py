@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
 from fastapi.responses import Response
+from pydantic import Field
 
 from domain.tariff_schedule import normalise_levels, normalise_special_tariffs
 from domain.values import FIRST_YEAR, LAST_YEAR, check_daily_rate, money
@@ -15,10 +16,27 @@ from service import export
 from service.api.common import kr
 from service.api.deps import FINANCE_READERS, Ledger, ReadAt, allow
 from service.api.downloads import DOWNLOAD_RESPONSES, ExportFormat, ExportSlot, download, render
-from service.api.schemas import WhatIfPut
+from service.commands.declarations import PublishSchedule
+from service.commands.fields import DailyRate, SpecialTariffDef
 from service.api.routing import api_router
 from service.ledger import Actor, BudgetLedger
 from service.regulation import RegulationReads, what_if
+
+DraftSchedule = PublishSchedule.body_model()
+"""A what-if's draft: the body of a tariff schedule's publication."""
+
+
+class SpecialTariffDraft(SpecialTariffDef):
+    daily_rate: DailyRate | None = Field(
+        None, description="What-if only: the draft's daily rate for every day on this special tariff (omitted: each "
+                          "citizen keeps the rate granted)")
+
+
+class WhatIfPut(DraftSchedule):  # type: ignore[misc, valid-type]
+    """A draft schedule for the what-if: a schedule (as PUT tariff-schedules), whose special
+    tariffs may carry a draft daily rate."""
+
+    special_tariffs: list[SpecialTariffDraft] = []
 
 router = api_router(tags=["regulation"])
 FinanceReader = Annotated[Actor, Depends(allow(*FINANCE_READERS))]

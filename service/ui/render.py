@@ -50,7 +50,7 @@ NAV = (
     NavItem("/ui/borger", "Borgere", READERS),
     NavItem("/ui/afregning", "Afregninger", FINANCE_READERS),
     NavItem("/ui/efterregulering", "Efterregulering", FINANCE_READERS),
-    NavItem("/ui/hvad-hvis", "Hvad hvis?", FINANCE_READERS),
+    NavItem("/ui/hvad-hvis", "Hvad nu hvis?", FINANCE_READERS),
     NavItem("/ui/haendelser", "Hændelser", FINANCE_READERS),
 )
 

@@ -176,7 +176,7 @@ def download_what_if(request: Request, year: str, actor: UiFinanceReader, format
         if draft.errors:
             raise UiProblem(422, "Udkastet kan ikke hentes: " + " ".join(draft.errors))
         if not draft.sent:
-            raise UiProblem(422, "Angiv udkastets takster (rate_1 … rate_8): hent beregningen fra siden «Hvad hvis?».")
+            raise UiProblem(422, "Angiv udkastets takster (rate_1 … rate_8): hent beregningen fra siden «Hvad nu hvis?».")
         body = what_if_body(ledger, year_, position, draft.body_levels(), draft.body_special_tariffs())
         return body, export.what_if_filename(year_, fmt)
 
