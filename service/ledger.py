@@ -302,6 +302,11 @@ class BudgetLedger(Application):
         except NotFound:
             raise NotFound("no_tariff_schedule", f"there is no tariff schedule for {year}", "year") from None
 
+    def schedule_in_force(self, day: date) -> TariffSchedule:
+        """The published schedule an assessment taking effect on `day` is classified under, as
+        a move-in or reassessment decides it (no_tariff_schedule when there is none)."""
+        return self._schedule_in_force(day)
+
     def citizen(self, citizen_ref: str, version: int | None = None) -> Citizen:
         citizen_ref = self._spelling(citizen_ref, "citizen_ref", citizen_id)
         try:
