@@ -88,13 +88,32 @@ def may_send(actor: Actor | None, name: str) -> bool:
     return actor is not None and name in COMMANDS and may(actor, COMMANDS[name].spec.roles)
 
 
-def may_retract(actor: Actor | None, event: dict[str, Any], stream: str | None = None) -> bool:
+SCHEDULE_EVENTS = frozenset({"TariffSchedulePublished", "TariffRateRevised"})
+
+
+def _field(event: Any, name: str) -> Any:
+    """A field of an event as a page holds it: the audit trail's dict or a `LedgerEvent`."""
+    return event.get(name) if isinstance(event, dict) else getattr(event, name, None)
+
+
+def stream_of(event: Any) -> str:
+    """Whose event it is: "citizen", "facility" or "tariff_schedule"."""
+    if stream := _field(event, "stream"):
+        return str(stream)
+    if _field(event, "citizen_ref"):
+        return "citizen"
+    return "tariff_schedule" if _field(event, "type") in SCHEDULE_EVENTS else "facility"
+
+
+def may_retract(actor: Actor | None, event: Any, stream: str | None = None) -> bool:
     """Whether the actor may retract the event of a `stream` ("citizen", "facility" or
     "tariff_schedule"; else the event's own) by the ledger's rule (case workers citizens'
     events, finance those of facilities and schedules), and it is one that can be retracted."""
-    if actor is None or event.get("retracted") or event["type"] in ("EntryRetracted", "FacilityRegistered"):
+    if actor is None or _field(event, "retracted") or _field(event, "retracted_at_position") is not None:
         return False
-    kind = AGGREGATES.get(stream or event.get("stream", ""))
+    if _field(event, "type") in ("EntryRetracted", "FacilityRegistered"):
+        return False
+    kind = AGGREGATES.get(stream or stream_of(event))
     return kind is not None and issubclass(kind, RETRACTABLE_BY_ROLE.get(actor.role, ()))
 
 
@@ -115,8 +134,8 @@ def form_link(name: str, citizen_ref: str | None = None, **values: Any) -> str:
     return with_query(f"/ui/registrer/{name}", citizen_ref=citizen_ref, **values)
 
 
-def retract_link(event: dict[str, Any]) -> str:
-    return with_query("/ui/registrer/retraction", event_id=event["event_id"])
+def retract_link(event: Any) -> str:
+    return with_query("/ui/registrer/retraction", event_id=_field(event, "event_id"))
 
 
 TEMPLATES.env.globals.update(may_send=may_send, may_retract=may_retract, retract_link=retract_link, sendable=sendable,
@@ -362,6 +381,5 @@ def links_after(command: Command, events: list[dict[str, Any]]) -> list[tuple[st
     if first["stream"] == "tariff_schedule":
         links.append((f"Oversigt {year}", f"/ui/oversigt?year={year}"))
     links.append(("Hvorfor ændrede det sig?", with_query(
-        "/ui/forklar", facility=facility, year=year, fra_position=first["position"] - 1,
-        til_position=last["position"])))
+        "/ui/forklar", facility=facility, year=year, fra=first["position"] - 1, til=last["position"])))
     return links

@@ -124,7 +124,7 @@ def test_a_posted_form_records_what_the_api_records_and_links_to_what_changed(wo
     links = [html.unescape(h) for h in re.findall(r'<a class="button[^"]*" href="([^"]+)"', done.text)]
     assert "/ui/tilbud/GRENAA-BO?year=2027" in links
     explain = next(link for link in links if link.startswith("/ui/forklar"))
-    assert f"fra_position={position - 1}" in explain and f"til_position={position}" in explain
+    assert f"fra={position - 1}" in explain and f"til={position}" in explain
     page = forms.open(explain, "finance")
     assert page.status_code == 200 and "Rammebudget fastsat" in page.text
     # the explanation is the API's for the same positions
@@ -215,6 +215,9 @@ def test_an_event_is_retracted_from_its_row_with_a_reason_by_the_role_that_may(w
     facility_page = forms.open("/ui/tilbud/GRENAA-BO?year=2026", "finance").text
     assert "Rammebudget fastsat" in facility_page and facility_page.count("/ui/registrer/retraction?") == 1
     assert "/ui/registrer/retraction?" not in forms.open("/ui/tilbud/GRENAA-BO?year=2026", "caseworker").text
+    events_page = forms.open("/ui/haendelser", "finance").text  # finance: the facility's and the schedule's events
+    assert events_page.count("/ui/registrer/retraction?") == 2 and link not in events_page
+    assert "/ui/registrer/retraction?" not in forms.open("/ui/haendelser", "auditor").text
     before = positions(ledger)
     by_finance = forms.send("retraction", {"reason": "Fejl"}, "finance", query=f"?event_id={event_id}")
     assert by_finance.status_code == 403 and "Din rolle må ikke tilbagekalde" in by_finance.text
@@ -278,15 +281,3 @@ def test_every_other_form_records_its_command_as_the_api_reads_it(world):
         ("2026-05-01", "7.50", None, "707"), ("2026-06-01", "7.50", "S2", "707"), ("2026-08-01", "7.50", "S2", "101")]
     trail = api.get("/v1/audit?facility=GRENAA-BO", role="finance").json()["events"]
     assert {"CapacityChanged", "BaselineSet", "AnnualAccountsRecorded"} <= {e["type"] for e in trail}
-
-
-def test_the_explanation_of_positions_refuses_in_danish_what_is_not_a_span_of_recorded_positions(world):
-    _, forms, ledger = world
-    latest = positions(ledger)
-    for query, message in ((f"fra_position=x&til_position={latest}", "skal begge være hele tal"),
-                           (f"fra_position={latest}&til_position=1", "ligger efter til-positionen"),
-                           (f"fra_position=1&til_position={latest + 5}", "er ikke registreret endnu")):
-        page = forms.open(f"/ui/forklar?facility=GRENAA-BO&year=2026&{query}", "finance")
-        assert page.status_code == 422 and message in page.text, query
-    shown = forms.open(f"/ui/forklar?facility=GRENAA-BO&year=2026&fra_position=0&til_position={latest}", "finance")
-    assert shown.status_code == 200 and f"til og med position {latest}" in shown.text

@@ -32,6 +32,8 @@ def pages(year: int) -> dict[str, str]:
         "citizen": "/ui/borger/BOR-0003",
         "statements": f"/ui/afregning?municipality=751&year={year}&month=3",
         "regulation": f"/ui/efterregulering?year={year - 1}",
+        "events": "/ui/haendelser",
+        "what-if": f"/ui/hvad-hvis?year={year}&rate_1=700,00&rate_2=1.400,00",
     }
 
 
