@@ -36,7 +36,9 @@ from service.ui.asof import UiProblem, read_position
 from service.ui.auth import RoleNotAllowed, ui_allow
 from service.ui.forms import FORM_KEY, FormState, frame_preview, new_key, parse, parts, place, place_domain_error
 from service.ui.forms import valid_key
-from service.ui.render import COMMAND_ROLES, REFUSALS, TEMPLATES, facility_names, ledger_of, render, with_query
+from service.ui.render import (
+    COMMAND_ROLES, REFUSALS, TEMPLATES, facility_names, ledger_of, may_send, render, with_query,
+)
 from service.ui.formatting import kroner, number
 from service.ui.timeline import timeline
 
@@ -81,11 +83,6 @@ def command_of(name: str) -> type[Command]:
     if name not in COMMANDS:
         raise UiProblem(404, "Der er ingen formular med dette navn.")
     return COMMANDS[name]
-
-
-def may_send(actor: Actor | None, name: str) -> bool:
-    """Whether the actor's role may send the command (admin may send all)."""
-    return actor is not None and name in COMMANDS and may(actor, COMMANDS[name].spec.roles)
 
 
 SCHEDULE_EVENTS = frozenset({"TariffSchedulePublished", "TariffRateRevised"})
@@ -138,7 +135,7 @@ def retract_link(event: Any) -> str:
     return with_query("/ui/registrer/retraction", event_id=_field(event, "event_id"))
 
 
-TEMPLATES.env.globals.update(may_send=may_send, may_retract=may_retract, retract_link=retract_link, sendable=sendable,
+TEMPLATES.env.globals.update(may_retract=may_retract, retract_link=retract_link, sendable=sendable,
                              form_link=form_link, command_label=lambda name: COMMANDS[name].spec.label)
 
 

@@ -42,6 +42,15 @@ COMMAND_ROLES = tuple(sorted({role for command in COMMANDS.values() for role in 
 """The roles that may send some command (the declarations' roles; admin besides): the forms' menu item."""
 
 
+def may_send(actor: Actor | None, name: str) -> bool:
+    """Whether the actor's role may send the command of this import name (its declared roles;
+    admin does all): a page shows a form's link only to those it admits."""
+    return actor is not None and name in COMMANDS and may(actor, COMMANDS[name].spec.roles)
+
+
+TEMPLATES.env.globals["may_send"] = may_send
+
+
 @dataclass(frozen=True)
 class NavItem:
     href: str
