@@ -1,0 +1,238 @@
+"""What a buying municipality sees (docs/adr/0026): the stays it pays for, and for one citizen
+the support it pays for, as of any point.
+
+Scope is the rule of this module: a buyer sees a stay only during the days its municipality
+is the stay's paying municipality, and only present days (the run-off after a move-out is an
+internal budget rule, never paid by a buyer, domain §4.7). A citizen it never paid for reads
+exactly as a citizen the ledger does not know (`NotPaidFor`, one message for both), so a buyer
+cannot learn whether anyone else's citizen exists.
+
+The figures come from the ledger's own paths, never computed a second time: the stays of a
+year and their amounts from the statement lines (`StatementReads`, what
+`/v1/statements/...` reads), the periods of level and rate from the citizen's conditions by
+`stay_periods` (what `/v1/citizens/{ref}` shows), the døgnskema from the recorded assessment
+events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from domain.citizen import MOVED_IN, REASSESSED, Citizen, Stay
+from domain.errors import NotFound
+from domain.values import ZERO
+from projections.periods import Period, stay_periods
+from projections.statements import StatementPeriod, line_amount
+from service.ledger import BudgetLedger, Timeline
+from service.read_models import StatementReads
+from service.readers import AsOfReader
+
+
+class NotPaidFor(NotFound):
+    """A citizen the municipality never paid for, or one the ledger does not know: one answer."""
+
+    def __init__(self, municipality: str, ref: str) -> None:
+        super().__init__("citizen_not_paid_for", f"no citizen with this reference whose stay {municipality} pays "
+                         "for, as of the read's point", "ref")
+
+
+@dataclass(frozen=True)
+class PaidStay:
+    """A run of days of one stay that the municipality pays for, within the read's year."""
+
+    citizen_ref: str
+    facility: str
+    stay_id: str
+    paid_from: date
+    paid_to: date
+    level: int | None
+    special_tariff: str | None
+
+
+@dataclass(frozen=True)
+class PaidPeriod:
+    """A period of level (or special tariff) and service rate that the municipality pays for."""
+
+    stay_id: str
+    facility: str
+    start: date
+    end: date | None
+    level: int | None
+    hours_per_day: Decimal
+    special_tariff: str | None
+    service_rate: Decimal | None
+
+
+@dataclass(frozen=True)
+class EntryChange:
+    theme: str
+    slot: str
+    kind: str
+    minutes_before: int
+    minutes_after: int
+
+
+@dataclass(frozen=True)
+class AssessmentChange:
+    """What changed from the previous assessment the municipality saw of the same stay."""
+
+    previous_effective_date: date
+    hours_per_day_before: Decimal
+    level_before: int | None
+    entries: tuple[EntryChange, ...]
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """One døgnskema (or migrated hours per day) in force on days the municipality pays for."""
+
+    stay_id: str
+    facility: str
+    effective_date: date
+    hours_per_day: Decimal
+    level: int | None
+    entries: tuple[dict[str, Any], ...]
+    """[{theme, slot, kind, minutes}]; empty for an assessment migrated as hours per day."""
+    changes: AssessmentChange | None
+
+
+@dataclass(frozen=True)
+class Support:
+    citizen_ref: str
+    municipality: str
+    position: int
+    periods: tuple[PaidPeriod, ...]
+    assessments: tuple[Assessment, ...]
+
+
+# The stays of a year ---------------------------------------------------------------------
+
+
+def paid_stays(ledger: BudgetLedger, municipality: str, year: int, position: int) -> list[PaidStay]:
+    """Every run of days the municipality pays for in `year`, one row per run of a stay, from
+    the statement lines of the year's months (a stay it stops and starts paying for again has
+    two rows). The level and special tariff are those of the run's last day."""
+    reads = StatementReads(ledger)
+    runs: dict[str, list[list[Any]]] = {}
+    facilities: dict[str, str] = {}
+    for month in range(1, 13):
+        for line in reads.lines(municipality, year, month, position):
+            facilities[line.stay_id] = line.facility
+            stay_runs = runs.setdefault(line.stay_id, [])
+            for period in sorted(line.periods, key=lambda p: p.start):
+                if stay_runs and stay_runs[-1][1] + timedelta(days=1) == period.start:
+                    stay_runs[-1][1], stay_runs[-1][2] = period.end, period.level
+                else:
+                    stay_runs.append([period.start, period.end, period.level])
+    refs = reads.citizen_refs(list(runs))
+    rows = [PaidStay(refs.get(stay, ""), facilities[stay], stay, start, end, *_level_of(key))
+            for stay, stay_runs in runs.items() for start, end, key in stay_runs]
+    return sorted(rows, key=lambda r: (r.citizen_ref, r.paid_from, r.stay_id))
+
+
+def _level_of(key: str) -> tuple[int | None, str | None]:
+    """A statement period's level key ("3", or a special tariff's code "S1") as level and
+    special tariff: under a special tariff the level does not price the day."""
+    return (int(key), None) if key.isdigit() else (None, key)
+
+
+def month_to_date(ledger: BudgetLedger, municipality: str, day: date, position: int) -> dict[str, Decimal]:
+    """By stay: the amount of the day's month from its first day to `day`, the statement's
+    periods cut at `day` and charged by the statement's own rule (`line_amount`)."""
+    reads = StatementReads(ledger)
+    amounts: dict[str, Decimal] = {}
+    for line in reads.lines(municipality, day.year, day.month, position):
+        basistakst = reads.basistakst(line.facility, day.year, position) or ZERO
+        cut = [StatementPeriod(p.start, min(p.end, day), p.level, p.service_rate)
+               for p in line.periods if p.start <= day]
+        amounts[line.stay_id] = line_amount(cut, basistakst)
+    return amounts
+
+
+# One citizen's support -------------------------------------------------------------------
+
+
+def support(ledger: BudgetLedger, municipality: str, ref: str, position: int | None) -> Support:
+    """The periods the municipality pays for of the citizen's stays, and each døgnskema in
+    force on any of those days, with what changed from the one before it (NotPaidFor when there
+    are none, also for a citizen the ledger does not know as of the position)."""
+    at = Timeline(ledger.engine).max_position() if position is None else position
+    reader = AsOfReader(ledger, at)
+    try:
+        citizen = reader.citizen(ref)
+    except NotFound:
+        raise NotPaidFor(municipality, ref) from None
+    assessments_by_event = _recorded_assessments(ledger, citizen)
+    periods: list[PaidPeriod] = []
+    assessments: list[Assessment] = []
+    for stay in citizen.stays:
+        if stay.is_void:
+            continue
+        paid = [p for p in _present_periods(stay, reader) if p.condition.paying_municipality == municipality]
+        if not paid:
+            continue
+        periods += [PaidPeriod(stay.stay_id, stay.facility, p.start, p.end, p.condition.level,
+                               p.condition.hours_per_day, p.condition.special_tariff, p.service_rate) for p in paid]
+        assessments += _assessments_of(stay, paid, assessments_by_event)
+    if not periods:
+        raise NotPaidFor(municipality, ref)
+    return Support(citizen.citizen_ref, municipality, at, tuple(periods), tuple(assessments))
+
+
+def _present_periods(stay: Stay, reader: AsOfReader) -> list[Period]:
+    """The stay's periods over its present days, as `/v1/citizens/{ref}` computes them (an open
+    stay to the end of the year of today or of its last condition, the last period open)."""
+    conditions = stay.conditions()
+    last = max([BudgetLedger.today(), *[start for start, _ in conditions]])
+    until = date(last.year, 12, 31)
+    years = range(stay.move_in.year, (stay.move_out or until).year + 1)
+    return stay_periods(conditions, stay.move_out, until, reader.rate_of, reader.revision_days(years))
+
+
+def _recorded_assessments(ledger: BudgetLedger, citizen: Citizen) -> dict[str, dict[str, Any]]:
+    """The assessment each move-in and reassessment recorded, by event id."""
+    return {evt.meta.event_id: evt.assessment  # type: ignore[attr-defined]
+            for evt in ledger.events.get(citizen.id, lte=citizen.version) if hasattr(evt, "assessment")}
+
+
+def _assessments_of(stay: Stay, paid: list[Period], recorded: dict[str, dict[str, Any]]) -> list[Assessment]:
+    """The stay's assessments in force on a paid day, each compared with the one before it in
+    this list (the first has no comparison: the one before it fell on days not paid for)."""
+    facts = sorted((f for f in stay.active_facts() if f["type"] in (MOVED_IN, REASSESSED)),
+                   key=lambda f: (f["effective_date"], f["sequence"]))
+    in_force = [f for i, f in enumerate(facts) if i + 1 == len(facts) or facts[i + 1]["effective_date"] != f["effective_date"]]
+    shown: list[Assessment] = []
+    for i, fact in enumerate(in_force):
+        start = fact["effective_date"]
+        end = in_force[i + 1]["effective_date"] - timedelta(days=1) if i + 1 < len(in_force) else None
+        if not any(_overlaps(start, end, p.start, p.end) for p in paid):
+            continue
+        entries = tuple(recorded.get(fact["event_id"], {}).get("entries", ()))
+        previous = shown[-1] if shown and shown[-1].stay_id == stay.stay_id else None
+        shown.append(Assessment(stay.stay_id, stay.facility, start, Decimal(fact["hours_per_day"]), fact["level"],
+                                entries, _changes(previous, entries)))
+    return shown
+
+
+def _overlaps(start: date, end: date | None, other_start: date, other_end: date | None) -> bool:
+    return (other_end is None or start <= other_end) and (end is None or other_start <= end)
+
+
+def _changes(previous: Assessment | None, entries: tuple[dict[str, Any], ...]) -> AssessmentChange | None:
+    if previous is None:
+        return None
+    before, after = _minutes(previous.entries), _minutes(entries)
+    changed = tuple(EntryChange(*key, before.get(key, 0), after.get(key, 0))
+                    for key in sorted(set(before) | set(after)) if before.get(key, 0) != after.get(key, 0))
+    return AssessmentChange(previous.effective_date, previous.hours_per_day, previous.level, changed)
+
+
+def _minutes(entries: tuple[dict[str, Any], ...]) -> dict[tuple[str, str, str], int]:
+    minutes: dict[tuple[str, str, str], int] = {}
+    for entry in entries:
+        key = (entry["theme"], entry["slot"], entry["kind"])
+        minutes[key] = minutes.get(key, 0) + int(entry["minutes"])
+    return minutes
