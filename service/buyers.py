@@ -139,17 +139,26 @@ def _level_of(key: str) -> tuple[int | None, str | None]:
     return (int(key), None) if key.isdigit() else (None, key)
 
 
-def month_to_date(ledger: BudgetLedger, municipality: str, day: date, position: int) -> dict[str, Decimal]:
+@dataclass(frozen=True)
+class MonthToDate:
+    amount: Decimal
+    level: int | None
+    special_tariff: str | None
+    """The level (or special tariff) on the day (of its last paid day before it)."""
+
+
+def month_to_date(ledger: BudgetLedger, municipality: str, day: date, position: int) -> dict[str, MonthToDate]:
     """By stay: the amount of the day's month from its first day to `day`, the statement's
     periods cut at `day` and charged by the statement's own rule (`line_amount`)."""
     reads = StatementReads(ledger)
-    amounts: dict[str, Decimal] = {}
+    found: dict[str, MonthToDate] = {}
     for line in reads.lines(municipality, day.year, day.month, position):
         basistakst = reads.basistakst(line.facility, day.year, position) or ZERO
         cut = [StatementPeriod(p.start, min(p.end, day), p.level, p.service_rate)
                for p in line.periods if p.start <= day]
-        amounts[line.stay_id] = line_amount(cut, basistakst)
-    return amounts
+        if cut:
+            found[line.stay_id] = MonthToDate(line_amount(cut, basistakst), *_level_of(cut[-1].level))
+    return found
 
 
 # One citizen's support -------------------------------------------------------------------

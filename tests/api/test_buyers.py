@@ -179,3 +179,34 @@ def pdf_text(content: bytes) -> str:
             data = stream
         text += [m.decode("latin-1") for m in re.findall(rb"\((.*?)(?<!\\)\)\s*Tj", data, re.S)]
     return "\n".join(text).replace("\\(", "(").replace("\\)", ")")
+
+
+def test_the_køberkommune_pages_show_only_the_buyers_own(aarhus):
+    from tests.api.ui_session import log_in
+
+    client = aarhus.client
+    session = log_in(client, aarhus.tokens["buyer"])
+    client.cookies.set("ledger_session", session)
+    start = client.get("/ui", follow_redirects=False)
+    assert start.status_code == 303 and start.headers["location"] == "/ui/koeber"
+    listing = client.get("/ui/koeber")
+    assert listing.status_code == 200 and 'id="buyer-citizens"' in listing.text
+    assert ">A<" in listing.text and ">B<" not in listing.text
+    nav = listing.text.split('aria-label="Hovedmenu"')[1].split("</nav>")[0]
+    assert "Køberkommune" in nav and "Oversigt" not in nav and "Borgere" not in nav
+    support = client.get("/ui/koeber/borger/A")
+    assert support.status_code == 200
+    assert "Egenomsorg" in support.text and "Mobilitet" in support.text and "Ændret fra døgnskemaet" in support.text
+    assert client.get("/ui/koeber/borger/B").status_code == 404
+    assert client.get("/ui/koeber/borger/NOBODY").status_code == 404
+    assert client.get("/ui/koeber?municipality=730").status_code == 403
+    statement = client.get("/ui/koeber/afregning?year=2026&month=3")
+    assert statement.status_code == 200 and 'id="pdf-link"' in statement.text
+    document = client.get("/ui/koeber/dokument/751/2026/3")
+    assert document.status_code == 200 and document.headers["content-type"] == "application/pdf"
+    assert client.get("/ui/koeber/dokument/730/2026/3").status_code == 403
+    assert client.get("/ui/oversigt", follow_redirects=False).headers["location"] == "/ui/koeber"
+    for page in ("/ui/borger/A", "/ui/afregning", "/ui/efterregulering", "/ui/tilbud/GRENAA-BO", "/ui/forklar"):
+        assert client.get(page, follow_redirects=False).status_code == 403, page
+    reads = aarhus.get("/v1/audit/citizen-reads?reader=buyer-tester", role="auditor").json()["reads"]
+    assert {("/ui/koeber/borger/A", "751"), ("/ui/koeber", "751")} <= {(r["resource"], r["municipality"]) for r in reads}
