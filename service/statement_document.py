@@ -24,7 +24,7 @@ from fpdf.fonts import FontFace
 
 from domain import municipalities
 from domain.values import NORDDJURS
-from service.danish import MONTHS
+from service.danish import KINDS, MONTHS, SLOTS, THEMES
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 SELLER = f"{municipalities.official_name(NORDDJURS)} ({NORDDJURS})"
@@ -200,6 +200,8 @@ def _support(pdf: StatementPdf, body: dict[str, Any], supports: dict[str, dict[s
             changed = _change_text(a["changes"])
             rows.append([day(a["effective_date"]), a["hours_per_day"].replace(".", ","),
                          "-" if a["level"] is None else str(a["level"]), split, changed])
+        if pdf.will_page_break(25):
+            pdf.add_page()
         pdf.para(ref, 9, "B")
         if rows:
             pdf.grid(("Gælder fra", "Timer/døgn", "Niveau", "Direkte / indirekte (t)", "Ændret fra forrige"), rows,
@@ -224,7 +226,8 @@ def _hours(minutes: int) -> str:
 def _change_text(change: dict[str, Any] | None) -> str:
     if change is None:
         return "første viste døgnskema"
-    parts = [f"{e['theme']} {e['slot']} {e['kind']}: {e['minutes_before']} -> {e['minutes_after']} min."
+    parts = [f"{THEMES.get(e['theme'], e['theme'])}, {SLOTS.get(e['slot'], e['slot']).split(' ')[0].lower()}, "
+             f"{KINDS.get(e['kind'], e['kind'])}: {e['minutes_before']} -> {e['minutes_after']} min."
              for e in change["entries"]]
     head = f"fra {day(change['previous_effective_date'])}: {change['hours_per_day_before'].replace('.', ',')} t/døgn"
     return "; ".join([head, *parts]) if parts else f"{head}; samme døgnskema"
