@@ -137,13 +137,16 @@ SincePosition = Annotated[AsOfPositionQuery, Query(description="A correction doc
 PDF_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "The statement as a PDF document, as an attachment",
           "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
+    429: DOWNLOAD_RESPONSES[429],
 }
+"""A document is made within the client's export slots, as a spreadsheet is (docs/adr/0021)."""
 
 
 @router.get("/v1/statements/{municipality}/{year}/{month}/document", response_class=Response,
             responses=PDF_RESPONSES)
 def statement_document(municipality: Municipality, year: Year, month: Month, ledger: Ledger, actor: StatementReader,
-                       position: ReadAt, since: SinceInstant = None, since_position: SincePosition = None) -> Response:
+                       _slot: ExportSlot, position: ReadAt, since: SinceInstant = None,
+                       since_position: SincePosition = None) -> Response:
     """The statement as a PDF document (seller, buyer, period, a line per stay with its rate
     periods, totals, and each citizen's døgnskema support), as of the read's point: the same
     point gives the same bytes, its "dannet" time is that point's recording time. With `since`
