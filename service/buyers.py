@@ -212,7 +212,8 @@ def _assessments_of(stay: Stay, paid: list[Period], recorded: dict[str, dict[str
     this list (the first has no comparison: the one before it fell on days not paid for)."""
     facts = sorted((f for f in stay.active_facts() if f["type"] in (MOVED_IN, REASSESSED)),
                    key=lambda f: (f["effective_date"], f["sequence"]))
-    in_force = [f for i, f in enumerate(facts) if i + 1 == len(facts) or facts[i + 1]["effective_date"] != f["effective_date"]]
+    in_force = [f for i, f in enumerate(facts)  # of two on one day, the one recorded last
+                if i + 1 == len(facts) or facts[i + 1]["effective_date"] != f["effective_date"]]
     shown: list[Assessment] = []
     for i, fact in enumerate(in_force):
         start = fact["effective_date"]

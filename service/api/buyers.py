@@ -27,7 +27,8 @@ BUYING_READERS = (*FINANCE_READERS, BUYER)
 all), and the `buyer` of that municipality only (`check_own_municipality`)."""
 BuyingReader = Annotated[Actor, Depends(allow(*BUYING_READERS))]
 Municipality = Annotated[str, Path(
-    pattern=municipalities.CODE_PATTERN, json_schema_extra={"enum": [c for c in municipalities.CODES if c != NORDDJURS]},
+    pattern=municipalities.CODE_PATTERN,
+    json_schema_extra={"enum": [code for code in municipalities.CODES if code != NORDDJURS]},
     examples=["751"], description="The buying municipality's code (ASCII digits), one of the register's but 707")]
 YearQuery = Annotated[int | None, Query(ge=FIRST_YEAR, le=LAST_YEAR, description="The year (default: this year)")]
 
@@ -55,7 +56,8 @@ def get_buyer_citizens(municipality: Municipality, ledger: Ledger, actor: Buying
     """The stays the municipality pays for in the year: one row per run of paid days of a stay,
     with the level (or special tariff) of its last day."""
     body = buyer_citizens_body(ledger, actor, municipality, year or BudgetLedger.today().year, position)
-    log_citizen_reads(ledger, actor, f"/v1/buyers/{municipality}/citizens", [r["citizen_ref"] for r in body["citizens"]])
+    refs = [row["citizen_ref"] for row in body["citizens"]]
+    log_citizen_reads(ledger, actor, f"/v1/buyers/{municipality}/citizens", refs)
     return body
 
 

@@ -110,8 +110,9 @@ def schema_table(assessment: dict[str, Any]) -> dict[str, Any]:
         cell = (entry["slot"], entry["kind"])
         minutes[entry["theme"]][cell] = minutes[entry["theme"]].get(cell, 0) + entry["minutes"]
     columns = [(slot, kind) for slot in SLOTS for kind in KINDS]
+    order = {theme: i for i, theme in enumerate(THEMES)}
     rows = [{"theme": THEMES.get(theme, theme), "cells": [cells.get(c, 0) for c in columns],
-             "total": sum(cells.values())} for theme, cells in sorted(minutes.items(), key=lambda t: list(THEMES).index(t[0]) if t[0] in THEMES else 99)]
+             "total": sum(cells.values())} for theme, cells in sorted(minutes.items(), key=lambda t: order.get(t[0], 99))]
     changes = assessment["changes"]
     return {**assessment, "rows": rows, "slots": [SLOTS[s] for s in SLOTS], "kinds": [KINDS[k] for k in KINDS],
             "column_totals": [sum(r["cells"][i] for r in rows) for i in range(len(columns))],

@@ -210,3 +210,8 @@ def test_the_køberkommune_pages_show_only_the_buyers_own(aarhus):
         assert client.get(page, follow_redirects=False).status_code == 403, page
     reads = aarhus.get("/v1/audit/citizen-reads?reader=buyer-tester", role="auditor").json()["reads"]
     assert {("/ui/koeber/borger/A", "751"), ("/ui/koeber", "751")} <= {(r["resource"], r["municipality"]) for r in reads}
+    client.cookies.set("ledger_session", log_in(client, aarhus.tokens["finance"]))
+    chosen = client.get("/ui/koeber?municipality=730")
+    assert chosen.status_code == 200 and ">A<" in chosen.text and ">B<" in chosen.text
+    assert client.get("/ui/koeber/borger/B?municipality=730").status_code == 200
+    assert client.get("/ui/koeber/borger/B?municipality=751").status_code == 404
