@@ -154,6 +154,8 @@ def statement_document(municipality: Municipality, year: Year, month: Month, led
     between the two points, then the statement as it is now."""
     check_own_municipality(actor, check_buying_municipality(municipality))
     earlier = None
+    if since is not None and since_position is not None:
+        raise InvalidValue("one_point_only", "give since or since_position, not both", "since")
     if since is not None or since_position is not None:
         earlier = position_as_of(Timeline(ledger.engine), since, since_position, 0)
         assert earlier is not None
@@ -161,8 +163,8 @@ def statement_document(municipality: Municipality, year: Year, month: Month, led
             field = "since" if since is not None else "since_position"
             raise InvalidValue("since_after_point", f"{field} (position {earlier}) lies after the read's point "
                                f"(position {position}): a correction shows what changed up to the point", field)
-    content, names = statement_document_pdf(ledger, municipality, year, month, position, earlier)
-    log_statement_reads(ledger, actor, f"/v1/statements/{municipality}/{year}/{month}/document", {"lines": names})
+    content, lines = statement_document_pdf(ledger, municipality, year, month, position, earlier)
+    log_statement_reads(ledger, actor, f"/v1/statements/{municipality}/{year}/{month}/document", {"lines": lines})
     suffix = "" if earlier is None else f"-rettelse-siden-{earlier}"
     filename = f"afregning-{municipality}-{year}-{month:02d}-position-{position}{suffix}.pdf"
     return Response(content, media_type="application/pdf",

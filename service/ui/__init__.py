@@ -91,7 +91,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RoleNotAllowed)
     async def _forbidden(request: Request, exc: RoleNotAllowed) -> Response:
-        if exc.actor.role == "buyer" and request.url.path in ("/ui", "/ui/", "/ui/oversigt"):
+        if exc.actor.role == "buyer" and request.url.path in ("/ui", "/ui/"):
             return RedirectResponse("/ui/koeber", status_code=303)  # a buyer's start page is its own
         allowed = ", ".join(role(r) for r in ("admin", *exc.roles))
         message = (f"Din rolle ({role(exc.actor.role)}) giver ikke adgang til denne side. "

@@ -205,8 +205,7 @@ def test_the_køberkommune_pages_show_only_the_buyers_own(aarhus):
     document = client.get("/ui/koeber/dokument/751/2026/3")
     assert document.status_code == 200 and document.headers["content-type"] == "application/pdf"
     assert client.get("/ui/koeber/dokument/730/2026/3").status_code == 403
-    assert client.get("/ui/oversigt", follow_redirects=False).headers["location"] == "/ui/koeber"
-    for page in ("/ui/borger/A", "/ui/afregning", "/ui/efterregulering", "/ui/tilbud/GRENAA-BO", "/ui/forklar"):
+    for page in ("/ui/oversigt", "/ui/borger/A", "/ui/afregning", "/ui/efterregulering", "/ui/tilbud/GRENAA-BO", "/ui/forklar"):
         assert client.get(page, follow_redirects=False).status_code == 403, page
     reads = aarhus.get("/v1/audit/citizen-reads?reader=buyer-tester", role="auditor").json()["reads"]
     assert {("/ui/koeber/borger/A", "751"), ("/ui/koeber", "751")} <= {(r["resource"], r["municipality"]) for r in reads}

@@ -57,7 +57,7 @@ def test_a_buyer_sees_its_citizens_their_døgnskema_and_downloads_its_statement(
                         headers=headers, timeout=30)
         assert api.headers["content-type"] == "application/pdf"
         assert target.read_bytes() == api.content and api.content.startswith(b"%PDF-")
-        page.goto(f"{server.base}/ui/oversigt")
+        page.goto(f"{server.base}/ui")
         page.wait_for_url(f"{server.base}/ui/koeber")
         context.close()
         browser.close()
