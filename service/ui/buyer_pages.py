@@ -24,11 +24,12 @@ from starlette.responses import Response
 
 from service import buyers, export
 from service.api.buyers import BUYING_READERS, buyer_citizen_body, buyer_citizens_body
-from service.api.statements import BUYERS, log_statement_reads, statement_body, statement_document_pdf
+from service.api.statements import BUYERS, log_statement_reads, statement_at, statement_body, statement_document_pdf
 from service.audit import log_citizen_reads
 from service.auth import BUYER
 from service.danish import KINDS, SLOTS, THEMES
 from service.ledger import Actor, BudgetLedger
+from service.read_models import StatementReads
 from service.ui.asof import UiProblem, parse_day, read_position, store_position
 from service.ui.auth import ui_allow
 from service.ui.finance_pages import check_municipality, previous_month, refused
@@ -140,9 +141,18 @@ def buyer_statement(request: Request, actor: UiBuyingReader, municipality: str |
         position = read_position(request, parse_day(as_of, "Opgjort pr."))
         body = statement_body(ledger, code, year_, month_, position, request.app.state.projections)
         log_statement_reads(ledger, actor, "/ui/koeber/afregning", body)
-        return {"statement": body, "names": facility_names(ledger, position)}
+        return {"statement": body, "names": facility_names(ledger, position),
+                "months": year_of_statements(ledger, code, year_, position)}
 
     return page(request, actor, "koeber_afregning.html", form, build)
+
+
+def year_of_statements(ledger: BudgetLedger, municipality: str, year: int, position: int) -> list[dict[str, Any]]:
+    """The year's statements of the municipality as of the position: each month with lines,
+    its number of stays and its total (the statements' own figures)."""
+    reads = StatementReads(ledger)
+    months = [statement_at(reads, municipality, year, month, position) for month in range(1, 13)]
+    return [{"month": s["month"], "stays": len(s["lines"]), "total": s["total"]} for s in months if s["lines"]]
 
 
 @router.get("/ui/koeber/dokument/{municipality}/{year}/{month}")

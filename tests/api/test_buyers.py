@@ -202,6 +202,7 @@ def test_the_køberkommune_pages_show_only_the_buyers_own(aarhus):
     assert client.get("/ui/koeber?municipality=730").status_code == 403
     statement = client.get("/ui/koeber/afregning?year=2026&month=3")
     assert statement.status_code == 200 and 'id="pdf-link"' in statement.text
+    assert 'id="statements-of-year"' in statement.text and ">Januar<" in statement.text
     document = client.get("/ui/koeber/dokument/751/2026/3")
     assert document.status_code == 200 and document.headers["content-type"] == "application/pdf"
     assert client.get("/ui/koeber/dokument/730/2026/3").status_code == 403
