@@ -10,23 +10,25 @@ cannot learn whether anyone else's citizen exists.
 The figures come from the ledger's own paths, never computed a second time: the stays of a
 year and their amounts from the statement lines (`StatementReads`, what
 `/v1/statements/...` reads), the periods of level and rate from the citizen's conditions by
-`stay_periods` (what `/v1/citizens/{ref}` shows), the døgnskema from the recorded assessment
-events.
+`stay_periods` (what `/v1/citizens/{ref}` shows), the døgnskemaer and what changed between
+them by projections/assessments.py (what the citizen page shows).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from domain.citizen import MOVED_IN, REASSESSED, Citizen, Stay
+from domain.citizen import Stay
 from domain.errors import NotFound
 from domain.values import ZERO
+from projections.assessments import AssessmentRecord, stay_assessments
 from projections.periods import Period, stay_periods
 from projections.statements import StatementPeriod, line_amount
 from service.ledger import BudgetLedger, Timeline
+from service.queries.assessments import recorded_assessments
 from service.read_models import StatementReads
 from service.readers import AsOfReader
 
@@ -67,45 +69,14 @@ class PaidPeriod:
 
 
 @dataclass(frozen=True)
-class EntryChange:
-    theme: str
-    slot: str
-    kind: str
-    minutes_before: int
-    minutes_after: int
-
-
-@dataclass(frozen=True)
-class AssessmentChange:
-    """What changed from the previous assessment the municipality saw of the same stay."""
-
-    previous_effective_date: date
-    hours_per_day_before: Decimal
-    level_before: int | None
-    entries: tuple[EntryChange, ...]
-
-
-@dataclass(frozen=True)
-class Assessment:
-    """One døgnskema (or migrated hours per day) in force on days the municipality pays for."""
-
-    stay_id: str
-    facility: str
-    effective_date: date
-    hours_per_day: Decimal
-    level: int | None
-    entries: tuple[dict[str, Any], ...]
-    """[{theme, slot, kind, minutes}]; empty for an assessment migrated as hours per day."""
-    changes: AssessmentChange | None
-
-
-@dataclass(frozen=True)
 class Support:
     citizen_ref: str
     municipality: str
     position: int
     periods: tuple[PaidPeriod, ...]
-    assessments: tuple[Assessment, ...]
+    assessments: tuple[AssessmentRecord, ...]
+    """Each in force on a paid day; `change` is None for the first of a stay shown (the one
+    before it fell on days not paid for, and is not compared)."""
 
 
 # The stays of a year ---------------------------------------------------------------------
@@ -174,9 +145,9 @@ def support(ledger: BudgetLedger, municipality: str, ref: str, position: int | N
         citizen = reader.citizen(ref)
     except NotFound:
         raise NotPaidFor(municipality, ref) from None
-    assessments_by_event = _recorded_assessments(ledger, citizen)
+    recorded = recorded_assessments(ledger, citizen)
     periods: list[PaidPeriod] = []
-    assessments: list[Assessment] = []
+    assessments: list[AssessmentRecord] = []
     for stay in citizen.stays:
         if stay.is_void:
             continue
@@ -185,7 +156,7 @@ def support(ledger: BudgetLedger, municipality: str, ref: str, position: int | N
             continue
         periods += [PaidPeriod(stay.stay_id, stay.facility, p.start, p.end, p.condition.level,
                                p.condition.hours_per_day, p.condition.special_tariff, p.service_rate) for p in paid]
-        assessments += _assessments_of(stay, paid, assessments_by_event)
+        assessments += _assessments_paid(stay_assessments(stay, recorded), paid)
     if not periods:
         raise NotPaidFor(municipality, ref)
     return Support(citizen.citizen_ref, municipality, at, tuple(periods), tuple(assessments))
@@ -201,48 +172,20 @@ def _present_periods(stay: Stay, reader: AsOfReader) -> list[Period]:
     return stay_periods(conditions, stay.move_out, until, reader.rate_of, reader.revision_days(years))
 
 
-def _recorded_assessments(ledger: BudgetLedger, citizen: Citizen) -> dict[str, dict[str, Any]]:
-    """The assessment each move-in and reassessment recorded, by event id."""
-    return {evt.meta.event_id: evt.assessment  # type: ignore[attr-defined]
-            for evt in ledger.events.get(citizen.id, lte=citizen.version) if hasattr(evt, "assessment")}
-
-
-def _assessments_of(stay: Stay, paid: list[Period], recorded: dict[str, dict[str, Any]]) -> list[Assessment]:
-    """The stay's assessments in force on a paid day, each compared with the one before it in
-    this list (the first has no comparison: the one before it fell on days not paid for)."""
-    facts = sorted((f for f in stay.active_facts() if f["type"] in (MOVED_IN, REASSESSED)),
-                   key=lambda f: (f["effective_date"], f["sequence"]))
-    in_force = [f for i, f in enumerate(facts)  # of two on one day, the one recorded last
-                if i + 1 == len(facts) or facts[i + 1]["effective_date"] != f["effective_date"]]
-    shown: list[Assessment] = []
-    for i, fact in enumerate(in_force):
-        start = fact["effective_date"]
-        end = in_force[i + 1]["effective_date"] - timedelta(days=1) if i + 1 < len(in_force) else None
-        if not any(_overlaps(start, end, p.start, p.end) for p in paid):
+def _assessments_paid(records: list[AssessmentRecord], paid: list[Period]) -> list[AssessmentRecord]:
+    """The stay's assessments (projections/assessments.py, as the citizen page shows them) in
+    force on a paid day; the first of them keeps no comparison, since the one before it was in
+    force only on days not paid for."""
+    shown: list[AssessmentRecord] = []
+    for i, record in enumerate(records):
+        end = records[i + 1].effective_date - timedelta(days=1) if i + 1 < len(records) else None
+        if not any(_overlaps(record.effective_date, end, p.start, p.end) for p in paid):
             continue
-        entries = tuple(recorded.get(fact["event_id"], {}).get("entries", ()))
-        previous = shown[-1] if shown and shown[-1].stay_id == stay.stay_id else None
-        shown.append(Assessment(stay.stay_id, stay.facility, start, Decimal(fact["hours_per_day"]), fact["level"],
-                                entries, _changes(previous, entries)))
+        if record.change is not None and (not shown or shown[-1].event_id != record.change.previous_event_id):
+            record = replace(record, change=None)
+        shown.append(record)
     return shown
 
 
 def _overlaps(start: date, end: date | None, other_start: date, other_end: date | None) -> bool:
     return (other_end is None or start <= other_end) and (end is None or other_start <= end)
-
-
-def _changes(previous: Assessment | None, entries: tuple[dict[str, Any], ...]) -> AssessmentChange | None:
-    if previous is None:
-        return None
-    before, after = _minutes(previous.entries), _minutes(entries)
-    changed = tuple(EntryChange(*key, before.get(key, 0), after.get(key, 0))
-                    for key in sorted(set(before) | set(after)) if before.get(key, 0) != after.get(key, 0))
-    return AssessmentChange(previous.effective_date, previous.hours_per_day, previous.level, changed)
-
-
-def _minutes(entries: tuple[dict[str, Any], ...]) -> dict[tuple[str, str, str], int]:
-    minutes: dict[tuple[str, str, str], int] = {}
-    for entry in entries:
-        key = (entry["theme"], entry["slot"], entry["kind"])
-        minutes[key] = minutes.get(key, 0) + int(entry["minutes"])
-    return minutes

@@ -12,6 +12,7 @@ from fastapi import Depends, Path, Query
 from domain import municipalities
 from domain.errors import InvalidValue
 from domain.values import FIRST_YEAR, LAST_YEAR, NORDDJURS, check_municipality
+from projections.assessments import AssessmentChange
 from service import buyers
 from service.api.common import Ref, iso, kr
 from service.api.deps import FINANCE_READERS, AsOf, Ledger, ReadAt, allow
@@ -99,16 +100,21 @@ def support_body(found: buyers.Support) -> dict[str, Any]:
                      "level": p.level, "hours_per_day": str(p.hours_per_day), "special_tariff": p.special_tariff,
                      "service_rate": kr(p.service_rate)} for p in found.periods],
         "assessments": [{"stay_id": a.stay_id, "facility": a.facility, "effective_date": iso(a.effective_date),
-                         "hours_per_day": str(a.hours_per_day), "level": a.level,
-                         "entries": [dict(e) for e in a.entries], "changes": _changes(a.changes)}
+                         "hours_per_day": str(a.hours_per_day), "level": a.level, "special_tariff": a.special_tariff,
+                         "entries": [{"theme": theme, "slot": slot, "kind": kind, "minutes": minutes}
+                                     for (theme, slot, kind), minutes in a.cells],
+                         "changes": _changes(a.change)}
                         for a in found.assessments],
     }
 
 
-def _changes(change: buyers.AssessmentChange | None) -> dict[str, Any] | None:
+def _changes(change: AssessmentChange | None) -> dict[str, Any] | None:
+    """What changed from the assessment shown before: hours, level and every cell of the
+    døgnskema whose minutes differ (`cells_compared` false when either is hours per day alone)."""
     if change is None:
         return None
     return {"previous_effective_date": iso(change.previous_effective_date),
-            "hours_per_day_before": str(change.hours_per_day_before), "level_before": change.level_before,
-            "entries": [{"theme": e.theme, "slot": e.slot, "kind": e.kind, "minutes_before": e.minutes_before,
-                         "minutes_after": e.minutes_after} for e in change.entries]}
+            "hours_per_day_before": str(change.hours_before), "level_before": change.level_before,
+            "cells_compared": change.cells_compared,
+            "entries": [{"theme": c.theme, "slot": c.slot, "kind": c.kind, "change": c.change,
+                         "minutes_before": c.before, "minutes_after": c.after} for c in change.cells]}

@@ -76,7 +76,7 @@ def test_the_buyer_reads_the_døgnskema_support_it_pays_for(aarhus):
     assert second["changes"]["previous_effective_date"] == "2026-01-10"
     assert second["changes"]["hours_per_day_before"] == "3.00"
     assert [(e["theme"], e["minutes_before"], e["minutes_after"]) for e in second["changes"]["entries"]] == [
-        ("egenomsorg", 120, 180), ("mobilitet", 0, 90), ("praktiske_opgaver", 60, 0)]
+        ("egenomsorg", 120, 180), ("praktiske_opgaver", 60, 0), ("mobilitet", 0, 90)]
     # C: Norddjurs paid January; Aarhus sees the assessment in force when it began paying, not before
     c = aarhus.get("/v1/buyers/751/citizens/C", role="buyer").json()
     assert [(p["from"], p["to"]) for p in c["periods"]] == [("2026-02-01", "2026-03-20")]
