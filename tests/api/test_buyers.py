@@ -215,3 +215,5 @@ def test_the_køberkommune_pages_show_only_the_buyers_own(aarhus):
     assert chosen.status_code == 200 and ">A<" in chosen.text and ">B<" in chosen.text
     assert client.get("/ui/koeber/borger/B?municipality=730").status_code == 200
     assert client.get("/ui/koeber/borger/B?municipality=751").status_code == 404
+    assert 'id="statement-pdf"' in client.get("/ui/afregning?municipality=751&year=2026&month=3").text
+    assert client.get("/ui/koeber/dokument/751/2026/3").headers["content-type"] == "application/pdf"
