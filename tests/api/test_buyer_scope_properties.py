@@ -5,7 +5,7 @@ unknown one. The truth of who pays when is the citizen's own read (GET /v1/citiz
 admin), a path of its own.
 
 Histories: stays moving between payers (751, 730, 707), payer changes mid-month,
-reassessments, retractions of the latest event, move-outs, on both stores; a modest number of
+reassessments, retractions of the latest event, move-outs and new stays with another payer, on both stores; a modest number of
 examples (the store is shared by the examples of one run, each with citizens of its own)."""
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ STEP = st.one_of(
     st.tuples(st.just("reassess"), st.integers(1, 45), st.integers(60, 700)),
     st.tuples(st.just("retract"), st.just(0), st.just(0)),
     st.tuples(st.just("move-out"), st.integers(0, 60), st.just(0)),
+    st.tuples(st.just("move-in"), st.integers(1, 40), st.sampled_from(PAYERS)),
 )
 CITIZEN = st.tuples(st.integers(0, 200), st.sampled_from(PAYERS), st.lists(STEP, max_size=5))
 
@@ -45,6 +46,10 @@ def record(api: Any, citizen: str, move_in_day: int, payer: str, steps: list[tup
         elif kind == "reassess":
             response = api.post(f"/v1/citizens/{citizen}/reassessments",
                                 {"effective_date": day.isoformat(), "assessment": døgnskema(value)}, role="caseworker")
+        elif kind == "move-in":  # a new stay, after a move-out (else refused)
+            response = api.post(f"/v1/citizens/{citizen}/move-in", {
+                "facility": "GRENAA-BO", "effective_date": day.isoformat(), "paying_municipality": value,
+                "assessment": døgnskema(300)}, role="caseworker")
         elif kind == "move-out":
             response = api.post(f"/v1/citizens/{citizen}/move-out", {"effective_date": day.isoformat(),
                                                                      "kind": "moved"}, role="caseworker")
@@ -57,8 +62,6 @@ def record(api: Any, citizen: str, move_in_day: int, payer: str, steps: list[tup
             events.append(response.json()["event_id"])
         elif response.status_code == 201:
             events.pop()
-        if kind == "move-out" and response.status_code == 201:
-            break
 
 
 def paid_spans(api: Any, citizen: str, position: int) -> list[tuple[date, date]]:
