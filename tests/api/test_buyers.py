@@ -206,6 +206,10 @@ def test_the_køberkommune_pages_show_only_the_buyers_own(aarhus):
     document = client.get("/ui/koeber/dokument/751/2026/3")
     assert document.status_code == 200 and document.headers["content-type"] == "application/pdf"
     assert client.get("/ui/koeber/dokument/730/2026/3").status_code == 403
+    from service.ledger import BudgetLedger
+
+    correction = client.get(f"/ui/koeber/dokument/751/2026/3?siden={BudgetLedger.today().isoformat()}")
+    assert correction.status_code == 200 and "Rettelse" in pdf_text(correction.content)
     for page in ("/ui/oversigt", "/ui/borger/A", "/ui/afregning", "/ui/efterregulering", "/ui/tilbud/GRENAA-BO", "/ui/forklar"):
         assert client.get(page, follow_redirects=False).status_code == 403, page
     reads = aarhus.get("/v1/audit/citizen-reads?reader=buyer-tester", role="auditor").json()["reads"]
