@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -24,14 +25,17 @@ from starlette.responses import Response
 
 from service import buyers, export
 from service.api.buyers import BUYING_READERS, buyer_citizen_body, buyer_citizens_body
-from service.api.statements import BUYERS, log_statement_reads, statement_at, statement_body, statement_document_pdf
+from service.api.statements import (
+    BUYERS, log_statement_reads, point_of, statement_at, statement_body, statement_document_pdf,
+)
 from service.audit import log_citizen_reads
 from service.auth import BUYER
 from service.danish import KINDS, SLOTS, THEMES
 from service.ledger import Actor, BudgetLedger
 from service.read_models import StatementReads
-from service.ui.asof import UiProblem, parse_day, read_position, store_position
+from service.ui.asof import PointInTime, UiProblem, parse_as_of, read_position, store_position
 from service.ui.auth import ui_allow
+from service.ui.formatting import COPENHAGEN
 from service.ui.finance_pages import check_municipality, previous_month, refused
 from service.ui.render import REFUSALS, facility_names, ledger_of, page, parse_month, parse_year
 
@@ -62,9 +66,10 @@ def buyer_citizens(request: Request, actor: UiBuyingReader, municipality: str | 
         code = municipality_of(actor, municipality)
         if code is None:
             return {"body": None}
-        day = parse_day(as_of, "Opgjort pr.") or BudgetLedger.today()
-        position = read_position(request, parse_day(as_of, "Opgjort pr."))
+        point = parse_as_of(as_of)
+        position = read_position(request, point)
         ledger = ledger_of(request)
+        day = reference_day(ledger, point)
         body = buyer_citizens_body(ledger, actor, code, day.year, position)
         so_far = buyers.month_to_date(ledger, code, day, position)
         rows = []
@@ -81,6 +86,19 @@ def buyer_citizens(request: Request, actor: UiBuyingReader, municipality: str | 
     return page(request, actor, "koeber.html", form, build)
 
 
+def reference_day(ledger: BudgetLedger, point: PointInTime | None) -> date:
+    """The day whose level and month so far the list shows: the day of "Opgjort pr." (of a
+    position: the day it was recorded, in Copenhagen), today for the latest."""
+    if point is None:
+        return BudgetLedger.today()
+    if point.day is not None:
+        return point.day
+    if point.instant is not None:
+        return point.instant.astimezone(COPENHAGEN).date()
+    recorded = point_of(ledger, point.position or 0).recorded_at
+    return BudgetLedger.today() if recorded is None else recorded.astimezone(COPENHAGEN).date()
+
+
 def _level(level: int | None, special: str | None) -> str:
     return special or ("-" if level is None else str(level))
 
@@ -94,7 +112,7 @@ def buyer_citizen(request: Request, ref: str, actor: UiBuyingReader, municipalit
         code = municipality_of(actor, municipality)
         if code is None:
             raise UiProblem(422, "Vælg en betalingskommune.")
-        position = store_position(request, parse_day(as_of, "Opgjort pr."))
+        position = store_position(request, parse_as_of(as_of))
         ledger = ledger_of(request)
         body = buyer_citizen_body(ledger, actor, code, ref, position)
         log_citizen_reads(ledger, actor, f"/ui/koeber/borger/{ref}", [body["citizen_ref"]])
@@ -138,7 +156,7 @@ def buyer_statement(request: Request, actor: UiBuyingReader, municipality: str |
         if code is None:
             return {"statement": None}
         ledger = ledger_of(request)
-        position = read_position(request, parse_day(as_of, "Opgjort pr."))
+        position = read_position(request, parse_as_of(as_of))
         body = statement_body(ledger, code, year_, month_, position, request.app.state.projections)
         log_statement_reads(ledger, actor, "/ui/koeber/afregning", body)
         return {"statement": body, "names": facility_names(ledger, position),
@@ -166,9 +184,9 @@ def buyer_document(request: Request, municipality: str, year: str, month: str, a
         year_, month_ = parse_year(year, 0), parse_month(month)
         if month_ is None:
             raise UiProblem(422, "Vælg en måned: en afregning gælder én måned.")
-        position = read_position(request, parse_day(as_of, "Opgjort pr."))
-        since_day = parse_day(siden, "Rettelse siden")
-        since = store_position(request, since_day) if since_day else None
+        position = read_position(request, parse_as_of(as_of))
+        since_point = parse_as_of(siden, field="Rettelse siden")
+        since = store_position(request, since_point, "Rettelse siden") if since_point else None
         if since is not None and since > position:
             raise UiProblem(422, "Rettelse siden skal ligge før eller på Opgjort pr.")
         content, lines = statement_document_pdf(ledger_of(request), code, year_, month_, position, since)

@@ -194,6 +194,8 @@ def test_the_køberkommune_pages_show_only_the_buyers_own(aarhus):
     assert ">A<" in listing.text and ">B<" not in listing.text
     nav = listing.text.split('aria-label="Hovedmenu"')[1].split("</nav>")[0]
     assert "Køberkommune" in nav and "Oversigt" not in nav and "Borgere" not in nav
+    early = client.get("/ui/koeber?as_of=4")  # "Opgjort pr." as a store position: before C was Aarhus'
+    assert early.status_code == 200 and ">A<" in early.text and ">C<" not in early.text
     support = client.get("/ui/koeber/borger/A")
     assert support.status_code == 200
     assert "Egenomsorg" in support.text and "Mobilitet" in support.text and "Ændret fra døgnskemaet" in support.text
