@@ -67,6 +67,7 @@ NAV = (
     NavItem("/ui/hvad-hvis", "Hvad nu hvis?", FINANCE_READERS),
     NavItem("/ui/haendelser", "Hændelser", FINANCE_READERS),
     NavItem("/ui/registrer", "Registrér", COMMAND_ROLES),
+    NavItem("/ui/koeber", "Køberkommune", (*FINANCE_READERS, "buyer")),
 )
 
 
