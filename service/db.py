@@ -255,11 +255,9 @@ def create_library_tables(settings: Settings) -> None:
     factory = InfrastructureFactory.construct(Environment("BudgetLedger", env))
     try:
         factory.application_recorder()
+        factory.tracking_recorder()  # the projections' tracking table (service/projection.py writes it)
     finally:
         factory.close()
-    from service.projection import make_view  # the projections' tracking table, by the library
-
-    make_view(settings, create_table=True).datastore.close()  # type: ignore[attr-defined]
 
 
 def migrate(settings: Settings) -> None:

@@ -34,6 +34,8 @@ from projections.projector import BudgetProjection, Change
 from sqlalchemy import and_, or_, select
 
 from service.db import LEDGER_INDEX_TABLES, READ_MODEL_TABLES, rm_budget_months, rm_facts, rm_statement_lines, rm_stays
+from service.facts import budget_month
+from service.ledger import BudgetLedger
 from service.polling import SharedPoll
 from service.settings import Settings
 
@@ -200,8 +202,6 @@ def rows_at(engine: Any, position: int
             ) -> tuple[dict[Any, BudgetMonth], dict[Any, str], dict[Any, str], dict[Any, str]]:
     """Every read-model row valid at `position` (recorded_from <= N < recorded_to): the
     projection's state there, keyed as the projection keys it."""
-    from service.read_models import budget_month
-
     def valid(table: Any) -> Any:
         return and_(table.c.recorded_from <= position,
                     or_(table.c.recorded_to.is_(None), table.c.recorded_to > position))
@@ -229,8 +229,6 @@ class Projector:
     """The budget projection against one store."""
 
     def __init__(self, settings: Settings, batch_size: int = 500) -> None:
-        from service.ledger import BudgetLedger
-
         self.settings = settings
         self.batch_size = batch_size
         self.source = BudgetLedger(settings)

@@ -16,83 +16,23 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import Engine
 
 from domain.errors import NotFound
-from domain.facility import places_in_force
-from projections.budget import BudgetMonth, StayFacts, YearFigures, capacity_days, facility_year, month_end
-from service.year_window import unpriced
-
-if TYPE_CHECKING:
-    from service.year_window import YearWindow
-from service.db import ledger_entries, rm_budget_months, rm_facts, rm_statement_lines
+from projections.budget import StayFacts, YearFigures, facility_year, month_end
+from service.facts import FacilityFact
+from service.db import ledger_entries, rm_facts, rm_statement_lines
 from service.ledger import BudgetLedger
+from service.readers import AsOfReader
+from service.year_window import YearWindow, unpriced
 
 
 def _valid(table: Any, position: int) -> Any:
     return and_(table.c.recorded_from <= position,
                 or_(table.c.recorded_to.is_(None), table.c.recorded_to > position))
-
-
-def _money(cents: int) -> Decimal:
-    """Whole øre as kroner with two decimals (exact: only the exponent moves)."""
-    return Decimal(cents).scaleb(-2)
-
-
-def _levels(text: str) -> tuple[tuple[str, int], ...]:
-    """Citizens by level as stored: JSON with its keys sorted (`service.projection.levels_json`),
-    so the items come in the order of `BudgetMonth.citizens_by_level`. (Nearly every month
-    row of a large store has its own counts: remembering them saved nothing.)"""
-    return tuple(json.loads(text).items())
-
-
-MONTH_COLUMNS = ("facility", "year", "month", "recorded_from", "recorded_to", "activity", "present_days",
-                 "funded_days", "unpriced_days", "sold_days", "sold_service", "present_service", "support_hours",
-                 "citizens_by_level")
-assert tuple(rm_budget_months.c.keys()) == MONTH_COLUMNS, "budget_month unpacks a month row by position"
-
-
-def budget_month(row: Any) -> BudgetMonth:
-    """A month row (every column of `rm_budget_months`, in the table's order) as its figures.
-    Unpacked by position rather than by name: a read of every facility decodes some 12 000
-    rows a year."""
-    (_, _, _, _, _, activity, present_days, funded_days, unpriced_days, sold_days, sold_service, present_service,
-     support_hours, levels) = row
-    return BudgetMonth(_money(activity), present_days, funded_days, unpriced_days, sold_days, _money(sold_service),
-                       _money(present_service), _money(support_hours), _levels(levels))
-
-
-@dataclass(frozen=True)
-class FacilityFact:
-    code: str
-    name: str
-    kind: str
-    area: str
-    registered_places: int
-    capacity_changes: tuple[tuple[date, int], ...]
-
-    @classmethod
-    def of(cls, code: str, value: dict[str, Any]) -> "FacilityFact":
-        changes = tuple((date.fromisoformat(d), places) for d, places in value["capacity_changes"])
-        return cls(code, value["name"], value["kind"], value["area"], value["registered_places"], changes)
-
-    def places_on(self, day: date) -> int:
-        return places_in_force(self.registered_places, self.capacity_changes, day)
-
-    def capacity_days(self, year: int) -> list[int]:
-        return capacity_days(year, self.places_on, [d for d, _ in self.capacity_changes])
-
-
-def frame_of(value: dict[str, Any] | None) -> dict[str, Any] | None:
-    """A frame fact in the shape of the domain's frame budget."""
-    if value is None:
-        return None
-    return {"budgeted_places": value["budgeted_places"],
-            "planned_occupancy_pct": Decimal(value["planned_occupancy_pct"]),
-            "lines": [{"category": line["category"], "amount": Decimal(line["amount"])} for line in value["lines"]]}
 
 
 class BudgetReads:
@@ -142,8 +82,6 @@ class BudgetReads:
 
     def window(self, year: int, low: int, high: int, codes: list[str] | None = None) -> YearWindow:
         """The row versions of `year` between two positions, read once (`YearWindow`)."""
-        from service.year_window import YearWindow
-
         return YearWindow(self.engine, year, low, high, codes)
 
     def facility_year(self, code: str, year: int, position: int) -> YearFigures:
@@ -176,8 +114,6 @@ class BudgetReads:
 
 def reference_facility_year(ledger: BudgetLedger, code: str, year: int, position: int | None) -> YearFigures:
     """A facility-year computed from the aggregates as of `position`: exact, not fast."""
-    from service.readers import AsOfReader
-
     reader = AsOfReader(ledger, position)
     facility = reader.facility(code)
     schedule = reader.schedule(year)
@@ -252,8 +188,6 @@ def reference_statement_lines(ledger: BudgetLedger, municipality: str, year: int
                               position: int | None) -> list[StatementLine]:
     """Statement lines computed from the aggregates as of `position`: exact, not fast."""
     from projections.statements import statement_lines
-    from service.readers import AsOfReader
-
     reader = AsOfReader(ledger, position)
     lines = []
     for code in ledger.facility_codes():

@@ -33,6 +33,7 @@ from projections.budget import BudgetMonth, Month, StayFacts, StayMonth, YearFig
 from projections.frame import frame_total, monthly_frames
 from projections.stays import stay_of
 from service.db import rm_budget_months, rm_facts, rm_stays
+from service.facts import FacilityFact, budget_month, frame_of
 
 T = TypeVar("T")
 
@@ -134,13 +135,11 @@ class YearWindow:
     def _month_versions(self) -> dict[Any, Versions[Any]]:
         """The month rows of the year, by facility and month, read on first need."""
         if self._months is None:
-            from service.read_models import budget_month
-
             months = rm_budget_months.c
             rows = self._versions(rm_budget_months, months.year == self.year,
                                   true() if self.codes is None else months.facility.in_(self.codes))
             groups: dict[Any, Versions[Any]] = defaultdict(Versions)
-            for row in rows:  # (facility, year, month, recorded_from, recorded_to, ...): read_models.MONTH_COLUMNS
+            for row in rows:  # (facility, year, month, recorded_from, recorded_to, ...): facts.MONTH_COLUMNS
                 groups[(row[0], row[2])].add(row[3], row[4], budget_month(row))
             for versions in groups.values():
                 versions.sort()
@@ -157,8 +156,6 @@ class YearWindow:
 
     def facility(self, code: str, position: int) -> Any:
         """The facility as registered at `position` (a `FacilityFact`), or None."""
-        from service.read_models import FacilityFact
-
         versions = self.facts.get(("facility", code, 0))
         value = None if versions is None else versions.at(position)
         if value is None:
@@ -186,8 +183,6 @@ class YearWindow:
         horizon = self.horizon(position)
         if horizon is None or self.year > horizon:
             return self._beyond_horizon(facility, position)
-        from service.read_models import frame_of
-
         frame = frame_of(self._fact("frame", code, self.year, position))
         schedule = self._fact("schedule", "", self.year, position)
         return assemble_year(self.year, frame, self.capacity(facility), self._months_at(code, position),

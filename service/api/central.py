@@ -30,7 +30,8 @@ from service.api.downloads import DOWNLOAD_RESPONSES, ExportFormat, ExportSlot, 
 from service.api.deps import Ledger, ReadAt, Reader
 from service.api.routing import api_router
 from service.ledger import BudgetLedger
-from service.read_models import BudgetReads, FacilityFact
+from service.facts import FacilityFact
+from service.read_models import BudgetReads
 
 router = api_router(tags=["central"])
 Year = Annotated[int, Path(ge=FIRST_YEAR, le=LAST_YEAR)]

@@ -1,5 +1,6 @@
 """Dependencies point inward: domain/ imports only itself and the eventsourcing library;
-projections/ imports domain/; service/ may import both."""
+projections/ imports domain/; service/ may import both; and no module imports one that
+imports it back."""
 
 import ast
 from pathlib import Path
@@ -34,3 +35,74 @@ def test_money_is_never_a_float_in_domain_or_projections():
         for path in (ROOT / package).rglob("*.py"):
             text = path.read_text()
             assert "float(" not in text and ": float" not in text, path
+
+
+def module_imports() -> dict[str, set[str]]:
+    """Every module of domain/, projections/ and service/ with the modules of ours it imports,
+    at the top or inside a function (a cycle held together by an import in a function is still
+    a cycle)."""
+    modules = {}
+    for package in ("domain", "projections", "service"):
+        for path in (ROOT / package).rglob("*.py"):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            targets: list[str] = []
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parent = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join(parent + ([base] if base else []))
+                targets = [base] + [f"{base}.{alias.name}" for alias in node.names]
+            found |= {target for target in targets if target in modules and target != name}
+        graph[name] = found
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[set[str]]:
+    """The strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[set[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in graph[node]:
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = set()
+            while True:
+                member = stack.pop()
+                component.add(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(component)
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_module_imports_one_that_imports_it_back():
+    graph = module_imports()
+    assert "service.ledger" in graph["service.projection"]  # the graph sees our imports,
+    assert "service.api.server" in graph["service.cli"]  # those inside a function too
+    assert cycles(graph) == []
+
+
+def test_the_cycle_finder_finds_a_cycle_and_only_it():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [{"a", "b", "c"}]

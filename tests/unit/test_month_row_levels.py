@@ -6,7 +6,7 @@ from decimal import Decimal
 from projections.budget import BudgetMonth
 from service.db import rm_budget_months
 from service.projection import levels_json
-from service.read_models import MONTH_COLUMNS, _levels, budget_month
+from service.facts import MONTH_COLUMNS, _levels, budget_month
 
 
 def test_levels_come_back_in_sorted_order_whatever_order_they_were_counted_in():
