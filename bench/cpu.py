@@ -49,8 +49,9 @@ class CpuUsage:
 
     @property
     def busy_share(self) -> float:
-        """How busy the machine's cores were (0..1)."""
-        return self.machine_busy / self.machine_all if self.machine_all else 0.0
+        """How busy the machine's cores were (0..1; the two sums are read as floats, so a fully
+        busy machine may come out a hair above 1)."""
+        return min(1.0, self.machine_busy / self.machine_all) if self.machine_all else 0.0
 
     def per(self, work: int) -> dict[str, float]:
         """Milliseconds of CPU per unit of work (a command, an event): each process, the rest
