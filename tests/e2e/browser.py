@@ -105,3 +105,31 @@ def log_in(page: Any, base: str, token: str) -> None:
     page.fill("input[name=token]", token)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}/ui")
+
+
+def offline_context(browser: Any, server: DemoServer) -> tuple[Any, list[str]]:
+    """A browser context that notes every request going anywhere but the ledger's own server,
+    and anything the UI's Content-Security-Policy blocked (the browser logs it as an error)."""
+    context = browser.new_context(accept_downloads=True)
+    elsewhere: list[str] = []
+    context.on("request",
+               lambda request: None if request.url.startswith(server.base) else elsewhere.append(request.url))
+    context.on("console", lambda message: elsewhere.append(message.text)
+               if "Content Security Policy" in message.text else None)
+    return context, elsewhere
+
+
+def logged_in_page(server: DemoServer, role: str) -> Iterator[Any]:
+    """A page of its own Chromium, logged in as `role`, for a fixture to yield; afterwards,
+    nothing it loaded may have come from elsewhere or been blocked by the UI's policy."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        context, elsewhere = offline_context(browser, server)
+        page = context.new_page()
+        log_in(page, server.base, server.tokens[role])
+        yield page
+        context.close()
+        browser.close()
+    assert elsewhere == [], f"the UI reached outside the service or broke its CSP: {elsewhere}"

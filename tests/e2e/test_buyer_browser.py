@@ -10,8 +10,7 @@ from typing import Iterator
 import httpx
 import pytest
 
-from tests.e2e.browser import DemoServer, demo_server, launch, require_chromium
-from tests.e2e.test_web_ui import offline_context
+from tests.e2e.browser import DemoServer, demo_server, launch, offline_context, require_chromium
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,7 @@ import httpx
 import pytest
 
 from service.ui.formatting import kroner, signed_kroner
-from tests.e2e.browser import DemoServer, demo_server, launch, log_in, require_chromium
-from tests.e2e.test_web_ui import offline_context
+from tests.e2e.browser import DemoServer, demo_server, logged_in_page, require_chromium
 
 
 @pytest.fixture(scope="module")
@@ -25,17 +24,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
 
 @pytest.fixture
 def finance(server: DemoServer) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        context, elsewhere = offline_context(browser, server)
-        page = context.new_page()
-        log_in(page, server.base, server.tokens["finance"])
-        yield page
-        context.close()
-        browser.close()
-    assert elsewhere == [], f"the UI reached outside the service or broke its CSP: {elsewhere}"
+    yield from logged_in_page(server, "finance")
 
 
 def test_a_what_if_and_a_walk_through_the_events(finance, server, tmp_path):

@@ -12,8 +12,7 @@ import httpx
 import pytest
 
 from service.ui.formatting import kroner
-from tests.e2e.browser import DemoServer, demo_server, launch, log_in, require_chromium
-from tests.e2e.test_web_ui import offline_context
+from tests.e2e.browser import DemoServer, demo_server, logged_in_page, require_chromium
 
 
 @pytest.fixture(scope="module")
@@ -24,17 +23,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
 
 @pytest.fixture
 def finance(server: DemoServer) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        context, elsewhere = offline_context(browser, server)
-        page = context.new_page()
-        log_in(page, server.base, server.tokens["finance"])
-        yield page
-        context.close()
-        browser.close()
-    assert elsewhere == [], f"the UI reached outside the service or broke its CSP: {elsewhere}"
+    yield from logged_in_page(server, "finance")
 
 
 def test_the_regulation_page_charts_every_facility_totals_them_and_downloads_the_apis_csv(finance, server, tmp_path):

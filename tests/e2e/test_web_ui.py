@@ -14,7 +14,7 @@ import httpx
 import openpyxl
 import pytest
 
-from tests.e2e.browser import DemoServer, demo_server, launch, log_in, require_chromium
+from tests.e2e.browser import DemoServer, demo_server, launch, log_in, offline_context, require_chromium
 
 
 @pytest.fixture(scope="module")
@@ -31,18 +31,6 @@ def browser(server: DemoServer) -> Iterator[Any]:
         chromium = launch(playwright)
         yield chromium
         chromium.close()
-
-
-def offline_context(browser: Any, server: DemoServer) -> tuple[Any, list[str]]:
-    """A browser context that notes every request going anywhere but the ledger's own server,
-    and anything the UI's Content-Security-Policy blocked (the browser logs it as an error)."""
-    context = browser.new_context(accept_downloads=True)
-    elsewhere: list[str] = []
-    context.on("request",
-               lambda request: None if request.url.startswith(server.base) else elsewhere.append(request.url))
-    context.on("console", lambda message: elsewhere.append(message.text)
-               if "Content Security Policy" in message.text else None)
-    return context, elsewhere
 
 
 @pytest.fixture
