@@ -149,7 +149,9 @@ def explain(request: Request, actor: UiReader, facility: str | None = None, year
             facility, year_, ledger, "all" if month_ is None else str(month_), request.app.state.projections,
             from_position=first, to_position=last)
         log_citizen_reads(ledger, actor, "/ui/forklar", (c["citizen_ref"] for c in explained["changes"]))
-        return {"explained": explained, "period": month_name(month_), "year_": year_,
+        history = step_bar(request, FacilityYear(facility, year_), last, "/ui/forklar", at="til", facility=facility,
+                           year=year_, month=month_ or "", fra=fra or "")
+        return {"explained": explained, "period": month_name(month_), "year_": year_, "history": history,
                 "name": form["facilities"].get(facility, facility)}
 
     return page(request, actor, "explain.html", form, build)

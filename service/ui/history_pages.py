@@ -34,16 +34,16 @@ FIELDS = {"facility": "Tilbud", "citizen": "Borger", "type": "Type", "actor": "U
           "after_position": "Side", "before_position": "Side", "limit": "Antal"}
 
 
-def step_bar(request: Request, scope: Scope, position: int | None, path: str, **params: Any) -> dict[str, Any]:
+def step_bar(request: Request, scope: Scope, position: int | None, path: str, at: str = "as_of_position",
+             **params: Any) -> dict[str, Any]:
     """The page's place in history (`Steps`) and the links that step through it: `path` with
     `params` read as of the position just before the event that last changed the page, and as
-    of the next event that changes it."""
+    of the next event that changes it (the position in the query parameter `at`)."""
     steps = ChangePoints(ledger_of(request)).steps(scope, position)
     previous = steps.previous_position
     return {"steps": steps,
-            "previous_href": None if previous is None else with_query(path, **params, as_of_position=previous),
-            "next_href": None if steps.next is None else with_query(path, **params,
-                                                                      as_of_position=steps.next.position),
+            "previous_href": None if previous is None else with_query(path, **params, **{at: previous}),
+            "next_href": None if steps.next is None else with_query(path, **params, **{at: steps.next.position}),
             "latest_href": with_query(path, **params)}
 
 

@@ -210,6 +210,12 @@ def test_every_page_with_figures_steps_to_the_event_before_and_after(world):
     assert f"Senest ændret ved Tilbud oprettet (position {p['grenaa']}" in steps_of(first)
     assert query_of(link(first, "step-next"))["as_of_position"] == str(p["schedule"])  # its hourly rate
     assert world.browser.get(link(first, "step-previous")).status_code == 404  # the facility did not exist
+    explained = world.page(f"/ui/forklar?facility=GRENAA-BO&year=2026&fra=0&til={p['a_reassessed']}")
+    assert f"Senest ændret ved Revurdering (position {p['a_reassessed']}" in steps_of(explained)
+    back = query_of(link(explained, "step-previous"))
+    assert (back["til"], back["fra"], back["facility"]) == (str(p["a_reassessed"] - 1), "0", "GRENAA-BO")
+    assert f"Senest ændret ved Indflytning (position {p['a_in']}" in steps_of(world.page(link(explained,
+                                                                                              "step-previous")))
 
 
 def test_opgjort_pr_takes_a_date_a_time_or_a_position_and_refuses_the_rest_in_danish(world):
