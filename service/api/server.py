@@ -42,11 +42,13 @@ def _stopped(_signal: int, _frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
-LOOP = "uvloop"
+LOOP = "asyncio"
 """uvicorn's event loop for the service (docs/adr/0029)."""
+PARSER: type[asyncio.Protocol] = HttpToolsProtocol
+"""uvicorn's HTTP protocol under the header timeout (docs/adr/0029)."""
 
 
-def header_timeout_protocol(seconds: float, base: type[asyncio.Protocol] = HttpToolsProtocol) -> type[asyncio.Protocol]:
+def header_timeout_protocol(seconds: float, base: type[asyncio.Protocol] = PARSER) -> type[asyncio.Protocol]:
     """uvicorn's HTTP protocol (httptools; h11 works the same) with a header timeout: a
     timer armed when the connection opens and when bytes arrive after a response (an idle
     keep-alive connection is uvicorn's keep-alive timeout's), disarmed when a request's headers
@@ -107,12 +109,14 @@ def raise_open_files_limit() -> int:
     return soft
 
 
-def run(settings: Settings, host: str, port: int) -> None:
+def run(settings: Settings, host: str, port: int, loop: str = LOOP, parser: type[asyncio.Protocol] = PARSER) -> None:
+    """Serve until SIGTERM; `loop` and `parser` are the choice of docs/adr/0029 (the benchmark
+    of that choice, bench/server_stack.py, runs the others through here too)."""
     signal.signal(signal.SIGTERM, _stopped)  # what uvicorn re-raises once it has drained: exit 0
     raise_open_files_limit()
     try:
         uvicorn.run(create_app(settings), host=host, port=port, log_config=log_config(settings.log_repeat_seconds),
-                    access_log=False, loop=LOOP, http=header_timeout_protocol(settings.header_timeout_seconds),
+                    access_log=False, loop=loop, http=header_timeout_protocol(settings.header_timeout_seconds, parser),
                     timeout_keep_alive=settings.keep_alive_timeout_seconds,
                     timeout_graceful_shutdown=settings.shutdown_timeout_seconds)  # type: ignore[arg-type]
     finally:
