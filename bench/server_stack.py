@@ -108,17 +108,17 @@ def one_stack(stack: str, store: str, requests: int) -> dict[str, dict[str, floa
 
 
 def measure(http: httpx.Client, pid: int, kind: str, facility: str, requests: int) -> dict[str, float]:
-    def send(i: int) -> int:
+    def send(i: int | str) -> int:
         if kind == "live":
             return http.get("/health/live").status_code
         date = "2026-02-30" if kind == "refused" else "2026-03-10"
-        return http.post(f"/v1/citizens/S-{uuid.uuid4().hex[:12]}/move-in", headers={"Idempotency-Key": str(uuid.uuid4())},
+        return http.post(f"/v1/citizens/STACK-{kind[0]}{i}/move-in", headers={"Idempotency-Key": str(uuid.uuid4())},
                          json={"facility": facility, "effective_date": date, "paying_municipality": "707",
                                "assessment": {"hours_per_day": "4.5"}}).status_code
 
     expected = {"live": 200, "refused": 422, "move_in": 201}[kind]
     for i in range(50):  # warm-up
-        assert send(i) == expected
+        assert send(f"W{i}") == expected
     latencies = []
     before = cpu_seconds(pid)
     for i in range(requests):
