@@ -20,9 +20,11 @@ $(STAMP): pyproject.toml
 serve: $(STAMP)
 	$(VENV)/bin/ledger demo --host $(HOST) --port $(PORT)
 
-## Run the whole test suite (SQLite and PostgreSQL).
+## Run the whole test suite (SQLite and PostgreSQL): two workers (pytest-xdist), then the tests
+## that compare latencies under load (marked `alone`) by themselves.
 test: $(STAMP) chromium
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest -n 2 --dist loadfile -m "not alone"
+	$(VENV)/bin/python -m pytest -m alone
 
 ## The issue-21 bar of fuzzing: 200 examples per operation of the OpenAPI schema, on both stores
 ## (the suite runs LEDGER_FUZZ_EXAMPLES=12; figures in var/test-figures/fuzz-*.json, docs/reliability.md).

@@ -1,4 +1,4 @@
-"""Commands as a case worker sends them: each client places fresh citizens, one after another,
+"""Commands (their declarations) as a case worker sends them: each client places fresh citizens, one after another,
 through their move-in, a reassessment and a move-out (three requests a citizen), with an
 Idempotency-Key on every request as the contract asks of clients.
 
@@ -17,12 +17,13 @@ from typing import Any
 import httpx
 
 from service import demo
+from service.commands.declarations import Command, MoveIn, MoveOut, Reassess
 
 from bench.history import LEVEL_HOURS
 
 
 class Requests:
-    """The requests of one client: (path, body) of each command, in order."""
+    """The commands of one client, in order."""
 
     def __init__(self, facilities: list[str], prefix: str, year: int, seed: int) -> None:
         self.facilities, self.prefix, self.year = facilities, prefix, year
@@ -32,24 +33,19 @@ class Requests:
     def _assessment(self) -> dict[str, Any]:
         return demo.døgnskema(self.rng.choice(LEVEL_HOURS), self.rng)
 
-    def next(self) -> tuple[str, dict[str, Any]]:
-        """The next request. A move-in is for a new citizen each time; the citizen moves on to
-        the next phase only when `done` says the request was stored (as before: a failed
+    def next(self) -> Command:
+        """The next command. A move-in is for a new citizen each time; the citizen moves on to
+        the next phase only when `done` says the command was stored (as before: a failed
         request's phase is tried again)."""
         if self.phase == 0:
             self.number += 1
             self.day = date(self.year, 2, 1) + timedelta(days=self.rng.randint(0, 150))
-            request = f"/v1/citizens/{self.ref}/move-in", {
-                "facility": self.rng.choice(self.facilities), "effective_date": self.day.isoformat(),
-                "paying_municipality": self.rng.choice(["707", "707", "751"]), "assessment": self._assessment()}
-        elif self.phase == 1:
-            request = f"/v1/citizens/{self.ref}/reassessments", {
-                "effective_date": (self.day + timedelta(days=30)).isoformat(), "assessment": self._assessment(),
-                "reason": "Revurdering"}
-        else:
-            request = f"/v1/citizens/{self.ref}/move-out", {
-                "effective_date": (self.day + timedelta(days=60)).isoformat(), "kind": "moved"}
-        return request
+            return MoveIn(citizen_ref=self.ref, facility=self.rng.choice(self.facilities), effective_date=self.day,
+                          paying_municipality=self.rng.choice(["707", "707", "751"]), assessment=self._assessment())
+        if self.phase == 1:
+            return Reassess(citizen_ref=self.ref, effective_date=self.day + timedelta(days=30),
+                            assessment=self._assessment(), reason="Revurdering")
+        return MoveOut(citizen_ref=self.ref, effective_date=self.day + timedelta(days=60), kind="moved")
 
     def done(self) -> None:
         """The request from `next` was stored: the citizen's next phase comes next."""
@@ -68,8 +64,9 @@ class CommandClient:
         self.requests = Requests(facilities, prefix, year, seed)
 
     def step(self) -> None:
-        path, body = self.requests.next()
-        response = self.http.post(path, json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
+        command = self.requests.next()
+        path = command.request_path()
+        response = self.http.post(path, json=command.request_body(), headers={"Idempotency-Key": str(uuid.uuid4())})
         if response.status_code != 201:
             raise RuntimeError(f"POST {path} answered {response.status_code}: {response.text[:300]}")
         self.requests.done()
@@ -84,8 +81,9 @@ class RefusedClient(CommandClient):
     body and answers 422 problem+json without asking the ledger anything."""
 
     def step(self) -> None:
-        path, body = self.requests.next()
-        response = self.http.post(path, json=body | {"effective_date": "not-a-date"},
+        command = self.requests.next()
+        path = command.request_path()
+        response = self.http.post(path, json=command.request_body() | {"effective_date": "not-a-date"},
                                   headers={"Idempotency-Key": str(uuid.uuid4())})
         problem = response.json() if response.status_code == 422 else {}
         if problem.get("type") != "urn:ledger:problem:invalid_input" or \
@@ -108,18 +106,11 @@ class LedgerClient:
     def step(self) -> None:
         from service.store import Idempotency, request_fingerprint
 
-        path, body = self.requests.next()
+        command = self.requests.next()
+        body = json.dumps(command.request_body()).encode()
         idempotency = Idempotency(self.actor.name, str(uuid.uuid4()),
-                                  request_fingerprint("POST", path, json.dumps(body).encode()))
-        ref, day = self.requests.ref, date.fromisoformat(body["effective_date"])
-        if path.endswith("/move-in"):
-            self.ledger.move_in(ref, body["facility"], day, body["paying_municipality"], body["assessment"],
-                                self.actor, idempotency=idempotency)
-        elif path.endswith("/reassessments"):
-            self.ledger.reassess(ref, day, body["assessment"], self.actor, reason=body["reason"],
-                                 idempotency=idempotency)
-        else:
-            self.ledger.move_out(ref, day, body["kind"], self.actor, idempotency=idempotency)
+                                  request_fingerprint("POST", command.request_path(), body))
+        self.ledger.handle(command, self.actor, idempotency)
         self.requests.done()
 
     def close(self) -> None:

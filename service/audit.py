@@ -14,11 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from functools import lru_cache
 from decimal import Decimal
 from typing import Any, Callable, Iterable, Iterator
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
+from eventsourcing.utils import resolve_topic
 from sqlalchemy import insert, or_, select
 
 from domain.citizen import Citizen, citizen_id
@@ -88,6 +90,24 @@ class Stream:
                 yield version, self.event(version)
 
 
+EVENT_TYPES = (
+    "FacilityRegistered", "CapacityChanged", "FrameBudgetSet", "BaselineSet", "AnnualAccountsRecorded",
+    "TariffSchedulePublished", "TariffRateRevised", "CitizenMovedIn", "CitizenReassessed", "SpecialTariffGranted",
+    "PayingMunicipalityChanged", "CitizenMovedOut", "EntryRetracted",
+)
+"""The event types of domain §3, in its order: what a filter by type accepts."""
+
+
+@lru_cache(maxsize=None)
+def type_of_topic(topic: str) -> str:
+    """The public type (domain §3) of a stored event's topic, without decoding the event."""
+    return public_type_of_class(resolve_topic(topic))
+
+
+def public_type_of_class(cls: type) -> str:
+    return getattr(cls, "type_name", None) or cls.__name__
+
+
 @dataclass(frozen=True)
 class AuditQuery:
     facility: str | None = None
@@ -95,6 +115,10 @@ class AuditQuery:
     after_position: int = 0
     until_position: int | None = None
     limit: int = 100
+    type: str | None = None
+    """Only events of this type (one of `EVENT_TYPES`)."""
+    actor: str | None = None
+    """Only events recorded by this actor."""
 
 
 class AuditTrail:
@@ -114,6 +138,8 @@ class AuditTrail:
             self.load_streams(row.originator_id for row in rows)
             for row in rows:
                 after = row.position
+                if not self.passes(row, query.type, query.actor):
+                    continue
                 entry = self.describe(row, query.until_position)
                 if query.facility is None or entry["facility"] == query.facility:
                     found.append(entry)
@@ -121,15 +147,31 @@ class AuditTrail:
                         return found, after
         return found, after
 
+    def passes(self, row: Any, type_: str | None, actor: str | None) -> bool:
+        """Whether the entry `row` is of the type and by the actor (None: any); the type is
+        read from the stored event's topic, the actor from the decoded event."""
+        stream = self.stream(row.originator_id)
+        stored = stream.stored.get(row.originator_version)
+        if stored is None:
+            return False
+        if type_ is not None and type_of_topic(stored.topic) != type_:
+            return False
+        return actor is None or stream.event(row.originator_version).meta.actor == actor
+
     def _filter_streams(self, query: AuditQuery) -> set[str] | None:
-        if query.citizen is None and query.facility is None:
+        return self.streams_of(query.facility, query.citizen, query.until_position)
+
+    def streams_of(self, facility: str | None, citizen: str | None, until: int | None) -> set[str] | None:
+        """The streams that can hold events of the facility and the citizen (None: every
+        stream): the facility's own and those of every citizen ever moved in to it."""
+        if citizen is None and facility is None:
             return None
         streams: set[str] | None = None
-        if query.citizen is not None:
-            streams = {citizen_id(query.citizen).hex}
-        if query.facility is not None:
-            at_facility = {facility_id(query.facility).hex} | {
-                citizen_id(ref).hex for ref in self.ledger.citizens_ever_at(query.facility, query.until_position)}
+        if citizen is not None:
+            streams = {citizen_id(citizen).hex}
+        if facility is not None:
+            at_facility = {facility_id(facility).hex} | {
+                citizen_id(ref).hex for ref in self.ledger.citizens_ever_at(facility, until)}
             streams = at_facility if streams is None else streams & at_facility
         return streams
 

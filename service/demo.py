@@ -17,6 +17,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Iterator
 
+from service.commands.declarations import Reassess, Retract
+
 FACILITIES = [
     ("GRE-STJERNEN", "Bostedet Stjernen", "botilbud", "Grenaa", 18),
     ("GRE-KYSTEN", "Kystvejen", "botilbud", "Grenaa", 16),
@@ -148,10 +150,12 @@ def corrections(ledger: Any, actor: Any) -> int:
         stay = citizen.active_stays[-1]
         reassessments = [f for f in stay.active_facts() if f["type"] == "CitizenReassessed"]
         if reassessments:
-            ledger.retract(reassessments[-1]["event_id"], "Forkert døgnskema registreret", actor)
+            ledger.handle(Retract(event_id=reassessments[-1]["event_id"], reason="Forkert døgnskema registreret"),
+                          actor)
             made += 1
         day = stay.move_in + timedelta(days=30)
         if stay.move_out is None or day <= stay.move_out:
-            ledger.reassess(ref, day, {"hours_per_day": "6.5"}, actor, reason="Sen revurdering med tilbagevirkende kraft")
+            ledger.handle(Reassess(citizen_ref=ref, effective_date=day, assessment={"hours_per_day": "6.5"},
+                                   reason="Sen revurdering med tilbagevirkende kraft"), actor)
             made += 1
     return made

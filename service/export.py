@@ -1,5 +1,5 @@
-"""Spreadsheet exports of the central budget model, of statements and of a year's regulation
-(docs/adr/0010).
+"""Spreadsheet exports of the central budget model, of statements, of a year's regulation and
+of a year's what-if (docs/adr/0010, 0030).
 
 Each function takes the API's JSON body (`central_model(...)`, `statement_body(...)`) and
 returns the file's bytes, so a spreadsheet always shows exactly the figures of the read it
@@ -378,6 +378,60 @@ def regulation_csv(body: dict[str, Any]) -> bytes:
     return _csv(REGULATION, _regulation_rows(body))
 
 
+WHAT_IF = [
+    Column("Opdeling", "part"), Column("Kode", "code"), Column("Navn", "name"),
+    Column("Faktisk opkrævet (kr.)", "actual", "money"), Column("Med udkastet (kr.)", "what_if", "money"),
+    Column("Difference (kr.)", "difference", "money"),
+]
+WHAT_IF_PARTS = {"facilities": ("Tilbud", "facility", "name"),
+                 "paying_municipalities": ("Betalingskommune", "paying_municipality", "paying_municipality_name")}
+WHAT_IF_NOTES = [
+    "Årets indtægt genberegnet med udkastets takster: udkastets takst pr. niveau erstatter årets takster og "
+    "takstreguleringer; borgernes niveauer er som visiteret.",
+    "En særtakst beholder den takst, borgeren har fået bevilget, medmindre udkastet giver særtaksten en takst.",
+    "Indtægt pr. belægningsdag = basistakst + servicetakst; difference = med udkastet − faktisk opkrævet.",
+    "Intet registreres: beregningen ændrer ikke ledgeren.",
+]
+
+
+def _what_if_rows(body: dict[str, Any], part: str) -> list[dict[str, Any]]:
+    """A part's rows ("Tilbud" or "Betalingskommune") and its totals row (both parts sum to the totals)."""
+    label, code, name = WHAT_IF_PARTS[part]
+    rows = [{"part": label, "code": row[code], "name": row.get(name), "actual": row["actual"],
+             "what_if": row["what_if"], "difference": row["difference"]} for row in body[part]]
+    rows.append({"part": label, "code": TOTAL, **body["totals"]})
+    return rows
+
+
+def what_if_workbook(body: dict[str, Any]) -> bytes:
+    """The what-if of a year as a workbook: "Tilbud" and "Betalingskommuner" (a row each and a
+    totals row), and "Om udtrækket" with the draft's rates."""
+    book = Workbook()
+    columns = WHAT_IF[1:]
+    _sheet(book, "Tilbud", columns, _what_if_rows(body, "facilities"), freeze="A2")
+    _sheet(book, "Betalingskommuner", columns, _what_if_rows(body, "paying_municipalities"), freeze="A2")
+    draft = body["draft"]
+    facts: list[tuple[str, Any]] = [("Udtræk", "Hvad nu hvis: indtægt med et udkast til takster"), ("År", body["year"]),
+                                    ("Opgjort pr. position", body["as_of_position"])]
+    facts += [(f"Udkast: niveau {row['level']} (kr./døgn)", typed(row["daily_rate"], "money"))
+              for row in draft["levels"]]
+    facts += [(f"Udkast: særtakst {row['code']} (kr./døgn)",
+               typed(row["daily_rate"], "money") if row.get("daily_rate") else "den bevilgede takst")
+              for row in draft["special_tariffs"]]
+    _about(book, facts, list(body.get("warnings") or []), WHAT_IF_NOTES)
+    sheet = book["Om udtrækket"]
+    for row in sheet.iter_rows(min_col=2, max_col=2):
+        if isinstance(row[0].value, Decimal):
+            row[0].number_format = MONEY
+    return _save(book)
+
+
+def what_if_csv(body: dict[str, Any]) -> bytes:
+    """The what-if of a year as one CSV table: the facilities and their total, then the paying
+    municipalities and theirs, the column "Opdeling" saying which."""
+    return _csv(WHAT_IF, [*_what_if_rows(body, "facilities"), *_what_if_rows(body, "paying_municipalities")])
+
+
 # CSV --------------------------------------------------------------------------------------
 
 def _csv(columns: list[Column], rows: Iterable[dict[str, Any]]) -> bytes:
@@ -408,6 +462,7 @@ RENDERERS: dict[tuple[str, str], Callable[[dict[str, Any]], bytes]] = {
     ("central", "xlsx"): central_workbook, ("central", "csv"): central_csv,
     ("statement", "xlsx"): statement_workbook, ("statement", "csv"): statement_csv,
     ("regulation", "xlsx"): regulation_workbook, ("regulation", "csv"): regulation_csv,
+    ("what_if", "xlsx"): what_if_workbook, ("what_if", "csv"): what_if_csv,
 }
 
 
@@ -415,6 +470,8 @@ def row_count(view: str, body: dict[str, Any]) -> int:
     """The rows a view's file will hold (its largest cost), counted from the body before rendering."""
     if view in ("central", "regulation"):
         return len(body["facilities"]) + 1
+    if view == "what_if":
+        return len(body["facilities"]) + len(body["paying_municipalities"]) + 2
     changed = (body.get("now") or {}).get("changed_lines") or []
     return sum(len(line["periods"]) for line in body["lines"]) + 1 + len(changed)
 
@@ -429,6 +486,10 @@ def statement_filename(municipality: str, year: int, month: int, fmt: str) -> st
 
 def regulation_filename(year: int, fmt: str) -> str:
     return f"efterregulering-{year}.{fmt}"
+
+
+def what_if_filename(year: int, fmt: str) -> str:
+    return f"hvad-hvis-{year}.{fmt}"
 
 
 def content_disposition(filename: str) -> str:

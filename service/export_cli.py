@@ -1,5 +1,5 @@
-"""`ledger export central|statement|regulation`: the central model, a statement or a closed
-year's regulation as a spreadsheet.
+"""`ledger export central|statement|regulation|what-if`: the central model, a statement, a closed
+year's regulation or a year's what-if as a spreadsheet.
 
 A read of the read models from the command line is as consistent as one through HTTP: it is
 as of a recorded position (the latest, `--as-of` an instant, or `--as-of-position`), and the
@@ -25,7 +25,8 @@ from domain.values import FIRST_YEAR, LAST_YEAR
 from service.cli_names import recorded_name
 from service.settings import Settings
 
-export_app = typer.Typer(help="Write the central model, a statement or a regulation as a spreadsheet (xlsx or csv).",
+export_app = typer.Typer(help="Write the central model, a statement, a regulation or a what-if as a spreadsheet "
+                         "(xlsx or csv).",
                          no_args_is_help=True)
 err = Console(stderr=True, soft_wrap=True)
 CLI_READER = "ledger export"
@@ -105,6 +106,35 @@ def regulation(year: int = typer.Option(..., min=FIRST_YEAR, max=LAST_YEAR, help
     def render(ledger: Any, position: int, latest: int) -> tuple[bytes, str]:
         body = regulation_body(ledger, year, position)
         return export.RENDERERS["regulation", fmt](body), export.regulation_filename(year, fmt)
+
+    _write(render, output, as_of, as_of_position, needs_latest=False, force=force)
+
+
+@export_app.command("what-if")
+def what_if(year: int = typer.Option(..., min=FIRST_YEAR, max=LAST_YEAR, help="The year to replay"),
+            draft: Path = typer.Option(..., "--draft", exists=True, dir_okay=False, help="A JSON file with the draft "
+                                       "schedule, as the body of POST /v1/regulation/{year}/what-if"),
+            fmt: str = FormatOption, output: Path | None = OutputOption, as_of: str | None = AsOfOption,
+            as_of_position: int | None = AsOfPositionOption, force: bool = ForceOption) -> None:
+    """Write the what-if of a year with a draft schedule (as POST /v1/regulation/{year}/what-if)
+    as a spreadsheet. Records nothing."""
+    import json
+
+    from pydantic import ValidationError
+
+    from service import export
+    from service.api.regulation import WhatIfPut, draft_levels, what_if_body
+
+    _check_format(fmt)
+    try:
+        body = WhatIfPut.model_validate(json.loads(draft.read_text(encoding="utf-8")))
+    except (ValueError, ValidationError) as refused:
+        raise typer.BadParameter(f"not a draft schedule: {escape(str(refused))}", param_hint="--draft") from None
+
+    def render(ledger: Any, position: int, latest: int) -> tuple[bytes, str]:
+        replayed = what_if_body(ledger, year, position, draft_levels(body),
+                                [s.model_dump() for s in body.special_tariffs])
+        return export.RENDERERS["what_if", fmt](replayed), export.what_if_filename(year, fmt)
 
     _write(render, output, as_of, as_of_position, needs_latest=False, force=force)
 

@@ -1,9 +1,10 @@
 """`ledger import`: bulk-load commands from JSON Lines, in one pass, in batches.
 
-One command per line: `{"command": "move-in", "citizen_ref": "A", "facility": ..., ...}`, with
-the same fields as the HTTP request body of that command plus the path's parameters
-(`code`, `year`, `citizen_ref`). Every line is checked by the same schema as its HTTP request
-and decided by the same use case; the commands of a batch are stored in one transaction.
+One command per line: `{"command": "move-in", "citizen_ref": "A", "facility": ..., ...}`: the
+command's declaration (service/commands/declarations.py) by its name, with its fields, which
+are those of its HTTP request body plus the path's parameters (`code`, `year`, `citizen_ref`).
+A line is validated by that declaration and decided by `BudgetLedger.handle`, as a request is;
+the commands of a batch are stored in one transaction.
 
 A bad line stops the import: it is reported with its line number, field and rule, nothing
 of its batch is stored, and every earlier batch is (the report says up to which line), so
@@ -16,63 +17,12 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from domain.errors import DomainError
-from service.api import schemas
+from domain.values import check_year
+from service.commands.declarations import COMMANDS
 from service.ledger import Actor, BudgetLedger
-
-
-@dataclass(frozen=True)
-class Command:
-    schema: type[BaseModel] | None
-    path: tuple[str, ...]
-    run: Callable[[BudgetLedger, Any, dict[str, Any], Actor], Any]
-
-
-def _special(body: Any) -> dict[str, Any] | None:
-    return body.special_tariff.model_dump() if getattr(body, "special_tariff", None) else None
-
-
-def _levels(body: Any) -> list[dict[str, Any]]:
-    return [{"level": l.level, "min_hours": str(l.min_hours), "max_hours": str(l.max_hours), "daily_rate": l.daily_rate}
-            for l in body.levels]
-
-
-COMMANDS: dict[str, Command] = {
-    "register-facility": Command(schemas.FacilityCreate, (), lambda l, b, p, a: l.register_facility(
-        b.code, b.name, b.kind, b.area, b.places, a, b.effective_date, b.reason, b.case_ref)),
-    "capacity": Command(schemas.CapacityCreate, ("code",), lambda l, b, p, a: l.change_capacity(
-        p["code"], b.places, b.effective_date, a, b.reason, b.case_ref)),
-    "frame-budget": Command(schemas.FrameBudgetPut, ("code", "year"), lambda l, b, p, a: l.set_frame_budget(
-        p["code"], p["year"], b.budgeted_places, str(b.planned_occupancy_pct), [x.model_dump() for x in b.lines], a,
-        b.reason, b.case_ref)),
-    "accounts": Command(schemas.AccountsCreate, ("code", "year"), lambda l, b, p, a: l.record_accounts(
-        p["code"], p["year"], b.actual_costs, a, b.reason, b.case_ref)),
-    "baseline": Command(schemas.BaselinePut, ("code", "year"), lambda l, b, p, a: l.set_baseline(
-        p["code"], p["year"], b.baseline_budget, str(b.phase_in_pct), a, b.reason, b.case_ref)),
-    "tariff-schedule": Command(schemas.SchedulePut, ("year",), lambda l, b, p, a: l.publish_schedule(
-        p["year"], _levels(b), [s.model_dump() for s in b.special_tariffs], b.hourly_rate, b.runoff_months, a,
-        b.reason, b.case_ref)),
-    "revision": Command(schemas.RevisionCreate, ("year",), lambda l, b, p, a: l.revise_rate(
-        p["year"], b.level, b.daily_rate, b.effective_date, a, b.reason, b.case_ref)),
-    "move-in": Command(schemas.MoveInCreate, ("citizen_ref",), lambda l, b, p, a: l.move_in(
-        p["citizen_ref"], b.facility, b.effective_date, b.paying_municipality, schemas.assessment_dict(b.assessment),
-        a, _special(b), b.reason, b.case_ref)),
-    "reassessment": Command(schemas.ReassessmentCreate, ("citizen_ref",), lambda l, b, p, a: l.reassess(
-        p["citizen_ref"], b.effective_date, schemas.assessment_dict(b.assessment), a, _special(b), b.reason,
-        b.case_ref)),
-    "special-tariff": Command(schemas.SpecialTariffCreate, ("citizen_ref",), lambda l, b, p, a:
-                              l.grant_special_tariff(p["citizen_ref"], b.effective_date, b.code, b.daily_rate, a,
-                                                     b.reason, b.case_ref)),
-    "paying-municipality": Command(schemas.PayingMunicipalityCreate, ("citizen_ref",), lambda l, b, p, a:
-                                   l.change_paying_municipality(p["citizen_ref"], b.effective_date,
-                                                                b.paying_municipality, a, b.reason, b.case_ref)),
-    "move-out": Command(schemas.MoveOutCreate, ("citizen_ref",), lambda l, b, p, a: l.move_out(
-        p["citizen_ref"], b.effective_date, b.kind, a, b.reason, b.case_ref)),
-    "retraction": Command(schemas.RetractionCreate, (), lambda l, b, p, a: l.retract(
-        b.event_id, b.reason, a, b.case_ref)),
-}
 
 
 class ImportFailed(Exception):
@@ -104,21 +54,21 @@ def decide_line(ledger: BudgetLedger, number: int, text: str, actor: Actor) -> i
     if not isinstance(data, dict) or data.get("command") not in COMMANDS:
         raise _Refused("command", "unknown_command", f"command must be one of {', '.join(COMMANDS)}")
     command = COMMANDS[data.pop("command")]
-    path = {}
-    for name in command.path:
+    for name in command.spec.path_fields.values():
         if name not in data:
             raise _Refused(name, "required", f"{name} is required for this command")
-        path[name] = data.pop(name)
-    if "year" in path and (not isinstance(path["year"], int) or isinstance(path["year"], bool)):
-        raise _Refused("year", "invalid_year", "year must be a whole number")
     try:
-        body = command.schema.model_validate(data) if command.schema else None
+        if "year" in command.spec.path_fields:
+            check_year(data["year"])
+        decided = command.model_validate(data)
+    except DomainError as error:
+        raise _Refused(error.field, error.rule, error.message) from None
     except ValidationError as error:
         first = error.errors()[0]
         field = ".".join(str(part) for part in first.get("loc", ())) or None
         raise _Refused(field, "invalid_input", first.get("msg", "invalid")) from None
     try:
-        recorded = command.run(ledger, body, path, actor)
+        recorded = ledger.handle(decided, actor)
     except DomainError as error:
         raise _Refused(error.field, error.rule, error.message) from None
     return len(recorded.body.get("event_ids", []))

@@ -28,6 +28,23 @@ from domain.facility import Facility, facility_id
 from domain.ledger import LedgerAggregate, public_type
 from domain.tariff_schedule import TariffSchedule, schedule_id
 from domain.values import Meta, canonical_reference, check_no_cpr, check_year
+from service.commands.declarations import (
+    ChangeCapacity,
+    ChangePayingMunicipality,
+    Command,
+    GrantSpecialTariff,
+    MoveIn,
+    MoveOut,
+    PublishSchedule,
+    Reassess,
+    RecordAccounts,
+    RegisterFacility,
+    Retract,
+    ReviseRate,
+    SetBaseline,
+    SetFrameBudget,
+)
+from service.commands.fields import SpecialTariffGrant
 from service.db import idempotency_keys, ledger_entries, ledger_residents, make_engine, utc
 from service.settings import Settings
 from service.store import DateAsISO, Idempotency, LedgerWrite, MetaAsDict, Replayed, StaleRead
@@ -95,170 +112,151 @@ class BudgetLedger(Application):
         super().close()
         self.engine.dispose()
 
-    # Facilities --------------------------------------------------------------------------
+    # Commands ----------------------------------------------------------------------------
 
-    def register_facility(
-        self, code: str, name: str, kind: str, area: str, places: int, actor: Actor,
-        effective_date: date | None = None, reason: str | None = None, case_ref: str | None = None,
-        idempotency: Idempotency | None = None,
-    ) -> Recorded:
-        code = canonical_reference(code, "code")
+    def handle(self, command: Command, actor: Actor, idempotency: Idempotency | None = None) -> Recorded:
+        """Decide a command and store its events (with the idempotency record) in one
+        transaction; in a batch, keep them for `flush()`. Raises the domain's errors."""
+        return _HANDLERS[type(command)](self, command, actor, idempotency)
+
+    def _register_facility(self, c: RegisterFacility, actor: Actor, idempotency: Idempotency | None) -> Recorded:
+        code = canonical_reference(c.code, "code")
 
         def decide() -> list[LedgerAggregate]:
             if self._exists(facility_id(code)):
                 raise RuleViolation("facility_code_taken", f"facility {code} is already registered", "code")
-            check_no_cpr(name, "name")
-            check_no_cpr(area, "area")
-            meta = self._meta(effective_date or self.today(), actor, reason, case_ref)
-            return [Facility.register(code, name, kind, area, places, meta)]
+            check_no_cpr(c.name, "name")
+            check_no_cpr(c.area, "area")
+            meta = self._meta(c.effective_date or self.today(), actor, c)
+            return [Facility.register(code, c.name, c.kind, c.area, c.places, meta)]
 
         return self._command(decide, idempotency)
 
-    def change_capacity(self, code: str, places: int, effective_date: date, actor: Actor, reason: str | None,
-                        case_ref: str | None = None, idempotency: Idempotency | None = None) -> Recorded:
+    def _change_capacity(self, c: ChangeCapacity, actor: Actor, idempotency: Idempotency | None) -> Recorded:
         def decide() -> list[LedgerAggregate]:
-            facility = self.facility(code)
-            facility.change_capacity(places, self._meta(effective_date, actor, reason, case_ref))
+            facility = self.facility(c.code)
+            facility.change_capacity(c.places, self._meta(c.effective_date, actor, c))
             return [facility]
 
         return self._command(decide, idempotency)
 
-    def set_frame_budget(self, code: str, year: int, budgeted_places: int, planned_occupancy_pct: Any,
-                         lines: list[dict[str, Any]], actor: Actor, reason: str | None,
-                         case_ref: str | None = None, idempotency: Idempotency | None = None) -> Recorded:
+    def _set_frame_budget(self, c: SetFrameBudget, actor: Actor, idempotency: Idempotency | None) -> Recorded:
         def decide() -> list[LedgerAggregate]:
-            facility = self.facility(code)
-            meta = self._meta(date(check_year(year), 1, 1), actor, reason, case_ref)
-            facility.set_frame_budget(year, budgeted_places, planned_occupancy_pct, lines, meta)
+            facility = self.facility(c.code)
+            meta = self._meta(date(check_year(c.year), 1, 1), actor, c)
+            lines = [line.model_dump() for line in c.lines]
+            facility.set_frame_budget(c.year, c.budgeted_places, str(c.planned_occupancy_pct), lines, meta)
             return [facility]
 
         return self._command(decide, idempotency)
 
-    def set_baseline(self, code: str, year: int, baseline_budget: Any, phase_in_pct: Any, actor: Actor,
-                     reason: str | None = None, case_ref: str | None = None,
-                     idempotency: Idempotency | None = None) -> Recorded:
+    def _set_baseline(self, c: SetBaseline, actor: Actor, idempotency: Idempotency | None) -> Recorded:
         def decide() -> list[LedgerAggregate]:
-            facility = self.facility(code)
-            meta = self._meta(date(check_year(year), 1, 1), actor, reason, case_ref)
-            facility.set_baseline(year, baseline_budget, phase_in_pct, meta)
+            facility = self.facility(c.code)
+            meta = self._meta(date(check_year(c.year), 1, 1), actor, c)
+            facility.set_baseline(c.year, c.baseline_budget, str(c.phase_in_pct), meta)
             return [facility]
 
         return self._command(decide, idempotency)
 
-    def record_accounts(self, code: str, year: int, actual_costs: Any, actor: Actor, reason: str | None,
-                        case_ref: str | None = None, idempotency: Idempotency | None = None) -> Recorded:
+    def _record_accounts(self, c: RecordAccounts, actor: Actor, idempotency: Idempotency | None) -> Recorded:
         def decide() -> list[LedgerAggregate]:
-            facility = self.facility(code)
-            meta = self._meta(date(check_year(year), 12, 31), actor, reason, case_ref)
-            facility.record_accounts(year, actual_costs, meta)
+            facility = self.facility(c.code)
+            meta = self._meta(date(check_year(c.year), 12, 31), actor, c)
+            facility.record_accounts(c.year, c.actual_costs, meta)
             return [facility]
 
         return self._command(decide, idempotency)
 
-    # Tariff schedules --------------------------------------------------------------------
+    def _publish_schedule(self, c: PublishSchedule, actor: Actor, idempotency: Idempotency | None) -> Recorded:
+        levels, special_tariffs = c.levels_for_domain(), [s.model_dump() for s in c.special_tariffs]
 
-    def publish_schedule(self, year: int, levels: Any, special_tariffs: Any, hourly_rate: Any, runoff_months: Any,
-                         actor: Actor, reason: str | None = None, case_ref: str | None = None,
-                         idempotency: Idempotency | None = None) -> Recorded:
         def decide() -> list[LedgerAggregate]:
-            meta = self._meta(date(check_year(year), 1, 1), actor, reason, case_ref)
+            meta = self._meta(date(check_year(c.year), 1, 1), actor, c)
             try:
-                schedule = self._get(schedule_id(year), TariffSchedule)
+                schedule = self._get(schedule_id(c.year), TariffSchedule)
             except NotFound:
-                return [TariffSchedule.publish_first(year, levels, special_tariffs, hourly_rate, runoff_months, meta)]
-            schedule.publish_again(levels, special_tariffs, hourly_rate, runoff_months, meta)
+                return [TariffSchedule.publish_first(c.year, levels, special_tariffs, c.hourly_rate, c.runoff_months,
+                                                     meta)]
+            schedule.publish_again(levels, special_tariffs, c.hourly_rate, c.runoff_months, meta)
             return [schedule]
 
         return self._command(decide, idempotency)
 
-    def revise_rate(self, year: int, level: int, daily_rate: Any, effective_date: date, actor: Actor,
-                    reason: str | None, case_ref: str | None = None,
-                    idempotency: Idempotency | None = None) -> Recorded:
+    def _revise_rate(self, c: ReviseRate, actor: Actor, idempotency: Idempotency | None) -> Recorded:
         def decide() -> list[LedgerAggregate]:
-            schedule = self.schedule(check_year(year))
-            schedule.revise(level, daily_rate, self._meta(effective_date, actor, reason, case_ref))
+            schedule = self.schedule(check_year(c.year))
+            schedule.revise(c.level, c.daily_rate, self._meta(c.effective_date, actor, c))
             return [schedule]
 
         return self._command(decide, idempotency)
 
-    # Citizens ----------------------------------------------------------------------------
-
-    def move_in(self, citizen_ref: str, facility: str, effective_date: date, paying_municipality: str,
-                assessment: Any, actor: Actor, special_tariff: dict[str, Any] | None = None,
-                reason: str | None = None, case_ref: str | None = None,
-                idempotency: Idempotency | None = None) -> Recorded:
+    def _move_in(self, c: MoveIn, actor: Actor, idempotency: Idempotency | None) -> Recorded:
         classified: list[Classification] = []
-        citizen_ref = canonical_reference(citizen_ref, "citizen_ref")
-        facility = canonical_reference(facility, "facility")
+        citizen_ref = canonical_reference(c.citizen_ref, "citizen_ref")
+        facility = canonical_reference(c.facility, "facility")
 
         def decide() -> list[LedgerAggregate]:
-            meta = self._meta(effective_date, actor, reason, case_ref)
+            meta = self._meta(c.effective_date, actor, c)
             self._known_facility(facility)
-            schedule = self._schedule_in_force(effective_date)
-            classification = Classification.of(assessment, schedule)
-            special, special_meta = self._special(special_tariff, schedule, meta)
+            schedule = self._schedule_in_force(c.effective_date)
+            classification = Classification.of(c.assessment.as_domain(), schedule)
+            special, special_meta = self._special(c.special_tariff, schedule, meta)
             try:
                 citizen = self._get(citizen_id(citizen_ref), Citizen)
             except NotFound:
-                citizen = Citizen.first_move_in(citizen_ref, facility, paying_municipality, classification, meta,
+                citizen = Citizen.first_move_in(citizen_ref, facility, c.paying_municipality, classification, meta,
                                                 special, special_meta)
             else:
-                citizen.move_in(facility, paying_municipality, classification, meta, special, special_meta)
+                citizen.move_in(facility, c.paying_municipality, classification, meta, special, special_meta)
             classified.append(classification)
             return [citizen]
 
         return self._command(decide, idempotency, lambda: _classification_body(classified[-1]))
 
-    def reassess(self, citizen_ref: str, effective_date: date, assessment: Any, actor: Actor,
-                 special_tariff: dict[str, Any] | None = None, reason: str | None = None,
-                 case_ref: str | None = None, idempotency: Idempotency | None = None) -> Recorded:
+    def _reassess(self, c: Reassess, actor: Actor, idempotency: Idempotency | None) -> Recorded:
         classified: list[Classification] = []
 
         def decide() -> list[LedgerAggregate]:
-            citizen = self.citizen(citizen_ref)
-            meta = self._meta(effective_date, actor, reason, case_ref)
-            schedule = self._schedule_in_force(effective_date)
-            classification = Classification.of(assessment, schedule)
-            special, special_meta = self._special(special_tariff, schedule, meta)
+            citizen = self.citizen(c.citizen_ref)
+            meta = self._meta(c.effective_date, actor, c)
+            schedule = self._schedule_in_force(c.effective_date)
+            classification = Classification.of(c.assessment.as_domain(), schedule)
+            special, special_meta = self._special(c.special_tariff, schedule, meta)
             citizen.reassess(classification, meta, special, special_meta)
             classified.append(classification)
             return [citizen]
 
         return self._command(decide, idempotency, lambda: _classification_body(classified[-1]))
 
-    def grant_special_tariff(self, citizen_ref: str, effective_date: date, code: str, daily_rate: Any,
-                             actor: Actor, reason: str | None, case_ref: str | None = None,
-                             idempotency: Idempotency | None = None) -> Recorded:
+    def _grant_special_tariff(self, c: GrantSpecialTariff, actor: Actor, idempotency: Idempotency | None
+                              ) -> Recorded:
         def decide() -> list[LedgerAggregate]:
-            citizen = self.citizen(citizen_ref)
-            meta = self._meta(effective_date, actor, reason, case_ref)
+            citizen = self.citizen(c.citizen_ref)
+            meta = self._meta(c.effective_date, actor, c)
             meta.require_reason()
-            schedule = self._schedule_in_force(effective_date)
-            citizen.grant_special_tariff(SpecialTariff.of(code, daily_rate, schedule, field=""), meta)
+            schedule = self._schedule_in_force(c.effective_date)
+            citizen.grant_special_tariff(SpecialTariff.of(c.code, c.daily_rate, schedule, field=""), meta)
             return [citizen]
 
         return self._command(decide, idempotency)
 
-    def change_paying_municipality(self, citizen_ref: str, effective_date: date, paying_municipality: str,
-                                   actor: Actor, reason: str | None = None, case_ref: str | None = None,
-                                   idempotency: Idempotency | None = None) -> Recorded:
+    def _change_paying_municipality(self, c: ChangePayingMunicipality, actor: Actor,
+                                    idempotency: Idempotency | None) -> Recorded:
         def decide() -> list[LedgerAggregate]:
-            citizen = self.citizen(citizen_ref)
-            citizen.change_paying_municipality(paying_municipality, self._meta(effective_date, actor, reason, case_ref))
+            citizen = self.citizen(c.citizen_ref)
+            citizen.change_paying_municipality(c.paying_municipality, self._meta(c.effective_date, actor, c))
             return [citizen]
 
         return self._command(decide, idempotency)
 
-    def move_out(self, citizen_ref: str, effective_date: date, kind: str, actor: Actor, reason: str | None = None,
-                 case_ref: str | None = None, idempotency: Idempotency | None = None) -> Recorded:
+    def _move_out(self, c: MoveOut, actor: Actor, idempotency: Idempotency | None) -> Recorded:
         def decide() -> list[LedgerAggregate]:
-            citizen = self.citizen(citizen_ref)
-            citizen.move_out(kind, self._meta(effective_date, actor, reason, case_ref))
+            citizen = self.citizen(c.citizen_ref)
+            citizen.move_out(c.kind, self._meta(c.effective_date, actor, c))
             return [citizen]
 
         return self._command(decide, idempotency)
-
-    # Retractions -------------------------------------------------------------------------
 
     def stream_of(self, event_id: str) -> tuple[UUID, type[LedgerAggregate]]:
         """The aggregate that holds `event_id`, from the ledger index (or the batch)."""
@@ -275,18 +273,18 @@ class BudgetLedger(Application):
         kind = type(self.repository.get(originator))
         return originator, kind
 
-    def retract(self, event_id: str, reason: str | None, actor: Actor, case_ref: str | None = None,
-                idempotency: Idempotency | None = None,
-                allowed: tuple[type[LedgerAggregate], ...] = (Facility, TariffSchedule, Citizen)) -> Recorded:
+    def _retract(self, c: Retract, actor: Actor, idempotency: Idempotency | None) -> Recorded:
+        allowed = RETRACTABLE_BY_ROLE.get(actor.role, ())
+
         def decide() -> list[LedgerAggregate]:
-            originator, kind = self.stream_of(event_id)
+            originator, kind = self.stream_of(c.event_id)
             if not issubclass(kind, allowed):
                 raise NotAllowed(f"the role {actor.role} may not retract events of a {kind.__name__.lower()}")
             aggregate = self._get(originator, kind)
-            target = aggregate.entry(event_id)
-            meta = Meta.new(str(uuid.uuid4()), target.effective_date, actor.name, reason, case_ref,
+            target = aggregate.entry(c.event_id)
+            meta = Meta.new(str(uuid.uuid4()), target.effective_date, actor.name, c.reason, c.case_ref,
                             date_of_a_stored_event=True)
-            aggregate.retract(event_id, meta)
+            aggregate.retract(c.event_id, meta)
             return [aggregate]
 
         return self._command(decide, idempotency)
@@ -311,6 +309,11 @@ class BudgetLedger(Application):
             return self._get(schedule_id(year), TariffSchedule, version)
         except NotFound:
             raise NotFound("no_tariff_schedule", f"there is no tariff schedule for {year}", "year") from None
+
+    def schedule_in_force(self, day: date) -> TariffSchedule:
+        """The published schedule an assessment taking effect on `day` is classified under, as
+        a move-in or reassessment decides it (no_tariff_schedule when there is none)."""
+        return self._schedule_in_force(day)
 
     def citizen(self, citizen_ref: str, version: int | None = None) -> Citizen:
         citizen_ref = self._spelling(citizen_ref, "citizen_ref", citizen_id)
@@ -508,14 +511,14 @@ class BudgetLedger(Application):
             )
         return Recorded(json.loads(response), replayed=True)
 
-    def _meta(self, effective_date: date, actor: Actor, reason: str | None, case_ref: str | None) -> Meta:
-        return Meta.new(str(uuid.uuid4()), effective_date, actor.name, reason, case_ref)
+    def _meta(self, effective_date: date, actor: Actor, command: Command) -> Meta:
+        return Meta.new(str(uuid.uuid4()), effective_date, actor.name, command.reason, command.case_ref)
 
-    def _special(self, special: dict[str, Any] | None, schedule: TariffSchedule, meta: Meta
+    def _special(self, special: SpecialTariffGrant | None, schedule: TariffSchedule, meta: Meta
                  ) -> tuple[SpecialTariff | None, Meta | None]:
         if special is None:
             return None, None
-        tariff = SpecialTariff.of(special.get("code"), special.get("daily_rate"), schedule)
+        tariff = SpecialTariff.of(special.code, special.daily_rate, schedule)
         return tariff, Meta(str(uuid.uuid4()), meta.effective_date, meta.actor, meta.reason, meta.case_ref)
 
     def _known_facility(self, code: str) -> None:
@@ -599,6 +602,31 @@ class BudgetLedger(Application):
         from zoneinfo import ZoneInfo
 
         return datetime.now(ZoneInfo("Europe/Copenhagen")).date()
+
+
+RETRACTABLE_BY_ROLE: dict[str, tuple[type[LedgerAggregate], ...]] = {
+    "admin": (Facility, TariffSchedule, Citizen),
+    "finance": (Facility, TariffSchedule),
+    "caseworker": (Citizen,),
+}
+"""Whose events a role may retract: case workers citizens', finance facilities' and schedules'."""
+
+_HANDLERS: dict[type[Command], Callable[[BudgetLedger, Any, Actor, Idempotency | None], Recorded]] = {
+    RegisterFacility: BudgetLedger._register_facility,
+    ChangeCapacity: BudgetLedger._change_capacity,
+    SetFrameBudget: BudgetLedger._set_frame_budget,
+    RecordAccounts: BudgetLedger._record_accounts,
+    SetBaseline: BudgetLedger._set_baseline,
+    PublishSchedule: BudgetLedger._publish_schedule,
+    ReviseRate: BudgetLedger._revise_rate,
+    MoveIn: BudgetLedger._move_in,
+    Reassess: BudgetLedger._reassess,
+    GrantSpecialTariff: BudgetLedger._grant_special_tariff,
+    ChangePayingMunicipality: BudgetLedger._change_paying_municipality,
+    MoveOut: BudgetLedger._move_out,
+    Retract: BudgetLedger._retract,
+}
+"""The use case of each command (`BudgetLedger.handle`)."""
 
 
 def move_in_topics() -> list[str]:

@@ -96,12 +96,14 @@ class RegulationReads:
         return row
 
 
-def what_if(ledger: BudgetLedger, year: int, position: int, draft_rates: dict[int, Decimal]) -> dict[str, Any]:
+def what_if(ledger: BudgetLedger, year: int, position: int, draft_rates: dict[int, Decimal],
+            draft_special: dict[str, Decimal] | None = None) -> dict[str, Any]:
     """Revenue of `year` per facility and per paying municipality, charged and with the draft.
 
     One pass over the year's periods of every stay (the stay rows as of `position`): a present
     day is charged basistakst + its service rate, and in the draft basistakst + the draft's
-    rate of its level (a special tariff keeps its own rate). The pass counts days by facility,
+    rate of its level (a special tariff keeps its own rate, unless `draft_special` gives one
+    for its code: then every day on that special tariff is at that rate). The pass counts days by facility,
     payer, rate and draft rate; the money is those counts times the rates, summed once. A payer
     is named beside its code (`paying_municipality_name`, None for a code outside the register)."""
     from service.readers import AsOfReader
@@ -118,8 +120,10 @@ def what_if(ledger: BudgetLedger, year: int, position: int, draft_rates: dict[in
                 if not segment.present:
                     continue
                 condition = segment.condition
-                draft = segment.rate if condition.special_tariff is not None or condition.level is None \
-                    else draft_rates[condition.level]
+                if condition.special_tariff is not None:
+                    draft = (draft_special or {}).get(condition.special_tariff, segment.rate)
+                else:
+                    draft = segment.rate if condition.level is None else draft_rates[condition.level]
                 days[code, condition.paying_municipality, segment.rate, draft] += segment.days
     facilities: dict[str, list[Decimal]] = {code: [ZERO, ZERO] for code in budgets.facility_codes(position)}
     payers: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from service.api import (
     audit, budgets, central, citizens, docs, downloads, facilities, health, limits, observability, problems,
-    regulation, retractions, routing, schedules, statements, throttle,
+    commands, regulation, routing, schedules, statements, throttle,
 )
 from service.ledger import BudgetLedger
 from service.projection import EmbeddedProjector, ProjectionStatus
@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None, ledger: BudgetLedger | None = N
     problems.install(app)
     routing.document(app)  # the Problem schema of every route's error responses
     docs.install(app)  # /docs and /redoc, offline (docs/adr/0023)
-    for module in (facilities, schedules, citizens, retractions, budgets, central, statements, regulation, audit):
+    for module in (commands, facilities, schedules, citizens, budgets, central, statements, regulation, audit):
         app.include_router(module.router)
     install_ui(app)  # the web UI at /ui (docs/adr/0009)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import Depends, Query, Request
@@ -12,7 +12,7 @@ from sqlalchemy import select
 from domain.values import REFERENCE_PATTERN, check_reference
 from service.api.deps import AsOf, Instant, Ledger, ProjectionStatusDep, allow, checked_instant
 from service.api.routing import api_router
-from service.audit import AuditQuery, AuditTrail, log_citizen_reads
+from service.audit import EVENT_TYPES, AuditQuery, AuditTrail, log_citizen_reads
 from service.db import citizen_reads, utc
 from service.ledger import Actor, Timeline
 
@@ -44,11 +44,15 @@ def get_audit(
     end: Annotated[Instant | None, Query(alias="to", description="Recorded at or before this instant")] = None,
     after_position: Annotated[int, Query(ge=0, le=2**63 - 1, description="Page: events after this position")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    type: Annotated[Literal[EVENT_TYPES] | None, Query(description="Only events of this type")] = None,  # type: ignore[valid-type]
+    recorded_by: Annotated[str | None, Query(alias="actor", min_length=1, max_length=100, pattern=r"^[^\x00-\x1f]+$",
+                                             description="Only events recorded by this actor")] = None,
 ) -> dict[str, Any]:
     """Events in recording order with every field of domain §3 (effective date, recorded time,
     position, actor, reason, case_ref, the event's own fields) and, for a retracted event,
     who retracted it, why and when; filtered by facility, citizen, time window and position,
-    paged by `after_position` (`next_after_position` continues). An event that changed the
+    paged by `after_position` (`next_after_position` continues), and by `type` and `actor`
+    (the web UI's "Hændelser" page filters the same way). An event that changed the
     budget of a closed facility-year is flagged in `post_closing`."""
     if citizen is not None:
         citizen = check_reference(citizen, "citizen")
@@ -61,9 +65,11 @@ def get_audit(
     bounds = [p for p in (position, timeline.position_at(end) if _instant("to", end) else None) if p is not None]
     until = min(bounds) if bounds else None
     status.wait(timeline.max_position() if until is None else until, ledger.settings.read_wait_seconds)
-    events, next_after = AuditTrail(ledger).entries(AuditQuery(facility, citizen, after, until, limit))
+    events, next_after = AuditTrail(ledger).entries(AuditQuery(facility, citizen, after, until, limit, type,
+                                                                          recorded_by))
     given = request.query_params
-    resource = _resource(request.url.path, facility=facility, citizen=citizen, **{"from": start, "to": end},
+    resource = _resource(request.url.path, facility=facility, citizen=citizen, type=type, actor=recorded_by,
+                         **{"from": start, "to": end},
                          after_position=after_position if "after_position" in given else None,
                          limit=limit if "limit" in given else None,
                          as_of_position=position if {"as_of", "as_of_position"} & set(given) else None)

@@ -1,5 +1,5 @@
-"""Citizens: move-in, reassessment, special tariff, paying municipality, move-out, and the
-citizen's stays and events as of any point."""
+"""Citizens: their stays and events as of any point (their commands are
+service/api/commands.py's)."""
 
 from __future__ import annotations
 
@@ -14,17 +14,8 @@ from domain.ledger import public_type
 from domain.values import check_reference
 from projections.periods import stay_periods
 from service.audit import log_citizen_reads, plain
-from service.api.common import COMMAND_RESPONSES, Ref, iso, kr, written
-from service.api.deps import AsOf, CaseWriter, IdempotencyKey, Ledger, Reader
-from service.api.schemas import (
-    CommandPublic,
-    MoveInCreate,
-    MoveOutCreate,
-    PayingMunicipalityCreate,
-    ReassessmentCreate,
-    SpecialTariffCreate,
-    assessment_dict,
-)
+from service.api.common import Ref, iso, kr
+from service.api.deps import AsOf, Ledger, Reader
 from service.api.routing import api_router
 from service.ledger import BudgetLedger, Timeline
 from service.readers import AsOfReader
@@ -34,45 +25,6 @@ router = api_router(tags=["citizens"])
 
 def _ref(ref: str) -> str:
     return check_reference(ref, "citizen_ref")
-
-
-@router.post("/v1/citizens/{ref}/move-in", status_code=201, response_model=CommandPublic, responses=COMMAND_RESPONSES)
-def move_in(ref: Ref, body: MoveInCreate, ledger: Ledger, actor: CaseWriter, idem: IdempotencyKey):
-    special = body.special_tariff.model_dump() if body.special_tariff else None
-    return written(ledger.move_in(
-        _ref(ref), body.facility, body.effective_date, body.paying_municipality, assessment_dict(body.assessment),
-        actor, special, body.reason, body.case_ref, idem))
-
-
-@router.post("/v1/citizens/{ref}/reassessments", status_code=201, response_model=CommandPublic,
-             responses=COMMAND_RESPONSES)
-def reassess(ref: Ref, body: ReassessmentCreate, ledger: Ledger, actor: CaseWriter, idem: IdempotencyKey):
-    special = body.special_tariff.model_dump() if body.special_tariff else None
-    return written(ledger.reassess(_ref(ref), body.effective_date, assessment_dict(body.assessment), actor, special,
-                                   body.reason, body.case_ref, idem))
-
-
-@router.post("/v1/citizens/{ref}/special-tariff", status_code=201, response_model=CommandPublic,
-             responses=COMMAND_RESPONSES)
-def grant_special_tariff(ref: Ref, body: SpecialTariffCreate, ledger: Ledger, actor: CaseWriter, idem: IdempotencyKey):
-    return written(ledger.grant_special_tariff(_ref(ref), body.effective_date, body.code, body.daily_rate, actor,
-                                               body.reason, body.case_ref, idem))
-
-
-@router.post("/v1/citizens/{ref}/paying-municipality", status_code=201, response_model=CommandPublic,
-             responses=COMMAND_RESPONSES)
-def change_paying_municipality(ref: Ref, body: PayingMunicipalityCreate, ledger: Ledger, actor: CaseWriter,
-                               idem: IdempotencyKey):
-    return written(ledger.change_paying_municipality(_ref(ref), body.effective_date, body.paying_municipality, actor,
-                                                     body.reason, body.case_ref, idem))
-
-
-@router.post("/v1/citizens/{ref}/move-out", status_code=201, response_model=CommandPublic, responses=COMMAND_RESPONSES)
-def move_out(ref: Ref, body: MoveOutCreate, ledger: Ledger, actor: CaseWriter, idem: IdempotencyKey):
-    return written(ledger.move_out(_ref(ref), body.effective_date, body.kind, actor, body.reason, body.case_ref, idem))
-
-
-# Read --------------------------------------------------------------------------------------
 
 _HIDDEN = {"meta", "originator_id", "originator_version", "timestamp", "originator_topic"}
 

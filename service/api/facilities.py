@@ -1,4 +1,5 @@
-"""Facilities: registration, capacity, frame budgets, baselines and annual accounts."""
+"""Facilities as of any point: places, frame budgets, baselines and annual accounts (their
+commands are service/api/commands.py's)."""
 
 from __future__ import annotations
 
@@ -10,63 +11,15 @@ from domain.errors import NotFound
 from domain.values import FIRST_YEAR, LAST_YEAR
 from domain.facility import Facility, facility_id
 from projections.frame import basistakst, frame_total, monthly_frames
-from service.api.common import COMMAND_RESPONSES, Code, iso, kr, written
-from service.api.deps import AsOf, FacilityWriter, FinanceWriter, IdempotencyKey, Ledger, ReadAt, Reader
+from service.api.common import Code, iso, kr
+from service.api.deps import AsOf, Ledger, ReadAt, Reader
 from service.api.regulation import regulation_public
-from service.api.schemas import (
-    AccountsCreate,
-    BaselinePut,
-    CapacityCreate,
-    CommandPublic,
-    FacilityCreate,
-    FrameBudgetPut,
-)
 from service.api.routing import api_router
 from service.ledger import BudgetLedger, Timeline
 from service.regulation import RegulationReads
 
 router = api_router(tags=["facilities"])
 Year = Annotated[int, Path(ge=FIRST_YEAR, le=LAST_YEAR)]
-
-
-@router.post("/v1/facilities", status_code=201, response_model=CommandPublic, responses=COMMAND_RESPONSES)
-def register_facility(body: FacilityCreate, ledger: Ledger, actor: FacilityWriter, idem: IdempotencyKey):
-    return written(ledger.register_facility(
-        body.code, body.name, body.kind, body.area, body.places, actor, body.effective_date, body.reason,
-        body.case_ref, idem))
-
-
-@router.post("/v1/facilities/{code}/capacity", status_code=201, response_model=CommandPublic,
-             responses=COMMAND_RESPONSES)
-def change_capacity(code: Code, body: CapacityCreate, ledger: Ledger, actor: FacilityWriter, idem: IdempotencyKey):
-    return written(ledger.change_capacity(code, body.places, body.effective_date, actor, body.reason, body.case_ref, idem))
-
-
-@router.put("/v1/facilities/{code}/frame-budgets/{year}", status_code=201, response_model=CommandPublic,
-            responses=COMMAND_RESPONSES)
-def set_frame_budget(code: Code, year: Year, body: FrameBudgetPut, ledger: Ledger, actor: FinanceWriter,
-                     idem: IdempotencyKey):
-    lines = [line.model_dump() for line in body.lines]
-    return written(ledger.set_frame_budget(code, year, body.budgeted_places, str(body.planned_occupancy_pct), lines,
-                                           actor, body.reason, body.case_ref, idem))
-
-
-@router.put("/v1/facilities/{code}/baselines/{year}", status_code=201, response_model=CommandPublic,
-            responses=COMMAND_RESPONSES)
-def set_baseline(code: Code, year: Year, body: BaselinePut, ledger: Ledger, actor: FinanceWriter,
-                 idem: IdempotencyKey):
-    return written(ledger.set_baseline(code, year, body.baseline_budget, str(body.phase_in_pct), actor, body.reason,
-                                       body.case_ref, idem))
-
-
-@router.post("/v1/facilities/{code}/accounts/{year}", status_code=201, response_model=CommandPublic,
-             responses=COMMAND_RESPONSES)
-def record_accounts(code: Code, year: Year, body: AccountsCreate, ledger: Ledger, actor: FinanceWriter,
-                    idem: IdempotencyKey):
-    return written(ledger.record_accounts(code, year, body.actual_costs, actor, body.reason, body.case_ref, idem))
-
-
-# Reads -------------------------------------------------------------------------------------
 
 
 def facility_as_of(ledger: BudgetLedger, code: str, position: int | None) -> Facility:

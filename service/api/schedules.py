@@ -1,4 +1,5 @@
-"""Tariff schedules: publication of a year's levels and special tariffs, and rate revisions."""
+"""Tariff schedules as of any point: levels, rates in force and revisions (their commands are
+service/api/commands.py's)."""
 
 from __future__ import annotations
 
@@ -10,33 +11,13 @@ from fastapi import Path, Query
 from domain.errors import InvalidValue, NotFound
 from domain.tariff_schedule import TariffSchedule, schedule_id
 from domain.values import FIRST_YEAR, LAST_YEAR
-from service.api.common import COMMAND_RESPONSES, iso, kr, written
-from service.api.deps import AsOf, FinanceWriter, IdempotencyKey, Ledger, Reader
-from service.api.schemas import CommandPublic, RevisionCreate, SchedulePut
+from service.api.common import iso, kr
+from service.api.deps import AsOf, Ledger, Reader
 from service.api.routing import api_router
 from service.ledger import BudgetLedger, Timeline
 
 router = api_router(tags=["tariff schedules"])
 Year = Annotated[int, Path(ge=FIRST_YEAR, le=LAST_YEAR)]
-
-
-@router.put("/v1/tariff-schedules/{year}", status_code=201, response_model=CommandPublic,
-            responses=COMMAND_RESPONSES)
-def publish_schedule(year: Year, body: SchedulePut, ledger: Ledger, actor: FinanceWriter, idem: IdempotencyKey):
-    levels = [
-        {"level": l.level, "min_hours": str(l.min_hours), "max_hours": str(l.max_hours), "daily_rate": l.daily_rate}
-        for l in body.levels
-    ]
-    special = [s.model_dump() for s in body.special_tariffs]
-    return written(ledger.publish_schedule(year, levels, special, body.hourly_rate, body.runoff_months, actor,
-                                           body.reason, body.case_ref, idem))
-
-
-@router.post("/v1/tariff-schedules/{year}/revisions", status_code=201, response_model=CommandPublic,
-             responses=COMMAND_RESPONSES)
-def revise_rate(year: Year, body: RevisionCreate, ledger: Ledger, actor: FinanceWriter, idem: IdempotencyKey):
-    return written(ledger.revise_rate(year, body.level, body.daily_rate, body.effective_date, actor, body.reason,
-                                      body.case_ref, idem))
 
 
 def schedule_as_of(ledger: BudgetLedger, year: int, position: int | None) -> TariffSchedule:

@@ -14,7 +14,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.ui import budget_pages, citizen_pages, finance_pages, login
+from service.ui import (budget_pages, citizen_pages, doegnskema_pages, finance_pages, history_pages, login,
+                        what_if_pages)
 from service.ui.auth import COOKIE, LoginRequired, RoleNotAllowed
 from service.ui.csrf import CsrfRefused, check_csrf
 from service.ui.formatting import role
@@ -51,7 +52,8 @@ class UiHeaders:
         await self.app(scope, receive, with_headers)
 
 
-ROUTERS = tuple(module.router for module in (login, budget_pages, citizen_pages, finance_pages))
+ROUTERS = tuple(module.router for module in (login, budget_pages, citizen_pages, finance_pages, doegnskema_pages,
+                                             history_pages, what_if_pages))
 """Every page and form of the UI; `install` puts each behind the CSRF check of its POSTs."""
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
@@ -25,10 +26,12 @@ from service.export import LEVELS
 from service.ledger import BudgetLedger
 from service.read_models import BudgetReads
 from service.readers import AsOfReader
-from service.ui.asof import UiProblem, end_of, parse_day, read_position
+from service.event_history import FacilityYear, MunicipalityYear
+from service.ui.asof import PointInTime, UiProblem, as_of_text, parse_as_of, read_position, store_position
 from service.ui.auth import UiReader
 from service.ui.charts import Series, stacked_bars
 from service.ui.formatting import MONTHS, MONTHS_SHORT, month_name
+from service.ui.history_pages import step_bar
 from service.ui.render import facility_names, ledger_of, page, parse_month, parse_year
 
 router = APIRouter(include_in_schema=False)
@@ -53,17 +56,20 @@ def municipality_chart(years: dict[str, tuple[Any, YearFigures]], year: int, hig
 @router.get("/ui")
 @router.get("/ui/oversigt")
 def overview(request: Request, actor: UiReader, year: str | None = None, month: str | None = None,
-             as_of: str | None = None) -> Response:
-    form = {"year": year or str(BudgetLedger.today().year), "month": month or "", "as_of": as_of or ""}
+             as_of: str | None = None, as_of_position: str | None = None) -> Response:
+    form = {"year": year or str(BudgetLedger.today().year), "month": month or "",
+            "as_of": as_of_text(as_of, as_of_position)}
 
     def build() -> dict[str, Any]:
         year_, month_ = parse_year(year, BudgetLedger.today().year), parse_month(month)
-        position = read_position(request, parse_day(as_of, "Opgjort pr."))
+        position = read_position(request, parse_as_of(as_of, as_of_position))
         ledger = ledger_of(request)
         body, years = central_model_with_years(ledger, year_, month_, position)
         chart = municipality_chart(years, year_, month_)
         over = {f"{row['facility']}: {w}" for row in body["facilities"] for w in row["warnings"]}
         return {"central": body, "chart": chart, "levels": LEVELS, "period": month_name(month_),
+                "history": step_bar(request, MunicipalityYear(year_), position, "/ui/oversigt", year=year_,
+                                    month=month_),
                 "has_baseline": body["totals"]["baseline"] is not None,
                 "warnings": [w for w in body["warnings"] if w not in over],
                 "over_capacity": [row for row in body["facilities"] if row["over_capacity_months"]]}
@@ -87,15 +93,15 @@ def stays_in_year(ledger: BudgetLedger, code: str, year: int, position: int) -> 
 
 
 @router.get("/ui/tilbud/{code:path}")
-def facility(request: Request, code: str, actor: UiReader, year: str | None = None, as_of: str | None = None
-             ) -> Response:
-    form = {"year": year or str(BudgetLedger.today().year), "as_of": as_of or "", "code": code}
+def facility(request: Request, code: str, actor: UiReader, year: str | None = None, as_of: str | None = None,
+             as_of_position: str | None = None) -> Response:
+    form = {"year": year or str(BudgetLedger.today().year), "as_of": as_of_text(as_of, as_of_position), "code": code}
 
     def build() -> dict[str, Any]:
         nonlocal code
         code = check_reference(code, "code")
         year_ = parse_year(year, BudgetLedger.today().year)
-        position = read_position(request, parse_day(as_of, "Opgjort pr."))
+        position = read_position(request, parse_as_of(as_of, as_of_position))
         ledger = ledger_of(request)
         budget = get_budget(code, year_, ledger, actor, position)
         fact = BudgetReads(ledger).facility(code, position)
@@ -107,6 +113,8 @@ def facility(request: Request, code: str, actor: UiReader, year: str | None = No
         over = [m for m in budget["months"] if m["over_capacity"]]
         shown = {OverCapacity(m["month"], m["present_days"], m["capacity_days"]).warning(year_) for m in over}
         return {"budget": budget, "facility": fact, "chart": chart, "stays": stays, "levels": LEVELS,
+                "history": step_bar(request, FacilityYear(code, year_), position, f"/ui/tilbud/{quote(code, safe='')}",
+                                    year=year_),
                 "places": fact.places_on(date(year_, 12, 31)), "over_capacity": over,
                 "warnings": [w for w in budget["warnings"] if w not in shown]}
 
@@ -116,7 +124,8 @@ def facility(request: Request, code: str, actor: UiReader, year: str | None = No
 @router.get("/ui/forklar")
 def explain(request: Request, actor: UiReader, facility: str | None = None, year: str | None = None,
             month: str | None = None, fra: str | None = None, til: str | None = None) -> Response:
-    """Why a facility's budget for a month (or the year) changed between two dates."""
+    """Why a facility's budget for a month (or the year) changed between two points, each a
+    date, a date and time, or a store position (as "Opgjort pr.")."""
     today = BudgetLedger.today()
     form = {"facility": facility or "", "year": year or str(today.year), "month": month or "",
             "fra": fra or "", "til": til or today.isoformat(), "facilities": {}}
@@ -129,12 +138,14 @@ def explain(request: Request, actor: UiReader, facility: str | None = None, year
             return {"explained": None}
         facility = check_reference(facility, "facility")
         year_, month_ = parse_year(year, today.year), parse_month(month)
-        start, end = parse_day(fra, "Fra"), parse_day(til, "Til") or today
-        if start is not None and start > end:
+        start, end = parse_as_of(fra, field="Fra"), parse_as_of(til, field="Til") or PointInTime("", day=today)
+        first = 0 if start is None else store_position(request, start, "Fra")
+        last = store_position(request, end, "Til")
+        if first is not None and last is not None and first > last:
             raise UiProblem(422, "Fra-datoen ligger efter til-datoen. Vælg en fra-dato før til-datoen.")
         explained = budget_explanation(
             facility, year_, ledger, "all" if month_ is None else str(month_), request.app.state.projections,
-            start=None if start is None else end_of(start, "Fra"), end=end_of(end, "Til"))
+            from_position=first, to_position=last)
         log_citizen_reads(ledger, actor, "/ui/forklar", (c["citizen_ref"] for c in explained["changes"]))
         return {"explained": explained, "period": month_name(month_), "year_": year_,
                 "name": form["facilities"].get(facility, facility)}

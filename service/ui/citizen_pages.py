@@ -1,7 +1,9 @@
 """A citizen's timeline: stays with their periods of level and service rate, and every event
 the ledger holds about the citizen, retracted ones included and marked with who retracted
 them, when and why. It is GET /v1/citizens/{ref} (the same body, the same roles), as of the
-page's "Opgjort pr." date; the read is logged under the page's own path (`/ui/borger/{ref}`)."""
+page's "Opgjort pr." date; the read is logged under the page's own path (`/ui/borger/{ref}`).
+Each assessment in force is shown as its døgnskema with what changed from the one before it
+(service/queries/assessments.py)."""
 
 from __future__ import annotations
 
@@ -14,8 +16,12 @@ from starlette.responses import Response
 
 from service.api.citizens import citizen_body
 from service.audit import log_citizen_reads
-from service.ui.asof import parse_day, store_position
+from service.event_history import CitizenEvents
+from service.queries.assessments import citizen_assessments
+from service.ui.asof import as_of_text, parse_as_of, store_position
 from service.ui.auth import UiReader
+from service.ui.doegnskema import fieldset
+from service.ui.history_pages import step_bar
 from service.ui.render import facility_names, ledger_of, page, with_query
 from service.ui.timeline import timeline
 
@@ -31,14 +37,19 @@ def find_citizen(request: Request, actor: UiReader, ref: str | None = None, as_o
 
 
 @router.get("/ui/borger/{ref:path}")
-def citizen(request: Request, ref: str, actor: UiReader, as_of: str | None = None) -> Response:
-    form = {"ref": ref, "as_of": as_of or ""}
+def citizen(request: Request, ref: str, actor: UiReader, as_of: str | None = None,
+            as_of_position: str | None = None) -> Response:
+    form = {"ref": ref, "as_of": as_of_text(as_of, as_of_position)}
 
     def build() -> dict[str, Any]:
-        position = store_position(request, parse_day(as_of, "Opgjort pr."))
+        position = store_position(request, parse_as_of(as_of, as_of_position))
         body = citizen_body(ref, ledger_of(request), position)
         log_citizen_reads(ledger_of(request), actor, f"/ui/borger/{ref}", [body["citizen_ref"]])
-        return {"citizen": body, "events": timeline(body["events"]),
-                "names": facility_names(ledger_of(request), position)}
+        history = step_bar(request, CitizenEvents(body["citizen_ref"]), body.get("as_of_position", position),
+                           f"/ui/borger/{quote(body['citizen_ref'], safe='')}")
+        assessments = citizen_assessments(ledger_of(request), body["citizen_ref"], position).assessments
+        return {"citizen": body, "events": timeline(body["events"]), "history": history,
+                "names": facility_names(ledger_of(request), position),
+                "assessments": [(record, fieldset(record=record)) for record in assessments]}
 
     return page(request, actor, "citizen.html", form, build)

@@ -26,10 +26,12 @@ from service.api.regulation import regulation_body
 from service.api.statements import BUYERS, log_statement_reads, statement_body
 from service.db import rm_statement_lines
 from service.ledger import Actor, BudgetLedger
-from service.ui.asof import UiProblem, parse_day, read_position
+from service.event_history import RegulationYear, StatementMonth
+from service.ui.asof import UiProblem, as_of_text, parse_as_of, read_position
 from service.ui.auth import UiFinanceReader, UiReader
 from service.ui.charts import Box, Series, stacked_bars
 from service.ui.formatting import kroner
+from service.ui.history_pages import step_bar
 from service.ui.render import REFUSALS, facility_names, ledger_of, page, parse_month, parse_year, problem_of, render
 
 router = APIRouter(include_in_schema=False)
@@ -61,9 +63,9 @@ def check_municipality(code: str) -> str:
 
 
 def statement_of(request: Request, actor: Actor, municipality: str, year: int, month: int, as_of: str | None,
-                 resource: str) -> dict[str, Any]:
+                 resource: str, as_of_position: str | None = None) -> dict[str, Any]:
     ledger = ledger_of(request)
-    position = read_position(request, parse_day(as_of, "Opgjort pr."))
+    position = read_position(request, parse_as_of(as_of, as_of_position))
     body = statement_body(ledger, check_municipality(municipality), year, month, position,
                           request.app.state.projections)
     log_statement_reads(ledger, actor, resource, body)
@@ -72,10 +74,11 @@ def statement_of(request: Request, actor: Actor, municipality: str, year: int, m
 
 @router.get("/ui/afregning")
 def statements(request: Request, actor: UiFinanceReader, municipality: str | None = None, year: str | None = None,
-               month: str | None = None, as_of: str | None = None) -> Response:
+               month: str | None = None, as_of: str | None = None, as_of_position: str | None = None) -> Response:
     default_year, default_month = previous_month()
     form = {"municipality": municipality or "", "year": year or str(default_year),
-            "month": month or str(default_month), "as_of": as_of or "", "municipalities": [], "register": BUYERS}
+            "month": month or str(default_month), "as_of": as_of_text(as_of, as_of_position), "municipalities": [],
+            "register": BUYERS}
 
     def build() -> dict[str, Any]:
         year_ = parse_year(year, default_year)
@@ -85,23 +88,28 @@ def statements(request: Request, actor: UiFinanceReader, municipality: str | Non
         form["municipalities"] = paying_municipalities(ledger_of(request), year_)
         if not municipality:
             return {"statement": None}
-        body = statement_of(request, actor, municipality, year_, month_, as_of, "/ui/afregning")
-        return {"statement": body, "names": facility_names(ledger_of(request), body["as_of_position"])}
+        body = statement_of(request, actor, municipality, year_, month_, as_of, "/ui/afregning", as_of_position)
+        history = step_bar(request, StatementMonth(body["municipality"], year_, month_), body["as_of_position"],
+                           "/ui/afregning", municipality=body["municipality"], year=year_, month=month_)
+        return {"statement": body, "names": facility_names(ledger_of(request), body["as_of_position"]),
+                "history": history}
 
     return page(request, actor, "statements.html", form, build)
 
 
 @router.get("/ui/efterregulering")
-def regulation(request: Request, actor: UiFinanceReader, year: str | None = None, as_of: str | None = None
-               ) -> Response:
+def regulation(request: Request, actor: UiFinanceReader, year: str | None = None, as_of: str | None = None,
+               as_of_position: str | None = None) -> Response:
     default_year = BudgetLedger.today().year - 1
-    form = {"year": year or str(default_year), "as_of": as_of or ""}
+    form = {"year": year or str(default_year), "as_of": as_of_text(as_of, as_of_position)}
 
     def build() -> dict[str, Any]:
         year_ = parse_year(year, default_year)
-        position = read_position(request, parse_day(as_of, "Opgjort pr."))
+        position = read_position(request, parse_as_of(as_of, as_of_position))
         body = regulation_body(ledger_of(request), year_, position)
+        scope = RegulationYear(year_, year_ + body["years_to_tariff"])
         return {"regulation": body, "names": facility_names(ledger_of(request), position),
+                "history": step_bar(request, scope, position, "/ui/efterregulering", year=year_),
                 "chart": regulation_chart(body) if body["facilities"] else None}
 
     return page(request, actor, "regulation.html", form, build)
@@ -163,12 +171,12 @@ def spreadsheet(request: Request, actor: Actor, view: str, format: str,
 
 @router.get("/ui/download/central/{year}")
 def download_central(request: Request, year: str, actor: UiReader, format: str = "xlsx", month: str | None = None,
-                     as_of: str | None = None) -> Response:
+                     as_of: str | None = None, as_of_position: str | None = None) -> Response:
     """The central model as on the overview, as a workbook or a CSV file."""
 
     def read(fmt: str) -> tuple[dict[str, Any], str]:
         year_, month_ = parse_year(year, 0), parse_month(month)
-        position = read_position(request, parse_day(as_of, "Opgjort pr."))
+        position = read_position(request, parse_as_of(as_of, as_of_position))
         return central_model(ledger_of(request), year_, month_, position), export.central_filename(year_, month_, fmt)
 
     return spreadsheet(request, actor, "central", format, read)
@@ -176,7 +184,7 @@ def download_central(request: Request, year: str, actor: UiReader, format: str =
 
 @router.get("/ui/download/statements/{municipality}/{year}/{month}")
 def download_statement(request: Request, municipality: str, year: str, month: str, actor: UiFinanceReader,
-                       format: str = "xlsx", as_of: str | None = None) -> Response:
+                       format: str = "xlsx", as_of: str | None = None, as_of_position: str | None = None) -> Response:
     """A statement as on the statements page, as a workbook or a CSV file."""
 
     def read(fmt: str) -> tuple[dict[str, Any], str]:
@@ -184,7 +192,7 @@ def download_statement(request: Request, municipality: str, year: str, month: st
         if month_ is None:
             raise UiProblem(422, "Vælg en måned: en afregning gælder én måned.")
         body = statement_of(request, actor, municipality, year_, month_, as_of,
-                            f"/ui/download/statements/{municipality}/{year_}/{month_}")
+                            f"/ui/download/statements/{municipality}/{year_}/{month_}", as_of_position)
         return body, export.statement_filename(municipality, year_, month_, fmt)
 
     return spreadsheet(request, actor, "statement", format, read)
@@ -192,12 +200,12 @@ def download_statement(request: Request, municipality: str, year: str, month: st
 
 @router.get("/ui/download/regulation/{year}")
 def download_regulation(request: Request, year: str, actor: UiFinanceReader, format: str = "xlsx",
-                        as_of: str | None = None) -> Response:
+                        as_of: str | None = None, as_of_position: str | None = None) -> Response:
     """The regulation as on its page, as a workbook or a CSV file."""
 
     def read(fmt: str) -> tuple[dict[str, Any], str]:
         year_ = parse_year(year, 0)
-        position = read_position(request, parse_day(as_of, "Opgjort pr."))
+        position = read_position(request, parse_as_of(as_of, as_of_position))
         return regulation_body(ledger_of(request), year_, position), export.regulation_filename(year_, fmt)
 
     return spreadsheet(request, actor, "regulation", format, read)

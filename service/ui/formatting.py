@@ -81,12 +81,12 @@ def day(value: date | str | None) -> str:
     return parsed.strftime("%d.%m.%Y")
 
 
-def instant(value: datetime | str | None) -> str:
-    """An RFC 3339 instant in Copenhagen time: '23.11.2026 23:22'."""
+def instant(value: datetime | str | None, seconds: bool = False) -> str:
+    """An RFC 3339 instant in Copenhagen time: '23.11.2026 23:22' (with `seconds`: '23:22:05')."""
     if value is None:
         return "–"
     parsed = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return parsed.astimezone(COPENHAGEN).strftime("%d.%m.%Y %H:%M")
+    return parsed.astimezone(COPENHAGEN).strftime("%d.%m.%Y %H:%M" + (":%S" if seconds else ""))
 
 
 def month_name(month: int | str | None) -> str:

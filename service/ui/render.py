@@ -22,13 +22,15 @@ from service.api.deps import FINANCE_READERS, READERS, may
 from service.ledger import Actor, BudgetLedger, Timeline
 from service.projection import ProjectionLagging
 from service.read_models import BudgetReads
-from service.ui.asof import UiProblem
+from service.ui.asof import UiProblem, as_of_label
 from service.ui.csrf import csrf_field
-from service.ui.formatting import FILTERS, MONTHS
+from service.ui.formatting import FILTERS, MONTHS, instant
 
 HERE = Path(__file__).parent
 TEMPLATES = Jinja2Templates(directory=HERE / "templates")
 TEMPLATES.env.filters.update(FILTERS)
+TEMPLATES.env.filters.update({"as_of_label": as_of_label,
+                              "instant_seconds": lambda moment: instant(moment, seconds=True)})
 TEMPLATES.env.globals["MONTHS"] = MONTHS
 TEMPLATES.env.globals["csrf_field"] = csrf_field
 """`{{ csrf_field() }}` inside every `<form method="post">` (service/ui/csrf.py)."""
@@ -48,6 +50,8 @@ NAV = (
     NavItem("/ui/borger", "Borgere", READERS),
     NavItem("/ui/afregning", "Afregninger", FINANCE_READERS),
     NavItem("/ui/efterregulering", "Efterregulering", FINANCE_READERS),
+    NavItem("/ui/hvad-hvis", "Hvad nu hvis?", FINANCE_READERS),
+    NavItem("/ui/haendelser", "Hændelser", FINANCE_READERS),
 )
 
 

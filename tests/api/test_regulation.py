@@ -77,7 +77,8 @@ def test_the_frame_budget_of_the_target_year_shows_whether_the_regulation_is_app
 def test_what_if_with_the_schedule_itself_changes_nothing_and_records_nothing(api, example):  # noqa: F811
     replay = api.post("/v1/regulation/2026/what-if", schedule_body(), role="finance").json()
     assert replay["facilities"] == [{"facility": "GRENAA-BO", "actual": "818100.00", "what_if": "818100.00",
-                                     "difference": "0.00"}]
+                                     "difference": "0.00", "name": "Grenaa Bo"}]
+    assert replay["totals"] == {"actual": "818100.00", "what_if": "818100.00", "difference": "0.00"}
     assert {r["paying_municipality"]: r["actual"] for r in replay["paying_municipalities"]} == \
         {"707": "622900.00", "751": "195200.00"}  # 164 + 122 present days
     assert all(r["difference"] == "0.00" for r in replay["paying_municipalities"])

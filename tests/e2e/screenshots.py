@@ -12,6 +12,7 @@ import sys
 import tempfile
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import sync_playwright
 
@@ -31,6 +32,8 @@ def pages(year: int) -> dict[str, str]:
         "citizen": "/ui/borger/BOR-0003",
         "statements": f"/ui/afregning?municipality=751&year={year}&month=3",
         "regulation": f"/ui/efterregulering?year={year - 1}",
+        "events": "/ui/haendelser",
+        "what-if": f"/ui/hvad-hvis?year={year}&rate_1=700,00&rate_2=1.400,00",
     }
 
 
@@ -50,8 +53,33 @@ def take(output: Path, year: int = 2026) -> list[Path]:
                     page.goto(server.base + path)
                     saved.append(output / f"{name}.png")
                     page.screenshot(path=str(saved[-1]), full_page=True)
+                saved.append(doegnskema(browser, server.base, server.tokens["caseworker"], output))
                 browser.close()
     return saved
+
+
+DØGNSKEMA = {"egenomsorg-morning-direct": 90, "egenomsorg-evening-direct": 60, "praktiske_opgaver-daytime-direct": 45,
+             "praktiske_opgaver-daytime-indirect": 15, "mobilitet-morning-direct": 30, "relationer-evening-direct": 45,
+             "mentale_funktioner-daytime-direct": 60, "sundhedsforhold-morning-indirect": 20,
+             "sundhedsforhold-night-direct": 90, "sociale_forhold-daytime-indirect": 30}
+"""A case worker's døgnskema for the screenshot: 485 minutes, level 5 in the demo's schedule."""
+
+
+def doegnskema(browser: Any, base: str, token: str, output: Path) -> Path:
+    """The move-in form of a case worker, its døgnskema filled in and "Beregn" pressed."""
+    page = browser.new_page(viewport={"width": 1360, "height": 900}, locale="da-DK")
+    log_in(page, base, token)
+    page.goto(f"{base}/ui/indflytning?ref=BOR-0999")
+    page.select_option("select[name=facility]", "GRE-STJERNEN")
+    page.select_option("select[name=paying_municipality]", "751")
+    page.fill("input[name=effective_date]", "2026-03-01")
+    for cell, minutes in DØGNSKEMA.items():
+        page.fill(f"#m-{cell}", str(minutes))
+    page.click("#preview-button")
+    path = output / "doegnskema.png"
+    page.screenshot(path=str(path), full_page=True)
+    page.close()
+    return path
 
 
 if __name__ == "__main__":

@@ -21,10 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from service.settings import Settings
 from tests.e2e.server import Server, token
 from tests.e2e.test_operations import setup_facility
+
+pytestmark = pytest.mark.alone
+"""It compares latencies under a flood with those before it: `make test` runs it by itself."""
 
 SLOW_HEADERS = 300
 TRICKLING = 50

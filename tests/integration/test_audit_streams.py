@@ -7,6 +7,7 @@ import pytest
 
 from service.audit import AuditQuery, AuditTrail
 from tests.integration.test_projector_recovery import CASEWORKER, record
+from service.commands.declarations import Retract
 
 
 @pytest.mark.parametrize("when", ["before the stored events are read", "after them"])
@@ -18,7 +19,7 @@ def test_a_retraction_recorded_while_a_page_is_read_does_not_break_it(ledger, mo
     def retract() -> None:
         if not retracted:
             retracted.append(True)
-            ledger.retract(move_in["event_id"], "registered on the wrong citizen", CASEWORKER)
+            ledger.handle(Retract(event_id=move_in["event_id"], reason="registered on the wrong citizen"), CASEWORKER)
 
     def select_events(*args, **kwargs):  # type: ignore[no-untyped-def]
         if when.startswith("before"):

@@ -16,6 +16,7 @@ from service.ledger import Actor, BudgetLedger
 from service.projection import Projector
 from service.settings import Settings
 from tests.factories import levels
+from service.commands.declarations import MoveIn, PublishSchedule, RegisterFacility
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,9 +27,12 @@ def test_cipher_key_encrypts_stored_events_at_rest(settings: Settings):
     ledger = BudgetLedger(secret)
     try:
         finance, caseworker = Actor("fin", "finance"), Actor("cw", "caseworker")
-        ledger.register_facility("GRENAA-BO", "Grenaa Bo", "botilbud", "Grenaa", 10, finance)
-        ledger.publish_schedule(2026, levels(), [], "420.00", 1, finance)
-        ledger.move_in("SECRET-REF-42", "GRENAA-BO", date(2026, 3, 10), "707", {"hours_per_day": "4.5"}, caseworker)
+        ledger.handle(RegisterFacility(code="GRENAA-BO", name="Grenaa Bo", kind="botilbud", area="Grenaa", places=10
+                                       ), finance)
+        ledger.handle(PublishSchedule(year=2026, levels=levels(), special_tariffs=[], hourly_rate="420.00",
+                                      runoff_months=1), finance)
+        ledger.handle(MoveIn(citizen_ref="SECRET-REF-42", facility="GRENAA-BO", effective_date=date(2026, 3, 10),
+                             paying_municipality="707", assessment={"hours_per_day": "4.5"}), caseworker)
         with ledger.engine.connect() as connection:
             states = [bytes(row[0]) for row in connection.execute(text("SELECT state FROM stored_events"))]
         assert len(states) == 3

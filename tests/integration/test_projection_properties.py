@@ -34,8 +34,24 @@ from service.regulation import what_if
 from projections.regulation import revenue
 from tests.conftest import make_settings
 from tests.factories import frame_body, levels, SPECIAL_TARIFFS
+from service.commands.declarations import (
+    ChangeCapacity,
+    ChangePayingMunicipality,
+    GrantSpecialTariff,
+    MoveIn,
+    MoveOut,
+    PublishSchedule,
+    Reassess,
+    RegisterFacility,
+    Retract,
+    ReviseRate,
+    SetBaseline,
+    SetFrameBudget,
+)
 
 FINANCE, CASEWORKER = Actor("finance-tester", "finance"), Actor("caseworker-tester", "caseworker")
+ADMIN = Actor("admin-tester", "admin")
+"""Retracts any kind of event, as the random histories do."""
 FACILITIES = ("F1", "F2")
 CITIZENS = ("A", "B", "C")
 YEARS = (2026, 2027, 2028)
@@ -68,37 +84,50 @@ def run(ledger: BudgetLedger, op: tuple, recorded: list[str], refused: list[str]
             pass
     try:
         if kind == "move_in":
-            result = ledger.move_in(ref, facility, day, "751" if flag else "707", assessment, CASEWORKER,
-                                    special_tariff=special if HOURS[hours] in ("19",) else None, reason="test")
+            result = ledger.handle(MoveIn(citizen_ref=ref, facility=facility, effective_date=day,
+                                          paying_municipality="751" if flag else "707", assessment=assessment,
+                                          special_tariff=special if HOURS[hours] in ("19",) else None, reason="test"
+                                          ), CASEWORKER)
         elif kind == "reassess":
-            result = ledger.reassess(ref, day, assessment, CASEWORKER,
-                                     special_tariff=special if HOURS[hours] in ("19",) else None, reason="test")
+            result = ledger.handle(Reassess(citizen_ref=ref, effective_date=day, assessment=assessment,
+                                            special_tariff=special if HOURS[hours] in ("19",) else None,
+                                            reason="test"), CASEWORKER)
         elif kind == "special":
-            result = ledger.grant_special_tariff(ref, day, special["code"], special["daily_rate"], CASEWORKER, "test")
+            result = ledger.handle(GrantSpecialTariff(citizen_ref=ref, effective_date=day, code=special["code"],
+                                                      daily_rate=special["daily_rate"], reason="test"), CASEWORKER)
         elif kind == "payer":
-            result = ledger.change_paying_municipality(ref, day, "751" if flag else "707", CASEWORKER)
+            result = ledger.handle(ChangePayingMunicipality(citizen_ref=ref, effective_date=day,
+                                                            paying_municipality="751" if flag else "707"), CASEWORKER)
         elif kind == "move_out":
-            result = ledger.move_out(ref, day, "deceased" if flag else "moved", CASEWORKER)
+            result = ledger.handle(MoveOut(citizen_ref=ref, effective_date=day, kind="deceased" if flag else "moved"
+                                           ), CASEWORKER)
         elif kind == "retract":
             if not recorded:
                 return
-            result = ledger.retract(recorded[pick % len(recorded)], "wrong", CASEWORKER)
+            result = ledger.handle(Retract(event_id=recorded[pick % len(recorded)], reason="wrong"), ADMIN)
         elif kind == "revise":
             year = YEARS[pick % 2]
-            result = ledger.revise_rate(year, 1 + pick % 8, f"{500 + pick % 3000}.00", date(year, 1 + pick % 12, 15),
-                                        FINANCE, "revision")
+            result = ledger.handle(ReviseRate(year=year, level=1 + pick % 8, daily_rate=f"{500 + pick % 3000}.00",
+                                              effective_date=date(year, 1 + pick % 12, 15), reason="revision"
+                                              ), FINANCE)
         elif kind == "publish":
             year = YEARS[pick % 3]
             factor = Decimal(1) + Decimal(pick % 7) / 100
-            result = ledger.publish_schedule(year, levels(factor=factor), SPECIAL_TARIFFS, "420.00", pick % 3, FINANCE)
+            result = ledger.handle(PublishSchedule(year=year, levels=levels(factor=factor),
+                                                   special_tariffs=SPECIAL_TARIFFS, hourly_rate="420.00",
+                                                   runoff_months=pick % 3), FINANCE)
         elif kind == "frame":
             body = frame_body()
             body["lines"][0]["amount"] = f"{1000000 + pick}.00"
-            result = ledger.set_frame_budget(facility, YEARS[pick % 3], 8 + pick % 5, "95", body["lines"], FINANCE, "b")
+            result = ledger.handle(SetFrameBudget(code=facility, year=YEARS[pick % 3], budgeted_places=8 + pick % 5,
+                                                  planned_occupancy_pct="95", lines=body["lines"], reason="b"
+                                                  ), FINANCE)
         elif kind == "capacity":
-            result = ledger.change_capacity(facility, 5 + pick % 10, day, FINANCE, "more places")
+            result = ledger.handle(ChangeCapacity(code=facility, places=5 + pick % 10, effective_date=day,
+                                                  reason="more places"), FINANCE)
         else:
-            result = ledger.set_baseline(facility, YEARS[pick % 2], f"{3000000 + pick}.00", "50", FINANCE)
+            result = ledger.handle(SetBaseline(code=facility, year=YEARS[pick % 2],
+                                               baseline_budget=f"{3000000 + pick}.00", phase_in_pct="50"), FINANCE)
     except DomainError as error:
         if refused is not None:
             refused.append(f"{kind}: {error.rule}")
@@ -108,9 +137,12 @@ def run(ledger: BudgetLedger, op: tuple, recorded: list[str], refused: list[str]
 
 def setup(ledger: BudgetLedger) -> list[str]:
     for code in FACILITIES:
-        ledger.register_facility(code, f"Bo {code}", "botilbud", "Grenaa", 10, FINANCE, effective_date=START)
-    ledger.publish_schedule(2026, levels(), SPECIAL_TARIFFS, "420.00", 1, FINANCE)
-    ledger.publish_schedule(2027, levels(factor=Decimal("1.03")), SPECIAL_TARIFFS, "432.60", 1, FINANCE)
+        ledger.handle(RegisterFacility(code=code, name=f"Bo {code}", kind="botilbud", area="Grenaa", places=10,
+                                       effective_date=START), FINANCE)
+    ledger.handle(PublishSchedule(year=2026, levels=levels(), special_tariffs=SPECIAL_TARIFFS, hourly_rate="420.00",
+                                  runoff_months=1), FINANCE)
+    ledger.handle(PublishSchedule(year=2027, levels=levels(factor=Decimal("1.03")), special_tariffs=SPECIAL_TARIFFS,
+                                  hourly_rate="432.60", runoff_months=1), FINANCE)
     return []
 
 

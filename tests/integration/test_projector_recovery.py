@@ -17,15 +17,26 @@ from service.projection import Projector
 from service.verify import verify_store
 from tests.factories import SPECIAL_TARIFFS, levels
 from tests.integration.test_projection_properties import dump
+from service.commands.declarations import (
+    ChangePayingMunicipality,
+    MoveIn,
+    MoveOut,
+    PublishSchedule,
+    Reassess,
+    RegisterFacility,
+)
 
 FINANCE, CASEWORKER = Actor("finance-tester", "finance"), Actor("caseworker-tester", "caseworker")
 
 
 def record(ledger: BudgetLedger, ref: str = "A") -> None:
     if not ledger._exists(facility_id("F1")):
-        ledger.register_facility("F1", "Bo", "botilbud", "Grenaa", 10, FINANCE, effective_date=date(2026, 1, 1))
-        ledger.publish_schedule(2026, levels(), SPECIAL_TARIFFS, "420.00", 1, FINANCE)
-    ledger.move_in(ref, "F1", date(2026, 3, 1), "751", {"hours_per_day": "3"}, CASEWORKER)
+        ledger.handle(RegisterFacility(code="F1", name="Bo", kind="botilbud", area="Grenaa", places=10,
+                                       effective_date=date(2026, 1, 1)), FINANCE)
+        ledger.handle(PublishSchedule(year=2026, levels=levels(), special_tariffs=SPECIAL_TARIFFS,
+                                      hourly_rate="420.00", runoff_months=1), FINANCE)
+    ledger.handle(MoveIn(citizen_ref=ref, facility="F1", effective_date=date(2026, 3, 1), paying_municipality="751",
+                         assessment={"hours_per_day": "3"}), CASEWORKER)
 
 
 def test_a_rebuild_while_a_projector_follows_leaves_the_rows_of_a_rebuild(ledger):
@@ -107,9 +118,11 @@ def test_a_restarted_projector_takes_the_rows_and_holds_the_state_it_would_have_
     state is the one projecting every event again gives, and it goes on the same way."""
     for ref in ("A", "B", "C"):
         record(ledger, ref)
-    ledger.publish_schedule(2027, levels(), SPECIAL_TARIFFS, "420.00", 2, FINANCE)
-    ledger.move_out("B", date(2026, 11, 30), "moved", CASEWORKER)
-    ledger.change_paying_municipality("A", date(2026, 6, 1), "707", CASEWORKER)
+    ledger.handle(PublishSchedule(year=2027, levels=levels(), special_tariffs=SPECIAL_TARIFFS, hourly_rate="420.00",
+                                  runoff_months=2), FINANCE)
+    ledger.handle(MoveOut(citizen_ref="B", effective_date=date(2026, 11, 30), kind="moved"), CASEWORKER)
+    ledger.handle(ChangePayingMunicipality(citizen_ref="A", effective_date=date(2026, 6, 1),
+                                           paying_municipality="707"), CASEWORKER)
     computed = Projector(ledger.settings, batch_size=2)
     computed.catch_up()
     restarted = Projector(ledger.settings)
@@ -117,8 +130,10 @@ def test_a_restarted_projector_takes_the_rows_and_holds_the_state_it_would_have_
     assert restarted.position == computed.position
     for name in ("months", "facts", "lines", "line_keys", "horizon", "stay_rows"):
         assert getattr(restarted.projection, name) == getattr(computed.projection, name), name
-    ledger.reassess("C", date(2026, 5, 1), {"hours_per_day": "9"}, CASEWORKER)
-    ledger.publish_schedule(2028, levels(), SPECIAL_TARIFFS, "420.00", 1, FINANCE)
+    ledger.handle(Reassess(citizen_ref="C", effective_date=date(2026, 5, 1), assessment={"hours_per_day": "9"}
+                           ), CASEWORKER)
+    ledger.handle(PublishSchedule(year=2028, levels=levels(), special_tariffs=SPECIAL_TARIFFS, hourly_rate="420.00",
+                                  runoff_months=1), FINANCE)
     restarted.catch_up()
     followed = dump(ledger)
     Projector(ledger.settings).rebuild()
@@ -176,7 +191,7 @@ def test_a_projection_that_catches_up_leaves_the_planner_statistics_of_what_it_w
     projector.catch_up()  # one batch of every event: caught up with >= 3 new ones
     first = Timeline(ledger.engine).max_position()
     assert first >= 3 and refreshed == [first]
-    ledger.move_out("A", date(2026, 6, 30), "moved", CASEWORKER)
+    ledger.handle(MoveOut(citizen_ref="A", effective_date=date(2026, 6, 30), kind="moved"), CASEWORKER)
     projector.catch_up()  # one more event: less than STATISTICS_EVERY since
     assert refreshed == [first]
     for ref in ("D", "E", "F"):
@@ -191,7 +206,7 @@ def test_the_position_at_an_instant_is_the_last_recorded_up_to_it(ledger):
     scanning every entry gives, at each recorded time, just before and just after it."""
     for ref in ("A", "B", "C"):
         record(ledger, ref)
-    ledger.move_out("A", date(2026, 6, 30), "moved", CASEWORKER)
+    ledger.handle(MoveOut(citizen_ref="A", effective_date=date(2026, 6, 30), kind="moved"), CASEWORKER)
     with ledger.engine.connect() as connection:
         entries = [(row.position, utc(row.recorded_at if not isinstance(row.recorded_at, str)
                                       else datetime.fromisoformat(row.recorded_at)))

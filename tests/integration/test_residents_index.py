@@ -13,20 +13,27 @@ import service.ledger
 from service.db import alembic_config, create_library_tables, ledger_residents, make_engine, migrate
 from service.ledger import Actor, BudgetLedger
 from tests.factories import SPECIAL_TARIFFS, levels
+from service.commands.declarations import MoveIn, MoveOut, PublishSchedule, RegisterFacility
 
 FINANCE, CASEWORKER = Actor("finance-tester", "finance"), Actor("caseworker-tester", "caseworker")
 
 
 def history(ledger: BudgetLedger) -> None:
     for code in ("F1", "F2"):
-        ledger.register_facility(code, f"Bo {code}", "botilbud", "Grenaa", 10, FINANCE, effective_date=date(2026, 1, 1))
-    ledger.publish_schedule(2026, levels(), SPECIAL_TARIFFS, "420.00", 1, FINANCE)
-    ledger.move_in("A", "F1", date(2026, 2, 1), "707", {"hours_per_day": "3"}, CASEWORKER)
-    ledger.move_in("B", "F2", date(2026, 2, 1), "751", {"hours_per_day": "5"}, CASEWORKER)
-    ledger.move_out("A", date(2026, 5, 31), "moved", CASEWORKER)
-    ledger.move_in("A", "F2", date(2026, 6, 1), "707", {"hours_per_day": "3"}, CASEWORKER)
+        ledger.handle(RegisterFacility(code=code, name=f"Bo {code}", kind="botilbud", area="Grenaa", places=10,
+                                       effective_date=date(2026, 1, 1)), FINANCE)
+    ledger.handle(PublishSchedule(year=2026, levels=levels(), special_tariffs=SPECIAL_TARIFFS, hourly_rate="420.00",
+                                  runoff_months=1), FINANCE)
+    ledger.handle(MoveIn(citizen_ref="A", facility="F1", effective_date=date(2026, 2, 1), paying_municipality="707",
+                         assessment={"hours_per_day": "3"}), CASEWORKER)
+    ledger.handle(MoveIn(citizen_ref="B", facility="F2", effective_date=date(2026, 2, 1), paying_municipality="751",
+                         assessment={"hours_per_day": "5"}), CASEWORKER)
+    ledger.handle(MoveOut(citizen_ref="A", effective_date=date(2026, 5, 31), kind="moved"), CASEWORKER)
+    ledger.handle(MoveIn(citizen_ref="A", facility="F2", effective_date=date(2026, 6, 1), paying_municipality="707",
+                         assessment={"hours_per_day": "3"}), CASEWORKER)
     with ledger.batch():
-        ledger.move_in("C", "F1", date(2026, 3, 1), "707", {"hours_per_day": "2"}, CASEWORKER)
+        ledger.handle(MoveIn(citizen_ref="C", facility="F1", effective_date=date(2026, 3, 1),
+                             paying_municipality="707", assessment={"hours_per_day": "2"}), CASEWORKER)
         ledger.flush()
 
 

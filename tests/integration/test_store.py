@@ -15,21 +15,31 @@ from service.db import idempotency_keys, ledger_entries, migrate
 from service.ledger import Actor, BudgetLedger, IdempotencyConflict
 from service.store import Idempotency
 from tests.factories import frame_body, levels, ref
+from service.commands.declarations import (
+    ChangeCapacity,
+    MoveIn,
+    PublishSchedule,
+    RegisterFacility,
+    Retract,
+    SetFrameBudget,
+)
 
 FINANCE = Actor("finance-tester", "finance")
 CASEWORKER = Actor("caseworker-tester", "caseworker")
 
 
 def setup_facility(ledger: BudgetLedger, code: str = "GRENAA-BO") -> None:
-    ledger.register_facility(code, "Grenaa Bo", "botilbud", "Grenaa", 10, FINANCE)
-    ledger.publish_schedule(2026, levels(), [{"code": "S1", "name": "S1"}], "420.00", 1, FINANCE)
+    ledger.handle(RegisterFacility(code=code, name="Grenaa Bo", kind="botilbud", area="Grenaa", places=10), FINANCE)
+    ledger.handle(PublishSchedule(year=2026, levels=levels(), special_tariffs=[{"code": "S1", "name": "S1"}],
+                                  hourly_rate="420.00", runoff_months=1), FINANCE)
 
 
 def test_decimals_and_dates_come_back_exactly(ledger: BudgetLedger):
     setup_facility(ledger)
     body = frame_body()
     body["lines"].append({"category": "regulation", "amount": "-0.01"})
-    ledger.set_frame_budget("GRENAA-BO", 2026, 10, "99.95", body["lines"], FINANCE, "budget")
+    ledger.handle(SetFrameBudget(code="GRENAA-BO", year=2026, budgeted_places=10, planned_occupancy_pct="99.95",
+                                 lines=body["lines"], reason="budget"), FINANCE)
     fresh = BudgetLedger(ledger.settings)
     try:
         frame = fresh.facility("GRENAA-BO").frame_budget(2026)
@@ -47,8 +57,10 @@ def test_decimals_and_dates_come_back_exactly(ledger: BudgetLedger):
 
 def test_every_event_gets_an_index_row_with_position_and_recorded_time(ledger: BudgetLedger):
     setup_facility(ledger)
-    result = ledger.move_in("A", "GRENAA-BO", date(2026, 3, 10), "707", {"hours_per_day": "19"}, CASEWORKER,
-                            special_tariff={"code": "S1", "daily_rate": "7500.00"}, reason="særlige behov").body
+    result = ledger.handle(MoveIn(citizen_ref="A", facility="GRENAA-BO", effective_date=date(2026, 3, 10),
+                                  paying_municipality="707", assessment={"hours_per_day": "19"},
+                                  special_tariff={"code": "S1", "daily_rate": "7500.00"}, reason="særlige behov"
+                                  ), CASEWORKER).body
     assert len(result["event_ids"]) == 2 and result["position"] == 4
     with ledger.engine.connect() as connection:
         rows = connection.execute(select(ledger_entries).order_by(ledger_entries.c.position)).all()
@@ -61,10 +73,12 @@ def test_every_event_gets_an_index_row_with_position_and_recorded_time(ledger: B
 
 def test_a_refused_command_leaves_the_store_exactly_as_it_was(ledger: BudgetLedger):
     setup_facility(ledger)
-    ledger.move_in("A", "GRENAA-BO", date(2026, 3, 10), "707", {"hours_per_day": "4.5"}, CASEWORKER)
+    ledger.handle(MoveIn(citizen_ref="A", facility="GRENAA-BO", effective_date=date(2026, 3, 10),
+                         paying_municipality="707", assessment={"hours_per_day": "4.5"}), CASEWORKER)
     before = ledger.recorder.max_notification_id()
     with pytest.raises(RuleViolation):
-        ledger.move_in("A", "GRENAA-BO", date(2026, 4, 10), "707", {"hours_per_day": "4.5"}, CASEWORKER)
+        ledger.handle(MoveIn(citizen_ref="A", facility="GRENAA-BO", effective_date=date(2026, 4, 10),
+                             paying_municipality="707", assessment={"hours_per_day": "4.5"}), CASEWORKER)
     assert ledger.recorder.max_notification_id() == before
     with ledger.engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(ledger_entries)).scalar() == before
@@ -96,15 +110,16 @@ def test_stored_events_are_append_only_at_the_database(ledger: BudgetLedger, sto
 def test_the_same_idempotency_key_and_body_records_once(ledger: BudgetLedger):
     setup_facility(ledger)
     key = Idempotency("caseworker-tester", "move-in-A", "fingerprint-1")
-    first = ledger.move_in("A", "GRENAA-BO", date(2026, 3, 10), "707", {"hours_per_day": "4.5"}, CASEWORKER,
-                           idempotency=key)
-    again = ledger.move_in("A", "GRENAA-BO", date(2026, 3, 10), "707", {"hours_per_day": "4.5"}, CASEWORKER,
-                           idempotency=key)
+    first = ledger.handle(MoveIn(citizen_ref="A", facility="GRENAA-BO", effective_date=date(2026, 3, 10),
+                                 paying_municipality="707", assessment={"hours_per_day": "4.5"}), CASEWORKER, key)
+    again = ledger.handle(MoveIn(citizen_ref="A", facility="GRENAA-BO", effective_date=date(2026, 3, 10),
+                                 paying_municipality="707", assessment={"hours_per_day": "4.5"}), CASEWORKER, key)
     assert not first.replayed and again.replayed and again.body == first.body
     assert ledger.recorder.max_notification_id() == 3
     with pytest.raises(IdempotencyConflict):
-        ledger.move_in("A", "GRENAA-BO", date(2026, 3, 11), "707", {"hours_per_day": "4.5"}, CASEWORKER,
-                       idempotency=Idempotency("caseworker-tester", "move-in-A", "fingerprint-2"))
+        ledger.handle(MoveIn(citizen_ref="A", facility="GRENAA-BO", effective_date=date(2026, 3, 11),
+                             paying_municipality="707", assessment={"hours_per_day": "4.5"}
+                             ), CASEWORKER, Idempotency("caseworker-tester", "move-in-A", "fingerprint-2"))
     with ledger.engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(idempotency_keys)).scalar() == 1
 
@@ -117,7 +132,8 @@ def test_racing_move_ins_of_one_citizen_give_one_success(ledger: BudgetLedger):
     def move_in(day: int) -> None:
         barrier.wait()
         try:
-            ledger.move_in("RACE", "GRENAA-BO", date(2026, 3, day), "707", {"hours_per_day": "4.5"}, CASEWORKER)
+            ledger.handle(MoveIn(citizen_ref="RACE", facility="GRENAA-BO", effective_date=date(2026, 3, day),
+                                 paying_municipality="707", assessment={"hours_per_day": "4.5"}), CASEWORKER)
             outcomes.append("ok")
         except RuleViolation as error:
             outcomes.append(error.rule)
@@ -141,7 +157,8 @@ def test_writers_on_different_citizens_all_succeed(ledger: BudgetLedger):
 
     def move_in(citizen: str) -> None:
         try:
-            ledger.move_in(citizen, "GRENAA-BO", date(2026, 3, 10), "707", {"hours_per_day": "4.5"}, CASEWORKER)
+            ledger.handle(MoveIn(citizen_ref=citizen, facility="GRENAA-BO", effective_date=date(2026, 3, 10),
+                                 paying_municipality="707", assessment={"hours_per_day": "4.5"}), CASEWORKER)
         except Exception as error:  # noqa: BLE001 - collected and asserted below
             errors.append(error)
 
@@ -162,9 +179,10 @@ def test_migrations_can_run_again(ledger: BudgetLedger):
 
 def test_retraction_by_event_id_finds_its_stream(ledger: BudgetLedger):
     setup_facility(ledger)
-    ledger.change_capacity("GRENAA-BO", 12, date(2026, 6, 1), FINANCE, "new wing")
+    ledger.handle(ChangeCapacity(code="GRENAA-BO", places=12, effective_date=date(2026, 6, 1), reason="new wing"
+                                 ), FINANCE)
     change = ledger.facility("GRENAA-BO").capacity_changes[0]["event_id"]
-    ledger.retract(change, "the wing opens later", FINANCE)
+    ledger.handle(Retract(event_id=change, reason="the wing opens later"), FINANCE)
     assert ledger.facility("GRENAA-BO").places_on(date(2026, 7, 1)) == 10
     assert ledger.recorder.max_notification_id() == 4
 
@@ -173,6 +191,7 @@ def test_a_long_token_name_can_use_idempotency_keys(ledger: BudgetLedger):
     setup_facility(ledger)
     actor = Actor("x" * 100, "caseworker")
     key = Idempotency(actor.name, "k" * 200, "f")
-    first = ledger.move_in("A", "GRENAA-BO", date(2026, 3, 10), "707", {"hours_per_day": "4.5"}, actor, idempotency=key)
-    assert ledger.move_in("A", "GRENAA-BO", date(2026, 3, 10), "707", {"hours_per_day": "4.5"}, actor,
-                          idempotency=key).body == first.body
+    first = ledger.handle(MoveIn(citizen_ref="A", facility="GRENAA-BO", effective_date=date(2026, 3, 10),
+                                 paying_municipality="707", assessment={"hours_per_day": "4.5"}), actor, key)
+    assert ledger.handle(MoveIn(citizen_ref="A", facility="GRENAA-BO", effective_date=date(2026, 3, 10),
+                                paying_municipality="707", assessment={"hours_per_day": "4.5"}), actor, key).body == first.body

@@ -18,17 +18,23 @@ from service.verify import verify_store
 from tests.conftest import _conninfo
 from tests.e2e.test_serve import LEDGER
 from tests.factories import SPECIAL_TARIFFS, levels
+from service.commands.declarations import MoveIn, PublishSchedule, Reassess, RegisterFacility
 
 FINANCE, CASEWORKER = Actor("finance-tester", "finance"), Actor("caseworker-tester", "caseworker")
 
 
 @pytest.fixture
 def history(ledger: BudgetLedger) -> BudgetLedger:
-    ledger.register_facility("GRENAA-BO", "Grenaa Bo", "botilbud", "Grenaa", 10, FINANCE, effective_date=date(2026, 1, 1))
-    ledger.publish_schedule(2026, levels(), SPECIAL_TARIFFS, "420.00", 1, FINANCE)
-    ledger.move_in("A", "GRENAA-BO", date(2026, 3, 10), "707", {"hours_per_day": "4.5"}, CASEWORKER)
-    ledger.reassess("A", date(2026, 5, 16), {"hours_per_day": "6.5"}, CASEWORKER, reason="ny vurdering")
-    ledger.move_in("B", "GRENAA-BO", date(2026, 9, 1), "751", {"hours_per_day": "1.5"}, CASEWORKER)
+    ledger.handle(RegisterFacility(code="GRENAA-BO", name="Grenaa Bo", kind="botilbud", area="Grenaa", places=10,
+                                   effective_date=date(2026, 1, 1)), FINANCE)
+    ledger.handle(PublishSchedule(year=2026, levels=levels(), special_tariffs=SPECIAL_TARIFFS, hourly_rate="420.00",
+                                  runoff_months=1), FINANCE)
+    ledger.handle(MoveIn(citizen_ref="A", facility="GRENAA-BO", effective_date=date(2026, 3, 10),
+                         paying_municipality="707", assessment={"hours_per_day": "4.5"}), CASEWORKER)
+    ledger.handle(Reassess(citizen_ref="A", effective_date=date(2026, 5, 16), assessment={"hours_per_day": "6.5"},
+                           reason="ny vurdering"), CASEWORKER)
+    ledger.handle(MoveIn(citizen_ref="B", facility="GRENAA-BO", effective_date=date(2026, 9, 1),
+                         paying_municipality="751", assessment={"hours_per_day": "1.5"}), CASEWORKER)
     return ledger
 
 

@@ -10,8 +10,9 @@ from datetime import date
 import pytest
 
 from domain.citizen import citizen_id
+from service.commands.declarations import MoveIn, MoveOut, PublishSchedule, RegisterFacility
 from service.db import migrate
-from service.ledger import Actor, BudgetLedger
+from service.ledger import Actor, BudgetLedger, Recorded
 from service.settings import Settings
 from service.store import Idempotency
 from tests.factories import SPECIAL_TARIFFS, levels, ref
@@ -30,6 +31,24 @@ def two(settings: Settings) -> Iterator[tuple[BudgetLedger, BudgetLedger]]:
     second.close()
 
 
+def setup(ledger: BudgetLedger, special_tariffs: list[dict]) -> str:
+    facility = ref("F")
+    ledger.handle(RegisterFacility(code=facility, name="Bo", kind="botilbud", area="Grenaa", places=10), FINANCE)
+    publish(ledger, levels(), special_tariffs)
+    return facility
+
+
+def publish(ledger: BudgetLedger, levels_: list[dict], special_tariffs: list[dict], reason: str | None = None) -> None:
+    ledger.handle(PublishSchedule(year=2026, levels=levels_, special_tariffs=special_tariffs, hourly_rate="420.00",
+                                  runoff_months=1, reason=reason), FINANCE)
+
+
+def move_in(ledger: BudgetLedger, citizen: str, facility: str, hours: str = "4.5", key: Idempotency | None = None,
+            **extra) -> Recorded:  # type: ignore[no-untyped-def]
+    return ledger.handle(MoveIn(citizen_ref=citizen, facility=facility, effective_date=DAY, paying_municipality="707",
+                                assessment={"hours_per_day": hours}, **extra), CASE, key)
+
+
 def shifted_levels() -> list[dict]:
     """The same rates with level 2 reaching 5 hours: 4.5 hours a day is level 2, not 3."""
     shifted = levels()
@@ -39,48 +58,39 @@ def shifted_levels() -> list[dict]:
 
 def test_a_schedule_published_again_elsewhere_is_used_by_the_next_command(two):
     first, second = two
-    facility = ref("F")
-    first.register_facility(facility, "Bo", "botilbud", "Grenaa", 10, FINANCE)
-    first.publish_schedule(2026, levels(), SPECIAL_TARIFFS[:1], "420.00", 1, FINANCE)
-    assert first.move_in(ref(), facility, DAY, "707", {"hours_per_day": "4.5"}, CASE).body["level"] == 3
+    facility = setup(first, SPECIAL_TARIFFS[:1])
+    assert move_in(first, ref(), facility).body["level"] == 3  # the schedule is cached
 
-    second.publish_schedule(2026, shifted_levels(), SPECIAL_TARIFFS[:1], "420.00", 1, FINANCE, reason="ny")
+    publish(second, shifted_levels(), SPECIAL_TARIFFS[:1], reason="ny")
 
     citizen = ref()
-    recorded = first.move_in(citizen, facility, DAY, "707", {"hours_per_day": "4.5"}, CASE)
-    assert recorded.body["level"] == 2
+    assert move_in(first, citizen, facility).body["level"] == 2
     assert next(iter(second.events.get(citizen_id(citizen)))).level == 2  # type: ignore[attr-defined]
 
 
 def test_a_refusal_is_never_decided_on_a_cached_schedule_that_has_changed(two):
     first, second = two
-    facility = ref("F")
-    first.register_facility(facility, "Bo", "botilbud", "Grenaa", 10, FINANCE)
-    first.publish_schedule(2026, levels(), SPECIAL_TARIFFS[:1], "420.00", 1, FINANCE)
-    first.move_in(ref(), facility, DAY, "707", {"hours_per_day": "4.5"}, CASE)  # the schedule is cached
+    facility = setup(first, SPECIAL_TARIFFS[:1])
+    move_in(first, ref(), facility)  # the schedule is cached
 
-    second.publish_schedule(2026, levels(), SPECIAL_TARIFFS, "420.00", 1, FINANCE, reason="S2 tilføjet")
+    publish(second, levels(), SPECIAL_TARIFFS, reason="S2 tilføjet")
 
-    recorded = first.move_in(ref(), facility, DAY, "707", {"hours_per_day": "19"}, CASE,
-                             special_tariff={"code": "S2", "daily_rate": "9000.00"}, reason="behov")
+    recorded = move_in(first, ref(), facility, hours="19", special_tariff={"code": "S2", "daily_rate": "9000.00"},
+                       reason="behov")
     assert recorded.body["special_tariff"] == "S2"
 
 
 def test_a_replay_is_answered_from_the_record_read_in_the_commands_transaction(two):
     first, second = two
-    facility = ref("F")
-    first.register_facility(facility, "Bo", "botilbud", "Grenaa", 10, FINANCE)
-    first.publish_schedule(2026, levels(), SPECIAL_TARIFFS, "420.00", 1, FINANCE)
+    facility = setup(first, SPECIAL_TARIFFS)
     key = Idempotency(principal=CASE.name, key="k-1", fingerprint="f-1")
     citizen = ref()
-    stored = first.move_in(citizen, facility, DAY, "707", {"hours_per_day": "4.5"}, CASE, idempotency=key)
-    again = second.move_in(citizen, facility, DAY, "707", {"hours_per_day": "4.5"}, CASE, idempotency=key)
+    stored = move_in(first, citizen, facility, key=key)
+    again = move_in(second, citizen, facility, key=key)
     assert again.replayed and again.body == stored.body
     other = ref()  # a decision that would succeed again is answered from the record too, storing nothing
-    stored = first.move_in(other, facility, DAY, "707", {"hours_per_day": "4.5"}, CASE,
-                           idempotency=Idempotency(CASE.name, "k-2", "f-2"))
-    first.move_out(other, date(2026, 4, 1), "moved", CASE)
-    again = second.move_in(other, facility, DAY, "707", {"hours_per_day": "4.5"}, CASE,
-                           idempotency=Idempotency(CASE.name, "k-2", "f-2"))
+    stored = move_in(first, other, facility, key=Idempotency(CASE.name, "k-2", "f-2"))
+    first.handle(MoveOut(citizen_ref=other, effective_date=date(2026, 4, 1), kind="moved"), CASE)
+    again = move_in(second, other, facility, key=Idempotency(CASE.name, "k-2", "f-2"))
     assert again.replayed and again.body == stored.body
     assert len(second.citizen(other).stays) == 1
