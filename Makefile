@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: serve test fuzz chromium
+.PHONY: serve test fuzz chromium screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
@@ -36,3 +36,8 @@ fuzz: $(STAMP)
 chromium:
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
 		|| echo "!!! chromium could not be installed: the browser tests are skipped, and fail under CI=true !!!"
+
+## The web UI's screenshots in docs/screenshots/ (docs/brugervejledning.md, README), taken anew
+## from a fresh demo in headless Chromium.
+screenshots: $(STAMP) chromium
+	$(VENV)/bin/python -m tests.e2e.screenshots

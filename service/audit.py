@@ -270,10 +270,11 @@ class AuditTrail:
 
 
 def log_citizen_reads(ledger: BudgetLedger, reader: Actor, resource: str, refs: Iterable[str | None]) -> None:
-    """Record that `reader` read these citizens' rows through `resource`."""
+    """Record that `reader` read these citizens' rows through `resource` (with the paying
+    municipality of a `buyer` reader)."""
     now = datetime.now(timezone.utc)
     rows = [{"read_at": now, "reader": reader.name, "role": reader.role, "resource": resource[:300],
-             "citizen_ref": ref} for ref in sorted({r for r in refs if r})]
+             "citizen_ref": ref, "municipality": reader.municipality} for ref in sorted({r for r in refs if r})]
     if rows:
         with ledger.engine.begin() as connection:
             connection.execute(insert(citizen_reads), rows)

@@ -5,7 +5,9 @@ salted SHA-256 hash in constant time. Only the hash is stored; the token is show
 
 Roles (api.md): caseworker records citizen events and reads citizens and budgets; finance
 records facilities, frame budgets, schedules, accounts and baselines and reads everything;
-auditor reads everything; admin does all and manages tokens.
+auditor reads everything; admin does all and manages tokens. A `buyer` token is bound to one
+paying municipality of the register (not Norddjurs itself) and reads only that municipality's
+statements and the support of the stays it pays for (service/buyers.py, docs/adr/0026).
 """
 
 from __future__ import annotations
@@ -20,11 +22,16 @@ from typing import Callable
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 
+from domain import municipalities
 from domain.cpr import looks_like_cpr
+from domain.errors import InvalidValue
+from domain.values import NORDDJURS
 from service.db import api_tokens
 from service.ledger import Actor
 
-ROLES = ("admin", "finance", "caseworker", "auditor")
+ROLES = ("admin", "finance", "caseworker", "auditor", "buyer")
+BUYER = "buyer"
+"""The role bound to one paying municipality."""
 _TOKEN = re.compile(r"^lt_([0-9a-f]{32})_([A-Za-z0-9_-]{20,100})$")
 
 
@@ -32,9 +39,28 @@ def _hash(salt: str, secret: str) -> str:
     return hashlib.sha256(f"{salt}:{secret}".encode()).hexdigest()
 
 
-def create_token(engine: Engine, role: str, name: str) -> str:
+def token_municipality(role: str, municipality: str | None) -> str | None:
+    """The municipality a token of `role` is bound to: a `buyer` needs one of the register's
+    codes other than Norddjurs' (707); every other role takes none (ValueError otherwise)."""
+    if role != BUYER:
+        if municipality is not None:
+            raise ValueError(f"--municipality binds a buyer token only; a {role} token reads for Norddjurs")
+        return None
+    if municipality is None:
+        raise ValueError("a buyer token needs --municipality: the code of the paying municipality it reads for")
+    try:
+        municipalities.check(municipality, "municipality")
+    except InvalidValue as refused:
+        raise ValueError(f"municipality {municipality!r}: {refused.message}") from None
+    if municipality == NORDDJURS:
+        raise ValueError("707 is Norddjurs itself: a buyer token is for a municipality that buys places")
+    return municipality
+
+
+def create_token(engine: Engine, role: str, name: str, municipality: str | None = None) -> str:
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    municipality = token_municipality(role, municipality)
     if not name.strip() or len(name) > 100:
         raise ValueError("name must be 1-100 characters")
     if looks_like_cpr(name):
@@ -46,7 +72,7 @@ def create_token(engine: Engine, role: str, name: str) -> str:
         connection.execute(
             insert(api_tokens).values(
                 token_id=token_id, name=name.strip(), role=role, salt=salt, token_hash=_hash(salt, secret),
-                created_at=datetime.now(timezone.utc),
+                created_at=datetime.now(timezone.utc), municipality=municipality,
             )
         )
     return f"lt_{token_id}_{secret}"
@@ -78,7 +104,7 @@ def authenticate(engine: Engine, token: str) -> Actor | None:
         return None
     if not hmac.compare_digest(row.token_hash, _hash(row.salt, secret)):
         return None
-    return Actor(name=row.name, role=row.role)
+    return Actor(name=row.name, role=row.role, municipality=row.municipality)
 
 
 class TokenCheck:

@@ -105,13 +105,18 @@ def issue_first_token(settings: Settings) -> None:
     err.print("  Use it as: curl -H 'Authorization: Bearer <token>' ...  (or Authorize in /docs)")
 
 
+DEMO_BUYER = "751"
+"""The municipality the demo's buyer token reads for: Aarhus, which buys places in the demo."""
+
+
 @app.command()
 def demo(host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
          port: int = typer.Option(8000, help="Port to listen on"),
          serve_it: bool = typer.Option(True, "--serve/--no-serve", help="Start the service after loading")) -> None:
     """Load a demo municipality (into an empty store), print a token per role and where to open
     the service, and start it."""
-    from service.auth import ROLES, create_token
+    from domain.municipalities import official_name
+    from service.auth import BUYER, ROLES, create_token
     from service.db import migrate as run
     from service.demo import corrections, lines
     from service.importer import import_lines
@@ -132,7 +137,8 @@ def demo(host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
             err.print(f"[green]loaded[/green] {result.commands} commands and {fixed} corrections")
         else:
             err.print("the store already holds events: the demo is not loaded again")
-        tokens = {role: create_token(ledger.engine, role, f"demo-{role}") for role in ROLES}
+        tokens = {role: create_token(ledger.engine, role, f"demo-{role}", DEMO_BUYER if role == BUYER else None)
+                  for role in ROLES}
     finally:
         ledger.close()
     projector = Projector(settings, batch_size=2000)
@@ -143,6 +149,8 @@ def demo(host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
         projector.close()
     err.print(f"Budget ledger on [bold]http://{host}:{port}/docs[/bold]  (store: {settings.store})")
     err.print(f"Web UI: open [bold]http://{host}:{port}/ui[/bold] in a browser and log in with the finance token below",
+              soft_wrap=True)
+    err.print(f"  (the buyer token reads for {official_name(DEMO_BUYER)} ({DEMO_BUYER}): its statements and citizens)",
               soft_wrap=True)
     for role, token in tokens.items():
         err.print(f"  {role:<10} token: {token}", soft_wrap=True)
@@ -293,20 +301,27 @@ def verify() -> None:
 
 
 @token_app.command("create")
-def token_create(role: str = typer.Option(..., help="admin, finance, caseworker or auditor"),
-                 name: str = typer.Option(..., help="Who or what uses the token (recorded as actor)")) -> None:
+def token_create(role: str = typer.Option(..., help="admin, finance, caseworker, auditor or buyer"),
+                 name: str = typer.Option(..., help="Who or what uses the token (recorded as actor)"),
+                 municipality: str | None = typer.Option(None, help="buyer only: the code of the paying "
+                                                         "municipality it reads for, e.g. 751")) -> None:
     """Print a new token on stdout (alone on the line); only its hash is stored."""
-    from service.auth import ROLES, create_token
+    from service.auth import ROLES, create_token, token_municipality
     from service.db import make_engine, migrate as run
 
     if role not in ROLES:
         err.print(f"[red]role must be one of {', '.join(ROLES)}[/red]")
         raise typer.Exit(2)
+    try:
+        token_municipality(role, municipality)
+    except ValueError as refused:
+        err.print(f"[red]--municipality: {escape(str(refused))}[/red]")
+        raise typer.Exit(2) from None
     settings = Settings()
     run(settings)
     engine = make_engine(settings)
     try:
-        print(create_token(engine, role, name))
+        print(create_token(engine, role, name, municipality))
     except ValueError as refused:
         err.print(f"[red]--name {escape(str(refused))}[/red]")
         raise typer.Exit(1) from None

@@ -70,9 +70,11 @@ citizen_reads = Table(
     Column("role", String(20), nullable=False),
     Column("resource", String(300), nullable=False),
     Column("citizen_ref", String(64), nullable=False),
+    Column("municipality", String(3), nullable=True),
     Index("ix_citizen_reads_citizen", "citizen_ref", "id"),
 )
-"""Who read which citizen's rows, through which resource, when (append-only)."""
+"""Who read which citizen's rows, through which resource, when (append-only); `municipality`:
+the paying municipality of a `buyer` reader (empty for every other role)."""
 
 idempotency_keys = Table(
     "idempotency_keys",
@@ -96,7 +98,9 @@ api_tokens = Table(
     Column("token_hash", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("municipality", String(3), nullable=True),
 )
+"""`municipality`: the paying municipality a `buyer` token reads for (empty for every other role)."""
 
 ui_sessions = Table(
     "ui_sessions",

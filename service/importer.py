@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable
 from pydantic import ValidationError
 
 from domain.errors import DomainError
-from domain.values import check_year
+from domain.values import canonical_reference, check_year
 from service.commands.declarations import COMMANDS
 from service.ledger import Actor, BudgetLedger
 
@@ -58,8 +58,8 @@ def decide_line(ledger: BudgetLedger, number: int, text: str, actor: Actor) -> i
         if name not in data:
             raise _Refused(name, "required", f"{name} is required for this command")
     try:
-        if "year" in command.spec.path_fields:
-            check_year(data["year"])
+        for name in command.spec.path_fields.values():  # the path's own checks, as a route's are
+            check_year(data[name]) if name == "year" else canonical_reference(data[name], name)
         decided = command.model_validate(data)
     except DomainError as error:
         raise _Refused(error.field, error.rule, error.message) from None

@@ -54,10 +54,12 @@ A = TypeVar("A", bound=LedgerAggregate)
 
 @dataclass(frozen=True)
 class Actor:
-    """Who records: the authenticated token's name and role."""
+    """Who records: the authenticated token's name and role (and, for a `buyer`, the paying
+    municipality it reads for)."""
 
     name: str
     role: str
+    municipality: str | None = None
 
 
 @dataclass(frozen=True)

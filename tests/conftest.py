@@ -84,7 +84,12 @@ def ledger(settings: Settings) -> Iterator[BudgetLedger]:
 
 @pytest.fixture
 def tokens(ledger: BudgetLedger) -> dict[str, str]:
-    return {role: create_token(ledger.engine, role, f"{role}-tester") for role in ROLES}
+    return {role: create_token(ledger.engine, role, f"{role}-tester", BUYER_MUNICIPALITY if role == "buyer" else None)
+            for role in ROLES}
+
+
+BUYER_MUNICIPALITY = "751"
+"""The paying municipality of the `buyer` token of the `tokens` fixture (Aarhus)."""
 
 
 class Api:

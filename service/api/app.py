@@ -10,8 +10,8 @@ from typing import AsyncIterator
 from fastapi import FastAPI
 
 from service.api import (
-    audit, budgets, central, citizens, docs, downloads, facilities, health, limits, observability, problems,
-    commands, regulation, routing, schedules, statements, throttle,
+    audit, budgets, buyers, central, citizens, docs, downloads, facilities, health, limits, observability,
+    problems, commands, regulation, routing, schedules, statements, throttle,
 )
 from service.ledger import BudgetLedger
 from service.projection import EmbeddedProjector, ProjectionStatus
@@ -54,7 +54,8 @@ def create_app(settings: Settings | None = None, ledger: BudgetLedger | None = N
     problems.install(app)
     routing.document(app)  # the Problem schema of every route's error responses
     docs.install(app)  # /docs and /redoc, offline (docs/adr/0023)
-    for module in (commands, facilities, schedules, citizens, budgets, central, statements, regulation, audit):
+    for module in (commands, facilities, schedules, citizens, budgets, central, statements, regulation, audit,
+                   buyers):
         app.include_router(module.router)
     install_ui(app)  # the web UI at /ui (docs/adr/0009)
 

@@ -82,7 +82,8 @@ def get_citizen_reads(
     ledger: Ledger, actor: Auditor, citizen: Ref = None, reader: Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00-\x1f]+$")] = None,
     after_id: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
-    """Who read which citizen's rows, through which resource, and when (auditors only)."""
+    """Who read which citizen's rows, through which resource, and when (auditors only); a
+    `buyer`'s reads name its paying municipality (`municipality`, null for other roles)."""
     statement = select(citizen_reads).where(citizen_reads.c.id > after_id)
     if citizen is not None:
         citizen = check_reference(citizen, "citizen")
@@ -92,5 +93,5 @@ def get_citizen_reads(
     with ledger.engine.connect() as connection:
         rows = connection.execute(statement.order_by(citizen_reads.c.id).limit(limit)).all()
     return {"reads": [{"id": r.id, "read_at": utc(r.read_at).isoformat(), "reader": r.reader, "role": r.role,
-                       "resource": r.resource, "citizen_ref": r.citizen_ref} for r in rows],
+                       "resource": r.resource, "citizen_ref": r.citizen_ref, "municipality": r.municipality} for r in rows],
             "next_after_id": rows[-1].id if len(rows) == limit else None}

@@ -5,6 +5,7 @@ ledger handles it. Answers 201 with the recorded events, or 200 for an idempoten
 from __future__ import annotations
 
 import inspect
+import re
 from typing import Annotated, Any, Callable
 
 from fastapi import Depends, Path
@@ -48,7 +49,7 @@ def _endpoint(command: type[Command]) -> Callable[..., JSONResponse]:
         inspect.Parameter("idem", inspect.Parameter.KEYWORD_ONLY, annotation=IdempotencyKey),
     ]
     endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
-    endpoint.__name__ = command.spec.name.replace("-", "_")
+    endpoint.__name__ = re.sub(r"(?<!^)(?=[A-Z])", "_", command.__name__).lower()  # MoveIn: move_in
     endpoint.__doc__ = command.__doc__
     return endpoint
 

@@ -7,25 +7,30 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.responses import Response
+from sqlalchemy import select
 
 from domain import municipalities
 from domain.errors import InvalidValue
-from domain.values import FIRST_YEAR, LAST_YEAR, NORDDJURS, ZERO, check_municipality
+from domain.values import FIRST_YEAR, LAST_YEAR, NORDDJURS, ZERO
 from projections.statements import line_amount
-from service import export
+from service import buyers, export
+from service.api.buyers import BUYING_READERS, check_buying_municipality, check_own_municipality, support_body
 from service.api.common import kr
-from service.api.deps import FINANCE_READERS, Ledger, ProjectionStatusDep, ReadAt, allow
+from service.api.deps import AsOfInstant, AsOfPositionQuery, Ledger, ProjectionStatusDep, ReadAt, allow, position_as_of
 from service.api.downloads import DOWNLOAD_RESPONSES, ExportFormat, ExportSlot, download, render
 from service.api.routing import api_router
 from service.audit import log_citizen_reads
+from service.db import ledger_entries, utc
 from service.ledger import Actor, BudgetLedger, Timeline
 from service.projection import ProjectionStatus
-from service.read_models import StatementReads
+from service.read_models import BudgetReads, StatementReads
+from service.statement_document import Point, statement_pdf
 
 router = api_router(tags=["statements"])
-StatementReader = Annotated[Actor, Depends(allow(*FINANCE_READERS))]
+StatementReader = Annotated[Actor, Depends(allow(*BUYING_READERS))]
+"""Finance, auditor, admin, and the `buyer` of the statement's municipality (`check_own_municipality`)."""
 BUYERS = [code for code in municipalities.CODES if code != NORDDJURS]
 """The codes a statement can be for: every municipality of the register but Norddjurs itself."""
 Municipality = Annotated[str, Path(
@@ -66,6 +71,7 @@ def get_statement(municipality: Municipality, year: Year, month: Month, ledger: 
     basistakst, the periods of level and service rate with their days and amounts, and the
     total. Read as of the point a statement was made, it is that statement exactly; `now`
     then shows what today's figures say and the difference."""
+    check_own_municipality(actor, check_buying_municipality(municipality))
     body = statement_body(ledger, municipality, year, month, position, status)
     log_statement_reads(ledger, actor, f"/v1/statements/{municipality}/{year}/{month}", body)
     return body
@@ -79,6 +85,7 @@ def export_statement(request: Request, municipality: Municipality, year: Year, m
     """The statement (as GET /v1/statements/...) as a workbook (`xlsx`: a row per period,
     what changed since, and what the figures are as of) or a CSV table in Danish Excel's
     convention (`;`, decimal comma, UTF-8 with BOM)."""
+    check_own_municipality(actor, check_buying_municipality(municipality))
     body = statement_body(ledger, municipality, year, month, position, status)
     log_statement_reads(ledger, actor, f"/v1/statements/{municipality}/{year}/{month}/export", body)
     return download(render(request, "statement", fmt, body),
@@ -92,15 +99,9 @@ def statement_body(ledger: BudgetLedger, municipality: str, year: int, month: in
     The API, the UI and the exports share it; whoever shows it logs the citizen reads with
     `log_statement_reads`. The municipality is one of the register's (`unknown_municipality`
     otherwise) and not Norddjurs; the body names it beside its code (`municipality_name`)."""
-    check_municipality(municipality, "municipality")
-    if municipality == NORDDJURS:
-        raise InvalidValue("not_a_buying_municipality", "707 is Norddjurs itself: statements are for the "
-                           "municipalities that buy places", "municipality")
     reads = StatementReads(ledger)
-    made = statement(reads, municipality, year, month, position)
-    body = {"municipality": municipality, "municipality_name": municipalities.official_name(municipality),
-            "year": year, "month": month, "as_of_position": position, **made,
-            "now": None}
+    body = {**statement_at(reads, municipality, year, month, position), "now": None}
+    made = body
     latest = Timeline(ledger.engine).max_position()
     if position < latest:
         status.wait(latest, ledger.settings.read_wait_seconds)
@@ -118,6 +119,84 @@ def statement_body(ledger: BudgetLedger, municipality: str, year: int, month: in
         body["now"] = {"as_of_position": latest, "total": now["total"],
                        "difference": kr(Decimal(now["total"]) - Decimal(made["total"])), "changed_lines": changed}
     return body
+
+
+def statement_at(reads: StatementReads, municipality: str, year: int, month: int, position: int) -> dict[str, Any]:
+    """The statement as of `position`, naming its municipality beside its code; the
+    municipality is one of the register's (`unknown_municipality` otherwise) and not Norddjurs."""
+    check_buying_municipality(municipality)
+    return {"municipality": municipality, "municipality_name": municipalities.official_name(municipality),
+            "year": year, "month": month, "as_of_position": position,
+            **statement(reads, municipality, year, month, position)}
+
+
+SinceInstant = Annotated[AsOfInstant, Query(description="A correction document: what changed since this instant "
+                                                        "(RFC 3339 with an offset)")]
+SincePosition = Annotated[AsOfPositionQuery, Query(description="A correction document: what changed since this "
+                                                               "store position")]
+PDF_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The statement as a PDF document, as an attachment",
+          "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
+    429: DOWNLOAD_RESPONSES[429],
+}
+"""A document is made within the client's export slots, as a spreadsheet is (docs/adr/0021)."""
+
+
+@router.get("/v1/statements/{municipality}/{year}/{month}/document", response_class=Response,
+            responses=PDF_RESPONSES)
+def statement_document(municipality: Municipality, year: Year, month: Month, ledger: Ledger, actor: StatementReader,
+                       _slot: ExportSlot, position: ReadAt, since: SinceInstant = None,
+                       since_position: SincePosition = None) -> Response:
+    """The statement as a PDF document (seller, buyer, period, a line per stay with its rate
+    periods, totals, and each citizen's døgnskema support), as of the read's point: the same
+    point gives the same bytes, its "dannet" time is that point's recording time. With `since`
+    or `since_position` (at or before the read's point) a correction document: what changed
+    between the two points, then the statement as it is now."""
+    check_own_municipality(actor, check_buying_municipality(municipality))
+    earlier = None
+    if since is not None and since_position is not None:
+        raise InvalidValue("one_point_only", "give since or since_position, not both", "since")
+    if since is not None or since_position is not None:
+        earlier = position_as_of(Timeline(ledger.engine), since, since_position, 0)
+        assert earlier is not None
+        if earlier > position:
+            field = "since" if since is not None else "since_position"
+            raise InvalidValue("since_after_point", f"{field} (position {earlier}) lies after the read's point "
+                               f"(position {position}): a correction shows what changed up to the point", field)
+    content, lines = statement_document_pdf(ledger, municipality, year, month, position, earlier)
+    log_statement_reads(ledger, actor, f"/v1/statements/{municipality}/{year}/{month}/document", {"lines": lines})
+    suffix = "" if earlier is None else f"-rettelse-siden-{earlier}"
+    filename = f"afregning-{municipality}-{year}-{month:02d}-position-{position}{suffix}.pdf"
+    return Response(content, media_type="application/pdf",
+                    headers={"Content-Disposition": export.content_disposition(filename), "Cache-Control": "no-store"})
+
+
+def statement_document_pdf(ledger: BudgetLedger, municipality: str, year: int, month: int, position: int,
+                           since: int | None) -> tuple[bytes, list[dict[str, Any]]]:
+    """The PDF of the statement as of `position` (a correction since `since` when given), and
+    the lines whose citizens it names (for the caller to log the read)."""
+    reads = StatementReads(ledger)
+    body = statement_at(reads, municipality, year, month, position)
+    supports = {}
+    for ref in sorted({line["citizen_ref"] for line in body["lines"] if line["citizen_ref"]}):
+        try:
+            supports[ref] = support_body(buyers.support(ledger, municipality, ref, position))
+        except buyers.NotPaidFor:
+            continue
+    names = {code: value["name"] for code, value in BudgetReads(ledger).facts(position, "facility", 0).items()}
+    then = None
+    if since is not None:
+        then = (statement_at(reads, municipality, year, month, since), point_of(ledger, since))
+    content = statement_pdf(body, supports, names, point_of(ledger, position), then)
+    return content, body["lines"] + (then[0]["lines"] if then else [])
+
+
+def point_of(ledger: BudgetLedger, position: int) -> Point:
+    """A store position with the time it was recorded (none for position 0)."""
+    with ledger.engine.connect() as connection:
+        recorded = connection.execute(select(ledger_entries.c.recorded_at)
+                                      .where(ledger_entries.c.position == position)).scalar()
+    return Point(position, None if recorded is None else utc(recorded))
 
 
 def statement_citizen_refs(body: dict[str, Any]) -> list[str | None]:

@@ -14,8 +14,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.ui import (budget_pages, citizen_pages, doegnskema_pages, finance_pages, history_pages, login,
-                        what_if_pages)
+from service.ui import (budget_pages, buyer_pages, citizen_pages, doegnskema_pages, finance_pages, form_pages,
+                        history_pages, login, what_if_pages)
 from service.ui.auth import COOKIE, LoginRequired, RoleNotAllowed
 from service.ui.csrf import CsrfRefused, check_csrf
 from service.ui.formatting import role
@@ -53,7 +53,8 @@ class UiHeaders:
 
 
 ROUTERS = tuple(module.router for module in (login, budget_pages, citizen_pages, finance_pages, doegnskema_pages,
-                                             history_pages, what_if_pages))
+                                             history_pages, what_if_pages, form_pages,
+                                             buyer_pages))
 """Every page and form of the UI; `install` puts each behind the CSRF check of its POSTs."""
 
 
@@ -90,6 +91,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RoleNotAllowed)
     async def _forbidden(request: Request, exc: RoleNotAllowed) -> Response:
+        if exc.actor.role == "buyer" and request.url.path in ("/ui", "/ui/"):
+            return RedirectResponse("/ui/koeber", status_code=303)  # a buyer's start page is its own
         allowed = ", ".join(role(r) for r in ("admin", *exc.roles))
         message = (f"Din rolle ({role(exc.actor.role)}) giver ikke adgang til denne side. "
                    f"Siden kan ses af: {allowed}.")

@@ -30,6 +30,7 @@ from service.event_history import FacilityYear, MunicipalityYear
 from service.ui.asof import PointInTime, UiProblem, as_of_text, parse_as_of, read_position, store_position
 from service.ui.auth import UiReader
 from service.ui.charts import Series, stacked_bars
+from service.ui.form_pages import facility_events
 from service.ui.formatting import MONTHS, MONTHS_SHORT, month_name
 from service.ui.history_pages import step_bar
 from service.ui.render import facility_names, ledger_of, page, parse_month, parse_year
@@ -113,6 +114,7 @@ def facility(request: Request, code: str, actor: UiReader, year: str | None = No
         over = [m for m in budget["months"] if m["over_capacity"]]
         shown = {OverCapacity(m["month"], m["present_days"], m["capacity_days"]).warning(year_) for m in over}
         return {"budget": budget, "facility": fact, "chart": chart, "stays": stays, "levels": LEVELS,
+                "events": facility_events(ledger, code, position),
                 "history": step_bar(request, FacilityYear(code, year_), position, f"/ui/tilbud/{quote(code, safe='')}",
                                     year=year_),
                 "places": fact.places_on(date(year_, 12, 31)), "over_capacity": over,

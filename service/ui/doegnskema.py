@@ -24,10 +24,8 @@ from pydantic import ValidationError
 from domain.assessment import KINDS, MINUTES_PER_DAY, SLOTS, THEMES
 from projections.assessments import CELLS, AssessmentChange, AssessmentRecord, Cell
 from service import danish
-from service.api.deps import may
-from service.commands.declarations import COMMANDS
 from service.commands.fields import Assessment
-from service.ledger import Actor, BudgetLedger
+from service.ledger import BudgetLedger
 from service.queries.assessments import AssessmentPreview, preview_assessment
 from service.ui.formatting import number
 from service.ui.render import TEMPLATES
@@ -52,16 +50,6 @@ def cell_label(theme: str, slot: str, kind: str) -> str:
 
 TEMPLATES.env.filters["skema_cell"] = lambda change: cell_name(change.theme, change.slot, change.kind)
 """`{{ change | skema_cell }}`: a changed cell (projections/assessments.py `CellChange`) in Danish."""
-
-
-def may_send(actor: Actor | None, command: str) -> bool:
-    """Whether the actor's role may send the command of this import name (its declared roles;
-    admin does all): the pages show a form's link only to those it admits."""
-    return actor is not None and may(actor, COMMANDS[command].spec.roles)
-
-
-TEMPLATES.env.globals["may_send"] = may_send
-"""`{% if may_send(actor, "reassessment") %}` in a template."""
 
 
 class SkemaErrors(Exception):

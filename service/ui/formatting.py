@@ -21,7 +21,8 @@ COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 _DANISH = str.maketrans({",": ".", ".": ","})
 
 MONTHS_SHORT = tuple(m[:3] for m in MONTHS)
-ROLES = {"admin": "administrator", "finance": "økonomi", "caseworker": "sagsbehandler", "auditor": "revisor"}
+ROLES = {"admin": "administrator", "finance": "økonomi", "caseworker": "sagsbehandler", "auditor": "revisor",
+         "buyer": "køberkommune"}
 EVENT_TYPES = {
     "FacilityRegistered": "Tilbud oprettet",
     "CapacityChanged": "Pladsantal ændret",

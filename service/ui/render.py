@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from domain.errors import DomainError, InvalidValue, NotFound
 from service.api.deps import FINANCE_READERS, READERS, may
+from service.commands.declarations import COMMANDS
 from service.ledger import Actor, BudgetLedger, Timeline
 from service.projection import ProjectionLagging
 from service.read_models import BudgetReads
@@ -37,6 +38,19 @@ TEMPLATES.env.globals["csrf_field"] = csrf_field
 TEMPLATES.context_processors.append(lambda request: {"today": BudgetLedger.today().isoformat()})
 
 
+COMMAND_ROLES = tuple(sorted({role for command in COMMANDS.values() for role in command.spec.roles}))
+"""The roles that may send some command (the declarations' roles; admin besides): the forms' menu item."""
+
+
+def may_send(actor: Actor | None, name: str) -> bool:
+    """Whether the actor's role may send the command of this import name (its declared roles;
+    admin does all): a page shows a form's link only to those it admits."""
+    return actor is not None and name in COMMANDS and may(actor, COMMANDS[name].spec.roles)
+
+
+TEMPLATES.env.globals["may_send"] = may_send
+
+
 @dataclass(frozen=True)
 class NavItem:
     href: str
@@ -52,6 +66,8 @@ NAV = (
     NavItem("/ui/efterregulering", "Efterregulering", FINANCE_READERS),
     NavItem("/ui/hvad-hvis", "Hvad nu hvis?", FINANCE_READERS),
     NavItem("/ui/haendelser", "Hændelser", FINANCE_READERS),
+    NavItem("/ui/registrer", "Registrér", COMMAND_ROLES),
+    NavItem("/ui/koeber", "Køberkommune", (*FINANCE_READERS, "buyer")),
 )
 
 

@@ -75,7 +75,8 @@ def session_actor(engine: Engine, settings: Settings, session_id: str) -> Actor 
     with engine.begin() as connection:
         row = connection.execute(
             select(ui_sessions.c.token_id, ui_sessions.c.actor_name, ui_sessions.c.role, ui_sessions.c.last_seen_at,
-                   ui_sessions.c.expires_at, api_tokens.c.token_id.label("token_found"), api_tokens.c.revoked_at)
+                   ui_sessions.c.expires_at, api_tokens.c.token_id.label("token_found"), api_tokens.c.revoked_at,
+                   api_tokens.c.municipality)
             .select_from(ui_sessions.outerjoin(api_tokens, api_tokens.c.token_id == ui_sessions.c.token_id))
             .where(ui_sessions.c.session_hash == key)
         ).first()
@@ -88,7 +89,7 @@ def session_actor(engine: Engine, settings: Settings, session_id: str) -> Actor 
             connection.execute(delete(ui_sessions).where(ui_sessions.c.session_hash == key))
             return None
         connection.execute(update(ui_sessions).where(ui_sessions.c.session_hash == key).values(last_seen_at=now))
-    return Actor(name=row.actor_name, role=row.role)
+    return Actor(name=row.actor_name, role=row.role, municipality=row.municipality)
 
 
 def close_session(engine: Engine, session_id: str) -> None:

@@ -4,9 +4,10 @@ the page shows exactly what the ledger holds; nothing here changes a figure."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
-from service.ui.formatting import MOVE_OUT_KINDS, day, event_type, kroner, municipality, number
+from service.ui.formatting import MOVE_OUT_KINDS, day, event_type, facility_kind, kroner, municipality, number
 
 
 def level_text(details: dict[str, Any]) -> str:
@@ -40,6 +41,29 @@ def summary(event: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> str:
         if target is None:
             return "Tilbagekalder en hændelse"
         return f"Tilbagekalder «{event_type(target['type'])}» med virkning {day(target['effective_date'])}"
+    return facts_summary(kind, {**details, "year": details.get("year") or event.get("year")})
+
+
+def facts_summary(kind: str, details: dict[str, Any]) -> str:
+    """One line saying what a facility's or a tariff schedule's event records."""
+    if kind == "FacilityRegistered":
+        return f"{details.get('name')} ({facility_kind(details.get('kind'))}, {details.get('area')}), " \
+               f"{details.get('places')} pladser"
+    if kind == "CapacityChanged":
+        return f"{details.get('places')} pladser"
+    if kind == "FrameBudgetSet":
+        total = sum((Decimal(str(line.get("amount", 0))) for line in details.get("lines") or []), Decimal(0))
+        return (f"Ramme {details.get('year')}: {kroner(total)} kr., {details.get('budgeted_places')} pladser, "
+                f"belægning {number(details.get('planned_occupancy_pct'), 2)} %")
+    if kind == "BaselineSet":
+        return (f"Udgangsbudget {details.get('year')}: {kroner(details.get('baseline_budget'))} kr., "
+                f"indfasning {number(details.get('phase_in_pct'), 2)} %")
+    if kind == "AnnualAccountsRecorded":
+        return f"Regnskab {details.get('year')}: {kroner(details.get('actual_costs'))} kr. (året lukket)"
+    if kind == "TariffSchedulePublished":
+        return f"Takstblad {details.get('year') or ''}: timepris {kroner(details.get('hourly_rate'))} kr."
+    if kind == "TariffRateRevised":
+        return f"Niveau {details.get('level')}: {kroner(details.get('daily_rate'))} kr. pr. døgn"
     return ", ".join(f"{k}: {v}" for k, v in details.items() if not isinstance(v, (dict, list)))
 
 

@@ -1,5 +1,6 @@
 """Access: one table of every endpoint of the API (its OpenAPI schema, checked complete) × every
-role × no token × a malformed token × a revoked token (api.md, Auth); tokens as salted hashes."""
+role (the `buyer` of Aarhus, 751, among them) × no token × a malformed token × a revoked token
+(api.md, Auth); tokens as salted hashes."""
 
 from __future__ import annotations
 
@@ -17,8 +18,12 @@ from tests.factories import facility_body, frame_body, move_in_body, schedule_bo
 
 ADMIN_FINANCE = {"admin", "finance"}
 CASE = {"admin", "caseworker"}
-EVERYONE = set(ROLES)
+EVERYONE = set(ROLES) - {"buyer"}
+"""Every role of Norddjurs' own; the `buyer` reads only its own municipality's rows (BUYER_OWN)."""
 FINANCE_AUDIT = {"admin", "finance", "auditor"}
+BUYER_OWN = FINANCE_AUDIT | {"buyer"}
+"""The reads of a buying municipality: finance, auditor, admin and its `buyer` (of 751 here;
+tests/api/test_buyers.py proves another municipality's buyer gets 403)."""
 PUBLIC = None
 """No token needed: health and metrics (docs/adr/0011)."""
 
@@ -65,9 +70,13 @@ ENDPOINTS: dict[tuple[str, str], tuple[str, set[str] | None, dict | None]] = {
     ("GET", "/v1/central/{year}/export"): ("/v1/central/2026/export", EVERYONE, None),
     ("GET", "/v1/audit"): ("/v1/audit", FINANCE_AUDIT, None),
     ("GET", "/v1/audit/citizen-reads"): ("/v1/audit/citizen-reads", {"admin", "auditor"}, None),
-    ("GET", "/v1/statements/{municipality}/{year}/{month}"): ("/v1/statements/751/2026/9", FINANCE_AUDIT, None),
+    ("GET", "/v1/statements/{municipality}/{year}/{month}"): ("/v1/statements/751/2026/9", BUYER_OWN, None),
     ("GET", "/v1/statements/{municipality}/{year}/{month}/export"): (
-        "/v1/statements/751/2026/9/export", FINANCE_AUDIT, None),
+        "/v1/statements/751/2026/9/export", BUYER_OWN, None),
+    ("GET", "/v1/statements/{municipality}/{year}/{month}/document"): (
+        "/v1/statements/751/2026/9/document", BUYER_OWN, None),
+    ("GET", "/v1/buyers/{municipality}/citizens"): ("/v1/buyers/751/citizens", BUYER_OWN, None),
+    ("GET", "/v1/buyers/{municipality}/citizens/{ref}"): ("/v1/buyers/751/citizens/A", BUYER_OWN, None),
     ("GET", "/v1/regulation/{year}"): ("/v1/regulation/2026", FINANCE_AUDIT, None),
     ("GET", "/v1/regulation/{year}/export"): ("/v1/regulation/2026/export?format=csv", FINANCE_AUDIT, None),
     ("GET", "/health"): ("/health", PUBLIC, None),
@@ -87,7 +96,7 @@ def world(settings, ledger, tokens):
         api.post("/v1/facilities", facility_body("GRENAA-BO"))
         api.put("/v1/tariff-schedules/2026", schedule_body())
         api.put("/v1/facilities/GRENAA-BO/frame-budgets/2026", frame_body())
-        api.post("/v1/citizens/A/move-in", move_in_body("GRENAA-BO"))
+        api.post("/v1/citizens/A/move-in", move_in_body("GRENAA-BO", payer="751"))
         yield api
 
 

@@ -70,7 +70,7 @@ class DemoServer:
             if "token: " in line:
                 role, token = line.split("token: ")
                 self.tokens[role.split()[-1]] = token.strip()
-        assert set(self.tokens) == {"admin", "finance", "caseworker", "auditor"}, output.read_text()
+        assert set(self.tokens) == {"admin", "finance", "caseworker", "auditor", "buyer"}, output.read_text()
         return self
 
     def wait_until_caught_up(self, output: Path) -> None:

@@ -1,7 +1,7 @@
 """Screenshots of the web UI for the README: the demo municipality in a real `ledger serve`,
 each page in headless Chromium, saved as PNGs in docs/screenshots/.
 
-    .venv/bin/python -m tests.e2e.screenshots [OUTPUT_DIRECTORY]
+    make screenshots        (or: .venv/bin/python -m tests.e2e.screenshots [OUTPUT_DIRECTORY])
 
 Date fields show as on a Danish desktop (10.03.2026) where Debian's chromium-l10n is installed.
 """
@@ -37,6 +37,34 @@ def pages(year: int) -> dict[str, str]:
     }
 
 
+def form_shots(page: Any, base: str, output: Path, year: int) -> list[Path]:
+    """The forms of a finance officer (docs/brugervejledning.md): the list of forms, a frame
+    budget with its total and basistakst shown before saving, then saved; a schedule prefilled
+    from the year before; closing a year with its warning; a refused value beside its field."""
+    shots = []
+
+    def shot(name: str) -> None:
+        shots.append(output / f"{name}.png")
+        page.screenshot(path=str(shots[-1]), full_page=True)
+
+    page.goto(f"{base}/ui/registrer")
+    shot("forms")
+    page.goto(f"{base}/ui/registrer/frame-budget?code=GRE-HAVEN&year={year + 1}")
+    page.click("button[value=beregn]")
+    shot("form-frame-budget")
+    page.click("button[value=gem]")
+    shot("form-recorded")
+    page.goto(f"{base}/ui/registrer/tariff-schedule?year={year + 2}")
+    shot("form-tariff-schedule")
+    page.goto(f"{base}/ui/registrer/accounts?code=GRE-HAVEN&year={year}")
+    shot("form-accounts")
+    page.goto(f"{base}/ui/registrer/capacity?code=GRE-HAVEN")
+    page.fill("input[name=places]", "0")
+    page.click("button[value=gem]")
+    shot("form-refused")
+    return shots
+
+
 def take(output: Path, year: int = 2026) -> list[Path]:
     output.mkdir(parents=True, exist_ok=True)
     saved = []
@@ -53,6 +81,7 @@ def take(output: Path, year: int = 2026) -> list[Path]:
                     page.goto(server.base + path)
                     saved.append(output / f"{name}.png")
                     page.screenshot(path=str(saved[-1]), full_page=True)
+                saved += form_shots(page, server.base, output, year)
                 saved.append(doegnskema(browser, server.base, server.tokens["caseworker"], output))
                 browser.close()
     return saved

@@ -23,7 +23,7 @@ def test_the_demo_municipality_loads_once_and_reads_as_a_whole(settings, tmp_pat
     first = subprocess.run([LEDGER, "demo", "--no-serve"], env=env, cwd=tmp_path, capture_output=True, text=True,
                            timeout=300)
     assert first.returncode == 0, first.stderr
-    assert "loaded" in first.stderr and first.stderr.count("token: lt_") == 4
+    assert "loaded" in first.stderr and first.stderr.count("token: lt_") == 5
     finance = next(line.split("token: ")[1].strip() for line in first.stderr.splitlines() if "finance" in line
                    and "token: " in line)
     again = subprocess.run([LEDGER, "demo", "--no-serve"], env=env, cwd=tmp_path, capture_output=True, text=True,

@@ -54,7 +54,7 @@ def test_the_demo_without_serving_does_not_need_the_port(settings, tmp_path):
         ran = subprocess.run([LEDGER, "demo", "--no-serve", "--port", str(holder.getsockname()[1])],
                              env=env_of(settings), cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert ran.returncode == 0, ran.stderr
-    assert ran.stderr.count("token: lt_") == 4
+    assert ran.stderr.count("token: lt_") == 5
 
 
 def test_make_serve_passes_its_port_to_the_demo():

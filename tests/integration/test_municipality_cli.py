@@ -57,3 +57,21 @@ def test_export_statement_refuses_a_code_outside_the_register_and_writes_no_file
     refused = cli("export", "statement", "--municipality", code, "--year", "2026", "--month", "3")
     assert refused.exit_code == 2 and "--municipality" in refused.output and rule in refused.output, refused.output
     assert list(tmp_path.glob("afregning-*")) == []
+
+
+def test_a_buyer_token_is_bound_to_a_municipality_of_the_register(ledger, cli):
+    from sqlalchemy import select
+
+    from service.auth import authenticate
+    from service.db import api_tokens
+
+    made = cli("token", "create", "--role", "buyer", "--municipality", "751", "--name", "aarhus")
+    assert made.exit_code == 0, made.output
+    actor = authenticate(ledger.engine, made.output.strip().splitlines()[-1])
+    assert (actor.role, actor.municipality) == ("buyer", "751")
+    for args in (("--role", "buyer"), ("--role", "buyer", "--municipality", "999"),
+                 ("--role", "buyer", "--municipality", "707"), ("--role", "finance", "--municipality", "751")):
+        refused = cli("token", "create", *args, "--name", "x")
+        assert refused.exit_code == 2 and "--municipality" in refused.output, (args, refused.output)
+    with ledger.engine.connect() as connection:
+        assert connection.execute(select(api_tokens.c.name, api_tokens.c.municipality)).all() == [("aarhus", "751")]

@@ -1,0 +1,173 @@
+"""The forms that record, in a real headless Chromium against a real `ledger demo` (issue 22.11),
+one browser per role for the whole module: a frame budget with its total and basistakst shown
+before saving, then saved and explained; a refused value shown beside its field with the input
+kept; a domain rule (a move-in of a citizen who lives somewhere) refused in Danish; a form sent
+twice (the answer's page reloaded, which posts it again) recording once; a move-in, a move-out
+and a retraction from the event's row; and a role that may not send a form getting neither the
+link nor the form. Every figure is checked against the API; the cases of each refusal in depth
+are tests/api/test_ui_forms.py's."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import httpx
+import pytest
+
+from tests.e2e.browser import DemoServer, demo_server, launch, log_in, require_chromium
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    require_chromium()
+    yield from demo_server(tmp_path_factory.mktemp("forms"))
+
+
+@pytest.fixture(scope="module")
+def browser(server: DemoServer) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+def session(browser: Any, server: DemoServer, role: str) -> Any:
+    """A page logged in with the token `ledger demo` printed for `role`; nothing it loads may
+    come from elsewhere."""
+    context = browser.new_context()
+    context.on("request", lambda request: None if request.url.startswith(server.base) else pytest.fail(
+        f"the UI reached outside the service: {request.url}"))
+    page = context.new_page()
+    log_in(page, server.base, server.tokens[role])
+    return page
+
+
+def api(server: DemoServer, path: str, role: str = "admin") -> Any:
+    response = httpx.get(server.base + path, headers={"Authorization": f"Bearer {server.tokens[role]}"})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def error_beside(page: Any, name: str) -> str:
+    return page.inner_text(f'.field-error[data-field="{name}"]')
+
+
+def test_finance_sets_a_frame_budget_sees_its_basistakst_and_explains_the_change(browser, server):
+    page = session(browser, server, "finance")
+    page.click("nav.main-nav >> text=Registrér")
+    page.click("text=Rammebudget")
+    page.select_option("#command-form select[name=code]", "GRE-HAVEN")
+    page.fill("#command-form input[name=year]", "2028")
+    page.fill("input[name=budgeted_places]", "10")
+    page.fill("input[name=planned_occupancy_pct]", "100")
+    page.fill('input[name="lines.0.amount"]', "1.500.000,00")
+    page.fill('input[name="lines.3.amount"]', "2.160.000")
+    page.click("button[value=beregn]")
+    assert page.inner_text("#frame-total") == "3.660.000,00 kr."
+    assert page.inner_text("#frame-basistakst") == "1.000,00 kr. pr. døgn"  # 3.660.000 / (10 × 366 × 100 %)
+    assert page.input_value('input[name="lines.3.amount"]') == "2.160.000"  # kept as typed
+    page.click("button[value=gem]")
+    assert page.inner_text("h1") == "Registreret: Rammebudget"
+    frame = api(server, "/v1/facilities/GRE-HAVEN/frame-budgets/2028")
+    assert frame["total"] == "3660000.00" and frame["basistakst"] == "1000.00"
+    assert "Rammebudget fastsat" in page.inner_text("#recorded-events")
+    page.click("nav.after-links >> text=Hvorfor ændrede det sig?")
+    changes = page.locator("#changes tbody tr")
+    assert changes.count() == 1 and "Rammebudget fastsat" in changes.inner_text()
+    assert "+3.660.000,00" in changes.inner_text()
+    page.context.close()
+
+
+def test_refusals_are_shown_beside_their_field_and_record_nothing(browser, server):
+    finance = session(browser, server, "finance")
+    places = api(server, "/v1/facilities/GRE-KYSTEN")
+    finance.goto(f"{server.base}/ui/registrer/capacity?code=GRE-KYSTEN")
+    finance.fill("input[name=places]", "0")
+    finance.fill("textarea[name=reason]", "Ombygning")
+    finance.click("button[value=gem]")
+    assert error_beside(finance, "places") == "Skal være mindst 1."
+    assert finance.input_value("textarea[name=reason]") == "Ombygning"
+    assert "Intet er registreret" in finance.inner_text("#form-problems")
+    finance.context.close()
+
+    caseworker = session(browser, server, "caseworker")
+    resident = open_stay_citizen(server)
+    events = api(server, f"/v1/citizens/{resident}")["events"]
+    caseworker.goto(f"{server.base}/ui/registrer/move-in?citizen_ref={resident}")
+    caseworker.select_option("select[name=facility]", "GRE-HAVEN")
+    caseworker.select_option("select[name=paying_municipality]", "751")
+    caseworker.fill('input[name="assessment.hours_per_day"]', "5,5")
+    caseworker.click("button[value=gem]")
+    assert error_beside(caseworker, "effective_date").startswith("Borgeren bor allerede på et tilbud")
+    assert caseworker.input_value("select[name=paying_municipality]") == "751"
+    assert "Aarhus Kommune (751)" in caseworker.inner_text("select[name=paying_municipality]")
+    caseworker.context.close()
+    assert api(server, "/v1/facilities/GRE-KYSTEN") == places
+    assert api(server, f"/v1/citizens/{resident}")["events"] == events
+
+
+def open_stay_citizen(server: DemoServer) -> str:
+    """A citizen of the demo who lives at a facility now."""
+    for number in range(1, 200):
+        ref = f"BOR-{number:04d}"
+        response = httpx.get(f"{server.base}/v1/citizens/{ref}",
+                             headers={"Authorization": f"Bearer {server.tokens['admin']}"})
+        if response.status_code == 200 and any(s["move_out"] is None for s in response.json()["stays"]):
+            return ref
+    raise AssertionError("the demo has no citizen living at a facility")
+
+
+def test_a_case_worker_moves_a_citizen_in_once_though_the_form_is_sent_twice_then_out_and_retracts(browser, server):
+    page = session(browser, server, "caseworker")
+    page.goto(f"{server.base}/ui/registrer")
+    page.click("#hours-move-in")  # the døgnskema's own form is tests/e2e/test_doegnskema_browser.py's
+    page.fill("input[name=citizen_ref]", "NY-0001")
+    page.select_option("select[name=facility]", "GRE-HAVEN")
+    page.fill("input[name=effective_date]", "2026-11-02")
+    page.select_option("select[name=paying_municipality]", "707")
+    page.fill('input[name="assessment.hours_per_day"]', "6,25")
+    posts: list[str] = []
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    page.click("button[value=gem]")
+    assert page.locator("#recorded").count() == 1
+    page.reload()  # the browser sends the same form again
+    assert posts == [f"{server.base}/ui/registrer/move-in"] * 2
+    assert "allerede sendt" in page.inner_text("#replayed")
+    citizen = api(server, "/v1/citizens/NY-0001")
+    assert [e["type"] for e in citizen["events"]] == ["CitizenMovedIn"]
+    assert citizen["stays"][0]["periods"][0]["hours_per_day"] == "6.25"
+    page.click("text=Borger NY-0001")
+    page.click("#citizen-actions >> text=Udflytning")
+    page.fill("input[name=effective_date]", "2026-11-30")
+    page.select_option("select[name=kind]", "moved")
+    page.click("button[value=gem]")
+    assert page.inner_text("h1") == "Registreret: Udflytning"
+    page.click("text=Borger NY-0001")
+    page.locator("#events tr", has_text="Fraflytning").locator("text=Tilbagekald").click()
+    assert "Fraflytning" in page.inner_text("#retraction-target")
+    page.click("button[value=gem]")
+    assert error_beside(page, "reason") == "Skal udfyldes."
+    page.fill("textarea[name=reason]", "Forkert dato")
+    page.click("button[value=gem]")
+    assert page.inner_text("h1") == "Registreret: Tilbagekald hændelse"
+    stays = api(server, "/v1/citizens/NY-0001")["stays"]
+    assert stays[0]["move_out"] is None
+    page.context.close()
+
+
+def test_a_role_that_may_not_send_a_form_has_no_link_to_it_and_is_refused_it(browser, server):
+    caseworker = session(browser, server, "caseworker")
+    caseworker.goto(f"{server.base}/ui/registrer")
+    assert caseworker.locator("text=Rammebudget").count() == 0
+    caseworker.goto(f"{server.base}/ui/registrer/frame-budget")
+    assert "Din rolle (sagsbehandler) giver ikke adgang" in caseworker.inner_text("main")
+    caseworker.goto(f"{server.base}/ui/tilbud/GRE-STJERNEN?year=2026")
+    assert caseworker.locator("#facility-events a.retract").count() == 0
+    caseworker.context.close()
+    auditor = session(browser, server, "auditor")
+    assert auditor.locator("nav.main-nav >> text=Registrér").count() == 0
+    auditor.goto(f"{server.base}/ui/borger/{open_stay_citizen(server)}")
+    assert auditor.locator("a.retract").count() == 0 and auditor.locator("#citizen-actions").count() == 0
+    auditor.context.close()
