@@ -28,6 +28,7 @@ from domain.errors import InvalidValue
 from domain.values import NORDDJURS
 from service.db import api_tokens
 from service.ledger import Actor
+from service.store import TokenState
 
 ROLES = ("admin", "finance", "caseworker", "auditor", "buyer")
 BUYER = "buyer"
@@ -117,7 +118,7 @@ class TokenCheck:
     statement, no ping, no transaction around it). A revoked token is remembered as revoked
     (revocation is final) and asks the store nothing more."""
 
-    def __init__(self, lookup: Callable[[str], tuple[str, str, str, str, bool] | None], size: int = 10_000) -> None:
+    def __init__(self, lookup: Callable[[str], TokenState | None], size: int = 10_000) -> None:
         self.lookup, self.size = lookup, size
         self.revoked: set[str] = set()
 
@@ -132,14 +133,13 @@ class TokenCheck:
         state = self.lookup(token_id)
         if state is None:
             return None
-        name, role, salt, token_hash, revoked = state
-        if revoked:
+        if state.revoked:
             if len(self.revoked) < self.size:
                 self.revoked.add(token_id)
             return None
-        if not hmac.compare_digest(token_hash, _hash(salt, secret)):
+        if not hmac.compare_digest(state.token_hash, _hash(state.salt, secret)):
             return None
-        return Actor(name=name, role=role)
+        return Actor(name=state.name, role=state.role, municipality=state.municipality)
 
 
 def revoke_tokens(engine: Engine, name: str) -> int:

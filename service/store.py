@@ -26,7 +26,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 from eventsourcing.persistence import ProgrammingError, StoredEvent, Transcoding
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder
@@ -63,6 +63,17 @@ def request_fingerprint(method: str, path: str, raw: bytes) -> str:
     except ValueError:
         canonical = raw
     return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + canonical).hexdigest()
+
+
+class TokenState(NamedTuple):
+    """An API token's row as the service checks it on every request (service/auth.py)."""
+
+    name: str
+    role: str
+    salt: str
+    token_hash: str
+    revoked: bool
+    municipality: str | None
 
 
 class Replayed(Exception):
@@ -217,13 +228,13 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
             c.execute(f"INSERT INTO idempotency_keys {KEY_COLUMNS} VALUES (?, ?, ?, ?, ?)", key)
         return positions
 
-    def token_state(self, token_id: str) -> tuple[str, str, str, str, bool] | None:
-        """(name, role, salt, token_hash, revoked) of a token, one statement on the recorder's own connection."""
+    def token_state(self, token_id: str) -> TokenState | None:
+        """A token's row, one statement on the recorder's own connection."""
         with self.datastore.transaction(commit=False) as c:
-            c.execute("SELECT name, role, salt, token_hash, revoked_at IS NOT NULL FROM api_tokens "
+            c.execute("SELECT name, role, salt, token_hash, revoked_at IS NOT NULL, municipality FROM api_tokens "
                       "WHERE token_id = ?", (token_id,))
             row = c.fetchone()
-        return None if row is None else (row[0], row[1], row[2], row[3], bool(row[4]))
+        return None if row is None else TokenState(row[0], row[1], row[2], row[3], bool(row[4]), row[5])
 
 
 class LedgerPostgresRecorder(PostgresApplicationRecorder):
@@ -276,14 +287,15 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
             curs.execute(f"INSERT INTO {prefix}idempotency_keys {KEY_COLUMNS} VALUES ({p}, {p}, {p}, {p}, {p})", key)
         return positions
 
-    def token_state(self, token_id: str) -> tuple[str, str, str, str, bool] | None:
-        """(name, role, salt, token_hash, revoked) of a token: one statement, on a connection of
-        the recorder's pool (autocommit: no BEGIN or ROLLBACK around it, no ping before it)."""
+    def token_state(self, token_id: str) -> TokenState | None:
+        """A token's row: one statement, on a connection of the recorder's pool (autocommit: no
+        BEGIN or ROLLBACK around it, no ping before it)."""
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(f'SELECT name, role, salt, token_hash, revoked_at IS NOT NULL AS revoked '
+            curs.execute(f'SELECT name, role, salt, token_hash, revoked_at IS NOT NULL AS revoked, municipality '
                          f'FROM "{self.datastore.schema}".api_tokens WHERE token_id = %s', (token_id,), prepare=True)
             row = curs.fetchone()
-        return None if row is None else (row["name"], row["role"], row["salt"], row["token_hash"], row["revoked"])
+        return None if row is None else TokenState(row["name"], row["role"], row["salt"], row["token_hash"],
+                                                   row["revoked"], row["municipality"])
 
 
 ONE_STATEMENT_EVENTS = 64
