@@ -17,6 +17,7 @@ import hmac
 import re
 import secrets
 from datetime import datetime, timezone
+from typing import Callable
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
@@ -27,6 +28,7 @@ from domain.errors import InvalidValue
 from domain.values import NORDDJURS
 from service.db import api_tokens
 from service.ledger import Actor
+from service.store import TokenState
 
 ROLES = ("admin", "finance", "caseworker", "auditor", "buyer")
 BUYER = "buyer"
@@ -104,6 +106,40 @@ def authenticate(engine: Engine, token: str) -> Actor | None:
     if not hmac.compare_digest(row.token_hash, _hash(row.salt, secret)):
         return None
     return Actor(name=row.name, role=row.role, municipality=row.municipality)
+
+
+class TokenCheck:
+    """Authentication for a service process: one statement per request (docs/adr/0028).
+
+    Whether a token is revoked is the one thing about it that changes, and it must be seen by
+    every service process on the very next request, whichever process or `ledger token revoke`
+    revoked it. So nothing about a live token is kept between requests: each request reads the
+    token's row by its primary key on the store's own connection (`token_state`: one
+    statement, no ping, no transaction around it). A revoked token is remembered as revoked
+    (revocation is final) and asks the store nothing more."""
+
+    def __init__(self, lookup: Callable[[str], TokenState | None], size: int = 10_000) -> None:
+        self.lookup, self.size = lookup, size
+        self.revoked: set[str] = set()
+
+    def authenticate(self, token: str) -> Actor | None:
+        """The actor behind a token, or None for an unknown, malformed or revoked token."""
+        match = _TOKEN.match(token)
+        if not match:
+            return None
+        token_id, secret = match.groups()
+        if token_id in self.revoked:
+            return None
+        state = self.lookup(token_id)
+        if state is None:
+            return None
+        if state.revoked:
+            if len(self.revoked) < self.size:
+                self.revoked.add(token_id)
+            return None
+        if not hmac.compare_digest(state.token_hash, _hash(state.salt, secret)):
+            return None
+        return Actor(name=state.name, role=state.role, municipality=state.municipality)
 
 
 def revoke_tokens(engine: Engine, name: str) -> int:

@@ -9,6 +9,7 @@ Library errors are translated into domain ones here; nothing below the HTTP laye
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from domain.citizen import Citizen, Classification, SpecialTariff, citizen_id
@@ -46,7 +47,7 @@ from service.commands.declarations import (
 from service.commands.fields import SpecialTariffGrant
 from service.db import idempotency_keys, ledger_entries, ledger_residents, make_engine, utc
 from service.settings import Settings
-from service.store import DateAsISO, Idempotency, LedgerWrite, MetaAsDict
+from service.store import DateAsISO, Idempotency, LedgerWrite, MetaAsDict, Replayed, StaleRead
 
 A = TypeVar("A", bound=LedgerAggregate)
 
@@ -95,6 +96,13 @@ class BudgetLedger(Application):
         self._cache: dict[UUID, LedgerAggregate] = {}
         self._streams: set[UUID] | None = None
         """In a batch: the streams the store held when it was last looked at (see `_exists`)."""
+        self._schedules: dict[UUID, TariffSchedule] = {}
+        """The tariff schedules commands decided on lately, by stream: a command that uses one
+        has its version checked in its own transaction (docs/adr/0028)."""
+        self._known: set[UUID] = set()
+        """Streams seen to exist: a stream, once stored, is never removed."""
+        self._deciding = threading.local()
+        """The command being decided in this thread: the streams it read and did not write."""
         super().__init__(env=settings.library_env())
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -397,52 +405,92 @@ class BudgetLedger(Application):
             listener(write.positions[-1])
         return write.positions[-1]
 
+    STALE_ATTEMPTS = 3
+    """How often a command is decided again when what it read from the cache changed meanwhile."""
+
     def _command(self, decide: Any, idempotency: Idempotency | None, body: Any = None) -> Recorded:
+        """Decide and store a command in one transaction. Its idempotency record is read in that
+        transaction (store.py: a stored one rolls it back and is answered instead), and so is the
+        version of every aggregate it only read: one changed since rolls it back, and the
+        command is decided again on the current state (docs/adr/0028)."""
         if self._batch is not None:
             aggregates = decide()
             events = [e for aggregate in aggregates for e in aggregate.collect_events()]
             self._cache.update({aggregate.id: aggregate for aggregate in aggregates})
             self._batch.extend(events)
             return Recorded({**(body() if body else {}), "event_ids": [e.meta.event_id for e in events]})
-        if idempotency is not None:
-            earlier = self._replay(idempotency)
-            if earlier is not None:
-                return earlier
-        try:
-            aggregates = decide()
-        except DomainError:
-            # A racer with the same key may have stored this very command since we looked: its
-            # answer, not the refusal its own effect now causes (e.g. open_stay_exists).
-            earlier = self._replay(idempotency) if idempotency is not None else None
-            if earlier is not None:
-                return earlier
-            raise
-        events = [e for aggregate in aggregates for e in aggregate.collect_events()]
-        response = body() if body else {}
-        if "special_tariff" in response:
-            granted = [e for e in events if public_type(e) == "SpecialTariffGranted"]
-            response["special_tariff"] = granted[-1].code if granted else None  # type: ignore[attr-defined]
-        write = LedgerWrite(
-            event_ids=[e.meta.event_id for e in events],  # type: ignore[attr-defined]
-            timestamps=[e.timestamp for e in events],
-            response=response,
-            idempotency=idempotency,
-            residents=residents(events),
-        )
-        try:
-            self.save(*events, ledger_write=write)
-        except IntegrityError:
-            if idempotency is not None:
-                earlier = self._replay(idempotency)
+        for attempt in range(self.STALE_ATTEMPTS):
+            self._deciding.reads = {}
+            try:
+                aggregates = decide()
+            except DomainError:
+                if self._stale_reads():
+                    continue  # refused on a cached aggregate that has changed: decide again
+                # A racer with the same key may have stored this very command since we looked: its
+                # answer, not the refusal its own effect now causes (e.g. open_stay_exists).
+                earlier = self._replay(idempotency) if idempotency is not None else None
                 if earlier is not None:
                     return earlier
-            raise RuleViolation(
-                "concurrent_write",
-                "another command changed the same record at the same moment; read it again and retry",
-            ) from None
-        for listener in self.after_write:
-            listener(write.positions[-1])
-        return Recorded(write.complete_response())
+                raise
+            finally:
+                reads, self._deciding.reads = self._deciding.reads, None
+            events = [e for aggregate in aggregates for e in aggregate.collect_events()]
+            response = body() if body else {}
+            if "special_tariff" in response:
+                granted = [e for e in events if public_type(e) == "SpecialTariffGranted"]
+                response["special_tariff"] = granted[-1].code if granted else None  # type: ignore[attr-defined]
+            written = {aggregate.id for aggregate in aggregates}
+            write = LedgerWrite(
+                event_ids=[e.meta.event_id for e in events],  # type: ignore[attr-defined]
+                timestamps=[e.timestamp for e in events],
+                response=response,
+                idempotency=idempotency,
+                residents=residents(events),
+                read_versions={stream.hex: version for stream, version in reads.items() if stream not in written},
+            )
+            try:
+                self.save(*events, ledger_write=write)
+            except Replayed as stored:
+                return self._replayed(stored.fingerprint, stored.response, idempotency)
+            except StaleRead:
+                self._forget(reads)
+                continue
+            except IntegrityError:
+                if idempotency is not None:
+                    earlier = self._replay(idempotency)
+                    if earlier is not None:
+                        return earlier
+                raise RuleViolation(
+                    "concurrent_write",
+                    "another command changed the same records at the same moment; read them again and retry",
+                ) from None
+            self._forget(written)
+            for listener in self.after_write:
+                listener(write.positions[-1])
+            return Recorded(write.complete_response())
+        raise RuleViolation("concurrent_write", "the records this command depends on kept changing while it was "
+                            "decided; read them again and retry")
+
+    def _stale_reads(self) -> bool:
+        """Whether an aggregate the refused command read from the cache has changed since: then it
+        is forgotten (and the command decided again); one statement, only when the cache was used."""
+        reads = self._deciding.reads or {}
+        cached = {stream: version for stream, version in reads.items() if stream in self._schedules}
+        if not cached:
+            return False
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(ledger_entries.c.originator_id, func.max(ledger_entries.c.originator_version))
+                .where(ledger_entries.c.originator_id.in_([stream.hex for stream in cached]))
+                .group_by(ledger_entries.c.originator_id)).all()
+        now = {UUID(row[0]): row[1] for row in rows}
+        stale = [stream for stream, version in cached.items() if now.get(stream) != version]
+        self._forget(stale)
+        return bool(stale)
+
+    def _forget(self, streams: Any) -> None:
+        for stream in streams:
+            self._schedules.pop(stream, None)
 
     def _replay(self, idempotency: Idempotency) -> Recorded | None:
         with self.engine.connect() as connection:
@@ -453,13 +501,17 @@ class BudgetLedger(Application):
             ).first()
         if row is None:
             return None
-        if row.fingerprint != idempotency.fingerprint:
+        return self._replayed(row.fingerprint, row.response, idempotency)
+
+    @staticmethod
+    def _replayed(fingerprint: str, response: str, idempotency: Idempotency | None) -> Recorded:
+        if idempotency is None or fingerprint != idempotency.fingerprint:
             raise IdempotencyConflict(
                 "idempotency_key_reused",
                 "this Idempotency-Key was already used with a different request; use a new key",
                 "Idempotency-Key",
             )
-        return Recorded(json.loads(row.response), replayed=True)
+        return Recorded(json.loads(response), replayed=True)
 
     def _meta(self, effective_date: date, actor: Actor, command: Command) -> Meta:
         return Meta.new(str(uuid.uuid4()), effective_date, actor.name, command.reason, command.case_ref)
@@ -476,8 +528,10 @@ class BudgetLedger(Application):
             raise RuleViolation("unknown_facility", f"there is no facility {code}; register it first", "facility")
 
     def _schedule_in_force(self, day: date) -> TariffSchedule:
+        """The year's schedule a command decides on: in a command, from the cache when it holds
+        it, its version then checked in the command's transaction (`_command`)."""
         try:
-            schedule = self._get(schedule_id(day.year), TariffSchedule)
+            schedule = self._decided_on(schedule_id(day.year))
         except NotFound:
             schedule = None
         if schedule is None or not schedule.is_published:
@@ -488,12 +542,33 @@ class BudgetLedger(Application):
             )
         return schedule
 
+    def _decided_on(self, originator_id: UUID) -> TariffSchedule:
+        """A schedule a command reads but does not change, from the cache when it is there; the
+        version read is noted for the check in the command's transaction. Outside a command (a
+        read, or a batch of `ledger import`) loaded as every aggregate is."""
+        reads = getattr(self._deciding, "reads", None)
+        if reads is None or self._batch is not None:
+            return self._get(originator_id, TariffSchedule)
+        schedule = self._schedules.get(originator_id)
+        if schedule is None:
+            schedule = self._get(originator_id, TariffSchedule)
+            if len(self._schedules) >= 64:
+                self._schedules.clear()
+            self._schedules[originator_id] = schedule
+        reads[originator_id] = schedule.version
+        return schedule
+
     def _exists(self, originator_id: UUID) -> bool:
-        if originator_id in self._cache:
+        if originator_id in self._cache or originator_id in self._known:
             return True
         if self._batch is not None and originator_id not in self._stored_streams():
             return False
-        return bool(self.recorder.select_events(originator_id, limit=1))
+        if not self.recorder.select_events(originator_id, limit=1):
+            return False
+        if len(self._known) >= 100_000:
+            self._known.clear()
+        self._known.add(originator_id)
+        return True
 
     def _stored_streams(self) -> set[UUID]:
         """The streams of the store, read once per batch: a stream the batch has not touched

@@ -39,10 +39,15 @@ def authenticated(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Actor:
     """The actor of the request's bearer token: 401 `token_required` without a bearer token,
-    401 `token_invalid` for an unknown, malformed or revoked one, 429 when throttled."""
+    401 `token_invalid` for an unknown, malformed or revoked one, 429 when throttled. A write
+    under /v1/ has had its token checked by the middleware before its body was read
+    (service/api/limits.py): that check's actor is the request's, with no second look-up."""
     if "authorization" not in request.headers:  # no attempt: not counted by the throttle
         raise ApiProblem(401, "a bearer token is required", rule="token_required", headers=CHALLENGE)
     token = credentials.credentials if credentials is not None and credentials.scheme.lower() == "bearer" else None
+    checked = getattr(request.state, "bearer", None)  # a write's token, checked before its body was read
+    if checked is not None and token is not None and checked[0] == token:
+        return checked[1]
     actor = authenticate_throttled(request, token)  # 429 after too many failures (docs/adr/0011)
     if actor is None:
         if token is None:

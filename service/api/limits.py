@@ -5,8 +5,8 @@
   429 from the throttle of docs/adr/0011, with the same semantics: no `Authorization` header
   is no attempt), whatever its body, its size or its Content-Length. FastAPI reads and parses
   a body before it solves the dependencies that check the token, so this is a middleware. The
-  actor found is kept in the request's state; the route's own dependency checks the token
-  again (and its role).
+  actor found is kept in the request's state, and the route's own dependency takes it from
+  there (checking its role): the token is looked up once per request.
 - Body size: a body over `LEDGER_MAX_BODY_BYTES` gets 413 problem+json (rule `body_too_large`),
   refused on its declared Content-Length before it is read, or, without one (a chunked body),
   as soon as the bytes received pass the limit.

@@ -1,5 +1,9 @@
-"""Running the service under uvicorn (`ledger serve`, `ledger demo`), docs/adr/0011 and 0021.
+"""Running the service under uvicorn (`ledger serve`, `ledger demo`), docs/adr/0011, 0021 and 0029.
 
+- Event loop and HTTP parser: asyncio's loop and httptools, named here rather than taken from
+  whatever is installed: httptools costs every request less CPU than h11; uvloop, which would
+  save a little more, closes connections at once when the open files run out instead of
+  leaving them queued until the header timeout frees descriptors (docs/adr/0029).
 - Logs: JSON lines on stderr with the request id (service/api/observability.py); uvicorn's own
   access log, which writes raw paths and so citizen references, is off. Warnings that a client
   can cause by the thousand (a failed accept, an invalid request) are written at most once per
@@ -27,7 +31,7 @@ from types import FrameType
 from typing import Any
 
 import uvicorn
-from uvicorn.protocols.http.auto import AutoHTTPProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from service import export_pool
 from service.api.app import create_app
@@ -39,8 +43,14 @@ def _stopped(_signal: int, _frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
-def header_timeout_protocol(seconds: float, base: type[asyncio.Protocol] = AutoHTTPProtocol) -> type[asyncio.Protocol]:
-    """uvicorn's HTTP protocol (h11, or httptools where installed) with a header timeout: a
+LOOP = "asyncio"
+"""uvicorn's event loop for the service (docs/adr/0029)."""
+PARSER: type[asyncio.Protocol] = HttpToolsProtocol
+"""uvicorn's HTTP protocol under the header timeout (docs/adr/0029)."""
+
+
+def header_timeout_protocol(seconds: float, base: type[asyncio.Protocol] = PARSER) -> type[asyncio.Protocol]:
+    """uvicorn's HTTP protocol (httptools; h11 works the same) with a header timeout: a
     timer armed when the connection opens and when bytes arrive after a response (an idle
     keep-alive connection is uvicorn's keep-alive timeout's), disarmed when a request's headers
     are complete (both protocols then start the request's cycle), and on expiry the connection
@@ -100,12 +110,14 @@ def raise_open_files_limit() -> int:
     return soft
 
 
-def run(settings: Settings, host: str, port: int) -> None:
+def run(settings: Settings, host: str, port: int, loop: str = LOOP, parser: type[asyncio.Protocol] = PARSER) -> None:
+    """Serve until SIGTERM; `loop` and `parser` are the choice of docs/adr/0029 (the benchmark
+    of that choice, bench/server_stack.py, runs the others through here too)."""
     signal.signal(signal.SIGTERM, _stopped)  # what uvicorn re-raises once it has drained: exit 0
     raise_open_files_limit()
     try:
         uvicorn.run(create_app(settings), host=host, port=port, log_config=log_config(settings.log_repeat_seconds),
-                    access_log=False, http=header_timeout_protocol(settings.header_timeout_seconds),
+                    access_log=False, loop=loop, http=header_timeout_protocol(settings.header_timeout_seconds, parser),
                     timeout_keep_alive=settings.keep_alive_timeout_seconds,
                     timeout_graceful_shutdown=settings.shutdown_timeout_seconds)  # type: ignore[arg-type]
     finally:

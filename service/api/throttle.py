@@ -32,7 +32,7 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from service.api import problems
-from service.auth import authenticate, token_id, token_id_known
+from service.auth import TokenCheck, token_id, token_id_known
 from service.ledger import Actor
 
 
@@ -84,7 +84,7 @@ def authenticate_throttled(request: Request, token: str | None) -> Actor | None:
     if presented is not None:
         throttle.check(f"token:{presented}", "with this token")
     engine = request.app.state.ledger.engine
-    actor = authenticate(engine, token) if token else None
+    actor = token_check(request).authenticate(token) if token else None
     if actor is None:
         if presented is not None and token_id_known(engine, presented):
             throttle.failed(f"token:{presented}")
@@ -92,7 +92,16 @@ def authenticate_throttled(request: Request, token: str | None) -> Actor | None:
             throttle.failed(f"address:{address}")
         return None
     request.state.actor = actor
+    request.state.bearer = (token, actor)
     return actor
+
+
+def token_check(request: Request) -> TokenCheck:
+    """The process's token check, made on first use over the ledger's store."""
+    check = getattr(request.app.state, "token_check", None)
+    if check is None:
+        check = request.app.state.token_check = TokenCheck(request.app.state.ledger.recorder.token_state)
+    return check
 
 
 def install(app: FastAPI, throttle: AuthThrottle) -> None:
