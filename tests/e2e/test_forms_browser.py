@@ -171,3 +171,42 @@ def test_a_role_that_may_not_send_a_form_has_no_link_to_it_and_is_refused_it(bro
     auditor.goto(f"{server.base}/ui/borger/{open_stay_citizen(server)}")
     assert auditor.locator("a.retract").count() == 0 and auditor.locator("#citizen-actions").count() == 0
     auditor.context.close()
+
+
+FILLED = {  # the forms no other browser test sends: what a user types into each, by field name
+    "register-facility": ("finance", {"code": "NYT-BO", "name": "Nyt Bo", "kind": "bofaellesskab", "area": "Auning",
+                                      "places": "6"}),
+    "baseline": ("finance", {"code": "GRE-HAVEN", "year": "2026", "baseline_budget": "3.500.000",
+                             "phase_in_pct": "50"}),
+    "revision": ("finance", {"year": "2026", "level": "3", "daily_rate": "2.222,22", "effective_date": "2026-12-01",
+                             "reason": "Takstregulering"}),
+    "special-tariff": ("caseworker", {"code": "S2", "daily_rate": "4.000", "reason": "Særlige behov",
+                                      "effective_date": "2026-12-01"}),
+    "paying-municipality": ("caseworker", {"paying_municipality": "101", "effective_date": "2026-12-15"}),
+}
+
+
+def test_every_other_form_is_sent_from_the_browser_and_read_back_by_the_api(browser, server):
+    resident = open_stay_citizen(server)
+    pages = {role: session(browser, server, role) for role in ("finance", "caseworker")}
+    for name, (role, values) in FILLED.items():
+        page = pages[role]
+        page.goto(f"{server.base}/ui/registrer/{name}" + (f"?citizen_ref={resident}" if role == "caseworker" else ""))
+        for field, value in values.items():
+            target = page.locator(f'#command-form [name="{field}"]')
+            if target.evaluate("element => element.tagName") == "SELECT":
+                target.select_option(value)
+            else:
+                target.fill(value)
+        page.click("button[value=gem]")
+        assert page.inner_text("h1").startswith("Registreret: "), (name, page.inner_text("main")[:500])
+    for page in pages.values():
+        page.context.close()
+    facility = api(server, "/v1/facilities/NYT-BO")
+    assert (facility["name"], facility["kind"], facility["places"]) == ("Nyt Bo", "bofaellesskab", 6)
+    assert api(server, "/v1/tariff-schedules/2026?on=2026-12-01")["levels"][2]["daily_rate"] == "2222.22"
+    periods = api(server, f"/v1/citizens/{resident}")["stays"][-1]["periods"]
+    assert (periods[-2]["special_tariff"], periods[-2]["from"]) == ("S2", "2026-12-01")
+    assert (periods[-1]["paying_municipality"], periods[-1]["from"]) == ("101", "2026-12-15")
+    trail = api(server, "/v1/audit?facility=GRE-HAVEN", "finance")["events"]
+    assert "BaselineSet" in {event["type"] for event in trail}
