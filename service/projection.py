@@ -192,6 +192,8 @@ class ReadModelWriter:
                 c.execute(statement)
             c.execute(f"DELETE FROM {self.tracking_table()} WHERE application_name = {self.param}",
                       (REBUILD_APPLICATION,))
+            c.execute(f"DELETE FROM {self.stops_table()} WHERE application_name = {self.param}",
+                      (REBUILD_APPLICATION,))
         return left
 
     def switch(self, position: int) -> None:

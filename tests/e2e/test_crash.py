@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 
 from service.db import ledger_entries, make_engine, migrate
 from service.ledger import BudgetLedger
+from service.next_tables import REBUILD_APPLICATION
 from service.projection import Projector, ProjectionStatus, make_view
 from service.settings import Settings
 from service.store import idempotency_key_hash
@@ -161,7 +162,7 @@ def test_sigkill_of_ledger_serve_during_commands_leaves_no_half_written_command(
                 with server.client(admin) as http:
                     wait_until_caught_up(http)  # the projector resumed where it was
                     followed = dump(settings)
-                    reset = make_view(settings)  # what `ledger rebuild` does first: empty the read models
+                    reset = make_view(settings)  # the read models emptied under the service: it projects them again
                     reset.reset()
                     reset.datastore.close()  # type: ignore[attr-defined]
                     wait_until_caught_up(http)  # the service's projector projects the whole store again
@@ -214,9 +215,9 @@ def catch_up(settings: Settings) -> None:
 
 
 def wait_for_reset(rebuild: subprocess.Popen, status: ProjectionStatus, output: Path) -> None:
-    """Wait until the rebuild has emptied the read models (its tracked position is 0)."""
-    while status.reached() != 0:
-        assert rebuild.poll() is None, f"the rebuild ended before it emptied the read models: {output.read_text()}"
+    """Wait until the rebuild projects into its own tables (their tracked position is above 0)."""
+    while not status.view.max_tracking_id(REBUILD_APPLICATION):  # type: ignore[attr-defined]
+        assert rebuild.poll() is None, f"the rebuild ended before it began projecting: {output.read_text()}"
         time.sleep(0.005)
 
 
