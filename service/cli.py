@@ -193,7 +193,8 @@ def rebuild() -> None:
         raise typer.Exit(1) from error
     finally:
         projector.close()
-    err.print(f"[green]rebuilt[/green] the read models from {count} events (up to position {projector.position})")
+    err.print(f"[green]rebuilt[/green] the read models from {count} events (up to position {projector.position}); "
+              f"switched to them in {projector.switch_seconds:.2f} s")
 
 
 @app.command()

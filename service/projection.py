@@ -314,6 +314,8 @@ class Projector:
         self.progressed = threading.Condition()
         self.stop: Stop | None = None
         """Where the projection stopped at an event it cannot apply (None: it runs)."""
+        self.switch_seconds = 0.0
+        """How long the last rebuild's switch to its tables held the projections' write lock."""
 
     def close(self) -> None:
         self.source.close()
@@ -418,7 +420,10 @@ class Projector:
         if self.position != self.analysed_at:
             self._refresh_statistics()
         count += self.catch_up(progress)  # the events recorded meanwhile
+        started = time.monotonic()
         self.view.switch(self.position)
+        self.switch_seconds = time.monotonic() - started
+        log.info("switched to the rebuilt read models at position %s in %.3f s", self.position, self.switch_seconds)
         self.view.suffix, self.view.application = "", APPLICATION
         return count
 
