@@ -25,7 +25,7 @@ import json
 import logging
 import threading
 import time
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, Callable, Sequence
 
@@ -40,7 +40,7 @@ from sqlalchemy import and_, or_, select
 from starlette.concurrency import run_in_threadpool
 
 from service.db import LEDGER_INDEX_TABLES, READ_MODEL_TABLES, rm_budget_months, rm_facts, rm_statement_lines, rm_stays
-from service.db import make_engine
+from service.db import utc
 from service.facts import budget_month
 from service.ledger import BudgetLedger
 from service.next_tables import REBUILD_APPLICATION, SUFFIX, create_statements, next_table, switch_statements
@@ -213,6 +213,18 @@ class ReadModelWriter:
 
     def stops_table(self) -> str:
         return "projection_stops"
+
+    def read_stop(self) -> Stop | None:
+        """The recorded stop of the tables this writer writes (on the library's connections)."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT position, event_id, event_type, error, stopped_at FROM {self.stops_table()} "
+                      f"WHERE application_name = {self.param}", (self.application,))
+            row = c.fetchone()
+        if row is None:
+            return None
+        values = [row[key] for key in ("position", "event_id", "event_type", "error", "stopped_at")]
+        stopped_at = values[4] if isinstance(values[4], datetime) else datetime.fromisoformat(str(values[4]))
+        return Stop(values[0], values[1], values[2], values[3], utc(stopped_at))
 
     def tracking_table(self) -> str:
         return "tracking"
@@ -508,7 +520,6 @@ class ProjectionStatus:
 
     def __init__(self, settings: Settings) -> None:
         self.view = make_view(settings)
-        self.engine = make_engine(settings)
         self.poll = SharedPoll(self.reached, pause=0.005)
 
     def reached(self) -> int:
@@ -516,7 +527,7 @@ class ProjectionStatus:
 
     def stopped(self) -> Stop | None:
         """Where the projection stopped at an event it cannot apply (None: it runs)."""
-        return read_stop(self.engine, APPLICATION)
+        return self.view.read_stop()
 
     def _answerable(self, position: int, reached: int) -> int | None:
         """The position a read of `position` is answered at when the projections stopped
@@ -557,4 +568,3 @@ class ProjectionStatus:
 
     def close(self) -> None:
         self.view.datastore.close()  # type: ignore[attr-defined]
-        self.engine.dispose()
