@@ -203,6 +203,7 @@ class ReadModelWriter:
         p = self.param
         with self.datastore.transaction(commit=True) as c:
             self._lock_writers(c)
+            self._bound_lock_waits(c)
             for statement in switch_statements(self.store, self.schema()):
                 c.execute(statement)
             c.execute(f"DELETE FROM {self.tracking_table()} WHERE application_name IN ({p}, {p})",
@@ -213,6 +214,9 @@ class ReadModelWriter:
 
     def stops_table(self) -> str:
         return "projection_stops"
+
+    def _bound_lock_waits(self, c: Any) -> None:
+        """SQLite: the write lock is all the switch needs (readers read on in WAL mode)."""
 
     def read_stop(self) -> Stop | None:
         """The recorded stop of the tables this writer writes (on the library's connections)."""
@@ -250,6 +254,12 @@ class PostgresReadModelView(ReadModelWriter, PostgresTrackingRecorder):
 
     def stops_table(self) -> str:
         return f'"{self.datastore.schema}".projection_stops'
+
+    def _bound_lock_waits(self, c: Any) -> None:
+        """The switch's DDL waits for the reads in flight on the read-model tables, and the reads
+        that come after wait behind it: give up after SWITCH_LOCK_TIMEOUT (the rebuild tries
+        again) rather than hold every new read behind one long read."""
+        c.execute(f"SET LOCAL lock_timeout = '{int(SWITCH_LOCK_TIMEOUT * 1000)}ms'")
 
     def tracking_table(self) -> str:
         return f'"{self.datastore.schema}"."{self.tracking_table_name}"'
@@ -432,8 +442,18 @@ class Projector:
         if self.position != self.analysed_at:
             self._refresh_statistics()
         count += self.catch_up(progress)  # the events recorded meanwhile
-        started = time.monotonic()
-        self.view.switch(self.position)
+        for attempt in range(1, SWITCH_ATTEMPTS + 1):
+            started = time.monotonic()
+            try:
+                self.view.switch(self.position)
+                break
+            except Exception:  # noqa: BLE001 - rolled back: the current read models are as they were
+                if attempt == SWITCH_ATTEMPTS:
+                    raise
+                log.warning("the switch to the rebuilt read models at position %s failed (attempt %s); trying "
+                            "again", self.position, attempt, exc_info=True)
+                time.sleep(0.2 * attempt)
+                count += self.catch_up(progress)
         self.switch_seconds = time.monotonic() - started
         log.info("switched to the rebuilt read models at position %s in %.3f s", self.position, self.switch_seconds)
         self.view.suffix, self.view.application = "", APPLICATION
@@ -496,6 +516,11 @@ class EmbeddedProjector:
         self.projector.wake.set()
         self.thread.join(timeout=30)
         self.projector.close()
+
+
+SWITCH_LOCK_TIMEOUT = 2.0
+"""Seconds a rebuild's switch waits for the reads in flight on PostgreSQL before it tries again."""
+SWITCH_ATTEMPTS = 5
 
 
 class ProjectionConflict(Exception):
