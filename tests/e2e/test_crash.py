@@ -214,10 +214,10 @@ def catch_up(settings: Settings) -> None:
         projector.close()
 
 
-def wait_for_reset(rebuild: subprocess.Popen, status: ProjectionStatus, output: Path) -> None:
+def wait_for_reset(rebuild: subprocess.Popen, engine: Any) -> None:
     """Wait until the rebuild has made its own tables (`_next`, docs/adr/0034; those of a
     killed rebuild count too) or has ended."""
-    while not inspect(status.engine).has_table(f"rm_stays{SUFFIX}") and rebuild.poll() is None:
+    while not inspect(engine).has_table(f"rm_stays{SUFFIX}") and rebuild.poll() is None:
         time.sleep(0.005)
 
 
@@ -288,7 +288,7 @@ def test_sigkill_of_ledger_import_and_of_ledger_rebuild_leaves_no_half_written_b
                 with log.open("w") as output:
                     rebuild = subprocess.Popen([LEDGER, "rebuild"], env=env, cwd=tmp_path, stdout=output,
                                                stderr=output)
-                    wait_for_reset(rebuild, status, log)
+                    wait_for_reset(rebuild, engine)
                     time.sleep(rng.uniform(0, 0.9) * duration)  # somewhere while it projects the store again
                     rebuild.send_signal(signal.SIGKILL)
                     rebuild.wait(10)
