@@ -164,7 +164,11 @@ def demo(host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
 
 @app.command()
 def rebuild() -> None:
-    """Rebuild every projection from the store, with a progress bar."""
+    """Rebuild every projection from the store, with a progress bar.
+
+    The rebuild projects into new tables while the current read models keep answering, and
+    switches to the new ones in one transaction at the end; a rebuild that fails or is killed
+    leaves the current read models serving (docs/adr/0034)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from service.db import migrate as run
@@ -179,10 +183,18 @@ def rebuild() -> None:
         with Progress(TextColumn("rebuilding read models"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                       console=err) as progress:
             task = progress.add_task("rebuild", total=total)
-            count = projector.rebuild(lambda position: progress.update(task, completed=position))
+            count = projector.rebuild(
+                lambda position: progress.update(task, completed=position),
+                discarded=lambda position: err.print(f"dropped the tables of an unfinished rebuild (it had reached "
+                                                     f"position {position})"))
+    except Exception as error:
+        err.print(f"[red]the rebuild failed[/red] at position {projector.position}: {error}; the current read "
+                  "models are unchanged and keep answering")
+        raise typer.Exit(1) from error
     finally:
         projector.close()
-    err.print(f"[green]rebuilt[/green] the read models from {count} events (up to position {projector.position})")
+    err.print(f"[green]rebuilt[/green] the read models from {count} events (up to position {projector.position}); "
+              f"switched to them in {projector.switch_seconds:.2f} s")
 
 
 @app.command()
@@ -196,6 +208,7 @@ def project(follow: bool = typer.Option(False, "--follow", help="Keep projecting
 
     from service.db import migrate as run
     from service.projection import Projector
+    from service.projection_stops import ProjectionStopped
 
     settings = Settings()
     run(settings)
@@ -209,10 +222,16 @@ def project(follow: bool = typer.Option(False, "--follow", help="Keep projecting
                 projector.follow(stopping, poll_seconds=poll)
             except KeyboardInterrupt:
                 pass
+            if projector.stop is not None:
+                err.print(f"[red]stopped[/red]: {projector.stop.describe()}")
+                raise typer.Exit(1)
         else:
             projector.load()
             count = projector.catch_up()
             err.print(f"[green]projected[/green] {count} new events (up to position {projector.position})")
+    except ProjectionStopped as stopped:
+        err.print(f"[red]stopped[/red]: {stopped}; the read models stay at position {projector.position}")
+        raise typer.Exit(1) from stopped
     finally:
         projector.close()
 

@@ -201,6 +201,19 @@ rm_stays = Table(
 )
 """Bitemporal: a stay's facts (facility, move-in, conditions by date, move-out; no citizen reference) as JSON."""
 
+projection_stops = Table(
+    "projection_stops",
+    metadata,
+    Column("application_name", String(64), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("event_id", String(64), nullable=False),
+    Column("event_type", String(200), nullable=False),
+    Column("error", Text, nullable=False),
+    Column("stopped_at", DateTime(timezone=True), nullable=False),
+)
+"""Where a projection stopped: the event it could not apply and why (service/projection.py);
+no row while it runs."""
+
 READ_MODEL_TABLES = ("rm_budget_months", "rm_facts", "rm_statement_lines", "rm_stays")
 LEDGER_INDEX_TABLES = ("ledger_entries", "ledger_residents")
 """The ledger's own index of the events, written with them (append-only)."""

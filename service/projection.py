@@ -9,9 +9,14 @@
   (nothing is written for those events), then the projection continues from there.
 - `follow()` runs until stopped: in the service process (the embedded default), woken by
   every write; or as its own process (`ledger project --follow`), polling.
-- `rebuild()` empties the read models and the tracking record in one transaction, then
-  projects the whole store again. Row versions depend only on the events and their order,
-  never on the batching, so a rebuild gives exactly the rows that following gave.
+- `rebuild()` projects the whole store into `<table>_next` tables with a tracked position of
+  their own while the current read models keep answering, then puts them in place of the
+  current ones in one transaction (service/next_tables.py, docs/adr/0034). Row versions
+  depend only on the events and their order, never on the batching, so a rebuild gives
+  exactly the rows that following gave.
+- An event the projection cannot apply stops it at that event's position: the rows before it
+  are written, the stop is recorded (service/projection_stops.py) and the projector does not
+  retry until it is started again (docs/adr/0034).
 """
 
 from __future__ import annotations
@@ -20,11 +25,11 @@ import json
 import logging
 import threading
 import time
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, Callable, Sequence
 
-from eventsourcing.persistence import InfrastructureFactory, Tracking
+from eventsourcing.persistence import InfrastructureFactory, InterfaceError, OperationalError, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 from eventsourcing.utils import Environment
@@ -32,10 +37,14 @@ from eventsourcing.utils import Environment
 from projections.budget import BudgetMonth
 from projections.projector import BudgetProjection, Change
 from sqlalchemy import and_, or_, select
+from starlette.concurrency import run_in_threadpool
 
 from service.db import LEDGER_INDEX_TABLES, READ_MODEL_TABLES, rm_budget_months, rm_facts, rm_statement_lines, rm_stays
+from service.db import utc
 from service.facts import budget_month
 from service.ledger import BudgetLedger
+from service.next_tables import REBUILD_APPLICATION, SUFFIX, create_statements, next_table, switch_statements
+from service.projection_stops import ProjectionStopped, Stop, clear_stop, event_stop, read_stop, record_stop
 from service.polling import SharedPoll
 from service.settings import Settings
 
@@ -51,6 +60,9 @@ TABLES = {
     "line": ("rm_statement_lines", ("municipality", "year", "month", "stay_id"), ("value",)),
     "stay": ("rm_stays", ("stay_id",), ("facility", "move_in", "move_out", "value")),
 }
+
+
+READ_MODELS = (rm_budget_months, rm_facts, rm_statement_lines, rm_stays)
 
 
 def cents(amount: Any) -> int:
@@ -86,9 +98,17 @@ class ReadModelWriter:
 
     param = "?"
     datastore: Any
+    suffix = ""
+    """`_next` while a rebuild writes the tables that will replace the current ones."""
+    application = APPLICATION
+    """The name the written tables' position is tracked under."""
 
     def table(self, name: str) -> str:
-        return name
+        return name + self.suffix
+
+    def for_rebuild(self) -> None:
+        """Write the `_next` tables and track them apart from the current ones."""
+        self.suffix, self.application = SUFFIX, REBUILD_APPLICATION
 
     def record_batch(self, changes: Sequence[tuple[int, Change]], tracking: Tracking, after: int = 0) -> None:
         """Write the batch that follows position `after`; refused (ProjectionConflict) when the
@@ -119,7 +139,7 @@ class ReadModelWriter:
         with self.datastore.transaction(commit=True) as c:
             self._lock_writers(c)
             c.execute(f"SELECT notification_id FROM {self.tracking_table()} WHERE application_name = {p}",
-                      (APPLICATION,))
+                      (self.application,))
             row = c.fetchone()
             tracked = (row["notification_id"] if isinstance(row, dict) else row[0]) if row else 0
             if tracked != after:
@@ -150,12 +170,65 @@ class ReadModelWriter:
         docs/adr/0015). SQLite's plans here do not depend on statistics: nothing to do."""
 
     def reset(self) -> None:
-        """Empty the read models and forget the tracked position, in one transaction."""
+        """Empty the written read models and forget their tracked position, in one transaction
+        (the current ones: what a rebuild did before it wrote `_next` tables; tests use it to
+        move the read models under a projector)."""
         with self.datastore.transaction(commit=True) as c:
             self._lock_writers(c)
             for name in READ_MODEL_TABLES:
                 c.execute(f"DELETE FROM {self.table(name)}")
-            c.execute(f"DELETE FROM {self.tracking_table()} WHERE application_name = {self.param}", (APPLICATION,))
+            c.execute(f"DELETE FROM {self.tracking_table()} WHERE application_name = {self.param}",
+                      (self.application,))
+
+    def schema(self) -> str | None:
+        return None
+
+    def prepare_rebuild(self) -> int:
+        """Create empty `_next` tables (dropping a failed or killed rebuild's) and forget their
+        tracked position; return the position the discarded rebuild had reached (0: none)."""
+        left = self.max_tracking_id(REBUILD_APPLICATION) or 0  # type: ignore[attr-defined]
+        with self.datastore.transaction(commit=True) as c:
+            for statement in create_statements(self.store, self.schema()):
+                c.execute(statement)
+            c.execute(f"DELETE FROM {self.tracking_table()} WHERE application_name = {self.param}",
+                      (REBUILD_APPLICATION,))
+            c.execute(f"DELETE FROM {self.stops_table()} WHERE application_name = {self.param}",
+                      (REBUILD_APPLICATION,))
+        return left
+
+    def switch(self, position: int) -> None:
+        """Put the `_next` tables, projected up to `position`, in place of the current read
+        models in one transaction under the projections' write lock, with the tracked
+        position and without any recorded stop."""
+        p = self.param
+        with self.datastore.transaction(commit=True) as c:
+            self._lock_writers(c)
+            self._bound_lock_waits(c)
+            for statement in switch_statements(self.store, self.schema()):
+                c.execute(statement)
+            c.execute(f"DELETE FROM {self.tracking_table()} WHERE application_name IN ({p}, {p})",
+                      (APPLICATION, REBUILD_APPLICATION))
+            c.execute(f"INSERT INTO {self.tracking_table()} (application_name, notification_id) VALUES ({p}, {p})",
+                      (APPLICATION, position))
+            c.execute(f"DELETE FROM {self.stops_table()} WHERE application_name = {p}", (APPLICATION,))
+
+    def stops_table(self) -> str:
+        return "projection_stops"
+
+    def _bound_lock_waits(self, c: Any) -> None:
+        """SQLite: the write lock is all the switch needs (readers read on in WAL mode)."""
+
+    def read_stop(self) -> Stop | None:
+        """The recorded stop of the tables this writer writes (on the library's connections)."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT position, event_id, event_type, error, stopped_at FROM {self.stops_table()} "
+                      f"WHERE application_name = {self.param}", (self.application,))
+            row = c.fetchone()
+        if row is None:
+            return None
+        values = [row[key] for key in ("position", "event_id", "event_type", "error", "stopped_at")]
+        stopped_at = values[4] if isinstance(values[4], datetime) else datetime.fromisoformat(str(values[4]))
+        return Stop(values[0], values[1], values[2], values[3], utc(stopped_at))
 
     def tracking_table(self) -> str:
         return "tracking"
@@ -164,14 +237,29 @@ class ReadModelWriter:
 class SQLiteReadModelView(ReadModelWriter, SQLiteTrackingRecorder):
     """The library's SQLite tracking recorder, writing the read models in its transaction."""
 
+    store = "sqlite"
+
 
 class PostgresReadModelView(ReadModelWriter, PostgresTrackingRecorder):
     """The library's PostgreSQL tracking recorder, writing the read models in its transaction."""
 
     param = "%s"
+    store = "postgresql"
 
     def table(self, name: str) -> str:
-        return f'"{self.datastore.schema}".{name}'
+        return f'"{self.datastore.schema}".{name}{self.suffix}'
+
+    def schema(self) -> str | None:
+        return self.datastore.schema  # type: ignore[no-any-return]
+
+    def stops_table(self) -> str:
+        return f'"{self.datastore.schema}".projection_stops'
+
+    def _bound_lock_waits(self, c: Any) -> None:
+        """The switch's DDL waits for the reads in flight on the read-model tables, and the reads
+        that come after wait behind it: give up after SWITCH_LOCK_TIMEOUT (the rebuild tries
+        again) rather than hold every new read behind one long read."""
+        c.execute(f"SET LOCAL lock_timeout = '{int(SWITCH_LOCK_TIMEOUT * 1000)}ms'")
 
     def tracking_table(self) -> str:
         return f'"{self.datastore.schema}"."{self.tracking_table_name}"'
@@ -188,7 +276,8 @@ class PostgresReadModelView(ReadModelWriter, PostgresTrackingRecorder):
         all of it for a trail row's stream (docs/adr/0018)."""
         with self.datastore.get_connection() as connection:  # type: ignore[attr-defined]
             connection.execute(f"VACUUM (ANALYZE) {', '.join(self.table(name) for name in READ_MODEL_TABLES)}")
-            connection.execute(f"ANALYZE {', '.join(self.table(name) for name in LEDGER_INDEX_TABLES)}")
+            ledger_index = ", ".join(f'"{self.datastore.schema}".{name}' for name in LEDGER_INDEX_TABLES)
+            connection.execute(f"ANALYZE {ledger_index}")
 
 
 def make_view(settings: Settings, create_table: bool = False) -> ReadModelWriter:
@@ -198,10 +287,14 @@ def make_view(settings: Settings, create_table: bool = False) -> ReadModelWriter
     return factory.tracking_recorder(view_class)  # type: ignore[arg-type,return-value]
 
 
-def rows_at(engine: Any, position: int
+def rows_at(engine: Any, position: int, suffix: str = ""
             ) -> tuple[dict[Any, BudgetMonth], dict[Any, str], dict[Any, str], dict[Any, str]]:
     """Every read-model row valid at `position` (recorded_from <= N < recorded_to): the
-    projection's state there, keyed as the projection keys it."""
+    projection's state there, keyed as the projection keys it (`suffix`: of a rebuild's
+    `_next` tables)."""
+    rm_budget_months, rm_facts, rm_statement_lines, rm_stays = (
+        READ_MODELS if not suffix else tuple(next_table(table.name) for table in READ_MODELS))
+
     def valid(table: Any) -> Any:
         return and_(table.c.recorded_from <= position,
                     or_(table.c.recorded_to.is_(None), table.c.recorded_to > position))
@@ -241,13 +334,17 @@ class Projector:
         """The position at which the store's statistics of the read models were last refreshed."""
         self.wake = threading.Event()
         self.progressed = threading.Condition()
+        self.stop: Stop | None = None
+        """Where the projection stopped at an event it cannot apply (None: it runs)."""
+        self.switch_seconds = 0.0
+        """How long the last rebuild's switch to its tables held the projections' write lock."""
 
     def close(self) -> None:
         self.source.close()
         self.view.datastore.close()  # type: ignore[attr-defined]
 
     def tracked(self) -> int:
-        return self.view.max_tracking_id(APPLICATION) or 0  # type: ignore[attr-defined]
+        return self.view.max_tracking_id(self.view.application) or 0  # type: ignore[attr-defined]
 
     def _events_after(self, position: int, limit: int, stop: int | None = None) -> list[tuple[int, Any]]:
         notifications = self.source.recorder.select_notifications(start=position + 1, limit=limit, stop=stop)
@@ -269,8 +366,9 @@ class Projector:
             if progress:
                 progress(self.position)
         if target:
-            self.projection.restore(*rows_at(self.source.engine, target))
+            self.projection.restore(*rows_at(self.source.engine, target, self.view.suffix))
         self.analysed_at = target
+        self.stop = read_stop(self.source.engine, self.view.application)
 
     def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
         """Project every event recorded after the state's position; return how many."""
@@ -278,10 +376,17 @@ class Projector:
             self.load()
         count = 0
         while batch := self._events_after(self.position, self.batch_size):
-            changes = [(position, change) for position, event in batch for change in self.projection.apply(event)]
-            self.view.record_batch(changes, Tracking(APPLICATION, batch[-1][0]), after=self.position)
-            self.position = batch[-1][0]
+            try:
+                self._record(batch)
+            except TRANSIENT:
+                raise
+            except Exception:  # noqa: BLE001 - rolled back whole: find the event that cannot be applied
+                count += self._record_one_by_one(batch)
+                continue
             count += len(batch)
+            if self.stop is not None and self.position >= self.stop.position:
+                clear_stop(self.source.engine, self.view.application, self.position)
+                self.stop = None
             if self.position - self.analysed_at >= max(STATISTICS_EVERY, self.analysed_at):
                 self._refresh_statistics()  # the read models doubled since: let the planner know
             with self.progressed:
@@ -292,13 +397,66 @@ class Projector:
             self._refresh_statistics()  # caught up with a quarter more than the planner has seen
         return count
 
-    def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
-        """Empty the read models and project the whole store again."""
-        self.view.reset()
+    def _record(self, batch: list[tuple[int, Any]]) -> None:
+        changes = [(position, change) for position, event in batch for change in self.projection.apply(event)]
+        self.view.record_batch(changes, Tracking(self.view.application, batch[-1][0]), after=self.position)
+        self.position = batch[-1][0]
+
+    def _record_one_by_one(self, batch: list[tuple[int, Any]]) -> int:
+        """After a batch failed (nothing of it written, the state in memory spoilt): replay the
+        state, write the batch event by event, and at the event that fails again record the
+        stop and raise ProjectionStopped. Returns how many were written when none failed (a
+        failure of the store that went away)."""
+        self.load()
+        written = 0
+        for position, event in batch:
+            if position <= self.position:
+                continue
+            try:
+                self._record([(position, event)])
+            except TRANSIENT:
+                raise
+            except Exception as error:  # noqa: BLE001 - this event cannot be applied: stop at it
+                self.loaded = False  # the state in memory holds part of the event
+                self.stop = event_stop(position, event, error)
+                record_stop(self.source.engine, self.view.application, self.stop)
+                log.error("%s; the read models stay at position %s", self.stop.describe(), self.position)
+                raise ProjectionStopped(self.stop) from error
+            written += 1
+        return written
+
+    def rebuild(self, progress: Callable[[int], None] | None = None,
+                discarded: Callable[[int], None] | None = None) -> int:
+        """Project the whole store into the `_next` tables while the current read models keep
+        answering, then switch to them in one transaction (service/next_tables.py). A rebuild
+        that fails leaves the current read models as they were (ProjectionStopped names an
+        event that cannot be applied). `discarded` hears the position of a failed or killed
+        earlier rebuild whose tables this one dropped."""
+        self.view.for_rebuild()
+        left = self.view.prepare_rebuild()
+        if left and discarded:
+            discarded(left)
         self.projection, self.position, self.loaded, self.analysed_at = BudgetProjection(), 0, True, 0
+        self.stop = None
         count = self.catch_up(progress)
         if self.position != self.analysed_at:
             self._refresh_statistics()
+        count += self.catch_up(progress)  # the events recorded meanwhile
+        for attempt in range(1, SWITCH_ATTEMPTS + 1):
+            started = time.monotonic()
+            try:
+                self.view.switch(self.position)
+                break
+            except Exception:  # noqa: BLE001 - rolled back: the current read models are as they were
+                if attempt == SWITCH_ATTEMPTS:
+                    raise
+                log.warning("the switch to the rebuilt read models at position %s failed (attempt %s); trying "
+                            "again", self.position, attempt, exc_info=True)
+                time.sleep(0.2 * attempt)
+                count += self.catch_up(progress)
+        self.switch_seconds = time.monotonic() - started
+        log.info("switched to the rebuilt read models at position %s in %.3f s", self.position, self.switch_seconds)
+        self.view.suffix, self.view.application = "", APPLICATION
         return count
 
     def _refresh_statistics(self) -> None:
@@ -322,6 +480,8 @@ class Projector:
                     self.load()  # another projector or a rebuild moved the read models
                 self.catch_up()
                 failures = 0
+            except ProjectionStopped:
+                return  # recorded and logged; a new start of the projection tries again
             except Exception:  # noqa: BLE001 - a failed batch is rolled back: replay the state and retry
                 failures += 1
                 log.exception("projection batch failed after position %s; replaying the state", self.position)
@@ -358,8 +518,17 @@ class EmbeddedProjector:
         self.projector.close()
 
 
+SWITCH_LOCK_TIMEOUT = 2.0
+"""Seconds a rebuild's switch waits for the reads in flight on PostgreSQL before it tries again."""
+SWITCH_ATTEMPTS = 5
+
+
 class ProjectionConflict(Exception):
     """Another writer moved the read models under this projector; it must replay."""
+
+
+TRANSIENT = (ProjectionConflict, OperationalError, InterfaceError, ConnectionError, TimeoutError)
+"""Failures of a batch that are not the events': the batch is tried again after a replay."""
 
 
 class ProjectionLagging(Exception):
@@ -381,23 +550,46 @@ class ProjectionStatus:
     def reached(self) -> int:
         return self.view.max_tracking_id(APPLICATION) or 0  # type: ignore[attr-defined]
 
-    def wait(self, position: int, timeout: float) -> None:
-        """Wait in this thread until the projections reach `position` (ProjectionLagging after
-        `timeout` seconds)."""
+    def stopped(self) -> Stop | None:
+        """Where the projection stopped at an event it cannot apply (None: it runs)."""
+        return self.view.read_stop()
+
+    def _answerable(self, position: int, reached: int) -> int | None:
+        """The position a read of `position` is answered at when the projections stopped
+        before it: the last consistent one they reached (None: they did not stop before it)."""
+        stop = self.stopped()
+        return reached if stop is not None and stop.position <= position else None
+
+    def wait(self, position: int, timeout: float) -> int:
+        """Wait in this thread until the projections reach `position` and return it
+        (ProjectionLagging after `timeout` seconds); when they stopped at an event before it,
+        return at once the position they reached (the reads answer as of that position)."""
         deadline = time.monotonic() + timeout
         pause = 0.002
+        if (reached := self.reached()) < position and (answer := self._answerable(position, reached)) is not None:
+            return answer
         while (reached := self.reached()) < position:
             if time.monotonic() >= deadline:
+                if (answer := self._answerable(position, reached)) is not None:
+                    return answer
                 raise ProjectionLagging(position, reached, timeout)
             time.sleep(pause)
             pause = min(pause * 2, 0.1)
+        return position
 
-    async def wait_async(self, position: int, timeout: float) -> None:
+    async def wait_async(self, position: int, timeout: float) -> int:
         """`wait` on the event loop: no worker thread is held while waiting, and the waiters
         share the reads of the tracked position (service/polling.py), so requests waiting for
         the projections cannot use up the workers that other requests need (docs/adr/0021)."""
+        if (reached := await self.poll.wait_for(position, 0)) >= position:
+            return position
+        if (answer := await run_in_threadpool(self._answerable, position, reached)) is not None:
+            return answer
         if (reached := await self.poll.wait_for(position, timeout)) < position:
+            if (answer := await run_in_threadpool(self._answerable, position, reached)) is not None:
+                return answer
             raise ProjectionLagging(position, reached, timeout)
+        return position
 
     def close(self) -> None:
         self.view.datastore.close()  # type: ignore[attr-defined]

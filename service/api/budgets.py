@@ -91,7 +91,8 @@ def budget_explanation(code: str, year: int, ledger: BudgetLedger, month: str, s
     if first > last:
         raise InvalidValue("from_after_to", f"from ({first}) must not be after to ({last})", "from")
     wait_for_store(timeline, last, ledger.settings.future_position_wait_seconds)
-    status.wait(last, ledger.settings.read_wait_seconds)
+    last = status.wait(last, ledger.settings.read_wait_seconds)  # earlier when the projections stopped before it
+    first = min(first, last)
     explained = Explainer(ledger).explain(code, year, None if month == "all" else int(month), min(first, last), last)
     return {
         "facility": code, "year": year, "month": month, "from_position": min(first, last), "to_position": last,

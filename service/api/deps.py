@@ -213,16 +213,16 @@ def read_position(request: Request, position: Annotated[int | None, Depends(as_o
     the projections have reached it: a read is consistent with every write it names. Waits in
     this thread (the web UI's pages); the API's reads use `read_position_async`."""
     target = Timeline(request.app.state.ledger.engine).max_position() if position is None else position
-    request.app.state.projections.wait(target, request.app.state.settings.read_wait_seconds)
-    return target
+    # the projections' answer: `target`, or the last consistent position when they stopped before it
+    return request.app.state.projections.wait(target, request.app.state.settings.read_wait_seconds)
 
 
 async def read_position_async(request: Request, position: AsOf) -> int:
     """`read_position` for the API: the wait for the projections holds no worker thread."""
     if position is None:  # the latest: read after the request came, so that it includes every write before it
         position = await run_in_threadpool(Timeline(request.app.state.ledger.engine).max_position)
-    await request.app.state.projections.wait_async(position, request.app.state.settings.read_wait_seconds)
-    return position
+    # the projections' answer: `position`, or the last consistent position when they stopped before it
+    return await request.app.state.projections.wait_async(position, request.app.state.settings.read_wait_seconds)
 
 
 ReadAt = Annotated[int, Depends(read_position_async)]

@@ -2,8 +2,10 @@
 
 - `GET /health/live`: 200 while the process serves HTTP; it touches nothing else.
 - `GET /health/ready`: 200 when the store answered within `LEDGER_READY_TIMEOUT_SECONDS`, the
-  service's own projector runs (LEDGER_PROJECTOR=embedded) and the projections are at most
-  `LEDGER_READY_MAX_LAG` positions behind the store; 503 naming the `reasons` otherwise.
+  service's own projector runs (LEDGER_PROJECTOR=embedded), the projection has not stopped at
+  an event it cannot apply (service/projection_stops.py) and the projections are at most
+  `LEDGER_READY_MAX_LAG` positions behind the store; 503 naming the `reasons` otherwise (a
+  stop by its position, event and error, also under `projections.stopped`).
 - `GET /health`: the same verdict with the same body (the contract of api.md), kept for the
   clients that know only it.
 
@@ -28,6 +30,7 @@ from sqlalchemy import func, select
 
 from service.db import ledger_entries
 from service.ledger import Timeline
+from service.projection_stops import Stop
 
 router = APIRouter(tags=["operations"])
 
@@ -37,6 +40,8 @@ class Snapshot:
     position: int
     reached: int
     events: int | None = None
+    stop: Stop | None = None
+    """Where the projection stopped at an event it cannot apply (None: it runs)."""
 
     @property
     def lag(self) -> int:
@@ -79,11 +84,12 @@ class StoreProbe:
             state = self.app.state
             position = Timeline(state.ledger.engine).max_position()
             reached = state.projections.reached()
+            stop = state.projections.stopped()
             events = None
             if count_events:
                 with state.ledger.engine.connect() as connection:
                     events = connection.execute(select(func.count()).select_from(ledger_entries)).scalar_one()
-            future.set_result(Snapshot(position, reached, events))
+            future.set_result(Snapshot(position, reached, events, stop))
         except BaseException as error:  # noqa: BLE001 - handed to the waiting probe
             future.set_exception(error)
 
@@ -102,6 +108,8 @@ async def verdict(request: Request) -> tuple[dict[str, Any], bool]:
     reasons = []
     if not running:
         reasons.append("the service's projector is not running")
+    if snapshot.stop is not None:
+        reasons.append(f"{snapshot.stop.describe()}; the reads answer as of position {snapshot.reached}")
     if snapshot.lag > settings.ready_max_lag:
         reasons.append(f"the projections are {snapshot.lag} positions behind the store "
                        f"(at most {settings.ready_max_lag})")
@@ -109,6 +117,11 @@ async def verdict(request: Request) -> tuple[dict[str, Any], bool]:
     body = {"status": "ok" if ready else "unavailable", "live": True, "ready": ready, "store": settings.store,
             "position": snapshot.position, "projections": {"position": snapshot.reached, "lag": snapshot.lag,
                                                            "mode": settings.projector, "running": running}}
+    if snapshot.stop is not None:
+        body["projections"]["stopped"] = {  # type: ignore[index]
+            "position": snapshot.stop.position, "event_id": snapshot.stop.event_id,
+            "event_type": snapshot.stop.event_type, "error": snapshot.stop.error,
+            "stopped_at": snapshot.stop.stopped_at.isoformat()}
     if reasons:
         body["reasons"] = reasons
     return body, ready

@@ -131,6 +131,15 @@ class StoreCollector:
                                 value=snapshot.reached)
         yield GaugeMetricFamily("ledger_projection_lag", "Positions the read models are behind the store",
                                 value=snapshot.lag)
+        stopped = GaugeMetricFamily("ledger_projection_stopped", "1 while the projection is stopped at an event it "
+                                    "cannot apply (its position and type as labels)", labels=["position", "event_type"])
+        if snapshot.stop is not None:
+            stopped.add_metric([str(snapshot.stop.position), snapshot.stop.event_type], 1)
+        else:
+            stopped.add_metric(["", ""], 0)
+        yield stopped
+        yield GaugeMetricFamily("ledger_projection_stopped_position", "The position of the event the projection "
+                                "stopped at (0: it runs)", value=snapshot.stop.position if snapshot.stop else 0)
         embedded = getattr(state, "embedded", None)
         if embedded is not None:
             yield GaugeMetricFamily("ledger_projector_running", "1 while the service's own projector runs",

@@ -104,7 +104,7 @@ def statement_body(ledger: BudgetLedger, municipality: str, year: int, month: in
     made = body
     latest = Timeline(ledger.engine).max_position()
     if position < latest:
-        status.wait(latest, ledger.settings.read_wait_seconds)
+        latest = status.wait(latest, ledger.settings.read_wait_seconds)  # earlier when the projections stopped
         now = statement(reads, municipality, year, month, latest)
         then_amounts = {line["stay_id"]: Decimal(line["amount"]) for line in made["lines"]}
         now_amounts = {line["stay_id"]: Decimal(line["amount"]) for line in now["lines"]}
