@@ -1,7 +1,7 @@
 """Where a projection stopped: the position, the event and the error of an event the
 projection could not apply (docs/adr/0034). One row per projection; empty while it runs.
 
-Revision ID: 0015
+Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-06
 """
@@ -9,7 +9,7 @@ Create Date: 2026-12-06
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
+revision = "0014"
 down_revision = "0013"
 branch_labels = None
 depends_on = None
