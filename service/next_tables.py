@@ -48,10 +48,6 @@ def create_statements(store: str, schema: str | None) -> list[str]:
     return statements
 
 
-def drop_statements(schema: str | None) -> list[str]:
-    return [f"DROP TABLE IF EXISTS {_qualified(name + SUFFIX, schema)}" for name in READ_MODEL_TABLES]
-
-
 def switch_statements(store: str, schema: str | None) -> list[str]:
     """The DDL that puts the `_next` tables in place of the current ones (run in one
     transaction). PostgreSQL renames the indexes (catalogue only); SQLite cannot rename an

@@ -188,6 +188,7 @@ class ReadModelWriter:
         tracked position; return the position the discarded rebuild had reached (0: none)."""
         left = self.max_tracking_id(REBUILD_APPLICATION) or 0  # type: ignore[attr-defined]
         with self.datastore.transaction(commit=True) as c:
+            self._lock_writers(c)  # SQLite: a DROP IF EXISTS reads first; a read cannot always become a write
             for statement in create_statements(self.store, self.schema()):
                 c.execute(statement)
             c.execute(f"DELETE FROM {self.tracking_table()} WHERE application_name = {self.param}",
