@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from typing import Callable
 
 
 class LoopbackProxy:
@@ -57,14 +58,20 @@ class LoopbackProxy:
                     upstream.close()
                     return
                 self.sockets |= {client, upstream}
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+            self._forward(client, upstream)
+
+    def _forward(self, client: socket.socket, upstream: socket.socket) -> None:
+        """Pipe a connection both ways (a subclass may also read what the client sends)."""
+        for a, b in ((client, upstream), (upstream, client)):
+            threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
 
     @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+    def _pipe(source: socket.socket, sink: socket.socket, read: Callable[[bytes], None] | None = None) -> None:
         try:
             while data := source.recv(65536):
                 sink.sendall(data)
+                if read is not None:
+                    read(data)
         except OSError:
             pass
         finally:

@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterator
 
+from tests.proxy import LoopbackProxy
+
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "START TRANSACTION", "END")
 
 
@@ -72,101 +74,66 @@ def sqlite_trace(monkeypatch) -> Iterator[Statements]:  # type: ignore[no-untype
     yield statements
 
 
-class PostgresWire:
+class PostgresWire(LoopbackProxy):
     """Forwards 127.0.0.1:<port> to a PostgreSQL server, recording the statements each client
     connection asks the server to execute (TLS and GSS encryption must be off: the test sets
     PGSSLMODE and PGGSSENCMODE to disable)."""
 
     def __init__(self, target: tuple[str, int]) -> None:
-        self.target = target
         self.statements = Statements()
-        self.listener = socket.socket()
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(64)
-        self.port = self.listener.getsockname()[1]
-        self.sockets: list[socket.socket] = []
         self.errors: list[str] = []
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__(target)
+
+    def _forward(self, client: socket.socket, upstream: socket.socket) -> None:
+        frontend = FrontendMessages(self.statements, self.errors)
+        threading.Thread(target=self._pipe, args=(client, upstream, frontend.read), daemon=True).start()
+        threading.Thread(target=self._pipe, args=(upstream, client), daemon=True).start()
 
     def close(self) -> None:
-        for s in [self.listener, *self.sockets]:
-            try:
-                s.close()
-            except OSError:
-                pass
+        self.cut()
 
-    def _accept(self) -> None:
+
+class FrontendMessages:
+    """One client connection's frontend protocol, read from its bytes as they come: the
+    statements it asks the server to run."""
+
+    def __init__(self, statements: Statements, errors: list[str]) -> None:
+        self.statements, self.errors = statements, errors
+        self.buffer, self.started = b"", False
+        self.prepared: dict[bytes, str] = {}
+        self.portals: dict[bytes, str] = {}
+
+    def read(self, data: bytes) -> None:
+        self.buffer += data
         while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
+            if not self.started:  # startup, SSL and GSS requests: no type byte
+                if len(self.buffer) < 8:
+                    return
+                length, code = struct.unpack("!II", self.buffer[:8])
+                if len(self.buffer) < length:
+                    return
+                self.buffer = self.buffer[length:]
+                if code in (80877103, 80877104):
+                    self.errors.append("the client asked for an encrypted connection")
+                self.started = code == 196608 or (code >> 16) == 3
+                continue
+            if len(self.buffer) < 5:
                 return
-            upstream = socket.create_connection(self.target)
-            self.sockets += [client, upstream]
-            threading.Thread(target=self._frontend, args=(client, upstream), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(upstream, client), daemon=True).start()
+            kind, length = self.buffer[:1], struct.unpack("!I", self.buffer[1:5])[0]
+            if len(self.buffer) < 1 + length:
+                return
+            body, self.buffer = self.buffer[5:1 + length], self.buffer[1 + length:]
+            self._message(kind, body)
 
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (source, sink):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def _frontend(self, client: socket.socket, upstream: socket.socket) -> None:
-        """Forward the client's bytes as they come and parse the complete messages among them."""
-        buffer, started = b"", False
-        prepared: dict[bytes, str] = {}
-        portals: dict[bytes, str] = {}
-        try:
-            while data := client.recv(65536):
-                upstream.sendall(data)
-                buffer += data
-                while True:
-                    if not started:  # startup, SSL and GSS requests: no type byte
-                        if len(buffer) < 8:
-                            break
-                        length, code = struct.unpack("!II", buffer[:8])
-                        if len(buffer) < length:
-                            break
-                        buffer = buffer[length:]
-                        if code in (80877103, 80877104):
-                            self.errors.append("the client asked for an encrypted connection")
-                        started = code == 196608 or (code >> 16) == 3
-                        continue
-                    if len(buffer) < 5:
-                        break
-                    kind, length = buffer[:1], struct.unpack("!I", buffer[1:5])[0]
-                    if len(buffer) < 1 + length:
-                        break
-                    body, buffer = buffer[5:1 + length], buffer[1 + length:]
-                    self._message(kind, body, prepared, portals)
-        except OSError:
-            pass
-        finally:
-            for s in (client, upstream):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def _message(self, kind: bytes, body: bytes, prepared: dict[bytes, str], portals: dict[bytes, str]) -> None:
+    def _message(self, kind: bytes, body: bytes) -> None:
         if kind == b"Q":
             self.statements.record(body.rstrip(b"\0").decode())
         elif kind == b"P":
             name, rest = body.split(b"\0", 1)
-            prepared[name] = rest.split(b"\0", 1)[0].decode()
+            self.prepared[name] = rest.split(b"\0", 1)[0].decode()
         elif kind == b"B":
             portal, name, _ = body.split(b"\0", 2)
-            portals[portal] = prepared.get(name, "?")
+            self.portals[portal] = self.prepared.get(name, "?")
         elif kind == b"E":
             portal = body.split(b"\0", 1)[0]
-            self.statements.record(portals.get(portal, "?"))
+            self.statements.record(self.portals.get(portal, "?"))
