@@ -16,9 +16,6 @@ by the field they name. POSTs pass the UI's CSRF check (service/ui/csrf.py).
 
 from __future__ import annotations
 
-import json
-import re
-import secrets
 from datetime import date
 from typing import Annotated, Any, Mapping
 from urllib.parse import quote
@@ -36,9 +33,9 @@ from service.commands.declarations import MoveIn, Reassess
 from service.commands.fields import Assessment
 from service.ledger import Actor, BudgetLedger, IdempotencyConflict
 from service.queries.assessments import AssessmentPreview, citizen_assessments
-from service.store import Idempotency, request_fingerprint
 from service.ui.auth import ui_allow
 from service.ui.doegnskema import SkemaErrors, cell_values, fieldset, parse_assessment, preview, values_of
+from service.ui.forms import form_idempotency, new_key, valid_key
 from service.ui.render import facility_names, ledger_of, render
 
 router = APIRouter(include_in_schema=False)
@@ -46,8 +43,6 @@ router = APIRouter(include_in_schema=False)
 MoveInActor = Annotated[Actor, Depends(ui_allow(*MoveIn.spec.roles))]
 ReassessActor = Annotated[Actor, Depends(ui_allow(*Reassess.spec.roles))]
 
-KEY = re.compile(r"^[0-9a-f]{32}$")
-"""The form's idempotency key: 128 random bits in hex, made when the form is first shown."""
 FIELDS = ("citizen_ref", "facility", "effective_date", "paying_municipality", "special_code", "special_rate",
           "reason", "case_ref", "idempotency_key")
 """The form's fields besides the døgnskema's cells."""
@@ -74,10 +69,6 @@ RULES = {
     "invalid_reference": "Kun bogstaverne A-Z, cifre, '.', '_' og '-', højst 64 tegn (fx BOR-0042).",
 }
 """The ledger's rules, as the form says them in Danish (the ledger's own words kept below)."""
-
-
-def new_key() -> str:
-    return secrets.token_hex(16)
 
 
 async def posted(request: Request) -> dict[str, str]:
@@ -144,7 +135,7 @@ class FormState:
     def __init__(self, kind: str, form: Mapping[str, str]) -> None:
         self.kind = kind
         self.form = {name: form.get(name, "") for name in FIELDS}
-        if not KEY.match(self.form["idempotency_key"]):
+        if not valid_key(self.form["idempotency_key"]):
             self.form["idempotency_key"] = new_key()
         self.cells = cell_values(form)
         self.errors: dict[str, str] = {}
@@ -218,11 +209,9 @@ def _command(state: FormState) -> MoveIn | Reassess | None:
 
 def _record(state: FormState, command: MoveIn | Reassess, request: Request, actor: Actor) -> dict[str, Any] | None:
     """Record the command; its outcome, or None when refused (the refusals set on `state`)."""
-    body = json.dumps(command.request_body(), sort_keys=True, separators=(",", ":")).encode()
-    idempotency = Idempotency(principal=actor.name, key=state.form["idempotency_key"],
-                              fingerprint=request_fingerprint("POST", command.request_path(), body))
     try:
-        recorded = ledger_of(request).handle(command, actor, idempotency)
+        recorded = ledger_of(request).handle(command, actor, form_idempotency(actor, state.form["idempotency_key"],
+                                                                               command))
     except IdempotencyConflict:
         state.form["idempotency_key"] = new_key()
         state.problem = {"status": 409, "message": "Formularen er allerede sendt med andre værdier og registreret. "

@@ -12,7 +12,6 @@ events recorded and links to what they changed and to "Hvorfor ændrede det sig?
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, Iterable
 from urllib.parse import quote
 
@@ -31,11 +30,10 @@ from service.audit import AuditTrail
 from service.commands.declarations import COMMANDS, Command, Retract
 from service.db import ledger_entries
 from service.ledger import RETRACTABLE_BY_ROLE, Actor, BudgetLedger, NotAllowed, Recorded
-from service.store import Idempotency, request_fingerprint
 from service.ui.asof import UiProblem, read_position
 from service.ui.auth import RoleNotAllowed, ui_allow
-from service.ui.forms import FORM_KEY, FormState, frame_preview, new_key, parse, parts, place, place_domain_error
-from service.ui.forms import valid_key
+from service.ui.forms import FORM_KEY, FormState, form_idempotency, frame_preview, new_key, parse, parts, place
+from service.ui.forms import place_domain_error, valid_key
 from service.ui.render import (
     COMMAND_ROLES, REFUSALS, TEMPLATES, facility_names, ledger_of, may_send, render, with_query,
 )
@@ -326,11 +324,8 @@ def decide(request: Request, actor: Actor, state: FormState, keyed: bool, previe
     if preview_only:
         return form_page(request, actor, state)
     ledger = ledger_of(request)
-    body = json.dumps(command.model_dump(mode="json"), sort_keys=True).encode()
-    idempotency = Idempotency(principal=actor.name, key=f"ui-form-{state.key}",
-                              fingerprint=request_fingerprint("POST", request.url.path, body))
     try:
-        recorded = ledger.handle(command, actor, idempotency)
+        recorded = ledger.handle(command, actor, form_idempotency(actor, state.key, command))
     except NotAllowed:
         place(state, "event_id", "Din rolle må ikke tilbagekalde denne hændelse: sagsbehandlere tilbagekalder "
                                  "borgeres hændelser, økonomi tilbuds og takstblades.")

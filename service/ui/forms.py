@@ -18,6 +18,7 @@ Input names are the field's path (`lines.3.amount`), so an error's location in p
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -36,6 +37,8 @@ from projections.frame import basistakst
 from service.commands.declarations import Command
 from service.danish import COST_CATEGORIES as CATEGORY_LABELS
 from service.danish import FACILITY_KINDS, field_label
+from service.ledger import Actor
+from service.store import Idempotency, request_fingerprint
 from service.ui.formatting import MOVE_OUT_KINDS, day, kroner, number
 
 FORM_KEY = "form_key"
@@ -532,6 +535,15 @@ def new_key() -> str:
 
 def valid_key(text: str | None) -> bool:
     return bool(text) and _KEY.fullmatch(text or "") is not None
+
+
+def form_idempotency(actor: Actor, key: str, command: Command) -> Idempotency:
+    """What makes a rendered form record once: its key under the actor, with the command's
+    request as the fingerprint (the same form sent again replays its first answer; the same
+    key with other values is `idempotency_key_reused`)."""
+    body = json.dumps(command.request_body(), sort_keys=True, separators=(",", ":")).encode()
+    return Idempotency(principal=actor.name, key=f"ui-form-{key}",
+                       fingerprint=request_fingerprint("POST", command.request_path(), body))
 
 
 @dataclass(frozen=True)
