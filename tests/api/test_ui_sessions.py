@@ -176,14 +176,18 @@ def test_every_post_route_of_the_ui_is_behind_the_one_csrf_check(client, tokens)
 
 
 def test_a_session_unused_for_the_idle_time_ends_and_one_in_use_does_not(settings, ledger, tokens):
-    with client_with(settings, ledger, ui_session_idle_minutes=1.5 / 60) as client:
+    idle_seconds = 3.0
+    with client_with(settings, ledger, ui_session_idle_minutes=idle_seconds / 60) as client:
         used, idle = log_in(client, tokens["finance"]), log_in(client, tokens["finance"])
-        for _ in range(4):
-            time.sleep(0.6)
-            assert page(client, used).status_code == 200  # each page counts as use
+        opened = last_use = time.monotonic()
+        while time.monotonic() - opened < idle_seconds + 0.5:
+            time.sleep(0.3)
+            assert time.monotonic() - last_use < idle_seconds, "the machine stalled longer than the idle time"
+            last_use = time.monotonic()
+            assert page(client, used, "/ui/registrer").status_code == 200  # each page counts as use
         assert ended(page(client, idle))
         assert [r.session_hash for r in rows(ledger)] == [hashlib.sha256(used.encode()).hexdigest()]
-        time.sleep(1.6)
+        time.sleep(idle_seconds + 0.3)
         assert ended(page(client, used)) and rows(ledger) == []
 
 
