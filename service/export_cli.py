@@ -47,7 +47,7 @@ def central(year: int = typer.Option(..., min=FIRST_YEAR, max=LAST_YEAR, help="T
             as_of_position: int | None = AsOfPositionOption, force: bool = ForceOption) -> None:
     """Write the central budget model (every facility, as GET /v1/central/{year}) as a spreadsheet."""
     from service import export
-    from service.api.central import central_model
+    from service.queries.central import central_model
 
     _check_format(fmt)
 
@@ -72,7 +72,7 @@ def statement(municipality: str = typer.Option(..., help="The paying municipalit
     export") with the role finance, the role that reads statements through the API, through
     the resource "ledger export statement <municipality> <year> <month>"."""
     from service import export
-    from service.api.statements import log_statement_reads, statement_body
+    from service.queries.statements import log_statement_reads, statement_body
     from service.ledger import Actor
     from service.projection import ProjectionStatus
 
@@ -99,7 +99,7 @@ def regulation(year: int = typer.Option(..., min=FIRST_YEAR, max=LAST_YEAR, help
                as_of_position: int | None = AsOfPositionOption, force: bool = ForceOption) -> None:
     """Write the regulation of a closed year (as GET /v1/regulation/{year}) as a spreadsheet."""
     from service import export
-    from service.api.regulation import regulation_body
+    from service.queries.regulation import regulation_body
 
     _check_format(fmt)
 
@@ -123,7 +123,7 @@ def what_if(year: int = typer.Option(..., min=FIRST_YEAR, max=LAST_YEAR, help="T
     from pydantic import ValidationError
 
     from service import export
-    from service.api.regulation import WhatIfPut, draft_levels, what_if_body
+    from service.queries.what_if import WhatIfPut, what_if_of_draft
 
     _check_format(fmt)
     try:
@@ -132,8 +132,7 @@ def what_if(year: int = typer.Option(..., min=FIRST_YEAR, max=LAST_YEAR, help="T
         raise typer.BadParameter(f"not a draft schedule: {escape(str(refused))}", param_hint="--draft") from None
 
     def render(ledger: Any, position: int, latest: int) -> tuple[bytes, str]:
-        replayed = what_if_body(ledger, year, position, draft_levels(body),
-                                [s.model_dump() for s in body.special_tariffs])
+        replayed = what_if_of_draft(ledger, year, position, body)
         return export.RENDERERS["what_if", fmt](replayed), export.what_if_filename(year, fmt)
 
     _write(render, output, as_of, as_of_position, needs_latest=False, force=force)
@@ -230,13 +229,11 @@ def _refuse(reason: str | None) -> None:
 
 
 def read_position(timeline: Any, as_of: str | None, as_of_position: int | None, wait_seconds: float) -> int:
-    """The recorded position a read is as of, by the API's own rule (`position_as_of`): an
-    instant in the future or a position not yet recorded is refused (its answer could still
-    change), named by its option."""
-    from fastapi import HTTPException
-
+    """The recorded position a read is as of, by the API's own rule
+    (service/queries/positions.py `position_as_of`): an instant in the future or a position not
+    yet recorded is refused (its answer could still change), named by its option."""
     from domain.errors import DomainError
-    from service.api.deps import position_as_of
+    from service.queries.positions import position_as_of
 
     hint = "--as-of" if as_of is not None else "--as-of-position"
     try:
@@ -245,8 +242,6 @@ def read_position(timeline: Any, as_of: str | None, as_of_position: int | None, 
         raise typer.BadParameter("must be an instant, e.g. 2026-04-01T12:00:00+02:00", param_hint=hint) from None
     try:
         position = position_as_of(timeline, instant, as_of_position, wait_seconds)
-    except HTTPException as refused:
-        raise typer.BadParameter(str(refused.detail), param_hint=hint) from None
     except DomainError as refused:  # an instant out of bounds (domain.md §3), a position not recorded yet
         raise typer.BadParameter(refused.message, param_hint=hint) from None
     return timeline.max_position() if position is None else position

@@ -8,28 +8,17 @@ from typing import Annotated, Any
 from fastapi import Path
 
 from domain.errors import NotFound
+from domain.facility import Facility
 from domain.values import FIRST_YEAR, LAST_YEAR
-from domain.facility import Facility, facility_id
 from projections.frame import basistakst, frame_total, monthly_frames
 from service.api.common import Code, iso, kr
 from service.api.deps import AsOf, Ledger, ReadAt, Reader
-from service.api.regulation import regulation_public
 from service.api.routing import api_router
-from service.ledger import BudgetLedger, Timeline
-from service.regulation import RegulationReads
+from service.queries.facilities import facility_as_of
+from service.queries.regulation import regulation_of
 
 router = api_router(tags=["facilities"])
 Year = Annotated[int, Path(ge=FIRST_YEAR, le=LAST_YEAR)]
-
-
-def facility_as_of(ledger: BudgetLedger, code: str, position: int | None) -> Facility:
-    version = None
-    if position is not None:
-        version = Timeline(ledger.engine).version_at(facility_id(code), position)
-        if version is None:
-            ledger.facility(code)  # 404 when it never existed
-            raise NotFound("unknown_facility", f"facility {code} was not registered as of position {position}", "code")
-    return ledger.facility(code, version)
 
 
 def facility_public(f: Facility) -> dict[str, Any]:
@@ -81,12 +70,3 @@ def get_frame_budget(code: Code, year: Year, ledger: Ledger, actor: Reader, posi
         "monthly": [kr(m) for m in monthly_frames(total)],
         "regulation": regulation_of(ledger, code, year, position),
     }
-
-
-def regulation_of(ledger: BudgetLedger, code: str, target: int, position: int) -> dict[str, Any] | None:
-    row = RegulationReads(ledger).for_target_year(code, target, position)
-    if row is None:
-        return None
-    return {k: v for k, v in regulation_public(row).items()
-            if k in ("to_tariff", "regulation_line", "applied", "applied_line", "post_closing_adjustments")} | {
-        "from_year": target - ledger.settings.regulation_years}

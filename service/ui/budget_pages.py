@@ -1,7 +1,7 @@
 """The budget pages: the central overview, a facility's year, and "Hvorfor ændrede det sig?".
 
 Each page reads what the API endpoint of the same figures reads, through the same functions
-(`central_model`, `get_budget`, `budget_explanation`), as of the page's "Opgjort pr." date, and
+(service/queries/: `central_model`, `facility_budget`, `budget_explanation`), as of the page's "Opgjort pr." date, and
 admits the same roles (every reader). The charts are the monthly budget with the frame
 (ramme) under the activity (aktivitet), drawn as inline SVG.
 """
@@ -19,14 +19,15 @@ from starlette.responses import Response
 from domain.values import check_reference
 from projections.budget import YearFigures, level_key
 from projections.capacity import OverCapacity
-from service.api.budgets import budget_explanation, get_budget
-from service.api.central import central_model_with_years
 from service.audit import log_citizen_reads
 from service.export import LEVELS
 from service.ledger import BudgetLedger
 from service.read_models import BudgetReads
 from service.readers import AsOfReader
 from service.event_history import FacilityYear, MunicipalityYear
+from service.queries.budgets import facility_budget
+from service.queries.central import central_model_with_years
+from service.queries.explain import budget_explanation
 from service.ui.asof import PointInTime, UiProblem, as_of_text, parse_as_of, read_position, store_position
 from service.ui.auth import UiReader
 from service.ui.charts import Series, stacked_bars
@@ -104,7 +105,7 @@ def facility(request: Request, code: str, actor: UiReader, year: str | None = No
         year_ = parse_year(year, BudgetLedger.today().year)
         position = read_position(request, parse_as_of(as_of, as_of_position))
         ledger = ledger_of(request)
-        budget = get_budget(code, year_, ledger, actor, position)
+        budget = facility_budget(ledger, code, year_, position)
         fact = BudgetReads(ledger).facility(code, position)
         stays = stays_in_year(ledger, code, year_, position)
         log_citizen_reads(ledger, actor, f"/ui/tilbud/{code}", (s["citizen_ref"] for s in stays))

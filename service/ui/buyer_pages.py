@@ -1,7 +1,7 @@
 """The "Køberkommune" pages: what a buying municipality sees (docs/adr/0026). A `buyer`
 session sees its own municipality only (and no other page of the UI); finance, auditor and
-admin choose the municipality. Each page is an API read (service/api/buyers.py,
-service/api/statements.py), the same body for the same point, and logs its citizen reads
+admin choose the municipality. Each page is the API's read (service/queries/buyers.py,
+service/queries/statements.py), the same body for the same point, and logs its citizen reads
 under its own path.
 
 - /ui/koeber: the citizens it pays for this year, with the level on the page's day and the
@@ -24,14 +24,15 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from service import buyers, export
-from service.api.buyers import BUYING_READERS, buyer_citizen_body, buyer_citizens_body
-from service.api.statements import (
-    BUYERS, log_statement_reads, point_of, statement_at, statement_body, statement_document_pdf,
-)
+from service.access import BUYING_READERS
 from service.audit import log_citizen_reads
 from service.auth import BUYER
 from service.danish import KINDS, SLOTS, THEMES
 from service.ledger import Actor, BudgetLedger
+from service.queries.buyers import buyer_citizen_body, buyer_citizens_body
+from service.queries.statements import (
+    BUYERS, log_statement_reads, point_of, statement_at, statement_body, statement_document_pdf,
+)
 from service.read_models import StatementReads
 from service.ui.asof import PointInTime, UiProblem, parse_as_of, read_position, store_position
 from service.ui.auth import ui_allow

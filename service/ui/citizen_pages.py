@@ -14,10 +14,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from service.api.citizens import citizen_body
 from service.audit import log_citizen_reads
 from service.event_history import CitizenEvents
 from service.queries.assessments import citizen_assessments
+from service.queries.citizens import citizen_body
 from service.ui.asof import as_of_text, parse_as_of, store_position
 from service.ui.auth import UiReader
 from service.ui.doegnskema import fieldset

@@ -19,14 +19,13 @@ from starlette.responses import Response
 from domain import municipalities
 from domain.errors import InvalidValue
 from domain.values import NORDDJURS
-from service import export
-from service.api import downloads
-from service.api.central import central_model
-from service.api.regulation import regulation_body
-from service.api.statements import BUYERS, log_statement_reads, statement_body
+from service import downloads, export
 from service.db import rm_statement_lines
 from service.ledger import Actor, BudgetLedger
 from service.event_history import RegulationYear, StatementMonth
+from service.queries.central import central_model
+from service.queries.regulation import regulation_body
+from service.queries.statements import BUYERS, log_statement_reads, statement_body
 from service.ui.asof import UiProblem, as_of_text, parse_as_of, read_position
 from service.ui.auth import UiFinanceReader, UiReader
 from service.ui.charts import Box, Series, stacked_bars
@@ -150,7 +149,7 @@ def busy(request: Request, actor: Actor) -> Response:
 def spreadsheet(request: Request, actor: Actor, view: str, format: str,
                 read: Callable[[str], tuple[dict[str, Any], str]]) -> Response:
     """A download of a view's body (`read` gives it and the file's name for the format), made
-    as the API's export is (service/api/downloads.py): within the client's export slots (one
+    as the API's export is (service/downloads.py): within the client's export slots (one
     more is a 429 page), refused when it holds more rows than an export may, and rendered in
     the export's worker processes; whatever is refused is a Danish page, not a 500."""
     slots: downloads.ExportSlots = request.app.state.export_slots
@@ -159,7 +158,7 @@ def spreadsheet(request: Request, actor: Actor, view: str, format: str,
         slots.take(actor.name)
         try:
             body, filename = read(fmt)
-            content = downloads.render(request, view, fmt, body)
+            content = downloads.rendered(request.app.state.settings, view, fmt, body)
         finally:
             slots.give_back(actor.name)
     except downloads.ExportBusy:
