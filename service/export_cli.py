@@ -48,11 +48,12 @@ def central(year: int = typer.Option(..., min=FIRST_YEAR, max=LAST_YEAR, help="T
     """Write the central budget model (every facility, as GET /v1/central/{year}) as a spreadsheet."""
     from service import export
     from service.queries.central import central_model
+    from service.queries.values import public
 
     _check_format(fmt)
 
     def render(ledger: Any, position: int, latest: int) -> tuple[bytes, str]:
-        body = central_model(ledger, year, month, position)
+        body = public(central_model(ledger, year, month, position))
         return export.RENDERERS["central", fmt](body), export.central_filename(year, month, fmt)
 
     _write(render, output, as_of, as_of_position, needs_latest=False, force=force)

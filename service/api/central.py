@@ -14,6 +14,7 @@ from service.api.downloads import DOWNLOAD_RESPONSES, ExportFormat, ExportSlot, 
 from service.api.deps import Ledger, ReadAt, Reader
 from service.api.routing import api_router
 from service.queries.central import central_model
+from service.queries.values import public
 
 router = api_router(tags=["central"])
 Year = Annotated[int, Path(ge=FIRST_YEAR, le=LAST_YEAR)]
@@ -28,7 +29,7 @@ def get_central(year: Year, ledger: Ledger, actor: Reader, position: ReadAt,
     and for a year with a baseline the model, the baseline, the difference and the phased budget.
     A facility's `warnings` and `over_capacity_months` name the period's months over capacity
     (more present days than capacity days); the top `warnings` repeat them with its code."""
-    return central_model(ledger, year, month, position)
+    return public(central_model(ledger, year, month, position))
 
 
 @router.get("/v1/central/{year}/export", response_class=Response, responses=DOWNLOAD_RESPONSES)
@@ -39,5 +40,5 @@ def export_central(request: Request, year: Year, ledger: Ledger, actor: Reader, 
                    ) -> Response:
     """The central model (as GET /v1/central/{year}) as a workbook (`xlsx`: budget, citizens
     by level, and what the figures are as of) or a CSV table in Danish Excel's convention."""
-    body = central_model(ledger, year, month, position)
+    body = public(central_model(ledger, year, month, position))
     return download(render(request, "central", fmt, body), export.central_filename(year, month, fmt), fmt)

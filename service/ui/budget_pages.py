@@ -1,8 +1,8 @@
 """The budget pages: the central overview, a facility's year, and "Hvorfor ændrede det sig?".
 
-Each page reads what the API endpoint of the same figures reads, through the same functions
-(service/queries/: `central_model`, `facility_budget`, `budget_explanation`), as of the page's "Opgjort pr." date, and
-admits the same roles (every reader). The charts are the monthly budget with the frame
+Each page reads what the API endpoint of the same figures reads, through the same queries
+(service/queries/: `central_model`, `facility_budget`, `budget_explanation`), as of the page's
+"Opgjort pr." date, and admits the same roles (every reader). The charts are the monthly budget with the frame
 (ramme) under the activity (aktivitet), drawn as inline SVG.
 """
 
@@ -28,6 +28,7 @@ from service.event_history import FacilityYear, MunicipalityYear
 from service.queries.budgets import facility_budget
 from service.queries.central import central_model_with_years
 from service.queries.explain import budget_explanation
+from service.queries.values import public
 from service.ui.asof import PointInTime, UiProblem, as_of_text, parse_as_of, read_position, store_position
 from service.ui.auth import UiReader
 from service.ui.charts import Series, stacked_bars
@@ -66,14 +67,15 @@ def overview(request: Request, actor: UiReader, year: str | None = None, month: 
         year_, month_ = parse_year(year, BudgetLedger.today().year), parse_month(month)
         position = read_position(request, parse_as_of(as_of, as_of_position))
         ledger = ledger_of(request)
-        body, years = central_model_with_years(ledger, year_, month_, position)
+        model, years = central_model_with_years(ledger, year_, month_, position)
+        body = public(model)
         chart = municipality_chart(years, year_, month_)
-        over = {f"{row['facility']}: {w}" for row in body["facilities"] for w in row["warnings"]}
+        over = {f"{row.facility}: {w}" for row in model.facilities for w in row.warnings}
         return {"central": body, "chart": chart, "levels": LEVELS, "period": month_name(month_),
                 "history": step_bar(request, MunicipalityYear(year_), position, "/ui/oversigt", year=year_,
                                     month=month_),
-                "has_baseline": body["totals"]["baseline"] is not None,
-                "warnings": [w for w in body["warnings"] if w not in over],
+                "has_baseline": model.totals.baseline is not None,
+                "warnings": [w for w in model.warnings if w not in over],
                 "over_capacity": [row for row in body["facilities"] if row["over_capacity_months"]]}
 
     return page(request, actor, "overview.html", form, build)

@@ -26,6 +26,7 @@ from service.event_history import RegulationYear, StatementMonth
 from service.queries.central import central_model
 from service.queries.regulation import regulation_body
 from service.queries.statements import BUYERS, log_statement_reads, statement_body
+from service.queries.values import public
 from service.ui.asof import UiProblem, as_of_text, parse_as_of, read_position
 from service.ui.auth import UiFinanceReader, UiReader
 from service.ui.charts import Box, Series, stacked_bars
@@ -176,7 +177,8 @@ def download_central(request: Request, year: str, actor: UiReader, format: str =
     def read(fmt: str) -> tuple[dict[str, Any], str]:
         year_, month_ = parse_year(year, 0), parse_month(month)
         position = read_position(request, parse_as_of(as_of, as_of_position))
-        return central_model(ledger_of(request), year_, month_, position), export.central_filename(year_, month_, fmt)
+        return (public(central_model(ledger_of(request), year_, month_, position)),
+                export.central_filename(year_, month_, fmt))
 
     return spreadsheet(request, actor, "central", format, read)
 
