@@ -74,6 +74,7 @@ def statement(municipality: str = typer.Option(..., help="The paying municipalit
     the resource "ledger export statement <municipality> <year> <month>"."""
     from service import export
     from service.queries.statements import log_statement_reads, statement_body
+    from service.queries.values import public
     from service.ledger import Actor
     from service.projection import ProjectionStatus
 
@@ -83,12 +84,12 @@ def statement(municipality: str = typer.Option(..., help="The paying municipalit
     def render(ledger: Any, position: int, latest: int) -> tuple[bytes, str]:
         status = ProjectionStatus(ledger.settings)
         try:
-            body = statement_body(ledger, municipality, year, month, position, status)
+            found = statement_body(ledger, municipality, year, month, position, status)
         finally:
             status.close()
         log_statement_reads(ledger, Actor(actor, "finance"), f"ledger export statement {municipality} {year} {month}",
-                            body)
-        return (export.RENDERERS["statement", fmt](body),
+                            found.citizen_refs())
+        return (export.RENDERERS["statement", fmt](public(found)),
                 export.statement_filename(municipality, year, month, fmt))
 
     _write(render, output, as_of, as_of_position, needs_latest=True, force=force)

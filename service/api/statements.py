@@ -21,6 +21,7 @@ from service.ledger import Actor, Timeline
 from service.queries.buyers import check_buying_municipality
 from service.queries.positions import position_as_of
 from service.queries.statements import BUYERS, log_statement_reads, statement_body, statement_document_pdf
+from service.queries.values import public
 
 router = api_router(tags=["statements"])
 StatementReader = Annotated[Actor, Depends(allow(*BUYING_READERS))]
@@ -40,9 +41,9 @@ def get_statement(municipality: Municipality, year: Year, month: Month, ledger: 
     total. Read as of the point a statement was made, it is that statement exactly; `now`
     then shows what today's figures say and the difference."""
     check_own_municipality(actor, check_buying_municipality(municipality))
-    body = statement_body(ledger, municipality, year, month, position, status)
-    log_statement_reads(ledger, actor, f"/v1/statements/{municipality}/{year}/{month}", body)
-    return body
+    found = statement_body(ledger, municipality, year, month, position, status)
+    log_statement_reads(ledger, actor, f"/v1/statements/{municipality}/{year}/{month}", found.citizen_refs())
+    return public(found)
 
 
 @router.get("/v1/statements/{municipality}/{year}/{month}/export", response_class=Response,
@@ -54,9 +55,9 @@ def export_statement(request: Request, municipality: Municipality, year: Year, m
     what changed since, and what the figures are as of) or a CSV table in Danish Excel's
     convention (`;`, decimal comma, UTF-8 with BOM)."""
     check_own_municipality(actor, check_buying_municipality(municipality))
-    body = statement_body(ledger, municipality, year, month, position, status)
-    log_statement_reads(ledger, actor, f"/v1/statements/{municipality}/{year}/{month}/export", body)
-    return download(render(request, "statement", fmt, body),
+    found = statement_body(ledger, municipality, year, month, position, status)
+    log_statement_reads(ledger, actor, f"/v1/statements/{municipality}/{year}/{month}/export", found.citizen_refs())
+    return download(render(request, "statement", fmt, public(found)),
                     export.statement_filename(municipality, year, month, fmt), fmt)
 
 
@@ -93,9 +94,9 @@ def statement_document(municipality: Municipality, year: Year, month: Month, led
             field = "since" if since is not None else "since_position"
             raise InvalidValue("since_after_point", f"{field} (position {earlier}) lies after the read's point "
                                f"(position {position}): a correction shows what changed up to the point", field)
-    content, lines = statement_document_pdf(ledger, municipality, year, month, position, earlier)
-    log_statement_reads(ledger, actor, f"/v1/statements/{municipality}/{year}/{month}/document", {"lines": lines})
+    document = statement_document_pdf(ledger, municipality, year, month, position, earlier)
+    log_statement_reads(ledger, actor, f"/v1/statements/{municipality}/{year}/{month}/document", document.citizen_refs)
     suffix = "" if earlier is None else f"-rettelse-siden-{earlier}"
     filename = f"afregning-{municipality}-{year}-{month:02d}-position-{position}{suffix}.pdf"
-    return Response(content, media_type="application/pdf",
+    return Response(document.content, media_type="application/pdf",
                     headers={"Content-Disposition": export.content_disposition(filename), "Cache-Control": "no-store"})

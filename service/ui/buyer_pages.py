@@ -30,6 +30,7 @@ from service.auth import BUYER
 from service.danish import KINDS, SLOTS, THEMES
 from service.ledger import Actor, BudgetLedger
 from service.queries.buyers import buyer_citizen_body, buyer_citizens_body
+from service.queries.values import public
 from service.queries.statements import (
     BUYERS, log_statement_reads, point_of, statement_at, statement_body, statement_document_pdf,
 )
@@ -158,9 +159,9 @@ def buyer_statement(request: Request, actor: UiBuyingReader, municipality: str |
             return {"statement": None}
         ledger = ledger_of(request)
         position = read_position(request, parse_as_of(as_of))
-        body = statement_body(ledger, code, year_, month_, position, request.app.state.projections)
-        log_statement_reads(ledger, actor, "/ui/koeber/afregning", body)
-        return {"statement": body, "names": facility_names(ledger, position),
+        found = statement_body(ledger, code, year_, month_, position, request.app.state.projections)
+        log_statement_reads(ledger, actor, "/ui/koeber/afregning", found.citizen_refs())
+        return {"statement": public(found), "names": facility_names(ledger, position),
                 "months": year_of_statements(ledger, code, year_, position)}
 
     return page(request, actor, "koeber_afregning.html", form, build)
@@ -171,7 +172,7 @@ def year_of_statements(ledger: BudgetLedger, municipality: str, year: int, posit
     its number of stays and its total (the statements' own figures)."""
     reads = StatementReads(ledger)
     months = [statement_at(reads, municipality, year, month, position) for month in range(1, 13)]
-    return [{"month": s["month"], "stays": len(s["lines"]), "total": s["total"]} for s in months if s["lines"]]
+    return [{"month": s.month, "stays": len(s.lines), "total": s.total} for s in months if s.lines]
 
 
 @router.get("/ui/koeber/dokument/{municipality}/{year}/{month}")
@@ -190,12 +191,12 @@ def buyer_document(request: Request, municipality: str, year: str, month: str, a
         since = store_position(request, since_point, "Rettelse siden") if since_point else None
         if since is not None and since > position:
             raise UiProblem(422, "Rettelse siden skal ligge før eller på Opgjort pr.")
-        content, lines = statement_document_pdf(ledger_of(request), code, year_, month_, position, since)
+        document = statement_document_pdf(ledger_of(request), code, year_, month_, position, since)
     except REFUSALS as error:
         return refused(request, actor, error)
-    log_statement_reads(ledger_of(request), actor, f"/ui/koeber/dokument/{code}/{year_}/{month_}", {"lines": lines})
+    log_statement_reads(ledger_of(request), actor, f"/ui/koeber/dokument/{code}/{year_}/{month_}", document.citizen_refs)
     suffix = "" if since is None else f"-rettelse-siden-{since}"
-    return Response(content, media_type="application/pdf", headers={
+    return Response(document.content, media_type="application/pdf", headers={
         "Content-Disposition": export.content_disposition(
             f"afregning-{code}-{year_}-{month_:02d}-position-{position}{suffix}.pdf"),
         "Cache-Control": "no-store"})

@@ -66,10 +66,10 @@ def statement_of(request: Request, actor: Actor, municipality: str, year: int, m
                  resource: str, as_of_position: str | None = None) -> dict[str, Any]:
     ledger = ledger_of(request)
     position = read_position(request, parse_as_of(as_of, as_of_position))
-    body = statement_body(ledger, check_municipality(municipality), year, month, position,
-                          request.app.state.projections)
-    log_statement_reads(ledger, actor, resource, body)
-    return body
+    found = statement_body(ledger, check_municipality(municipality), year, month, position,
+                           request.app.state.projections)
+    log_statement_reads(ledger, actor, resource, found.citizen_refs())
+    return public(found)
 
 
 @router.get("/ui/afregning")
