@@ -102,11 +102,12 @@ def regulation(year: int = typer.Option(..., min=FIRST_YEAR, max=LAST_YEAR, help
     """Write the regulation of a closed year (as GET /v1/regulation/{year}) as a spreadsheet."""
     from service import export
     from service.queries.regulation import regulation_body
+    from service.queries.values import public
 
     _check_format(fmt)
 
     def render(ledger: Any, position: int, latest: int) -> tuple[bytes, str]:
-        body = regulation_body(ledger, year, position)
+        body = public(regulation_body(ledger, year, position))
         return export.RENDERERS["regulation", fmt](body), export.regulation_filename(year, fmt)
 
     _write(render, output, as_of, as_of_position, needs_latest=False, force=force)
@@ -125,6 +126,7 @@ def what_if(year: int = typer.Option(..., min=FIRST_YEAR, max=LAST_YEAR, help="T
     from pydantic import ValidationError
 
     from service import export
+    from service.queries.values import public
     from service.queries.what_if import WhatIfPut, what_if_of_draft
 
     _check_format(fmt)
@@ -134,7 +136,7 @@ def what_if(year: int = typer.Option(..., min=FIRST_YEAR, max=LAST_YEAR, help="T
         raise typer.BadParameter(f"not a draft schedule: {escape(str(refused))}", param_hint="--draft") from None
 
     def render(ledger: Any, position: int, latest: int) -> tuple[bytes, str]:
-        replayed = what_if_of_draft(ledger, year, position, body)
+        replayed = public(what_if_of_draft(ledger, year, position, body))
         return export.RENDERERS["what_if", fmt](replayed), export.what_if_filename(year, fmt)
 
     _write(render, output, as_of, as_of_position, needs_latest=False, force=force)

@@ -16,6 +16,7 @@ from service.api.deps import AsOf, Ledger, ReadAt, Reader
 from service.api.routing import api_router
 from service.queries.facilities import facility_as_of
 from service.queries.regulation import regulation_of
+from service.queries.values import public
 
 router = api_router(tags=["facilities"])
 Year = Annotated[int, Path(ge=FIRST_YEAR, le=LAST_YEAR)]
@@ -60,6 +61,7 @@ def get_frame_budget(code: Code, year: Year, ledger: Ledger, actor: Reader, posi
     if frame is None:
         raise NotFound("no_frame_budget", f"{code} has no frame budget for {year}", "year")
     total = frame_total(frame["lines"])
+    regulation = regulation_of(ledger, code, year, position)
     return {
         "facility": code, "year": year, "event_id": frame["event_id"],
         "budgeted_places": frame["budgeted_places"],
@@ -68,5 +70,5 @@ def get_frame_budget(code: Code, year: Year, ledger: Ledger, actor: Reader, posi
         "total": kr(total),
         "basistakst": kr(basistakst(total, frame["budgeted_places"], frame["planned_occupancy_pct"], year)),
         "monthly": [kr(m) for m in monthly_frames(total)],
-        "regulation": regulation_of(ledger, code, year, position),
+        "regulation": None if regulation is None else public(regulation),
     }

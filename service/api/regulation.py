@@ -16,6 +16,7 @@ from service.api.downloads import DOWNLOAD_RESPONSES, ExportFormat, ExportSlot, 
 from service.api.routing import api_router
 from service.ledger import Actor
 from service.queries.regulation import regulation_body
+from service.queries.values import public
 from service.queries.what_if import WhatIfPut, what_if_of_draft
 
 router = api_router(tags=["regulation"])
@@ -29,7 +30,7 @@ def get_regulation(year: Year, ledger: Ledger, actor: FinanceReader, position: R
     result, carry-over (± the limit % of the cost basis), what goes to the tariff of the target
     year, post-closing adjustments since the accounts, and whether the target year's frame
     budget carries the regulation line; `totals` sums the amounts over the facilities."""
-    return regulation_body(ledger, year, position)
+    return public(regulation_body(ledger, year, position))
 
 
 @router.get("/v1/regulation/{year}/export", response_class=Response, responses=DOWNLOAD_RESPONSES)
@@ -37,7 +38,7 @@ def export_regulation(request: Request, year: Year, ledger: Ledger, actor: Finan
                       position: ReadAt, fmt: ExportFormat = "xlsx") -> Response:
     """The regulation (as GET /v1/regulation/{year}) as a workbook (`xlsx`: a row per facility
     and a totals row, and what the figures are as of) or a CSV table in Danish Excel's convention."""
-    body = regulation_body(ledger, year, position)
+    body = public(regulation_body(ledger, year, position))
     return download(render(request, "regulation", fmt, body), export.regulation_filename(year, fmt), fmt)
 
 
@@ -49,7 +50,7 @@ def post_what_if(year: Year, body: WhatIfPut, ledger: Ledger, actor: FinanceRead
     rate, unless the draft gives it a `daily_rate`); per facility and per paying municipality,
     what was charged, what would have been, and the difference, and their `totals`. Records
     nothing."""
-    return what_if_of_draft(ledger, year, position, body)
+    return public(what_if_of_draft(ledger, year, position, body))
 
 
 @router.post("/v1/regulation/{year}/what-if/export", response_class=Response, responses=DOWNLOAD_RESPONSES)
@@ -58,5 +59,5 @@ def export_what_if(request: Request, year: Year, body: WhatIfPut, ledger: Ledger
     """The what-if (as POST /v1/regulation/{year}/what-if, the same body) as a workbook (`xlsx`:
     "Tilbud" and "Betalingskommuner" with totals rows, and the draft's rates) or one CSV table
     in Danish Excel's convention. Records nothing."""
-    replayed = what_if_of_draft(ledger, year, position, body)
+    replayed = public(what_if_of_draft(ledger, year, position, body))
     return download(render(request, "what_if", fmt, replayed), export.what_if_filename(year, fmt), fmt)

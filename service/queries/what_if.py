@@ -5,6 +5,7 @@ tariffs may carry a draft daily rate (`WhatIfPut`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -15,7 +16,7 @@ from domain.values import check_daily_rate, money
 from service.commands.declarations import PublishSchedule
 from service.commands.fields import DailyRate, SpecialTariffDef
 from service.ledger import BudgetLedger
-from service.queries.values import kr
+from service.queries.values import Money, ore
 from service.regulation import RegulationReads, what_if
 
 DraftSchedule = PublishSchedule.body_model()
@@ -35,7 +36,65 @@ class WhatIfPut(DraftSchedule):  # type: ignore[misc, valid-type]
     special_tariffs: list[SpecialTariffDraft] = []
 
 
-WHAT_IF_MONEY = ("actual", "what_if", "difference")
+@dataclass(frozen=True)
+class FacilityWhatIf:
+    facility: str
+    actual: Money
+    what_if: Money
+    difference: Money
+    name: str | None
+
+
+@dataclass(frozen=True)
+class PayerWhatIf:
+    paying_municipality: str
+    actual: Money
+    what_if: Money
+    difference: Money
+    paying_municipality_name: str | None
+    """None for a code outside the register."""
+
+
+@dataclass(frozen=True)
+class WhatIfTotals:
+    """The facilities summed (the paying municipalities sum to the same)."""
+
+    actual: Money
+    what_if: Money
+    difference: Money
+
+
+@dataclass(frozen=True)
+class DraftLevel:
+    level: int
+    daily_rate: Money
+
+
+@dataclass(frozen=True)
+class DraftSpecialTariff:
+    code: str
+    name: str
+    daily_rate: Money | None
+    """None: each citizen keeps the rate granted."""
+
+
+@dataclass(frozen=True)
+class DraftRates:
+    levels: tuple[DraftLevel, ...]
+    special_tariffs: tuple[DraftSpecialTariff, ...]
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """A year's revenue, charged and replayed with a draft schedule, as of a store position."""
+
+    year: int
+    as_of_position: int
+    facilities: tuple[FacilityWhatIf, ...]
+    paying_municipalities: tuple[PayerWhatIf, ...]
+    totals: WhatIfTotals
+    draft: DraftRates
+    """The rates replayed."""
 
 
 def draft_levels(body: WhatIfPut) -> list[dict[str, Any]]:
@@ -45,10 +104,11 @@ def draft_levels(body: WhatIfPut) -> list[dict[str, Any]]:
 
 
 def what_if_body(ledger: BudgetLedger, year: int, position: int, levels: list[dict[str, Any]],
-                 special_tariffs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The what-if's body as of a recorded position: `levels` and `special_tariffs` as a schedule's (a special tariff may carry a `daily_rate`);
-    each facility row names its facility (`name`); `totals` sums the facilities (the paying
-    municipalities sum to the same); `draft` echoes the rates replayed."""
+                 special_tariffs: list[dict[str, Any]]) -> WhatIf:
+    """The what-if as of a recorded position: `levels` and `special_tariffs` as a schedule's (a
+    special tariff may carry a `daily_rate`); each facility row names its facility (`name`);
+    `totals` sums the facilities' exact amounts (the paying municipalities sum to the same);
+    `draft` echoes the rates replayed."""
     rows = normalise_levels(levels)
     special = normalise_special_tariffs([{"code": s.get("code"), "name": s.get("name")} for s in special_tariffs])
     special_rates: dict[str, Decimal] = {}
@@ -59,19 +119,18 @@ def what_if_body(ledger: BudgetLedger, year: int, position: int, levels: list[di
     draft = {row["level"]: row["daily_rate"] for row in rows}
     replayed = what_if(ledger, year, position, draft, special_rates)
     names = {code: fact["name"] for code, fact in RegulationReads(ledger).budgets.facts(position, "facility", 0).items()}
-    facilities = [{**row, "name": names.get(row["facility"])} for row in replayed["facilities"]]
-    totals = {k: kr(sum((row[k] for row in facilities), Decimal(0))) for k in WHAT_IF_MONEY}
+    facilities = tuple(FacilityWhatIf(**row, name=names.get(row["facility"])) for row in replayed["facilities"])
+    payers = tuple(PayerWhatIf(**row) for row in replayed["paying_municipalities"])
 
-    def public(row: dict[str, Any]) -> dict[str, Any]:
-        return {k: kr(v) if k in WHAT_IF_MONEY else v for k, v in row.items()}
+    def total(name: str) -> Decimal:
+        return ore(sum((getattr(row, name) for row in facilities), Decimal(0)))
 
-    return {"year": year, "as_of_position": position, "facilities": [public(row) for row in facilities],
-            "paying_municipalities": [public(row) for row in replayed["paying_municipalities"]], "totals": totals,
-            "draft": {"levels": [{"level": row["level"], "daily_rate": kr(row["daily_rate"])} for row in rows],
-                      "special_tariffs": [{**s, "daily_rate": kr(special_rates[s["code"]])
-                                           if s["code"] in special_rates else None} for s in special]}}
+    return WhatIf(year, position, facilities, payers, WhatIfTotals(total("actual"), total("what_if"), total("difference")),
+                  DraftRates(tuple(DraftLevel(row["level"], row["daily_rate"]) for row in rows),
+                             tuple(DraftSpecialTariff(s["code"], s["name"], special_rates.get(s["code"]))
+                                   for s in special)))
 
 
-def what_if_of_draft(ledger: BudgetLedger, year: int, position: int, draft: WhatIfPut) -> dict[str, Any]:
+def what_if_of_draft(ledger: BudgetLedger, year: int, position: int, draft: WhatIfPut) -> WhatIf:
     """`what_if_body` of a draft as sent (POST /v1/regulation/{year}/what-if, `ledger export what-if`)."""
     return what_if_body(ledger, year, position, draft_levels(draft), [s.model_dump() for s in draft.special_tariffs])

@@ -9,7 +9,6 @@ Downloads hand the same bodies to the export module, so a file shows what the pa
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any, Callable
 
 from fastapi import APIRouter, Request
@@ -24,7 +23,7 @@ from service.db import rm_statement_lines
 from service.ledger import Actor, BudgetLedger
 from service.event_history import RegulationYear, StatementMonth
 from service.queries.central import central_model
-from service.queries.regulation import regulation_body
+from service.queries.regulation import YearRegulation, regulation_body
 from service.queries.statements import BUYERS, log_statement_reads, statement_body
 from service.queries.values import public
 from service.ui.asof import UiProblem, as_of_text, parse_as_of, read_position
@@ -106,25 +105,25 @@ def regulation(request: Request, actor: UiFinanceReader, year: str | None = None
     def build() -> dict[str, Any]:
         year_ = parse_year(year, default_year)
         position = read_position(request, parse_as_of(as_of, as_of_position))
-        body = regulation_body(ledger_of(request), year_, position)
-        scope = RegulationYear(year_, year_ + body["years_to_tariff"])
-        return {"regulation": body, "names": facility_names(ledger_of(request), position),
+        found = regulation_body(ledger_of(request), year_, position)
+        scope = RegulationYear(year_, year_ + found.years_to_tariff)
+        return {"regulation": public(found), "names": facility_names(ledger_of(request), position),
                 "history": step_bar(request, scope, position, "/ui/efterregulering", year=year_),
-                "chart": regulation_chart(body) if body["facilities"] else None}
+                "chart": regulation_chart(found) if found.facilities else None}
 
     return page(request, actor, "regulation.html", form, build)
 
 
-def regulation_chart(body: dict[str, Any]) -> Any:
+def regulation_chart(found: YearRegulation) -> Any:
     """Each facility's result as a bar of its two parts: what is carried over (within the
     limit) and what goes to the tariff; the bar's height is the result."""
-    rows = body["facilities"]
+    rows = found.facilities
     return stacked_bars(
-        [row["facility"] for row in rows],
-        [Series("Overført", "carry-over", tuple(Decimal(row["carry_over"]) for row in rows)),
-         Series("Til takst", "to-tariff", tuple(Decimal(row["to_tariff"]) for row in rows))],
-        title=f"Resultat {body['year']} pr. tilbud: overført og til takst",
-        descriptions=[f"{row['name'] or row['facility']} (resultat {kroner(row['result'])} kr.)" for row in rows],
+        [row.facility for row in rows],
+        [Series("Overført", "carry-over", tuple(row.carry_over for row in rows)),
+         Series("Til takst", "to-tariff", tuple(row.to_tariff for row in rows))],
+        title=f"Resultat {found.year} pr. tilbud: overført og til takst",
+        descriptions=[f"{row.name or row.facility} (resultat {kroner(row.result)} kr.)" for row in rows],
         box=Box(height=400, bottom=100))
 
 
@@ -207,6 +206,6 @@ def download_regulation(request: Request, year: str, actor: UiFinanceReader, for
     def read(fmt: str) -> tuple[dict[str, Any], str]:
         year_ = parse_year(year, 0)
         position = read_position(request, parse_as_of(as_of, as_of_position))
-        return regulation_body(ledger_of(request), year_, position), export.regulation_filename(year_, fmt)
+        return public(regulation_body(ledger_of(request), year_, position)), export.regulation_filename(year_, fmt)
 
     return spreadsheet(request, actor, "regulation", format, read)

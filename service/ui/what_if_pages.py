@@ -28,6 +28,7 @@ from service import export
 from service.event_history import MunicipalityYear
 from service.ledger import BudgetLedger
 from service.queries.schedules import schedule_as_of
+from service.queries.values import public
 from service.queries.what_if import what_if_body
 from service.ui.asof import UiProblem, as_of_text, parse_as_of, read_position
 from service.ui.auth import UiFinanceReader
@@ -155,7 +156,7 @@ def what_if_page(request: Request, actor: UiFinanceReader, year: str | None = No
             raise UiProblem(422, "Udkastet blev ikke beregnet: ret de markerede takster.")
         if not draft.sent:
             return {"result": None, "history": history}
-        body = what_if_body(ledger, year_, position, draft.body_levels(), draft.body_special_tariffs())
+        body = public(what_if_body(ledger, year_, position, draft.body_levels(), draft.body_special_tariffs()))
         links = {fmt: with_query(f"/ui/download/what-if/{year_}", format=fmt, as_of_position=position,
                                  **draft.params()) for fmt in export.FORMATS}
         return {"result": body, "history": history, "downloads": links}
@@ -177,7 +178,7 @@ def download_what_if(request: Request, year: str, actor: UiFinanceReader, format
             raise UiProblem(422, "Udkastet kan ikke hentes: " + " ".join(draft.errors))
         if not draft.sent:
             raise UiProblem(422, "Angiv udkastets takster (rate_1 … rate_8): hent beregningen fra siden «Hvad nu hvis?».")
-        body = what_if_body(ledger, year_, position, draft.body_levels(), draft.body_special_tariffs())
+        body = public(what_if_body(ledger, year_, position, draft.body_levels(), draft.body_special_tariffs()))
         return body, export.what_if_filename(year_, fmt)
 
     return spreadsheet(request, actor, "what_if", format, read)
