@@ -16,6 +16,7 @@ from service.ledger import Timeline
 from service.queries.budgets import facility_budget
 from service.queries.explain import budget_explanation
 from service.queries.positions import wait_for_store_async
+from service.queries.values import public
 
 router = api_router(tags=["budgets"])
 Year = Annotated[int, Path(ge=FIRST_YEAR, le=LAST_YEAR)]
@@ -26,7 +27,7 @@ def get_budget(code: Code, year: Year, ledger: Ledger, actor: Reader, position: 
     """The twelve months and the year of a facility's budget: frame, activity, days,
     occupancy, staff hours and FTE, with `warnings` for a missing frame or schedule and for
     each month over capacity (more present days than capacity days: `over_capacity` on its row)."""
-    return facility_budget(ledger, code, year, position)
+    return public(facility_budget(ledger, code, year, position))
 
 
 @router.get("/v1/budgets/{code}/{year}/{month}/explain")
@@ -46,8 +47,8 @@ async def explain_budget(
     if end is None and to_position is not None:  # perhaps not recorded yet: waited for without a worker thread
         await wait_for_store_async(Timeline(ledger.engine), to_position, ledger.settings.future_position_wait_seconds)
         await status.wait_async(to_position, ledger.settings.read_wait_seconds)
-    body = await run_in_threadpool(budget_explanation, code, year, ledger, month, status, start, end, from_position,
-                                   to_position)
+    explained = await run_in_threadpool(budget_explanation, code, year, ledger, month, status, start, end,
+                                        from_position, to_position)
     await run_in_threadpool(log_citizen_reads, ledger, actor, f"/v1/budgets/{code}/{year}/{month}/explain",
-                            [c["citizen_ref"] for c in body["changes"]])
-    return body
+                            explained.citizen_refs())
+    return public(explained)

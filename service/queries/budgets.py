@@ -5,36 +5,81 @@ GET /v1/budgets/{code}/{year} and the UI's facility page read it here)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from projections.budget import MonthFigures, fte, occupancy_pct, staff_hours
 from projections.capacity import capacity_warnings, is_over_capacity
 from service.ledger import BudgetLedger
-from service.queries.values import kr
+from service.queries.values import Figure, Money
 from service.read_models import BudgetReads
 
 
-def month_row(figures: MonthFigures, hourly_rate: Decimal | None, months: int) -> dict[str, Any]:
+@dataclass(frozen=True)
+class BudgetMonth:
+    """A month of the facility's budget; `over_capacity`: more present days than capacity days."""
+
+    month: int
+    frame: Money
+    activity: Money
+    total: Money
+    present_days: int
+    funded_days: int
+    capacity_days: int
+    occupancy_pct: Figure
+    staff_hours: Money
+    """0.00 without an hourly rate (no tariff schedule)."""
+    fte: Money
+    citizens_by_level: dict[str, int]
+    over_capacity: bool
+
+
+@dataclass(frozen=True)
+class BudgetTotals:
+    """The year summed; citizens by level at its last day."""
+
+    frame: Money
+    activity: Money
+    total: Money
+    present_days: int
+    funded_days: int
+    capacity_days: int
+    occupancy_pct: Figure
+    staff_hours: Money
+    fte: Money
+    citizens_by_level: dict[str, int]
+
+
+@dataclass(frozen=True)
+class FacilityBudget:
+    facility: str
+    year: int
+    as_of_position: int
+    basistakst: Money
+    months: tuple[BudgetMonth, ...]
+    totals: BudgetTotals
+    warnings: tuple[str, ...]
+
+
+def _hours(figures: MonthFigures, hourly_rate: Decimal | None, months: int) -> tuple[Decimal, Decimal]:
     hours = staff_hours(figures.activity, hourly_rate)
-    return {
-        "frame": kr(figures.frame), "activity": kr(figures.activity), "total": kr(figures.total),
-        "present_days": figures.present_days, "funded_days": figures.funded_days,
-        "capacity_days": figures.capacity_days,
-        "occupancy_pct": str(occupancy_pct(figures.present_days, figures.capacity_days)),
-        "staff_hours": kr(hours), "fte": kr(fte(hours, months)),
-        "citizens_by_level": figures.citizens_by_level,
-    }
+    return hours, fte(hours, months)
 
 
-def facility_budget(ledger: BudgetLedger, code: str, year: int, position: int) -> dict[str, Any]:
+def facility_budget(ledger: BudgetLedger, code: str, year: int, position: int) -> FacilityBudget:
     """The facility's year as of `position`: its months, its totals and its warnings."""
     figures = BudgetReads(ledger).facility_year(code, year, position)
-    return {
-        "facility": code, "year": year, "as_of_position": position,
-        "basistakst": kr(figures.basistakst),
-        "months": [{"month": m.month, **month_row(m, figures.hourly_rate, 1),
-                    "over_capacity": is_over_capacity(m.present_days, m.capacity_days)} for m in figures.months],
-        "totals": month_row(figures.totals(), figures.hourly_rate, 12),
-        "warnings": figures.warnings + capacity_warnings(year, figures.months),
-    }
+    months = []
+    for m in figures.months:
+        hours, ftes = _hours(m, figures.hourly_rate, 1)
+        months.append(BudgetMonth(
+            m.month, m.frame, m.activity, m.total, m.present_days, m.funded_days, m.capacity_days,
+            occupancy_pct(m.present_days, m.capacity_days), hours, ftes, m.citizens_by_level,
+            is_over_capacity(m.present_days, m.capacity_days)))
+    year_ = figures.totals()
+    hours, ftes = _hours(year_, figures.hourly_rate, 12)
+    totals = BudgetTotals(year_.frame, year_.activity, year_.total, year_.present_days, year_.funded_days,
+                          year_.capacity_days, occupancy_pct(year_.present_days, year_.capacity_days), hours, ftes,
+                          year_.citizens_by_level)
+    return FacilityBudget(code, year, position, figures.basistakst, tuple(months), totals,
+                          tuple(figures.warnings + capacity_warnings(year, figures.months)))

@@ -107,21 +107,22 @@ def facility(request: Request, code: str, actor: UiReader, year: str | None = No
         year_ = parse_year(year, BudgetLedger.today().year)
         position = read_position(request, parse_as_of(as_of, as_of_position))
         ledger = ledger_of(request)
-        budget = facility_budget(ledger, code, year_, position)
+        found = facility_budget(ledger, code, year_, position)
         fact = BudgetReads(ledger).facility(code, position)
         stays = stays_in_year(ledger, code, year_, position)
         log_citizen_reads(ledger, actor, f"/ui/tilbud/{code}", (s["citizen_ref"] for s in stays))
         chart = monthly_chart(f"Budget pr. måned {year_}, {fact.name}",
-                              [Decimal(m["frame"]) for m in budget["months"]],
-                              [Decimal(m["activity"]) for m in budget["months"]], year_)
+                              [m.frame for m in found.months], [m.activity for m in found.months], year_)
+        budget = public(found)
         over = [m for m in budget["months"] if m["over_capacity"]]
-        shown = {OverCapacity(m["month"], m["present_days"], m["capacity_days"]).warning(year_) for m in over}
+        shown = {OverCapacity(m.month, m.present_days, m.capacity_days).warning(year_)
+                 for m in found.months if m.over_capacity}
         return {"budget": budget, "facility": fact, "chart": chart, "stays": stays, "levels": LEVELS,
                 "events": facility_events(ledger, code, position),
                 "history": step_bar(request, FacilityYear(code, year_), position, f"/ui/tilbud/{quote(code, safe='')}",
                                     year=year_),
                 "places": fact.places_on(date(year_, 12, 31)), "over_capacity": over,
-                "warnings": [w for w in budget["warnings"] if w not in shown]}
+                "warnings": [w for w in found.warnings if w not in shown]}
 
     return page(request, actor, "facility.html", form, build)
 
@@ -151,10 +152,10 @@ def explain(request: Request, actor: UiReader, facility: str | None = None, year
         explained = budget_explanation(
             facility, year_, ledger, "all" if month_ is None else str(month_), request.app.state.projections,
             from_position=first, to_position=last)
-        log_citizen_reads(ledger, actor, "/ui/forklar", (c["citizen_ref"] for c in explained["changes"]))
+        log_citizen_reads(ledger, actor, "/ui/forklar", explained.citizen_refs())
         history = step_bar(request, FacilityYear(facility, year_), last, "/ui/forklar", at="til", facility=facility,
                            year=year_, month=month_ or "", fra=fra or "")
-        return {"explained": explained, "period": month_name(month_), "year_": year_, "history": history,
+        return {"explained": public(explained), "period": month_name(month_), "year_": year_, "history": history,
                 "name": form["facilities"].get(facility, facility)}
 
     return page(request, actor, "explain.html", form, build)
