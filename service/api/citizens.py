@@ -10,12 +10,13 @@ from service.api.deps import AsOf, Ledger, Reader
 from service.api.routing import api_router
 from service.audit import log_citizen_reads
 from service.queries.citizens import citizen_body
+from service.queries.values import public
 
 router = api_router(tags=["citizens"])
 
 
 @router.get("/v1/citizens/{ref}")
 def get_citizen(ref: Ref, ledger: Ledger, actor: Reader, position: AsOf) -> dict[str, Any]:
-    body = citizen_body(ref, ledger, position)
-    log_citizen_reads(ledger, actor, f"/v1/citizens/{ref}", [body["citizen_ref"]])
-    return body
+    found = citizen_body(ref, ledger, position)
+    log_citizen_reads(ledger, actor, f"/v1/citizens/{ref}", [found.citizen_ref])
+    return public(found)

@@ -1,12 +1,16 @@
 """A citizen as of any point: the stays with their periods of level, service rate and payer,
 and every event the ledger holds about the citizen, retracted ones marked with who retracted
 them (the API's GET /v1/citizens/{ref} and the UI's citizen page read it here; the caller logs
-the read)."""
+the read). An event's recording time is written as the ledger records it (ISO 8601 with its
+offset), its details as plain values (service/audit.py `plain`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from domain import municipalities
 from domain.citizen import Citizen
@@ -16,46 +20,97 @@ from domain.values import check_reference
 from projections.periods import stay_periods
 from service.audit import plain
 from service.ledger import BudgetLedger, Timeline
-from service.queries.values import iso, kr
+from service.queries.values import Figure, Money
 from service.readers import AsOfReader
-
-
-def _ref(ref: str) -> str:
-    return check_reference(ref, "citizen_ref")
 
 _HIDDEN = {"meta", "originator_id", "originator_version", "timestamp", "originator_topic"}
 
 
-def _events(ledger: BudgetLedger, citizen: Citizen) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class StayPeriod:
+    """A run of days of one level (or special tariff), service rate and payer."""
+
+    start: Annotated[date, Field(serialization_alias="from")]
+    end: Annotated[date | None, Field(serialization_alias="to")]
+    level: int | None
+    hours_per_day: Figure
+    special_tariff: str | None
+    service_rate: Money | None
+    """None: no tariff schedule for the year."""
+    paying_municipality: str
+    paying_municipality_name: str | None
+
+
+@dataclass(frozen=True)
+class CitizenStay:
+    stay_id: str
+    facility: str
+    move_in: date
+    move_out: date | None
+    move_out_kind: str | None
+    open: bool
+    periods: tuple[StayPeriod, ...]
+
+
+@dataclass(frozen=True)
+class Retraction:
+    """Who retracted an event, when and why."""
+
+    by_event_id: str
+    position: int
+    recorded_at: str
+    actor: str
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class CitizenEvent:
+    event_id: str
+    position: int
+    type: str
+    effective_date: date | None
+    recorded_at: str
+    actor: str
+    reason: str | None
+    case_ref: str | None
+    details: dict[str, Any]
+    retracted: Retraction | None
+
+
+@dataclass(frozen=True)
+class CitizenRecord:
+    """A citizen's stays (void ones left out) and events as of a store position."""
+
+    citizen_ref: str
+    as_of_position: int | None
+    """None: the latest."""
+    stays: tuple[CitizenStay, ...]
+    events: tuple[CitizenEvent, ...]
+    warnings: tuple[str, ...]
+
+
+def _events(ledger: BudgetLedger, citizen: Citizen) -> tuple[CitizenEvent, ...]:
     entries = Timeline(ledger.engine).entries_of(citizen.id)
-    events = list(ledger.events.get(citizen.id, lte=citizen.version))
-    retractions = {}
+    retractions: dict[str, Retraction] = {}
     rows = []
-    for evt in events:
+    for evt in ledger.events.get(citizen.id, lte=citizen.version):
         position, recorded_at, _ = entries[evt.originator_version]
         meta = evt.meta  # type: ignore[attr-defined]
-        row = {
-            "event_id": meta.event_id, "position": position, "type": public_type(evt),
-            "effective_date": iso(meta.effective_date), "recorded_at": recorded_at.isoformat(),
-            "actor": meta.actor, "reason": meta.reason, "case_ref": meta.case_ref,
-            "details": {k: plain(v) for k, v in vars(evt).items() if k not in _HIDDEN},
-            "retracted": None,
-        }
-        if row["type"] == "EntryRetracted":
-            retractions[evt.retracted_event_id] = {  # type: ignore[attr-defined]
-                "by_event_id": meta.event_id, "position": position, "recorded_at": row["recorded_at"],
-                "actor": meta.actor, "reason": meta.reason,
-            }
-        rows.append(row)
-    for row in rows:
-        row["retracted"] = retractions.get(row["event_id"])
-    return rows
+        if public_type(evt) == "EntryRetracted":
+            retractions[evt.retracted_event_id] = Retraction(  # type: ignore[attr-defined]
+                meta.event_id, position, recorded_at.isoformat(), meta.actor, meta.reason)
+        rows.append((evt, meta, position, recorded_at))
+    return tuple(
+        CitizenEvent(meta.event_id, position, public_type(evt), meta.effective_date, recorded_at.isoformat(),
+                     meta.actor, meta.reason, meta.case_ref,
+                     {k: plain(v) for k, v in vars(evt).items() if k not in _HIDDEN}, retractions.get(meta.event_id))
+        for evt, meta, position, recorded_at in rows)
 
 
-def citizen_body(ref: str, ledger: BudgetLedger, position: int) -> dict[str, Any]:
-    """A citizen's stays and events as of `position`; the caller logs the read under its own
-    resource (the API's path, or the UI page's)."""
-    ref = _ref(ref)  # the UI calls this function with the reference as typed
+def citizen_body(ref: str, ledger: BudgetLedger, position: int | None) -> CitizenRecord:
+    """A citizen's stays and events as of `position` (None: the latest); NotFound for a citizen
+    not recorded by then. The caller logs the read under its own resource."""
+    ref = check_reference(ref, "citizen_ref")  # the UI calls this function with the reference as typed
     ledger.citizen(ref)  # 404 for a citizen never recorded
     reader = AsOfReader(ledger, position)
     try:
@@ -76,21 +131,11 @@ def citizen_body(ref: str, ledger: BudgetLedger, position: int) -> dict[str, Any
         periods = stay_periods(conditions, stay.move_out, until, reader.rate_of, reader.revision_days(years))
         warnings |= {f"no tariff schedule for {year}: its days show no service rate"
                      for year in years if reader.schedule(year) is None}
-        stays.append({
-            "stay_id": stay.stay_id, "facility": stay.facility, "move_in": iso(stay.move_in),
-            "move_out": iso(stay.move_out), "move_out_kind": stay.move_out_kind, "open": stay.is_open,
-            "periods": [
-                {"from": iso(p.start), "to": iso(p.end), "level": p.condition.level,
-                 "hours_per_day": str(p.condition.hours_per_day), "special_tariff": p.condition.special_tariff,
-                 "service_rate": kr(p.service_rate), "paying_municipality": p.condition.paying_municipality,
-                 "paying_municipality_name": municipalities.official_name(p.condition.paying_municipality)}
-                for p in periods
-            ],
-        })
-    return {
-        "citizen_ref": citizen.citizen_ref,
-        "as_of_position": position,
-        "stays": stays,
-        "events": _events(ledger, citizen),
-        "warnings": sorted(warnings),
-    }
+        stays.append(CitizenStay(
+            stay.stay_id, stay.facility, stay.move_in, stay.move_out, stay.move_out_kind, stay.is_open,
+            tuple(StayPeriod(p.start, p.end, p.condition.level, p.condition.hours_per_day, p.condition.special_tariff,
+                             p.service_rate, p.condition.paying_municipality,
+                             municipalities.official_name(p.condition.paying_municipality))
+                  for p in periods)))
+    return CitizenRecord(citizen.citizen_ref, position, tuple(stays), _events(ledger, citizen),
+                         tuple(sorted(warnings)))
