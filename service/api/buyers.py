@@ -18,6 +18,7 @@ from service.api.routing import api_router
 from service.audit import log_citizen_reads
 from service.ledger import Actor, BudgetLedger
 from service.queries.buyers import buyer_citizen_body, buyer_citizens_body
+from service.queries.values import public
 
 router = api_router(tags=["buyers"])
 BuyingReader = Annotated[Actor, Depends(allow(*BUYING_READERS))]
@@ -33,10 +34,9 @@ def get_buyer_citizens(municipality: Municipality, ledger: Ledger, actor: Buying
                        year: YearQuery = None) -> dict[str, Any]:
     """The stays the municipality pays for in the year: one row per run of paid days of a stay,
     with the level (or special tariff) of its last day."""
-    body = buyer_citizens_body(ledger, actor, municipality, year or BudgetLedger.today().year, position)
-    refs = [row["citizen_ref"] for row in body["citizens"]]
-    log_citizen_reads(ledger, actor, f"/v1/buyers/{municipality}/citizens", refs)
-    return body
+    found = buyer_citizens_body(ledger, actor, municipality, year or BudgetLedger.today().year, position)
+    log_citizen_reads(ledger, actor, f"/v1/buyers/{municipality}/citizens", found.citizen_refs())
+    return public(found)
 
 
 @router.get("/v1/buyers/{municipality}/citizens/{ref}")
@@ -45,6 +45,6 @@ def get_buyer_citizen(municipality: Municipality, ref: Ref, ledger: Ledger, acto
     """One citizen's support during the periods the municipality pays for them: the periods of
     level and rate, and each døgnskema in force on those days with what changed from the one
     before. 404 for a citizen it never paid for, exactly as for one the ledger does not know."""
-    body = buyer_citizen_body(ledger, actor, municipality, ref, position)
-    log_citizen_reads(ledger, actor, f"/v1/buyers/{municipality}/citizens/{ref}", [body["citizen_ref"]])
-    return body
+    found = buyer_citizen_body(ledger, actor, municipality, ref, position)
+    log_citizen_reads(ledger, actor, f"/v1/buyers/{municipality}/citizens/{ref}", [found.citizen_ref])
+    return public(found)

@@ -6,7 +6,11 @@ caller logs the citizens read under its own resource."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated
+
+from pydantic import Field
 
 from domain import municipalities
 from domain.errors import InvalidValue
@@ -15,7 +19,7 @@ from projections.assessments import AssessmentChange
 from service import buyers
 from service.access import check_own_municipality
 from service.ledger import Actor, BudgetLedger
-from service.queries.values import iso, kr
+from service.queries.values import Figure, Money
 
 
 def check_buying_municipality(municipality: str) -> str:
@@ -27,50 +31,128 @@ def check_buying_municipality(municipality: str) -> str:
     return municipality
 
 
-def buyer_citizens_body(ledger: BudgetLedger, actor: Actor, municipality: str, year: int, position: int
-                        ) -> dict[str, Any]:
-    """The stays the municipality pays for in the year: one row per run of paid days of a stay,
+@dataclass(frozen=True)
+class BuyerCitizens:
+    """The stays a municipality pays for in a year: one row per run of paid days of a stay,
     with the level (or special tariff) of its last day."""
+
+    municipality: str
+    municipality_name: str | None
+    year: int
+    as_of_position: int
+    citizens: tuple[buyers.PaidStay, ...]
+
+    def citizen_refs(self) -> list[str | None]:
+        return [row.citizen_ref for row in self.citizens]
+
+
+@dataclass(frozen=True)
+class SupportPeriod:
+    """A run of paid days of one level (or special tariff) and service rate."""
+
+    stay_id: str
+    facility: str
+    start: Annotated[date, Field(serialization_alias="from")]
+    end: Annotated[date | None, Field(serialization_alias="to")]
+    level: int | None
+    hours_per_day: Figure
+    special_tariff: str | None
+    service_rate: Money | None
+
+
+@dataclass(frozen=True)
+class SchemaEntry:
+    """A cell of a døgnskema: minutes of a theme in a time slot, direct or indirect."""
+
+    theme: str
+    slot: str
+    kind: str
+    minutes: int
+
+
+@dataclass(frozen=True)
+class SchemaEntryChange:
+    theme: str
+    slot: str
+    kind: str
+    change: str
+    """added, removed or changed."""
+    minutes_before: int
+    minutes_after: int
+
+
+@dataclass(frozen=True)
+class AssessmentChanges:
+    """What changed from the assessment shown before: hours, level and every cell of the
+    døgnskema whose minutes differ (`cells_compared` false when either is hours per day alone)."""
+
+    previous_effective_date: date
+    hours_per_day_before: Figure
+    level_before: int | None
+    cells_compared: bool
+    entries: tuple[SchemaEntryChange, ...]
+
+
+@dataclass(frozen=True)
+class SupportedAssessment:
+    """A døgnskema in force on paid days."""
+
+    stay_id: str
+    facility: str
+    effective_date: date
+    hours_per_day: Figure
+    level: int | None
+    special_tariff: str | None
+    entries: tuple[SchemaEntry, ...]
+    changes: AssessmentChanges | None
+
+
+@dataclass(frozen=True)
+class CitizenSupport:
+    """A citizen's support during the periods a municipality pays for them."""
+
+    citizen_ref: str
+    municipality: str
+    municipality_name: str | None
+    as_of_position: int
+    periods: tuple[SupportPeriod, ...]
+    assessments: tuple[SupportedAssessment, ...]
+
+
+def buyer_citizens_body(ledger: BudgetLedger, actor: Actor, municipality: str, year: int, position: int
+                        ) -> BuyerCitizens:
+    """The stays the municipality pays for in the year, for `actor` (a buyer of another
+    municipality is refused); the caller logs the read."""
     check_own_municipality(actor, check_buying_municipality(municipality))
-    rows = buyers.paid_stays(ledger, municipality, year, position)
-    return {"municipality": municipality, "municipality_name": municipalities.official_name(municipality),
-            "year": year, "as_of_position": position,
-            "citizens": [{"citizen_ref": r.citizen_ref, "facility": r.facility, "stay_id": r.stay_id,
-                          "paid_from": iso(r.paid_from), "paid_to": iso(r.paid_to), "level": r.level,
-                          "special_tariff": r.special_tariff} for r in rows]}
+    return BuyerCitizens(municipality, municipalities.official_name(municipality), year, position,
+                         tuple(buyers.paid_stays(ledger, municipality, year, position)))
 
 
 def buyer_citizen_body(ledger: BudgetLedger, actor: Actor, municipality: str, ref: str, position: int | None
-                       ) -> dict[str, Any]:
+                       ) -> CitizenSupport:
     """One citizen's support during the periods the municipality pays for them (NotFound for a
-    citizen it never paid for, exactly as for one the ledger does not know)."""
+    citizen it never paid for, exactly as for one the ledger does not know); the caller logs
+    the read."""
     check_own_municipality(actor, check_buying_municipality(municipality))
-    return support_body(buyers.support(ledger, municipality, ref, position))
+    return support_of(buyers.support(ledger, municipality, ref, position))
 
 
-def support_body(found: buyers.Support) -> dict[str, Any]:
-    return {
-        "citizen_ref": found.citizen_ref, "municipality": found.municipality,
-        "municipality_name": municipalities.official_name(found.municipality), "as_of_position": found.position,
-        "periods": [{"stay_id": p.stay_id, "facility": p.facility, "from": iso(p.start), "to": iso(p.end),
-                     "level": p.level, "hours_per_day": str(p.hours_per_day), "special_tariff": p.special_tariff,
-                     "service_rate": kr(p.service_rate)} for p in found.periods],
-        "assessments": [{"stay_id": a.stay_id, "facility": a.facility, "effective_date": iso(a.effective_date),
-                         "hours_per_day": str(a.hours_per_day), "level": a.level, "special_tariff": a.special_tariff,
-                         "entries": [{"theme": theme, "slot": slot, "kind": kind, "minutes": minutes}
-                                     for (theme, slot, kind), minutes in a.cells],
-                         "changes": _changes(a.change)}
-                        for a in found.assessments],
-    }
+def support_of(found: buyers.Support) -> CitizenSupport:
+    return CitizenSupport(
+        found.citizen_ref, found.municipality, municipalities.official_name(found.municipality), found.position,
+        tuple(SupportPeriod(p.stay_id, p.facility, p.start, p.end, p.level, p.hours_per_day, p.special_tariff,
+                            p.service_rate) for p in found.periods),
+        tuple(SupportedAssessment(a.stay_id, a.facility, a.effective_date, a.hours_per_day, a.level, a.special_tariff,
+                                  tuple(SchemaEntry(theme, slot, kind, minutes)
+                                        for (theme, slot, kind), minutes in a.cells),
+                                  _changes(a.change))
+              for a in found.assessments))
 
 
-def _changes(change: AssessmentChange | None) -> dict[str, Any] | None:
-    """What changed from the assessment shown before: hours, level and every cell of the
-    døgnskema whose minutes differ (`cells_compared` false when either is hours per day alone)."""
+def _changes(change: AssessmentChange | None) -> AssessmentChanges | None:
     if change is None:
         return None
-    return {"previous_effective_date": iso(change.previous_effective_date),
-            "hours_per_day_before": str(change.hours_before), "level_before": change.level_before,
-            "cells_compared": change.cells_compared,
-            "entries": [{"theme": c.theme, "slot": c.slot, "kind": c.kind, "change": c.change,
-                         "minutes_before": c.before, "minutes_after": c.after} for c in change.cells]}
+    return AssessmentChanges(change.previous_effective_date, change.hours_before, change.level_before,
+                             change.cells_compared,
+                             tuple(SchemaEntryChange(c.theme, c.slot, c.kind, c.change, c.before, c.after)
+                                   for c in change.cells))

@@ -21,7 +21,7 @@ from service.audit import log_citizen_reads
 from service.db import ledger_entries, utc
 from service.ledger import Actor, BudgetLedger, Timeline
 from service.projection import ProjectionStatus
-from service.queries.buyers import check_buying_municipality, support_body
+from service.queries.buyers import check_buying_municipality, support_of
 from service.queries.values import Money, ore, public
 from service.read_models import BudgetReads, StatementReads
 from service.statement_document import Point, statement_pdf
@@ -175,7 +175,7 @@ def statement_document_pdf(ledger: BudgetLedger, municipality: str, year: int, m
     supports = {}
     for ref in sorted({line.citizen_ref for line in made.lines if line.citizen_ref}):
         try:
-            supports[ref] = support_body(buyers.support(ledger, municipality, ref, position))
+            supports[ref] = public(support_of(buyers.support(ledger, municipality, ref, position)))
         except buyers.NotPaidFor:
             continue
     names = {code: value["name"] for code, value in BudgetReads(ledger).facts(position, "facility", 0).items()}

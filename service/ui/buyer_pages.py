@@ -72,14 +72,15 @@ def buyer_citizens(request: Request, actor: UiBuyingReader, municipality: str | 
         position = read_position(request, point)
         ledger = ledger_of(request)
         day = reference_day(ledger, point)
-        body = buyer_citizens_body(ledger, actor, code, day.year, position)
+        found = buyer_citizens_body(ledger, actor, code, day.year, position)
         so_far = buyers.month_to_date(ledger, code, day, position)
+        body = public(found)
         rows = []
-        for row in body["citizens"]:
-            now = so_far.get(row["stay_id"])
-            runs_today = row["paid_from"] <= day.isoformat() <= row["paid_to"]
+        for paid, row in zip(found.citizens, body["citizens"]):
+            now = so_far.get(paid.stay_id)
+            runs_today = paid.paid_from <= day <= paid.paid_to
             rows.append({**row, "level_now": _level(now.level, now.special_tariff) if now and runs_today
-                         else _level(row["level"], row["special_tariff"]),
+                         else _level(paid.level, paid.special_tariff),
                          "month_to_date": now.amount if now and runs_today else Decimal("0.00")})
         log_citizen_reads(ledger, actor, "/ui/koeber", [r["citizen_ref"] for r in rows])
         return {"body": body, "rows": rows, "day": day, "total": sum((r["month_to_date"] for r in rows), Decimal(0)),
@@ -116,10 +117,11 @@ def buyer_citizen(request: Request, ref: str, actor: UiBuyingReader, municipalit
             raise UiProblem(422, "Vælg en betalingskommune.")
         position = store_position(request, parse_as_of(as_of))
         ledger = ledger_of(request)
-        body = buyer_citizen_body(ledger, actor, code, ref, position)
-        log_citizen_reads(ledger, actor, f"/ui/koeber/borger/{ref}", [body["citizen_ref"]])
+        found = buyer_citizen_body(ledger, actor, code, ref, position)
+        log_citizen_reads(ledger, actor, f"/ui/koeber/borger/{ref}", [found.citizen_ref])
+        body = public(found)
         return {"support": body, "assessments": [schema_table(a) for a in body["assessments"]],
-                "names": facility_names(ledger, body["as_of_position"])}
+                "names": facility_names(ledger, found.as_of_position)}
 
     return page(request, actor, "koeber_borger.html", form, build)
 
