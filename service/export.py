@@ -1,9 +1,9 @@
 """Spreadsheet exports of the central budget model, of statements, of a year's regulation and
 of a year's what-if (docs/adr/0010, 0030).
 
-Each function takes the API's JSON body (`central_model(...)`, `statement_body(...)`) and
-returns the file's bytes, so a spreadsheet always shows exactly the figures of the read it
-was made from, as of the position that read names.
+Each function takes the API's JSON body (a query's result as `service.queries.values.public`
+writes it) and returns the file's bytes, so a spreadsheet always shows exactly the figures of
+the read it was made from, as of the position that read names.
 
 Workbooks (openpyxl): every figure is a typed cell, never text: money a number with the
 format `#,##0.00` (Excel shows it with the reader's separators, in Danish `1.234,50`; exact

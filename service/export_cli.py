@@ -47,12 +47,13 @@ def central(year: int = typer.Option(..., min=FIRST_YEAR, max=LAST_YEAR, help="T
             as_of_position: int | None = AsOfPositionOption, force: bool = ForceOption) -> None:
     """Write the central budget model (every facility, as GET /v1/central/{year}) as a spreadsheet."""
     from service import export
-    from service.api.central import central_model
+    from service.queries.central import central_model
+    from service.queries.values import public
 
     _check_format(fmt)
 
     def render(ledger: Any, position: int, latest: int) -> tuple[bytes, str]:
-        body = central_model(ledger, year, month, position)
+        body = public(central_model(ledger, year, month, position))
         return export.RENDERERS["central", fmt](body), export.central_filename(year, month, fmt)
 
     _write(render, output, as_of, as_of_position, needs_latest=False, force=force)
@@ -72,7 +73,8 @@ def statement(municipality: str = typer.Option(..., help="The paying municipalit
     export") with the role finance, the role that reads statements through the API, through
     the resource "ledger export statement <municipality> <year> <month>"."""
     from service import export
-    from service.api.statements import log_statement_reads, statement_body
+    from service.queries.statements import log_statement_reads, statement_body
+    from service.queries.values import public
     from service.ledger import Actor
     from service.projection import ProjectionStatus
 
@@ -82,12 +84,12 @@ def statement(municipality: str = typer.Option(..., help="The paying municipalit
     def render(ledger: Any, position: int, latest: int) -> tuple[bytes, str]:
         status = ProjectionStatus(ledger.settings)
         try:
-            body = statement_body(ledger, municipality, year, month, position, status)
+            found = statement_body(ledger, municipality, year, month, position, status)
         finally:
             status.close()
         log_statement_reads(ledger, Actor(actor, "finance"), f"ledger export statement {municipality} {year} {month}",
-                            body)
-        return (export.RENDERERS["statement", fmt](body),
+                            found.citizen_refs())
+        return (export.RENDERERS["statement", fmt](public(found)),
                 export.statement_filename(municipality, year, month, fmt))
 
     _write(render, output, as_of, as_of_position, needs_latest=True, force=force)
@@ -99,12 +101,13 @@ def regulation(year: int = typer.Option(..., min=FIRST_YEAR, max=LAST_YEAR, help
                as_of_position: int | None = AsOfPositionOption, force: bool = ForceOption) -> None:
     """Write the regulation of a closed year (as GET /v1/regulation/{year}) as a spreadsheet."""
     from service import export
-    from service.api.regulation import regulation_body
+    from service.queries.regulation import regulation_body
+    from service.queries.values import public
 
     _check_format(fmt)
 
     def render(ledger: Any, position: int, latest: int) -> tuple[bytes, str]:
-        body = regulation_body(ledger, year, position)
+        body = public(regulation_body(ledger, year, position))
         return export.RENDERERS["regulation", fmt](body), export.regulation_filename(year, fmt)
 
     _write(render, output, as_of, as_of_position, needs_latest=False, force=force)
@@ -123,7 +126,8 @@ def what_if(year: int = typer.Option(..., min=FIRST_YEAR, max=LAST_YEAR, help="T
     from pydantic import ValidationError
 
     from service import export
-    from service.api.regulation import WhatIfPut, draft_levels, what_if_body
+    from service.queries.values import public
+    from service.queries.what_if import WhatIfPut, what_if_of_draft
 
     _check_format(fmt)
     try:
@@ -132,8 +136,7 @@ def what_if(year: int = typer.Option(..., min=FIRST_YEAR, max=LAST_YEAR, help="T
         raise typer.BadParameter(f"not a draft schedule: {escape(str(refused))}", param_hint="--draft") from None
 
     def render(ledger: Any, position: int, latest: int) -> tuple[bytes, str]:
-        replayed = what_if_body(ledger, year, position, draft_levels(body),
-                                [s.model_dump() for s in body.special_tariffs])
+        replayed = public(what_if_of_draft(ledger, year, position, body))
         return export.RENDERERS["what_if", fmt](replayed), export.what_if_filename(year, fmt)
 
     _write(render, output, as_of, as_of_position, needs_latest=False, force=force)
@@ -230,13 +233,11 @@ def _refuse(reason: str | None) -> None:
 
 
 def read_position(timeline: Any, as_of: str | None, as_of_position: int | None, wait_seconds: float) -> int:
-    """The recorded position a read is as of, by the API's own rule (`position_as_of`): an
-    instant in the future or a position not yet recorded is refused (its answer could still
-    change), named by its option."""
-    from fastapi import HTTPException
-
+    """The recorded position a read is as of, by the API's own rule
+    (service/queries/positions.py `position_as_of`): an instant in the future or a position not
+    yet recorded is refused (its answer could still change), named by its option."""
     from domain.errors import DomainError
-    from service.api.deps import position_as_of
+    from service.queries.positions import position_as_of
 
     hint = "--as-of" if as_of is not None else "--as-of-position"
     try:
@@ -245,8 +246,6 @@ def read_position(timeline: Any, as_of: str | None, as_of_position: int | None, 
         raise typer.BadParameter("must be an instant, e.g. 2026-04-01T12:00:00+02:00", param_hint=hint) from None
     try:
         position = position_as_of(timeline, instant, as_of_position, wait_seconds)
-    except HTTPException as refused:
-        raise typer.BadParameter(str(refused.detail), param_hint=hint) from None
     except DomainError as refused:  # an instant out of bounds (domain.md §3), a position not recorded yet
         raise typer.BadParameter(refused.message, param_hint=hint) from None
     return timeline.max_position() if position is None else position

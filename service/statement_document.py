@@ -1,6 +1,6 @@
 """A buying municipality's statement as a PDF document (fpdf2, docs/adr/0027), made offline.
 
-The document prints what the statement body holds (service/api/statements.py
+The document prints what the statement body holds (service/queries/statements.py
 `statement_body`) and the support of each citizen on it (service/buyers.py), and nothing it
 computes itself. It is reproducible: the same point gives the same bytes. Its "dannet" time is
 the recording time of the point it is read as of, never the clock; the PDF's creation date is

@@ -10,11 +10,12 @@ from fastapi import Depends, Query, Request
 from sqlalchemy import select
 
 from domain.values import REFERENCE_PATTERN, check_reference
-from service.api.deps import AsOf, Instant, Ledger, ProjectionStatusDep, allow, checked_instant
+from service.api.deps import AsOf, Instant, Ledger, ProjectionStatusDep, allow
 from service.api.routing import api_router
 from service.audit import EVENT_TYPES, AuditQuery, AuditTrail, log_citizen_reads
 from service.db import citizen_reads, utc
 from service.ledger import Actor, Timeline
+from service.queries.positions import checked_instant
 
 router = api_router(tags=["audit"])
 AuditReader = Annotated[Actor, Depends(allow("finance", "auditor"))]

@@ -1,16 +1,16 @@
-"""Small helpers shared by the routers: command responses and money/date formatting."""
+"""Small helpers shared by the routers: command responses, path parameters, and the values' text
+(`kr`, `iso`: service/queries/values.py)."""
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import Depends, Path
 from fastapi.responses import JSONResponse
 
-from domain.values import REFERENCE_PATTERN, ØRE, canonical_reference
+from domain.values import REFERENCE_PATTERN, canonical_reference
 from service.ledger import Recorded
+from service.queries.values import iso, kr
 
 COMMAND_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "An idempotent replay: the first response, nothing more recorded"},
@@ -47,10 +47,4 @@ def written(recorded: Recorded) -> JSONResponse:
     return JSONResponse(recorded.body, status_code=200 if recorded.replayed else 201)
 
 
-def kr(amount: Decimal | None) -> str | None:
-    """Money as a string with exactly 2 decimals."""
-    return None if amount is None else str(Decimal(amount).quantize(ØRE))
-
-
-def iso(day: date | None) -> str | None:
-    return None if day is None else day.isoformat()
+__all__ = ["COMMAND_RESPONSES", "Code", "Ref", "code_in_path", "iso", "kr", "ref_in_path", "written"]

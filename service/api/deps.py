@@ -4,10 +4,8 @@ the Idempotency-Key of a write, and the `as_of` point of a read."""
 from __future__ import annotations
 
 import re
-import time
-from datetime import datetime, timedelta, timezone
-from typing import Annotated, Any, Callable, Iterable
-from weakref import WeakKeyDictionary
+from datetime import datetime
+from typing import Annotated, Any, Callable
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -15,13 +13,13 @@ from pydantic import BeforeValidator
 from starlette.concurrency import run_in_threadpool
 
 from domain.cpr import looks_like_cpr
-from domain.errors import InvalidValue, RuleViolation
+from service.access import READERS, may
 from service.api.problems import ApiProblem
-from service.api.throttle import authenticate_throttled
 from service.ledger import Actor, BudgetLedger, Timeline
-from service.polling import SharedPoll
 from service.projection import ProjectionStatus
+from service.queries.positions import position_as_of, wait_for_store_async
 from service.store import Idempotency, request_fingerprint
+from service.throttle import authenticate_throttled
 
 bearer = HTTPBearer(auto_error=False, description="A token from `ledger token create`")
 
@@ -59,11 +57,6 @@ def authenticated(
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
-def may(actor: Actor, roles: Iterable[str]) -> bool:
-    """Whether the actor's role is one of `roles`; admin does all (the API's and the UI's rule)."""
-    return actor.role == "admin" or actor.role in roles
-
-
 def allow(*roles: str) -> Callable[[Actor], Actor]:
     """A dependency that admits the given roles (and admin, who does all)."""
 
@@ -76,9 +69,6 @@ def allow(*roles: str) -> Callable[[Actor], Actor]:
     return check
 
 
-READERS = ("finance", "auditor", "caseworker")
-FINANCE_READERS = ("finance", "auditor")
-"""Who reads statements and the regulation (and sees them in the UI)."""
 FinanceWriter = Annotated[Actor, Depends(allow("finance"))]
 FacilityWriter = Annotated[Actor, Depends(allow("finance"))]
 CaseWriter = Annotated[Actor, Depends(allow("caseworker"))]
@@ -118,18 +108,12 @@ AsOfInstant = Annotated[Instant | None, Query(description="Read as recorded at t
 AsOfPositionQuery = Annotated[int | None, Query(ge=0, le=2**63 - 1, description="Read as of this store position")]
 
 
-def as_of_position(request: Request, as_of: AsOfInstant = None, as_of_position: AsOfPositionQuery = None) -> int | None:
-    """The store position a read is as of (None: the latest state), waiting in this thread for
-    a position not recorded yet (the web UI's pages, which run in threads, use it)."""
-    return position_as_of(Timeline(request.app.state.ledger.engine), as_of, as_of_position,
-                          request.app.state.settings.future_position_wait_seconds)
-
-
 async def as_of_position_async(request: Request, as_of: AsOfInstant = None,
                                as_of_position: AsOfPositionQuery = None) -> int | None:
-    """`as_of_position` for the API: a position not recorded yet is waited for on the event
-    loop (the store's position is polled once for every waiter, service/polling.py), so
-    waiting requests hold no worker thread (docs/adr/0021)."""
+    """The store position a read is as of (None: the latest state; service/queries/positions.py
+    `position_as_of`): a position not recorded yet is waited for on the event loop (the store's
+    position is polled once for every waiter, service/polling.py), so waiting requests hold no
+    worker thread (docs/adr/0021)."""
     timeline = Timeline(request.app.state.ledger.engine)
     if as_of is None and as_of_position is None:
         return None
@@ -139,86 +123,13 @@ async def as_of_position_async(request: Request, as_of: AsOfInstant = None,
     return as_of_position
 
 
-def position_as_of(timeline: Timeline, as_of: datetime | None, as_of_position: int | None,
-                   wait_seconds: float) -> int | None:
-    """`as_of_position` without a request (`ledger export` reads by it too): an instant needs
-    an offset and must lie between 2000-01-01 and now (domain.md §3); a position not recorded
-    yet is waited for briefly, then refused (PositionNotReached)."""
-    if as_of is not None and as_of_position is not None:
-        raise InvalidValue("one_point_only", "give as_of or as_of_position, not both", "as_of")
-    if as_of is not None:
-        return timeline.position_at(checked_instant("as_of", as_of))
-    if as_of_position is not None:
-        wait_for_store(timeline, as_of_position, wait_seconds)
-    return as_of_position
-
-
-FUTURE_TOLERANCE = timedelta(seconds=2)
-"""Clock skew allowed between a client's `as_of` and the server."""
-EARLIEST_INSTANT = datetime(2000, 1, 1, tzinfo=timezone.utc)
-"""No instant a read names lies before this (domain.md §3): the ledger records nothing earlier."""
-
-
-def checked_instant(field: str, instant: datetime) -> datetime:
-    """An instant a read names, within the bounds of domain.md §3, else InvalidValue naming the
-    field: it has an offset, is not before 2000-01-01 (UTC) and not in the future. Compared as
-    instants, never converted: year 1 at +14:00 cannot be converted to UTC."""
-    if instant.tzinfo is None or instant.utcoffset() is None:
-        raise InvalidValue("instant_without_offset", f"{field} must be an instant with an offset, "
-                           "e.g. 2026-04-01T12:00:00+02:00", field)
-    if instant < EARLIEST_INSTANT:
-        raise InvalidValue("instant_out_of_range", f"{field} lies before 2000-01-01T00:00:00Z; the ledger "
-                           "holds nothing earlier", field)
-    if instant > datetime.now(timezone.utc) + FUTURE_TOLERANCE:
-        raise InvalidValue("instant_in_future", f"{field} lies in the future: a read as of a time not yet passed "
-                           "could change later; give an instant up to now", field)
-    return instant
-
-
-def wait_for_store(timeline: Timeline, position: int, seconds: float) -> None:
-    """A read as of a position the store has not reached yet waits briefly for it (a write
-    elsewhere may be landing), then is refused: answering it with today's state could change."""
-    deadline = time.monotonic() + seconds
-    while (latest := timeline.max_position()) < position:
-        if time.monotonic() >= deadline:
-            raise PositionNotReached(position, latest)
-        time.sleep(0.05)
-
-
-async def wait_for_store_async(timeline: Timeline, position: int, seconds: float) -> None:
-    """`wait_for_store` on the event loop: no worker thread is held while waiting, and every
-    waiter of a store shares its reads of the store's position (service/polling.py)."""
-    poll = _store_polls.get(timeline.engine)
-    if poll is None:
-        poll = _store_polls[timeline.engine] = SharedPoll(timeline.max_position)
-    if (latest := await poll.wait_for(position, seconds)) < position:
-        raise PositionNotReached(position, latest)
-
-
-_store_polls: WeakKeyDictionary[Any, SharedPoll] = WeakKeyDictionary()
-"""The shared poll of each store's position, by its engine."""
-
-
-class PositionNotReached(RuleViolation):
-    def __init__(self, position: int, latest: int) -> None:
-        super().__init__("position_not_reached", f"the store has reached position {latest}, not {position}; "
-                         "read as of a recorded position", "as_of_position")
-
-
 AsOf = Annotated[int | None, Depends(as_of_position_async)]
 
 
-def read_position(request: Request, position: Annotated[int | None, Depends(as_of_position)]) -> int:
-    """The position a read of the read models is as of (the latest when none is named), once
-    the projections have reached it: a read is consistent with every write it names. Waits in
-    this thread (the web UI's pages); the API's reads use `read_position_async`."""
-    target = Timeline(request.app.state.ledger.engine).max_position() if position is None else position
-    # the projections' answer: `target`, or the last consistent position when they stopped before it
-    return request.app.state.projections.wait(target, request.app.state.settings.read_wait_seconds)
-
-
 async def read_position_async(request: Request, position: AsOf) -> int:
-    """`read_position` for the API: the wait for the projections holds no worker thread."""
+    """The position a read of the read models is as of (the latest when none is named), once
+    the projections have reached it (service/queries/positions.py `consistent_position`); the
+    wait for the projections holds no worker thread."""
     if position is None:  # the latest: read after the request came, so that it includes every write before it
         position = await run_in_threadpool(Timeline(request.app.state.ledger.engine).max_position)
     # the projections' answer: `position`, or the last consistent position when they stopped before it

@@ -7,29 +7,16 @@ from typing import Annotated, Any
 
 from fastapi import Path
 
-from domain.errors import NotFound
+from domain.facility import Facility
 from domain.values import FIRST_YEAR, LAST_YEAR
-from domain.facility import Facility, facility_id
-from projections.frame import basistakst, frame_total, monthly_frames
-from service.api.common import Code, iso, kr
+from service.api.common import Code, iso
 from service.api.deps import AsOf, Ledger, ReadAt, Reader
-from service.api.regulation import regulation_public
 from service.api.routing import api_router
-from service.ledger import BudgetLedger, Timeline
-from service.regulation import RegulationReads
+from service.queries.facilities import facilities_as_of, facility_as_of, frame_budget
+from service.queries.values import public
 
 router = api_router(tags=["facilities"])
 Year = Annotated[int, Path(ge=FIRST_YEAR, le=LAST_YEAR)]
-
-
-def facility_as_of(ledger: BudgetLedger, code: str, position: int | None) -> Facility:
-    version = None
-    if position is not None:
-        version = Timeline(ledger.engine).version_at(facility_id(code), position)
-        if version is None:
-            ledger.facility(code)  # 404 when it never existed
-            raise NotFound("unknown_facility", f"facility {code} was not registered as of position {position}", "code")
-    return ledger.facility(code, version)
 
 
 def facility_public(f: Facility) -> dict[str, Any]:
@@ -47,13 +34,7 @@ def facility_public(f: Facility) -> dict[str, Any]:
 
 @router.get("/v1/facilities")
 def list_facilities(ledger: Ledger, actor: Reader, position: AsOf) -> dict[str, Any]:
-    facilities = []
-    for code in ledger.facility_codes():
-        try:
-            facilities.append(facility_public(facility_as_of(ledger, code, position)))
-        except NotFound:  # registered after the as-of point
-            continue
-    return {"facilities": facilities}
+    return {"facilities": [facility_public(facility) for facility in facilities_as_of(ledger, position)]}
 
 
 @router.get("/v1/facilities/{code}")
@@ -66,27 +47,4 @@ def get_frame_budget(code: Code, year: Year, ledger: Ledger, actor: Reader, posi
     """The frame budget of a year: its lines, `total`, `basistakst` and monthly frames, and
     `regulation`: the regulation of the year whose result enters this year's tariff
     (domain §4.9), with whether this frame carries its line (`applied`)."""
-    facility = facility_as_of(ledger, code, position)
-    frame = facility.frame_budget(year)
-    if frame is None:
-        raise NotFound("no_frame_budget", f"{code} has no frame budget for {year}", "year")
-    total = frame_total(frame["lines"])
-    return {
-        "facility": code, "year": year, "event_id": frame["event_id"],
-        "budgeted_places": frame["budgeted_places"],
-        "planned_occupancy_pct": str(frame["planned_occupancy_pct"]),
-        "lines": [{"category": line["category"], "amount": kr(line["amount"])} for line in frame["lines"]],
-        "total": kr(total),
-        "basistakst": kr(basistakst(total, frame["budgeted_places"], frame["planned_occupancy_pct"], year)),
-        "monthly": [kr(m) for m in monthly_frames(total)],
-        "regulation": regulation_of(ledger, code, year, position),
-    }
-
-
-def regulation_of(ledger: BudgetLedger, code: str, target: int, position: int) -> dict[str, Any] | None:
-    row = RegulationReads(ledger).for_target_year(code, target, position)
-    if row is None:
-        return None
-    return {k: v for k, v in regulation_public(row).items()
-            if k in ("to_tariff", "regulation_line", "applied", "applied_line", "post_closing_adjustments")} | {
-        "from_year": target - ledger.settings.regulation_years}
+    return public(frame_budget(ledger, code, year, position))

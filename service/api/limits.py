@@ -31,7 +31,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api import problems
-from service.api.throttle import AuthThrottled, authenticate_throttled
+from service.throttle import AuthThrottled, authenticate_throttled
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 GATED_PREFIX = "/v1/"

@@ -1,9 +1,10 @@
 """Errors as `application/problem+json` (RFC 9457), mapped explicitly from their causes.
 
 422 invalid input (with `errors: [{field, message}]`), 401 no valid token, 403 a role that
-may not, 404 unknown resource or route, 405 a method the route does not take, 409 a domain
-conflict, 413 a body too large, 429 too many failed token attempts, 503 a store that is
-unavailable or busy. A failure of the service itself is a 500 that is logged, never hidden.
+may not (or a scope it may not read: `service.access.Forbidden`), 404 unknown resource or
+route, 405 a method the route does not take, 409 a domain conflict, 413 a body too large, 429
+too many failed token attempts, 503 a store that is unavailable or busy. A failure of the
+service itself is a 500 that is logged, never hidden.
 
 Every problem names its `rule`, and its `type` is `urn:ledger:problem:<rule>` (never
 `about:blank`): the code's own refusals name a specific rule (`ApiProblem`, the domain's
@@ -28,6 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from domain.errors import DomainError, InvalidValue, NotFound, RuleViolation
+from service.access import Forbidden
 from service.ledger import NotAllowed
 from service.projection import ProjectionLagging
 
@@ -134,6 +136,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(NotAllowed)
     async def _not_allowed(_: Request, exc: NotAllowed) -> JSONResponse:
         return problem(403, str(exc), rule="role_not_allowed")
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(_: Request, exc: Forbidden) -> JSONResponse:
+        return problem(403, exc.message, rule=exc.rule)
 
     @app.exception_handler(ProjectionLagging)
     async def _lagging(_: Request, exc: ProjectionLagging) -> JSONResponse:

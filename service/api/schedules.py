@@ -8,29 +8,16 @@ from typing import Annotated, Any
 
 from fastapi import Path, Query
 
-from domain.errors import InvalidValue, NotFound
-from domain.tariff_schedule import TariffSchedule, schedule_id
+from domain.errors import InvalidValue
 from domain.values import FIRST_YEAR, LAST_YEAR
 from service.api.common import iso, kr
 from service.api.deps import AsOf, Ledger, Reader
 from service.api.routing import api_router
-from service.ledger import BudgetLedger, Timeline
+from service.ledger import BudgetLedger
+from service.queries.schedules import schedule_as_of
 
 router = api_router(tags=["tariff schedules"])
 Year = Annotated[int, Path(ge=FIRST_YEAR, le=LAST_YEAR)]
-
-
-def schedule_as_of(ledger: BudgetLedger, year: int, position: int | None) -> TariffSchedule:
-    version = None
-    if position is not None:
-        version = Timeline(ledger.engine).version_at(schedule_id(year), position)
-        if version is None:
-            raise NotFound("no_tariff_schedule", f"there was no tariff schedule for {year} as of position {position}",
-                           "year")
-    schedule = ledger.schedule(year, version)
-    if not schedule.is_published:
-        raise NotFound("no_tariff_schedule", f"the tariff schedule for {year} is retracted", "year")
-    return schedule
 
 
 def _default_day(year: int) -> date:

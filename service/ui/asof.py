@@ -9,9 +9,9 @@ through the history carry `as_of_position`, as the API's reads do):
   Copenhagen time) means the ledger as it stood at that instant;
 - a whole number (or `#1234`, `position 1234`) is a store position.
 
-A date or time is turned into an instant and resolved by the API's own dependencies
-(`service.api.deps.as_of_position`, then `read_position`, which waits for the projections),
-so a page and the API give the same answer for the same point. A point after now is refused
+A date or time is turned into an instant and resolved as the API resolves one
+(service/queries/positions.py: `position_as_of`, then `consistent_position`, which waits for
+the projections), so a page and the API give the same answer for the same point. A point after now is refused
 with a Danish message: a figure as of a time not yet passed could still change; so is a
 position the store has not reached.
 """
@@ -24,8 +24,8 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from fastapi import Request
 
-from service.api import deps
 from service.ledger import BudgetLedger, Timeline
+from service.queries import positions
 from service.ui.formatting import COPENHAGEN, day, instant
 
 
@@ -115,10 +115,10 @@ def parse_as_of(value: str | None, as_of_position: str | None = None, field: str
 
 def checked_moment(moment: datetime, field: str = FIELD) -> datetime:
     """An instant from 2000-01-01 up to now, or a Danish UiProblem."""
-    if moment > datetime.now(timezone.utc) + deps.FUTURE_TOLERANCE:
+    if moment > datetime.now(timezone.utc) + positions.FUTURE_TOLERANCE:
         raise UiProblem(422, f"{field} {instant(moment)} ligger i fremtiden. Tal opgjort pr. et tidspunkt, der ikke er "
                              "kommet endnu, kan stadig ændre sig – vælg et tidspunkt til og med nu.")
-    if moment < deps.EARLIEST_INSTANT:
+    if moment < positions.EARLIEST_INSTANT:
         raise UiProblem(422, f"{field} {instant(moment)} ligger før 2000; ledgeren indeholder intet så tidligt.")
     return moment
 
@@ -129,23 +129,30 @@ def store_position(request: Request, as_of: date | PointInTime | None, field: st
     if as_of is None:
         return None
     if isinstance(as_of, date):
-        return deps.as_of_position(request, as_of=end_of(as_of, field), as_of_position=None)
+        return _position_of(request, as_of=end_of(as_of, field), as_of_position=None)
     if as_of.position is not None:
         try:
-            return deps.as_of_position(request, as_of=None, as_of_position=as_of.position)
-        except deps.PositionNotReached:
+            return _position_of(request, as_of=None, as_of_position=as_of.position)
+        except positions.PositionNotReached:
             latest = Timeline(request.app.state.ledger.engine).max_position()
             raise UiProblem(422, f"{field}: position {as_of.position} er ikke registreret endnu; ledgeren er nået "
                                  f"til position {latest}.") from None
     if as_of.instant is not None:
-        return deps.as_of_position(request, as_of=as_of.instant, as_of_position=None)
+        return _position_of(request, as_of=as_of.instant, as_of_position=None)
     assert as_of.day is not None
-    return deps.as_of_position(request, as_of=end_of(as_of.day, field), as_of_position=None)
+    return _position_of(request, as_of=end_of(as_of.day, field), as_of_position=None)
+
+
+def _position_of(request: Request, as_of: datetime | None, as_of_position: int | None) -> int | None:
+    """`positions.position_as_of` with the app's store and wait (in this thread: pages run in threads)."""
+    return positions.position_as_of(Timeline(request.app.state.ledger.engine), as_of, as_of_position,
+                                    request.app.state.settings.future_position_wait_seconds)
 
 
 def read_position(request: Request, as_of: date | PointInTime | None) -> int:
     """The position a read of the read models is as of, once the projections have reached it."""
-    return deps.read_position(request, store_position(request, as_of))
+    return positions.consistent_position(request.app.state.ledger, request.app.state.projections,
+                                         store_position(request, as_of), request.app.state.settings.read_wait_seconds)
 
 
 def as_of_text(as_of: str | None, as_of_position: str | None) -> str:

@@ -3,13 +3,13 @@
 The log-in form takes an API token and checks it exactly as the API checks `Authorization:
 Bearer`: unknown, malformed or revoked tokens are refused (service/auth.py), and failures count
 against the client's address, which gets 429 once it has too many, on the log-in form as on
-the API (service/api/throttle.py). An accepted token opens a session; the browser gets only the
+the API (service/throttle.py). An accepted token opens a session; the browser gets only the
 session's random id, in a cookie that is HttpOnly (no script reads it), SameSite=Strict (no
 other site's page sends it along), Path=/ui, and Secure when the UI is served over HTTPS.
 
 Every page checks the session (known, not idle too long, not past its end, its API token not
-revoked). A page admits the roles of the API endpoint whose figures it shows, by the API's own
-lists and rule (service/api/deps.py `READERS`, `FINANCE_READERS`, `may`: admin does all).
+revoked). A page admits the roles of the API endpoint whose figures it shows, by the same
+lists and rule (service/access.py `READERS`, `FINANCE_READERS`, `may`: admin does all).
 
 No cookie sends the browser to the log-in page (and back to where it was going after); an
 ended session does too, with a Danish message and the cookie cleared; a role that may not see
@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 from fastapi import Depends, Request
 
-from service.api.deps import FINANCE_READERS, READERS, may
+from service.access import FINANCE_READERS, READERS, may
 from service.ledger import Actor
 from service.ui.csrf import SESSION_COOKIE, csrf_token
 from service.ui.sessions import session_actor
@@ -79,7 +79,7 @@ def ui_actor(request: Request) -> Actor:
 
 
 def ui_allow(*roles: str) -> Callable[[Actor], Actor]:
-    """A page's roles, admitted by the API's own rule (`service.api.deps.may`: admin does all)."""
+    """A page's roles, admitted by the API's rule (`service.access.may`: admin does all)."""
 
     def check(actor: Annotated[Actor, Depends(ui_actor)]) -> Actor:
         if not may(actor, roles):
@@ -91,4 +91,4 @@ def ui_allow(*roles: str) -> Callable[[Actor], Actor]:
 
 UiReader = Annotated[Actor, Depends(ui_allow(*READERS))]
 UiFinanceReader = Annotated[Actor, Depends(ui_allow(*FINANCE_READERS))]
-"""The roles of the API's statements and regulation (service/api/deps.py FINANCE_READERS)."""
+"""The roles of the API's statements and regulation (service/access.py FINANCE_READERS)."""

@@ -1,8 +1,8 @@
 """The budget pages: the central overview, a facility's year, and "Hvorfor ændrede det sig?".
 
-Each page reads what the API endpoint of the same figures reads, through the same functions
-(`central_model`, `get_budget`, `budget_explanation`), as of the page's "Opgjort pr." date, and
-admits the same roles (every reader). The charts are the monthly budget with the frame
+Each page reads what the API endpoint of the same figures reads, through the same queries
+(service/queries/: `central_model`, `facility_budget`, `budget_explanation`), as of the page's
+"Opgjort pr." date, and admits the same roles (every reader). The charts are the monthly budget with the frame
 (ramme) under the activity (aktivitet), drawn as inline SVG.
 """
 
@@ -19,14 +19,16 @@ from starlette.responses import Response
 from domain.values import check_reference
 from projections.budget import YearFigures, level_key
 from projections.capacity import OverCapacity
-from service.api.budgets import budget_explanation, get_budget
-from service.api.central import central_model_with_years
 from service.audit import log_citizen_reads
 from service.export import LEVELS
 from service.ledger import BudgetLedger
 from service.read_models import BudgetReads
 from service.readers import AsOfReader
 from service.event_history import FacilityYear, MunicipalityYear
+from service.queries.budgets import facility_budget
+from service.queries.central import central_model_with_years
+from service.queries.explain import budget_explanation
+from service.queries.values import public
 from service.ui.asof import PointInTime, UiProblem, as_of_text, parse_as_of, read_position, store_position
 from service.ui.auth import UiReader
 from service.ui.charts import Series, stacked_bars
@@ -65,14 +67,15 @@ def overview(request: Request, actor: UiReader, year: str | None = None, month: 
         year_, month_ = parse_year(year, BudgetLedger.today().year), parse_month(month)
         position = read_position(request, parse_as_of(as_of, as_of_position))
         ledger = ledger_of(request)
-        body, years = central_model_with_years(ledger, year_, month_, position)
+        model, years = central_model_with_years(ledger, year_, month_, position)
+        body = public(model)
         chart = municipality_chart(years, year_, month_)
-        over = {f"{row['facility']}: {w}" for row in body["facilities"] for w in row["warnings"]}
+        over = {f"{row.facility}: {w}" for row in model.facilities for w in row.warnings}
         return {"central": body, "chart": chart, "levels": LEVELS, "period": month_name(month_),
                 "history": step_bar(request, MunicipalityYear(year_), position, "/ui/oversigt", year=year_,
                                     month=month_),
-                "has_baseline": body["totals"]["baseline"] is not None,
-                "warnings": [w for w in body["warnings"] if w not in over],
+                "has_baseline": model.totals.baseline is not None,
+                "warnings": [w for w in model.warnings if w not in over],
                 "over_capacity": [row for row in body["facilities"] if row["over_capacity_months"]]}
 
     return page(request, actor, "overview.html", form, build)
@@ -104,21 +107,22 @@ def facility(request: Request, code: str, actor: UiReader, year: str | None = No
         year_ = parse_year(year, BudgetLedger.today().year)
         position = read_position(request, parse_as_of(as_of, as_of_position))
         ledger = ledger_of(request)
-        budget = get_budget(code, year_, ledger, actor, position)
+        found = facility_budget(ledger, code, year_, position)
         fact = BudgetReads(ledger).facility(code, position)
         stays = stays_in_year(ledger, code, year_, position)
         log_citizen_reads(ledger, actor, f"/ui/tilbud/{code}", (s["citizen_ref"] for s in stays))
         chart = monthly_chart(f"Budget pr. måned {year_}, {fact.name}",
-                              [Decimal(m["frame"]) for m in budget["months"]],
-                              [Decimal(m["activity"]) for m in budget["months"]], year_)
+                              [m.frame for m in found.months], [m.activity for m in found.months], year_)
+        budget = public(found)
         over = [m for m in budget["months"] if m["over_capacity"]]
-        shown = {OverCapacity(m["month"], m["present_days"], m["capacity_days"]).warning(year_) for m in over}
+        shown = {OverCapacity(m.month, m.present_days, m.capacity_days).warning(year_)
+                 for m in found.months if m.over_capacity}
         return {"budget": budget, "facility": fact, "chart": chart, "stays": stays, "levels": LEVELS,
                 "events": facility_events(ledger, code, position),
                 "history": step_bar(request, FacilityYear(code, year_), position, f"/ui/tilbud/{quote(code, safe='')}",
                                     year=year_),
                 "places": fact.places_on(date(year_, 12, 31)), "over_capacity": over,
-                "warnings": [w for w in budget["warnings"] if w not in shown]}
+                "warnings": [w for w in found.warnings if w not in shown]}
 
     return page(request, actor, "facility.html", form, build)
 
@@ -148,10 +152,10 @@ def explain(request: Request, actor: UiReader, facility: str | None = None, year
         explained = budget_explanation(
             facility, year_, ledger, "all" if month_ is None else str(month_), request.app.state.projections,
             from_position=first, to_position=last)
-        log_citizen_reads(ledger, actor, "/ui/forklar", (c["citizen_ref"] for c in explained["changes"]))
+        log_citizen_reads(ledger, actor, "/ui/forklar", explained.citizen_refs())
         history = step_bar(request, FacilityYear(facility, year_), last, "/ui/forklar", at="til", facility=facility,
                            year=year_, month=month_ or "", fra=fra or "")
-        return {"explained": explained, "period": month_name(month_), "year_": year_, "history": history,
+        return {"explained": public(explained), "period": month_name(month_), "year_": year_, "history": history,
                 "name": form["facilities"].get(facility, facility)}
 
     return page(request, actor, "explain.html", form, build)

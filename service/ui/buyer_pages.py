@@ -1,7 +1,7 @@
 """The "Køberkommune" pages: what a buying municipality sees (docs/adr/0026). A `buyer`
 session sees its own municipality only (and no other page of the UI); finance, auditor and
-admin choose the municipality. Each page is an API read (service/api/buyers.py,
-service/api/statements.py), the same body for the same point, and logs its citizen reads
+admin choose the municipality. Each page is the API's read (service/queries/buyers.py,
+service/queries/statements.py), the same body for the same point, and logs its citizen reads
 under its own path.
 
 - /ui/koeber: the citizens it pays for this year, with the level on the page's day and the
@@ -24,14 +24,16 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from service import buyers, export
-from service.api.buyers import BUYING_READERS, buyer_citizen_body, buyer_citizens_body
-from service.api.statements import (
-    BUYERS, log_statement_reads, point_of, statement_at, statement_body, statement_document_pdf,
-)
+from service.access import BUYING_READERS
 from service.audit import log_citizen_reads
 from service.auth import BUYER
 from service.danish import KINDS, SLOTS, THEMES
 from service.ledger import Actor, BudgetLedger
+from service.queries.buyers import buyer_citizen_body, buyer_citizens_body
+from service.queries.values import public
+from service.queries.statements import (
+    BUYERS, log_statement_reads, point_of, statement_at, statement_body, statement_document_pdf,
+)
 from service.read_models import StatementReads
 from service.ui.asof import PointInTime, UiProblem, parse_as_of, read_position, store_position
 from service.ui.auth import ui_allow
@@ -70,14 +72,15 @@ def buyer_citizens(request: Request, actor: UiBuyingReader, municipality: str | 
         position = read_position(request, point)
         ledger = ledger_of(request)
         day = reference_day(ledger, point)
-        body = buyer_citizens_body(ledger, actor, code, day.year, position)
+        found = buyer_citizens_body(ledger, actor, code, day.year, position)
         so_far = buyers.month_to_date(ledger, code, day, position)
+        body = public(found)
         rows = []
-        for row in body["citizens"]:
-            now = so_far.get(row["stay_id"])
-            runs_today = row["paid_from"] <= day.isoformat() <= row["paid_to"]
+        for paid, row in zip(found.citizens, body["citizens"]):
+            now = so_far.get(paid.stay_id)
+            runs_today = paid.paid_from <= day <= paid.paid_to
             rows.append({**row, "level_now": _level(now.level, now.special_tariff) if now and runs_today
-                         else _level(row["level"], row["special_tariff"]),
+                         else _level(paid.level, paid.special_tariff),
                          "month_to_date": now.amount if now and runs_today else Decimal("0.00")})
         log_citizen_reads(ledger, actor, "/ui/koeber", [r["citizen_ref"] for r in rows])
         return {"body": body, "rows": rows, "day": day, "total": sum((r["month_to_date"] for r in rows), Decimal(0)),
@@ -114,10 +117,11 @@ def buyer_citizen(request: Request, ref: str, actor: UiBuyingReader, municipalit
             raise UiProblem(422, "Vælg en betalingskommune.")
         position = store_position(request, parse_as_of(as_of))
         ledger = ledger_of(request)
-        body = buyer_citizen_body(ledger, actor, code, ref, position)
-        log_citizen_reads(ledger, actor, f"/ui/koeber/borger/{ref}", [body["citizen_ref"]])
+        found = buyer_citizen_body(ledger, actor, code, ref, position)
+        log_citizen_reads(ledger, actor, f"/ui/koeber/borger/{ref}", [found.citizen_ref])
+        body = public(found)
         return {"support": body, "assessments": [schema_table(a) for a in body["assessments"]],
-                "names": facility_names(ledger, body["as_of_position"])}
+                "names": facility_names(ledger, found.as_of_position)}
 
     return page(request, actor, "koeber_borger.html", form, build)
 
@@ -157,9 +161,9 @@ def buyer_statement(request: Request, actor: UiBuyingReader, municipality: str |
             return {"statement": None}
         ledger = ledger_of(request)
         position = read_position(request, parse_as_of(as_of))
-        body = statement_body(ledger, code, year_, month_, position, request.app.state.projections)
-        log_statement_reads(ledger, actor, "/ui/koeber/afregning", body)
-        return {"statement": body, "names": facility_names(ledger, position),
+        found = statement_body(ledger, code, year_, month_, position, request.app.state.projections)
+        log_statement_reads(ledger, actor, "/ui/koeber/afregning", found.citizen_refs())
+        return {"statement": public(found), "names": facility_names(ledger, position),
                 "months": year_of_statements(ledger, code, year_, position)}
 
     return page(request, actor, "koeber_afregning.html", form, build)
@@ -170,7 +174,7 @@ def year_of_statements(ledger: BudgetLedger, municipality: str, year: int, posit
     its number of stays and its total (the statements' own figures)."""
     reads = StatementReads(ledger)
     months = [statement_at(reads, municipality, year, month, position) for month in range(1, 13)]
-    return [{"month": s["month"], "stays": len(s["lines"]), "total": s["total"]} for s in months if s["lines"]]
+    return [{"month": s.month, "stays": len(s.lines), "total": s.total} for s in months if s.lines]
 
 
 @router.get("/ui/koeber/dokument/{municipality}/{year}/{month}")
@@ -189,12 +193,12 @@ def buyer_document(request: Request, municipality: str, year: str, month: str, a
         since = store_position(request, since_point, "Rettelse siden") if since_point else None
         if since is not None and since > position:
             raise UiProblem(422, "Rettelse siden skal ligge før eller på Opgjort pr.")
-        content, lines = statement_document_pdf(ledger_of(request), code, year_, month_, position, since)
+        document = statement_document_pdf(ledger_of(request), code, year_, month_, position, since)
     except REFUSALS as error:
         return refused(request, actor, error)
-    log_statement_reads(ledger_of(request), actor, f"/ui/koeber/dokument/{code}/{year_}/{month_}", {"lines": lines})
+    log_statement_reads(ledger_of(request), actor, f"/ui/koeber/dokument/{code}/{year_}/{month_}", document.citizen_refs)
     suffix = "" if since is None else f"-rettelse-siden-{since}"
-    return Response(content, media_type="application/pdf", headers={
+    return Response(document.content, media_type="application/pdf", headers={
         "Content-Disposition": export.content_disposition(
             f"afregning-{code}-{year_}-{month_:02d}-position-{position}{suffix}.pdf"),
         "Cache-Control": "no-store"})

@@ -14,10 +14,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from service.api.citizens import citizen_body
 from service.audit import log_citizen_reads
 from service.event_history import CitizenEvents
 from service.queries.assessments import citizen_assessments
+from service.queries.citizens import citizen_body
+from service.queries.values import public
 from service.ui.asof import as_of_text, parse_as_of, store_position
 from service.ui.auth import UiReader
 from service.ui.doegnskema import fieldset
@@ -43,11 +44,12 @@ def citizen(request: Request, ref: str, actor: UiReader, as_of: str | None = Non
 
     def build() -> dict[str, Any]:
         position = store_position(request, parse_as_of(as_of, as_of_position))
-        body = citizen_body(ref, ledger_of(request), position)
-        log_citizen_reads(ledger_of(request), actor, f"/ui/borger/{ref}", [body["citizen_ref"]])
-        history = step_bar(request, CitizenEvents(body["citizen_ref"]), body.get("as_of_position", position),
-                           f"/ui/borger/{quote(body['citizen_ref'], safe='')}")
-        assessments = citizen_assessments(ledger_of(request), body["citizen_ref"], position).assessments
+        found = citizen_body(ref, ledger_of(request), position)
+        log_citizen_reads(ledger_of(request), actor, f"/ui/borger/{ref}", [found.citizen_ref])
+        history = step_bar(request, CitizenEvents(found.citizen_ref), found.as_of_position,
+                           f"/ui/borger/{quote(found.citizen_ref, safe='')}")
+        assessments = citizen_assessments(ledger_of(request), found.citizen_ref, position).assessments
+        body = public(found)
         return {"citizen": body, "events": timeline(body["events"]), "history": history,
                 "names": facility_names(ledger_of(request), position),
                 "assessments": [(record, fieldset(record=record)) for record in assessments]}

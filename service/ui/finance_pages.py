@@ -9,7 +9,6 @@ Downloads hand the same bodies to the export module, so a file shows what the pa
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any, Callable
 
 from fastapi import APIRouter, Request
@@ -19,14 +18,14 @@ from starlette.responses import Response
 from domain import municipalities
 from domain.errors import InvalidValue
 from domain.values import NORDDJURS
-from service import export
-from service.api import downloads
-from service.api.central import central_model
-from service.api.regulation import regulation_body
-from service.api.statements import BUYERS, log_statement_reads, statement_body
+from service import downloads, export
 from service.db import rm_statement_lines
 from service.ledger import Actor, BudgetLedger
 from service.event_history import RegulationYear, StatementMonth
+from service.queries.central import central_model
+from service.queries.regulation import YearRegulation, regulation_body
+from service.queries.statements import BUYERS, log_statement_reads, statement_body
+from service.queries.values import public
 from service.ui.asof import UiProblem, as_of_text, parse_as_of, read_position
 from service.ui.auth import UiFinanceReader, UiReader
 from service.ui.charts import Box, Series, stacked_bars
@@ -66,10 +65,10 @@ def statement_of(request: Request, actor: Actor, municipality: str, year: int, m
                  resource: str, as_of_position: str | None = None) -> dict[str, Any]:
     ledger = ledger_of(request)
     position = read_position(request, parse_as_of(as_of, as_of_position))
-    body = statement_body(ledger, check_municipality(municipality), year, month, position,
-                          request.app.state.projections)
-    log_statement_reads(ledger, actor, resource, body)
-    return body
+    found = statement_body(ledger, check_municipality(municipality), year, month, position,
+                           request.app.state.projections)
+    log_statement_reads(ledger, actor, resource, found.citizen_refs())
+    return public(found)
 
 
 @router.get("/ui/afregning")
@@ -106,25 +105,25 @@ def regulation(request: Request, actor: UiFinanceReader, year: str | None = None
     def build() -> dict[str, Any]:
         year_ = parse_year(year, default_year)
         position = read_position(request, parse_as_of(as_of, as_of_position))
-        body = regulation_body(ledger_of(request), year_, position)
-        scope = RegulationYear(year_, year_ + body["years_to_tariff"])
-        return {"regulation": body, "names": facility_names(ledger_of(request), position),
+        found = regulation_body(ledger_of(request), year_, position)
+        scope = RegulationYear(year_, year_ + found.years_to_tariff)
+        return {"regulation": public(found), "names": facility_names(ledger_of(request), position),
                 "history": step_bar(request, scope, position, "/ui/efterregulering", year=year_),
-                "chart": regulation_chart(body) if body["facilities"] else None}
+                "chart": regulation_chart(found) if found.facilities else None}
 
     return page(request, actor, "regulation.html", form, build)
 
 
-def regulation_chart(body: dict[str, Any]) -> Any:
+def regulation_chart(found: YearRegulation) -> Any:
     """Each facility's result as a bar of its two parts: what is carried over (within the
     limit) and what goes to the tariff; the bar's height is the result."""
-    rows = body["facilities"]
+    rows = found.facilities
     return stacked_bars(
-        [row["facility"] for row in rows],
-        [Series("Overført", "carry-over", tuple(Decimal(row["carry_over"]) for row in rows)),
-         Series("Til takst", "to-tariff", tuple(Decimal(row["to_tariff"]) for row in rows))],
-        title=f"Resultat {body['year']} pr. tilbud: overført og til takst",
-        descriptions=[f"{row['name'] or row['facility']} (resultat {kroner(row['result'])} kr.)" for row in rows],
+        [row.facility for row in rows],
+        [Series("Overført", "carry-over", tuple(row.carry_over for row in rows)),
+         Series("Til takst", "to-tariff", tuple(row.to_tariff for row in rows))],
+        title=f"Resultat {found.year} pr. tilbud: overført og til takst",
+        descriptions=[f"{row.name or row.facility} (resultat {kroner(row.result)} kr.)" for row in rows],
         box=Box(height=400, bottom=100))
 
 
@@ -150,7 +149,7 @@ def busy(request: Request, actor: Actor) -> Response:
 def spreadsheet(request: Request, actor: Actor, view: str, format: str,
                 read: Callable[[str], tuple[dict[str, Any], str]]) -> Response:
     """A download of a view's body (`read` gives it and the file's name for the format), made
-    as the API's export is (service/api/downloads.py): within the client's export slots (one
+    as the API's export is (service/downloads.py): within the client's export slots (one
     more is a 429 page), refused when it holds more rows than an export may, and rendered in
     the export's worker processes; whatever is refused is a Danish page, not a 500."""
     slots: downloads.ExportSlots = request.app.state.export_slots
@@ -159,7 +158,7 @@ def spreadsheet(request: Request, actor: Actor, view: str, format: str,
         slots.take(actor.name)
         try:
             body, filename = read(fmt)
-            content = downloads.render(request, view, fmt, body)
+            content = downloads.rendered(request.app.state.settings, view, fmt, body)
         finally:
             slots.give_back(actor.name)
     except downloads.ExportBusy:
@@ -177,7 +176,8 @@ def download_central(request: Request, year: str, actor: UiReader, format: str =
     def read(fmt: str) -> tuple[dict[str, Any], str]:
         year_, month_ = parse_year(year, 0), parse_month(month)
         position = read_position(request, parse_as_of(as_of, as_of_position))
-        return central_model(ledger_of(request), year_, month_, position), export.central_filename(year_, month_, fmt)
+        return (public(central_model(ledger_of(request), year_, month_, position)),
+                export.central_filename(year_, month_, fmt))
 
     return spreadsheet(request, actor, "central", format, read)
 
@@ -206,6 +206,6 @@ def download_regulation(request: Request, year: str, actor: UiFinanceReader, for
     def read(fmt: str) -> tuple[dict[str, Any], str]:
         year_ = parse_year(year, 0)
         position = read_position(request, parse_as_of(as_of, as_of_position))
-        return regulation_body(ledger_of(request), year_, position), export.regulation_filename(year_, fmt)
+        return public(regulation_body(ledger_of(request), year_, position)), export.regulation_filename(year_, fmt)
 
     return spreadsheet(request, actor, "regulation", format, read)

@@ -24,12 +24,12 @@ from domain.citizen import Citizen
 from domain.errors import DomainError, InvalidValue, NotFound
 from domain.facility import COST_CATEGORIES, Facility, facility_id
 from domain.tariff_schedule import TariffSchedule
-from service.api.deps import may
-from service.api.facilities import facility_as_of
+from service.access import may
 from service.audit import AuditTrail
 from service.commands.declarations import COMMANDS, Command, Retract
 from service.db import ledger_entries
 from service.ledger import RETRACTABLE_BY_ROLE, Actor, BudgetLedger, NotAllowed, Recorded
+from service.queries.facilities import facility_as_of
 from service.ui.asof import UiProblem, read_position
 from service.ui.auth import RoleNotAllowed, ui_allow
 from service.ui.forms import FORM_KEY, FormState, form_idempotency, frame_preview, new_key, parse, parts, place

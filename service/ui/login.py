@@ -16,7 +16,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from service.api.throttle import AuthThrottled, authenticate_throttled
+from service.throttle import AuthThrottled, authenticate_throttled
 from service.ui.auth import COOKIE, MESSAGES, safe_next
 from service.ui.csrf import LOGIN_COOKIE, LOGIN_PATH, csrf_token
 from service.ui.render import TEMPLATES

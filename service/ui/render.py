@@ -1,8 +1,8 @@
 """Rendering a page: the templates, the navigation a role sees, the page's own form values,
 and refusals shown as a Danish message on the page rather than as a 500.
 
-A page's figures are built by a function that calls the API's own read functions; whatever
-those refuse (an unknown facility or citizen, a point not recorded yet, projections behind) is
+A page's figures are built by a function that calls the queries (service/queries/), as the
+API does; whatever those refuse (an unknown facility or citizen, a point not recorded yet, projections behind) is
 shown on the same page, with the form still there to ask again.
 """
 
@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlencode
 
-from fastapi import HTTPException, Request
+from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from domain.errors import DomainError, InvalidValue, NotFound
-from service.api.deps import FINANCE_READERS, READERS, may
+from service.access import FINANCE_READERS, READERS, Forbidden, may
 from service.commands.declarations import COMMANDS
 from service.ledger import Actor, BudgetLedger, Timeline
 from service.projection import ProjectionLagging
@@ -92,7 +92,7 @@ def render(request: Request, actor: Actor | None, template: str, context: dict[s
     return TEMPLATES.TemplateResponse(request, template, {"actor": actor, "nav": nav, **context}, status_code=status)
 
 
-REFUSALS = (UiProblem, DomainError, ProjectionLagging, HTTPException)
+REFUSALS = (UiProblem, DomainError, ProjectionLagging, Forbidden)
 """What a read refuses with; anything else is a failure of the service and stays one."""
 
 
@@ -108,8 +108,8 @@ def problem_of(error: Exception) -> UiProblem:
         return UiProblem(409, "Forespørgslen kan ikke besvares som stillet.", error.message)
     if isinstance(error, ProjectionLagging):
         return UiProblem(503, "Beregningerne er ikke nået helt frem endnu. Prøv igen om et øjeblik.", str(error))
-    assert isinstance(error, HTTPException)
-    return UiProblem(error.status_code, "Forespørgslen kan ikke besvares som stillet.", str(error.detail))
+    assert isinstance(error, Forbidden)
+    return UiProblem(403, "Forespørgslen kan ikke besvares som stillet.", error.message)
 
 
 def page(request: Request, actor: Actor, template: str, form: dict[str, Any],

@@ -3,8 +3,8 @@ roles that may ask the API's what-if (finance and auditor; admin does all).
 
 The form is the year's published schedule as of the page's "Opgjort pr." point (its levels'
 spans and rates, its special tariffs), each rate editable (a special tariff's left empty keeps
-each citizen's granted rate). The result is the API's what-if body (`what_if_body`, the same
-function as POST /v1/regulation/{year}/what-if): per facility and per paying municipality,
+each citizen's granted rate). The result is the API's what-if body (service/queries/what_if.py, the
+same read as POST /v1/regulation/{year}/what-if): per facility and per paying municipality,
 what was charged, what the draft would have charged, and the difference, with totals; the
 download is that body as the API's export renders it. Like every read the form is a GET: the
 what-if records nothing. A rate that is not an amount from 0.01 to 100 000.00 kr. with at
@@ -25,10 +25,11 @@ from domain.errors import InvalidValue, NotFound
 from domain.tariff_schedule import TariffSchedule
 from domain.values import MAX_DAILY_RATE, check_daily_rate, money
 from service import export
-from service.api.regulation import what_if_body
-from service.api.schedules import schedule_as_of
 from service.event_history import MunicipalityYear
 from service.ledger import BudgetLedger
+from service.queries.schedules import schedule_as_of
+from service.queries.values import public
+from service.queries.what_if import what_if_body
 from service.ui.asof import UiProblem, as_of_text, parse_as_of, read_position
 from service.ui.auth import UiFinanceReader
 from service.ui.finance_pages import spreadsheet
@@ -155,7 +156,7 @@ def what_if_page(request: Request, actor: UiFinanceReader, year: str | None = No
             raise UiProblem(422, "Udkastet blev ikke beregnet: ret de markerede takster.")
         if not draft.sent:
             return {"result": None, "history": history}
-        body = what_if_body(ledger, year_, position, draft.body_levels(), draft.body_special_tariffs())
+        body = public(what_if_body(ledger, year_, position, draft.body_levels(), draft.body_special_tariffs()))
         links = {fmt: with_query(f"/ui/download/what-if/{year_}", format=fmt, as_of_position=position,
                                  **draft.params()) for fmt in export.FORMATS}
         return {"result": body, "history": history, "downloads": links}
@@ -177,7 +178,7 @@ def download_what_if(request: Request, year: str, actor: UiFinanceReader, format
             raise UiProblem(422, "Udkastet kan ikke hentes: " + " ".join(draft.errors))
         if not draft.sent:
             raise UiProblem(422, "Angiv udkastets takster (rate_1 … rate_8): hent beregningen fra siden «Hvad nu hvis?».")
-        body = what_if_body(ledger, year_, position, draft.body_levels(), draft.body_special_tariffs())
+        body = public(what_if_body(ledger, year_, position, draft.body_levels(), draft.body_special_tariffs()))
         return body, export.what_if_filename(year_, fmt)
 
     return spreadsheet(request, actor, "what_if", format, read)

@@ -1,6 +1,8 @@
 """Dependencies point inward: domain/ imports only itself and the eventsourcing library;
 projections/ imports domain/; service/ may import both; and no module imports one that
-imports it back."""
+imports it back. Every read goes through service/queries/ (docs/adr/0035): no module outside
+the HTTP API imports it (the CLI starting the server excepted), a query imports no entry point,
+and the HTTP layer's exception is named only inside it."""
 
 import ast
 from pathlib import Path
@@ -106,3 +108,57 @@ def test_no_module_imports_one_that_imports_it_back():
 
 def test_the_cycle_finder_finds_a_cycle_and_only_it():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [{"a", "b", "c"}]
+
+
+API_USERS_ALLOWED = {("service.cli", "service.api.server")}
+"""`ledger serve` starts the HTTP server: the one import of the API from outside it."""
+ENTRY_POINTS = ("service.api", "service.ui", "service.cli", "service.export_cli", "service.import_cli")
+
+
+def inside(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+def test_nothing_outside_the_api_imports_it():
+    graph = module_imports()
+    found = {(name, target) for name, targets in graph.items() if not inside(name, "service.api")
+             for target in targets if inside(target, "service.api")}
+    assert found - API_USERS_ALLOWED == set()
+
+
+def test_a_query_imports_no_entry_point():
+    graph = module_imports()
+    found = {(name, target) for name, targets in graph.items() if inside(name, "service.queries")
+             for target in targets if any(inside(target, entry) for entry in ENTRY_POINTS)}
+    assert found == set()
+
+
+def names_in(path: Path) -> set[str]:
+    """Every identifier a module names: imported, read as a name or as an attribute."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Name):
+            found.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            found.add(node.attr)
+        elif isinstance(node, ast.alias):
+            found |= {node.name.rpartition(".")[2], node.asname or ""}
+    return found
+
+
+def test_no_http_exception_outside_the_api():
+    """Reads and commands raise domain errors (domain/errors.py, service.access.Forbidden,
+    ProjectionLagging ...); only the API turns them into HTTP answers (service/api/problems.py)."""
+    api = ROOT / "service" / "api"
+    found = {str(path.relative_to(ROOT)) for package in ("domain", "projections", "service")
+             for path in (ROOT / package).rglob("*.py")
+             if api not in path.parents and "HTTPException" in names_in(path)}
+    assert found == set()
+
+
+def test_the_layer_tests_see_what_they_forbid(tmp_path):
+    """The checks above read function-level imports and names too (as the cycle test does)."""
+    module = tmp_path / "m.py"
+    module.write_text("def f():\n    from fastapi import HTTPException as Refused\n    raise Refused(404)\n")
+    assert "HTTPException" in names_in(module)
+    assert "service.api.server" in module_imports()["service.cli"]
