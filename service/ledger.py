@@ -396,7 +396,7 @@ class BudgetLedger(Application):
         write = LedgerWrite(event_ids=[e.meta.event_id for e in events], timestamps=[e.timestamp for e in events],
                             response={}, residents=residents(events))
         try:
-            self.save(*events, ledger_write=write)
+            self._put(events, write)
         except IntegrityError:
             self._cache, self._streams = {}, None
             raise RuleViolation("concurrent_write", "another writer changed the same records during the import; "
@@ -404,6 +404,12 @@ class BudgetLedger(Application):
         for listener in self.after_write:
             listener(write.positions[-1])
         return write.positions[-1]
+
+    def _put(self, events: list[Any], write: LedgerWrite) -> None:
+        """Store decided events with what the command stores beside them, in one transaction:
+        what `save` does for events (no snapshots, no aggregate cache, nothing notified
+        in process), without asking each event whether it is an event or an aggregate."""
+        self.events.put(events, ledger_write=write)
 
     STALE_ATTEMPTS = 3
     """How often a command is decided again when what it read from the cache changed meanwhile."""
@@ -449,7 +455,7 @@ class BudgetLedger(Application):
                 read_versions={stream.hex: version for stream, version in reads.items() if stream not in written},
             )
             try:
-                self.save(*events, ledger_write=write)
+                self._put(events, write)
             except Replayed as stored:
                 return self._replayed(stored.fingerprint, stored.response, idempotency)
             except StaleRead:
