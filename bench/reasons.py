@@ -46,6 +46,10 @@ def _import(figure: Any, measured: dict[str, Any], data: dict[str, Any]) -> str:
                      f"({usage.processes.get('import', 0):.0f} s of CPU in {measured['import']:.0f} s)")
         if figure.target:
             parts.append(f"{_rate(figure.target)} leaves {1000 / figure.target:.3f} ms per command")
+    batched: CpuUsage | None = measured.get("batched_cpu")
+    if batched is not None and measured.get("batched") and measured["batched"][0]:
+        parts.append(f"the library's batched appends used {batched.per(measured['batched'][0]).get('library', 0):.3f} "
+                     f"ms of CPU per event")
     if figure.baseline is not None and figure.target and figure.baseline < figure.target:
         parts.append(f"the library's own batched appends of ready-made events ran at {_rate(figure.baseline)} "
                      f"here, below the target")

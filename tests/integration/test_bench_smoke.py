@@ -43,7 +43,7 @@ def test_the_generated_history_imports_without_a_refusal(settings, tmp_path):
 
 
 def test_a_tiny_run_of_the_harness_gives_every_figure_its_table_and_comparison(tmp_path):
-    options = Options(SCALES["tiny"], "sqlite", seed=3, only=("http", "reads"), http_seconds=0.2, samples=0.01,
+    options = Options(SCALES["tiny"], "sqlite", seed=3, only=("import", "http", "reads"), http_seconds=0.2, samples=0.01,
                       cache=tmp_path / "cache", results=tmp_path / "results")
     results = run(options, Console(file=open(os.devnull, "w")))
     assert results.data["store_events"] > results.data["events"]  # corrections and HTTP commands came on top
@@ -53,6 +53,7 @@ def test_a_tiny_run_of_the_harness_gives_every_figure_its_table_and_comparison(t
     assert all(f.value is not None and f.value > 0 for f in results.figures)
     assert results.details["http_8"]["errors"] == 0 and results.details["reads"]["budget"]["errors"] == 0
     assert results.figure("http_1_throughput").baseline > 0  # the raw library's loop ran beside it
+    assert results.figure("import").baseline > 0 and results.details["batched"]["cpu"]["library_ms_per_unit"] > 0
     for clients in (1, 8):  # the HTTP + library floor, driven by the same clients through a real server
         floor = results.details[f"floor_{clients}"]
         assert floor["count"] > 0 and floor["errors"] == 0 and floor["cpu"]["floor_ms_per_unit"] > 0
