@@ -4,7 +4,8 @@ kind of store, in that order:
 
  1. generate the history (or reuse it from bench/.cache/);
  2. `ledger migrate`, then `ledger migrate` again (the command's start-up on a ready store);
- 3. `ledger import FILE`, timed;                                    [import]
+ 3. `ledger import FILE`, timed, and right after it its baseline, the library's batched
+    appends of as many events (so both meet the machine in the same minute); [import]
  4. `ledger serve`; the embedded projections follow the import;     (catch-up, informational)
  5. the corrections: events found through the API, retractions and new facts imported;
  6. commands through HTTP with 1 and 8 clients, and the CPU each process and the machine
@@ -13,7 +14,9 @@ kind of store, in that order:
  8. the service's peak resident memory (VmHWM); the service stops;  [memory]
  9. `ledger rebuild`, timed, with its CPU and the row versions it wrote; [rebuild]
 10. baselines: read + decode every event (product's mapper); the raw library's append loop
-    (1 and 8 threads) and batched appends; an idle service on an empty store.
+    (1 and 8 threads); the HTTP + library floor: the same loop behind a minimal FastAPI app
+    served as `ledger serve` is, driven by the command benchmark's clients (1 and 8,
+    bench/floor.py); an idle service on an empty store.
 
 Each missed target is then given its reason in these measurements (bench/reasons.py).
 """
@@ -32,6 +35,7 @@ from rich.console import Console
 from bench import baselines, cpu
 from bench.commands import CommandClient
 from bench.corrections import resolve
+from bench.floor import Floor
 from bench.generate import generate
 from bench.scales import Scale
 from bench.load import Load, drive
@@ -46,6 +50,10 @@ GROUPS = ("import", "http", "reads", "memory", "rebuild")
 HERE = Path(__file__).parent
 CLIENTS = (1, 8)
 P95_TARGET_MS = {"sqlite": 10.0, "postgresql": 15.0}
+FLOOR_P95_TARGET_MS = {"sqlite": 7.0, "postgresql": 10.0}
+"""Issue 20's p95 of a command with 1 client, shown against the HTTP + library floor."""
+FLOOR_MIN_RATIO = 0.5
+"""Issue 20: the HTTP commands with 8 clients at least this share of the floor's throughput."""
 READ_TARGETS_MS = {"budget": 50.0, "central": 500.0, "central_as_of": None, "explain": 200.0, "regulation": 5000.0,
                    "what_if": 5000.0}
 READ_LABELS = {"budget": "budget of a facility-year, random as_of", "central": "central model of a year",
@@ -78,6 +86,8 @@ class Run:
     data: dict[str, Any] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
     measured: dict[str, Any] = field(default_factory=dict)
+    facilities: list[str] = field(default_factory=list)
+    """The facilities' codes, for the requests of the command benchmark and of the floor."""
 
 
 def run(options: Options, console: Console | None = None) -> Results:
@@ -107,6 +117,13 @@ def run(options: Options, console: Console | None = None) -> Results:
         state.measured["import_cpu"] = usage
         state.details["import_cpu"] = usage.summary(generated.meta["commands"])
         say(f"imported in {imported.seconds:.1f} s")
+        if "import" in options.only:
+            say("baseline: the library's batched appends")
+            with cpu.measured({"library": os.getpid()}) as usage:
+                count, seconds = baselines.batched_appends(stores.raw.library_env(), state.data["events"])
+            state.measured["batched"] = (count, seconds)
+            state.measured["batched_cpu"] = usage
+            state.details["batched"] = {"events": count, "seconds": round(seconds, 4), "cpu": usage.summary(count)}
         state.data["projector"] = options.projector
         with Service(product, projector=options.projector) as service:
             service.wait_ready()
@@ -121,6 +138,7 @@ def run(options: Options, console: Console | None = None) -> Results:
             state.data["history_events"] = position
             facilities = [f["code"] for f in service.http.get(
                 "/v1/facilities", headers={"Authorization": f"Bearer {token}"}).json()["facilities"]]
+            state.facilities = facilities
             if "http" in options.only:
                 _commands(service, token, facilities, state, say)
             if "reads" in options.only:
@@ -198,11 +216,7 @@ def _baselines(stores: Any, state: Run, say: Any) -> None:
             state.measured[f"raw_{clients}"] = load
             state.measured[f"raw_{clients}_cpu"] = usage
             state.details[f"raw_{clients}"] = load.summary() | {"cpu": usage.summary(load.count)}
-    if "import" in options.only:
-        say("baseline: the library's batched appends")
-        count, seconds = baselines.batched_appends(raw_env, state.data["events"])
-        state.measured["batched"] = (count, seconds)
-        state.details["batched"] = {"events": count, "seconds": round(seconds, 4)}
+        _floor(stores, state, say)
     if "memory" in options.only:
         say("baseline: an idle service on an empty store")
         ledger(stores.empty, "migrate")
@@ -210,6 +224,23 @@ def _baselines(stores: Any, state: Run, say: Any) -> None:
             idle.wait_ready()
             idle.wait_caught_up(timeout=60)
             state.measured["idle_memory"] = idle.memory()
+
+
+def _floor(stores: Any, state: Run, say: Any) -> None:
+    """The HTTP + library floor: the command benchmark's clients, with 1 and 8 clients, against
+    the library's loop behind a minimal FastAPI app on `ledger serve`'s server (bench/floor.py)."""
+    options = state.options
+    with Floor(stores.product.env, stores.raw.library_env(), stores.directory / "floor.log") as floor:
+        floor.wait_ready()
+        for clients in CLIENTS:
+            say(f"baseline: the HTTP + library floor, {clients} client(s)")
+            with cpu.measured({"floor": floor.process.pid, "client": os.getpid()}) as usage:
+                load = drive([CommandClient(floor.base, "floor", state.facilities, f"FLOOR-{clients}-{i}",
+                                            options.scale.last_year, options.seed * 100 + i) for i in range(clients)],
+                             seconds=options.http_seconds, warmup=3, on_start=usage.restart)
+            state.measured[f"floor_{clients}"] = load
+            state.measured[f"floor_{clients}_cpu"] = usage
+            state.details[f"floor_{clients}"] = load.summary() | {"cpu": usage.summary(load.count)}
 
 
 def figures(state: Run) -> list[Figure]:
@@ -245,6 +276,24 @@ def figures(state: Run) -> list[Figure]:
             result.append(Figure(f"http_{clients}_p{q}", f"HTTP command p{q}, {who}", "ms",
                                  load.p(q) * 1000, baseline=raw.p(q) * 1000 if raw else None,
                                  baseline_label="library", target=P95_TARGET_MS[store] if q == 95 else None))
+        floor: Load | None = m.get(f"floor_{clients}")
+        if floor is None:
+            continue
+        floor_errors = f", {floor.errors} failed" if floor.errors else ""
+        result.append(Figure(f"floor_{clients}_throughput", f"HTTP + library floor, {who}", "/s", floor.throughput,
+                             True, baseline=raw.throughput if raw else None, baseline_label="library: load + save",
+                             note=f"{floor.count} requests{floor_errors}; the library's loop behind FastAPI"))
+        result.append(Figure(f"floor_{clients}_p95", f"HTTP + library floor p95, {who}", "ms", floor.p(95) * 1000,
+                             baseline=raw.p(95) * 1000 if raw else None, baseline_label="library"))
+        if clients == 1:
+            result.append(Figure("http_1_p95_vs_floor", "HTTP command p95, 1 client, against the floor", "ms",
+                                 load.p(95) * 1000, baseline=floor.p(95) * 1000, baseline_label="HTTP + library floor",
+                                 target=FLOOR_P95_TARGET_MS[store], note="issue 20's target"))
+        else:
+            result.append(Figure(f"http_{clients}_throughput_vs_floor", f"HTTP commands, {who}, against the floor",
+                                 "/s", load.throughput, True, baseline=floor.throughput,
+                                 baseline_label="HTTP + library floor", min_ratio=FLOOR_MIN_RATIO,
+                                 note="issue 20's target"))
     if "rebuild" in m:
         events = data["store_events"]
         result.append(Figure("rebuild", "ledger rebuild", "/s", events / m["rebuild"], True, baseline=decode_rate,

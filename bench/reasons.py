@@ -46,6 +46,10 @@ def _import(figure: Any, measured: dict[str, Any], data: dict[str, Any]) -> str:
                      f"({usage.processes.get('import', 0):.0f} s of CPU in {measured['import']:.0f} s)")
         if figure.target:
             parts.append(f"{_rate(figure.target)} leaves {1000 / figure.target:.3f} ms per command")
+    batched: CpuUsage | None = measured.get("batched_cpu")
+    if batched is not None and measured.get("batched") and measured["batched"][0]:
+        parts.append(f"the library's batched appends used {batched.per(measured['batched'][0]).get('library', 0):.3f} "
+                     f"ms of CPU per event")
     if figure.baseline is not None and figure.target and figure.baseline < figure.target:
         parts.append(f"the library's own batched appends of ready-made events ran at {_rate(figure.baseline)} "
                      f"here, below the target")
@@ -85,13 +89,20 @@ def _http(figure: Any, measured: dict[str, Any]) -> str:
     raw_load = measured.get(f"raw_{clients}")
     if raw is not None and raw_load is not None and raw_load.count:
         spent += f" against {raw.per(raw_load.count)['all']:.2f} ms in the library's loop"
-    if figure.key.endswith("_throughput") and clients == 1:
+    floor: CpuUsage | None = measured.get(f"floor_{clients}_cpu")
+    floor_load = measured.get(f"floor_{clients}")
+    if figure.key.endswith("_vs_floor") and floor is not None and floor_load is not None and floor_load.count:
+        floor_per = floor.per(floor_load.count)
+        spent += (f" and {floor_per['all']:.2f} ms in the HTTP + library floor (its server "
+                  f"{floor_per.get('floor', 0):.2f}, client {floor_per.get('client', 0):.2f})")
+    throughput = "_throughput" in figure.key
+    if throughput and clients == 1:
         mean = sum(load.latencies) / load.count * 1000
         raw_mean = f"; the library's loop takes {sum(raw_load.latencies) / raw_load.count * 1000:.2f} ms" \
             if raw_load is not None and raw_load.count else ""
         return (f"one client sends a command when the last one is answered, so the throughput is 1 / the mean "
                 f"latency of {mean:.1f} ms{raw_mean}; {spent}")
-    if figure.key.endswith("_throughput"):
+    if throughput:
         ceiling = usage.cores * 1000 / per["all"] if per["all"] else float("inf")
         asked = (figure.min_ratio or 0) * (figure.baseline or 0)
         return f"{spent}: {usage.cores} cores allow at most {_rate(ceiling)}, the target asks {_rate(asked)}"

@@ -42,6 +42,7 @@ _INSTANT = re.compile(r"(?<![0-9])[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{
 _SEPARATORS = frozenset(" -./:_\u2212\u2796\ufe63\uff0d")
 _DATE_CUTS = frozenset({2, 4, 6})
 DIGITS = 10
+_ASCII_DIGITS = "0123456789"
 
 
 def normalise_digits(text: str) -> str:
@@ -103,7 +104,11 @@ def _has_birth_date(candidate: str) -> bool:
 
 
 def looks_like_cpr(text: str) -> bool:
-    """True when the text holds a CPR number in any written form (see the module's rules)."""
+    """True when the text holds a CPR number in any written form (see the module's rules).
+    ASCII text is its own normal form, so one with fewer than ten digits holds no candidate
+    (rule 4) and is answered without reading it further."""
+    if text.isascii() and (len(text) < DIGITS or sum(map(text.count, _ASCII_DIGITS)) < DIGITS):
+        return False
     normalised = _INSTANT.sub("#", _UUID.sub("#", normalise_digits(text)))
     return any(_has_birth_date(c) for groups in _chains(normalised) for c in _candidates(groups))
 

@@ -83,12 +83,15 @@ class _Refused(Exception):
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """A line's object, refused (`duplicate_key`, as the API does) when it repeats a key rather
     than taking its last value silently."""
-    seen: dict[str, Any] = {}
-    for key, value in pairs:
+    unique = dict(pairs)
+    if len(unique) == len(pairs):
+        return unique
+    seen: set[str] = set()
+    for key, _ in pairs:
         if key in seen:
             raise _Refused(key[:100], "duplicate_key", f"the key {key[:100]!r} appears more than once in one object")
-        seen[key] = value
-    return seen
+        seen.add(key)
+    return unique  # not reached: a shorter dict means a repeated key
 
 
 LineRefused = _Refused

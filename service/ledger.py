@@ -14,6 +14,7 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any, Callable, Iterator, TypeVar
 from uuid import UUID
 
@@ -50,6 +51,12 @@ from service.settings import Settings
 from service.store import DateAsISO, Idempotency, LedgerWrite, MetaAsDict, Replayed, StaleRead
 
 A = TypeVar("A", bound=LedgerAggregate)
+
+citizen_stream = lru_cache(maxsize=65_536)(citizen_id)
+facility_stream = lru_cache(maxsize=4_096)(facility_id)
+schedule_stream = lru_cache(maxsize=256)(schedule_id)
+"""The streams' ids (a UUID 5 of the name) of citizens, facilities and schedules, each computed
+once per name: a command asks for its citizen's and its year's schedule's stream several times."""
 
 
 @dataclass(frozen=True)
@@ -125,7 +132,7 @@ class BudgetLedger(Application):
         code = canonical_reference(c.code, "code")
 
         def decide() -> list[LedgerAggregate]:
-            if self._exists(facility_id(code)):
+            if self._exists(facility_stream(code)):
                 raise RuleViolation("facility_code_taken", f"facility {code} is already registered", "code")
             check_no_cpr(c.name, "name")
             check_no_cpr(c.area, "area")
@@ -176,7 +183,7 @@ class BudgetLedger(Application):
         def decide() -> list[LedgerAggregate]:
             meta = self._meta(date(check_year(c.year), 1, 1), actor, c)
             try:
-                schedule = self._get(schedule_id(c.year), TariffSchedule)
+                schedule = self._get(schedule_stream(c.year), TariffSchedule)
             except NotFound:
                 return [TariffSchedule.publish_first(c.year, levels, special_tariffs, c.hourly_rate, c.runoff_months,
                                                      meta)]
@@ -205,7 +212,7 @@ class BudgetLedger(Application):
             classification = Classification.of(c.assessment.as_domain(), schedule)
             special, special_meta = self._special(c.special_tariff, schedule, meta)
             try:
-                citizen = self._get(citizen_id(citizen_ref), Citizen)
+                citizen = self._get(citizen_stream(citizen_ref), Citizen)
             except NotFound:
                 citizen = Citizen.first_move_in(citizen_ref, facility, c.paying_municipality, classification, meta,
                                                 special, special_meta)
@@ -294,21 +301,21 @@ class BudgetLedger(Application):
     # Reads -------------------------------------------------------------------------------
 
     def facility(self, code: str, version: int | None = None) -> Facility:
-        code = self._spelling(code, "code", facility_id)
+        code = self._spelling(code, "code", facility_stream)
         try:
-            return self._get(facility_id(code), Facility, version)
+            return self._get(facility_stream(code), Facility, version)
         except NotFound:
             raise NotFound("unknown_facility", f"no facility {code}", "code") from None
 
     def require_facility(self, code: str) -> None:
         """Refuse (404) a facility that was never registered, without loading its stream."""
-        code = self._spelling(code, "code", facility_id)
-        if not self._exists(facility_id(code)):
+        code = self._spelling(code, "code", facility_stream)
+        if not self._exists(facility_stream(code)):
             raise NotFound("unknown_facility", f"no facility {code}", "code")
 
     def schedule(self, year: int, version: int | None = None) -> TariffSchedule:
         try:
-            return self._get(schedule_id(year), TariffSchedule, version)
+            return self._get(schedule_stream(year), TariffSchedule, version)
         except NotFound:
             raise NotFound("no_tariff_schedule", f"there is no tariff schedule for {year}", "year") from None
 
@@ -318,9 +325,9 @@ class BudgetLedger(Application):
         return self._schedule_in_force(day)
 
     def citizen(self, citizen_ref: str, version: int | None = None) -> Citizen:
-        citizen_ref = self._spelling(citizen_ref, "citizen_ref", citizen_id)
+        citizen_ref = self._spelling(citizen_ref, "citizen_ref", citizen_stream)
         try:
-            return self._get(citizen_id(citizen_ref), Citizen, version)
+            return self._get(citizen_stream(citizen_ref), Citizen, version)
         except NotFound:
             raise NotFound("unknown_citizen", f"no citizen {citizen_ref} in the ledger", "citizen_ref") from None
 
@@ -396,7 +403,7 @@ class BudgetLedger(Application):
         write = LedgerWrite(event_ids=[e.meta.event_id for e in events], timestamps=[e.timestamp for e in events],
                             response={}, residents=residents(events))
         try:
-            self.save(*events, ledger_write=write)
+            self._put(events, write)
         except IntegrityError:
             self._cache, self._streams = {}, None
             raise RuleViolation("concurrent_write", "another writer changed the same records during the import; "
@@ -404,6 +411,12 @@ class BudgetLedger(Application):
         for listener in self.after_write:
             listener(write.positions[-1])
         return write.positions[-1]
+
+    def _put(self, events: list[Any], write: LedgerWrite) -> None:
+        """Store decided events with what the command stores beside them, in one transaction:
+        what `save` does for events (no snapshots, no aggregate cache, nothing notified
+        in process), without asking each event whether it is an event or an aggregate."""
+        self.events.put(events, ledger_write=write)
 
     STALE_ATTEMPTS = 3
     """How often a command is decided again when what it read from the cache changed meanwhile."""
@@ -449,7 +462,7 @@ class BudgetLedger(Application):
                 read_versions={stream.hex: version for stream, version in reads.items() if stream not in written},
             )
             try:
-                self.save(*events, ledger_write=write)
+                self._put(events, write)
             except Replayed as stored:
                 return self._replayed(stored.fingerprint, stored.response, idempotency)
             except StaleRead:
@@ -524,14 +537,14 @@ class BudgetLedger(Application):
         return tariff, Meta(str(uuid.uuid4()), meta.effective_date, meta.actor, meta.reason, meta.case_ref)
 
     def _known_facility(self, code: str) -> None:
-        if not self._exists(facility_id(code)):
+        if not self._exists(facility_stream(code)):
             raise RuleViolation("unknown_facility", f"there is no facility {code}; register it first", "facility")
 
     def _schedule_in_force(self, day: date) -> TariffSchedule:
         """The year's schedule a command decides on: in a command, from the cache when it holds
         it, its version then checked in the command's transaction (`_command`)."""
         try:
-            schedule = self._decided_on(schedule_id(day.year))
+            schedule = self._decided_on(schedule_stream(day.year))
         except NotFound:
             schedule = None
         if schedule is None or not schedule.is_published:

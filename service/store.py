@@ -202,8 +202,8 @@ KEY_COLUMNS = "(principal, key, fingerprint, response, created_at)"
 
 
 def _sqlite_time(moment: datetime) -> str:
-    """SQLAlchemy's storage format for DateTime on SQLite (naive UTC)."""
-    return moment.astimezone(timezone.utc).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+    """SQLAlchemy's storage format for DateTime on SQLite (naive UTC, `%Y-%m-%d %H:%M:%S.%f`)."""
+    return moment.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _parse_sqlite_time(text: str | None) -> datetime | None:

@@ -43,7 +43,7 @@ def test_the_generated_history_imports_without_a_refusal(settings, tmp_path):
 
 
 def test_a_tiny_run_of_the_harness_gives_every_figure_its_table_and_comparison(tmp_path):
-    options = Options(SCALES["tiny"], "sqlite", seed=3, only=("http", "reads"), http_seconds=0.2, samples=0.01,
+    options = Options(SCALES["tiny"], "sqlite", seed=3, only=("import", "http", "reads"), http_seconds=0.2, samples=0.01,
                       cache=tmp_path / "cache", results=tmp_path / "results")
     results = run(options, Console(file=open(os.devnull, "w")))
     assert results.data["store_events"] > results.data["events"]  # corrections and HTTP commands came on top
@@ -53,6 +53,18 @@ def test_a_tiny_run_of_the_harness_gives_every_figure_its_table_and_comparison(t
     assert all(f.value is not None and f.value > 0 for f in results.figures)
     assert results.details["http_8"]["errors"] == 0 and results.details["reads"]["budget"]["errors"] == 0
     assert results.figure("http_1_throughput").baseline > 0  # the raw library's loop ran beside it
+    assert results.figure("import").baseline > 0 and results.details["batched"]["cpu"]["library_ms_per_unit"] > 0
+    for clients in (1, 8):  # the HTTP + library floor, driven by the same clients through a real server
+        floor = results.details[f"floor_{clients}"]
+        assert floor["count"] > 0 and floor["errors"] == 0 and floor["cpu"]["floor_ms_per_unit"] > 0
+        assert results.figure(f"floor_{clients}_throughput").baseline == results.figure(
+            f"http_{clients}_throughput").baseline
+    against = results.figure("http_8_throughput_vs_floor")
+    assert against.value == results.figure("http_8_throughput").value and against.min_ratio == 0.5
+    assert against.baseline == results.figure("floor_8_throughput").value
+    p95 = results.figure("http_1_p95_vs_floor")
+    assert p95.value == results.figure("http_1_p95").value and p95.target == 7.0
+    assert p95.baseline == results.figure("floor_1_p95").value
     saved = list((tmp_path / "results").glob("tiny-sqlite-*.json"))
     assert len(saved) == 1 and Results.load(saved[0]).figure("read_budget_p95").value == \
         results.figure("read_budget_p95").value
@@ -61,6 +73,7 @@ def test_a_tiny_run_of_the_harness_gives_every_figure_its_table_and_comparison(t
     console.print(compare(results, Results.load(saved[0])))
     text = console.export_text()
     assert "HTTP command p95, 8 clients" in text and "≤ 10.0 ms" in text and "cost ratio" in text
+    assert "HTTP + library floor, 8 clients" in text and "against the floor" in text
     rows = markdown(results).splitlines()
     assert sum(1 for row in rows if row.startswith("| ")) == len(results.figures) + 1  # header and a row each
     missed = [f for f in results.figures if f.met is False]
