@@ -5,7 +5,7 @@ stores. No production code uses this module.
     python -m bench.read_design resolve STORE_URL CORRECTIONS OUT   # the corrections as import lines
     python -m bench.read_design derive STORE_URL OUTDIR             # rows of options A and B, counts
     python -m bench.read_design load OUTDIR sqlite:////tmp/x.sqlite|postgresql://...#schema
-    python -m bench.read_design reads OUTDIR STORE [--samples N]    # verify and time the reads
+    python -m bench.read_design reads OUTDIR STORE [--samples N] [--central N] [--seed N] [--options A,A2,B]
 
 - `resolve` finds each correction's event (citizen, type, effective date) in the store, as
   bench/corrections.py does through the API, and writes the retraction and the right facts.
@@ -609,7 +609,8 @@ def main(argv: list[str]) -> None:  # pragma: no cover - the command lines of th
         samples = int(args[args.index("--samples") + 1]) if "--samples" in args else 200
         central = int(args[args.index("--central") + 1]) if "--central" in args else 20
         options = tuple(args[args.index("--options") + 1].split(",")) if "--options" in args else ("A", "A2", "B")
-        reads(Path(args[0]), args[1], samples, central, options=options)
+        seed = int(args[args.index("--seed") + 1]) if "--seed" in args else 1
+        reads(Path(args[0]), args[1], samples, central, seed, options=options)
     else:
         raise SystemExit(__doc__)
 

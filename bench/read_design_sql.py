@@ -85,7 +85,7 @@ class Store:
     def sql(self, text: str) -> str:
         if self.kind == "sqlite":
             return text.replace("LEAST(", "min(").replace("GREATEST(", "max(")
-        return re.sub(r":([a-z_]+)", r"%(\1)s", text)
+        return re.sub(r":([a-z_0-9]+)", r"%(\1)s", text)
 
     def query(self, text: str, **params: Any) -> list[tuple[Any, ...]]:
         return list(self.connection.execute(self.sql(text), params).fetchall())
@@ -97,10 +97,10 @@ class Store:
         if self.kind == "sqlite":
             self.connection.commit()
 
-    def load(self, table: str, rows: Iterator[list[Any]]) -> int:
+    def load(self, table: str, rows: Iterator[list[Any]], columns: int | None = None) -> int:
         count = 0
         if self.kind == "sqlite":
-            columns = len(SCHEMA[table].split(","))
+            columns = columns or len(SCHEMA[table].split(","))
             insert = f"INSERT INTO {table} VALUES ({','.join('?' * columns)})"
             batch = []
             for row in rows:
@@ -295,6 +295,26 @@ WITH grp AS (
 )
 SELECT facility, month, {sums} FROM piece GROUP BY facility, month"""
 
+A_EXPLAIN = """
+WITH changes AS (
+  SELECT s.level, s.special_rate, s.first_day, s.last_day, s.recorded_from AS p, s.recorded_from AS q, 1 AS sign
+  FROM {table} s WHERE {where} AND s.facility = :facility AND s.recorded_from > :n1 AND s.recorded_from <= :n2
+  UNION ALL
+  SELECT s.level, s.special_rate, s.first_day, s.last_day, s.recorded_to, s.recorded_to - 1, -1
+  FROM {table} s WHERE {where} AND s.facility = :facility AND s.recorded_to > :n1 AND s.recorded_to <= :n2
+), seg AS (
+  SELECT p, q, sign, level, special_rate, GREATEST(first_day, :first) AS a, LEAST(last_day, :last) AS b
+  FROM changes WHERE first_day <= :last AND last_day >= :first
+), piece AS (
+  SELECT seg.p, seg.sign,
+         LEAST(seg.b, COALESCE(r.last_day, seg.b)) - GREATEST(seg.a, COALESCE(r.first_day, seg.a)) + 1 AS d,
+         COALESCE(seg.special_rate, r.rate) AS rate
+  FROM seg LEFT JOIN rd_rates r ON r.level = seg.level AND r.year = :year
+       AND r.first_day <= seg.b AND r.last_day >= seg.a AND r.recorded_from <= seg.q AND r.recorded_to > seg.q
+)
+SELECT p, SUM(CASE WHEN rate IS NULL THEN 0 ELSE sign * d * rate END) FROM piece GROUP BY p
+HAVING SUM(CASE WHEN rate IS NULL THEN 0 ELSE sign * d * rate END) <> 0 ORDER BY p"""
+
 B_YEAR_MONTHS = """
 SELECT m.facility, 0, SUM(m.activity), SUM(m.present_days), SUM(m.funded_days), SUM(m.unpriced_days),
        SUM(m.sold_days), SUM(m.sold_service), SUM(m.present_service), SUM(m.support_hours),
@@ -389,6 +409,15 @@ class Reads:
         for f, _, key, count in self.store.query(A_LEVELS.format(table=table, where=levels_where), **params):
             out.setdefault(f, [0] * 8 + [{}])[8][key] = int(count)
         return out
+
+    def a_explain(self, year: int, facility: str, n1: int, n2: int, pieces: bool = False) -> list[tuple[int, int]]:
+        """Option A (A2): the positions in (n1, n2] at which the facility-year's activity moved,
+        and by how much (øre), from the segment versions that begin or end there."""
+        params = {"year": year, "facility": facility, "n1": n1, "n2": n2,
+                  "first": date(year, 1, 1).toordinal(), "last": date(year, 12, 31).toordinal()}
+        table, where = ("rd_segments_y", "s.year = :year") if pieces else (
+            "rd_segments", "s.first_day <= :last AND s.last_day >= :first")
+        return [(int(p), int(d)) for p, d in self.store.query(A_EXPLAIN.format(table=table, where=where), **params)]
 
     def b_central(self, year: int, n: int) -> dict[str, list[Any]]:
         """Option B: every facility's year totals: its month rows below the frontier, its tail after."""
@@ -524,6 +553,29 @@ def reads(directory: Path, target: str, samples: int = 200, central: int = 20, s
                                         "p95": round(percentile(timings, 95), 1),
                                         "all": [round(t) for t in timings], "facilities_last": len(out)}
         print(name, result[f"{name}_facility_year_ms"], result[f"{name}_central_ms"], flush=True)
+    rate_changes = sorted({p for (p,) in store.query("SELECT recorded_from FROM rd_rates")})
+    for name, pieces in (("A", False), ("A2", True)):
+        if name not in options:
+            continue
+        timings, problems, moved = [], 0, []
+        rng = random.Random(seed + 7)
+        for facility, year, n in points:
+            current = reader.current.at(n)
+            year = min(year, current)
+            n1 = rng.randint(first, n)
+            began = time.perf_counter()
+            changes = reader.a_explain(year, facility, n1, n, pieces)
+            timings.append((time.perf_counter() - began) * 1000)
+            moved.append(len(changes))
+            if not any(n1 < p <= n for p in rate_changes):
+                before = sum(m[0] for m in reader.a(year, n1, facility, pieces).get(facility, {}).values())
+                after = sum(m[0] for m in reader.a(year, n, facility, pieces).get(facility, {}).values())
+                problems += after - before != sum(d for _, d in changes)
+        result[f"{name}_explain_ms"] = {"p50": round(statistics.median(timings), 2),
+                                        "p95": round(percentile(timings, 95), 2),
+                                        "changes_p50": statistics.median(moved), "changes_max": max(moved),
+                                        "sum_differs": problems}
+        print(name, "explain", result[f"{name}_explain_ms"], flush=True)
     out_path = directory / f"reads-{store.kind}-{int(time.time())}.json"
     out_path.write_text(json.dumps(result, indent=1))
     print(json.dumps(result, indent=1))
