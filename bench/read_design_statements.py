@@ -1,9 +1,12 @@
-"""A statement read on option A2's pieces (docs/adr/0038): the present days of one paying
-municipality's stays in one month as of a random position, each run of days with its service
-rate (what a statement line's periods are), from `rd_segments_y` and `rd_rates` with an index
-by (year, payer).
+"""A statement and a what-if read on option A2's pieces (docs/adr/0038).
 
-    python -m bench.read_design_statements STORE [--samples N] [--seed N]
+- statement: the present days of one paying municipality's stays in one month as of a random
+  position, each run of days with its service rate (what a statement line's periods are), from
+  `rd_segments_y` and `rd_rates` with an index by (year, payer);
+- what-if: the present days of a year as of a random position counted by facility, payer,
+  level (or special rate) and service rate: what the what-if prices with the draft rates.
+
+    python -m bench.read_design_statements STORE [--samples N] [--what-if N] [--seed N]
 """
 
 from __future__ import annotations
@@ -34,6 +37,21 @@ FROM seg LEFT JOIN rd_rates r ON r.level = seg.level AND r.year = :year AND r.fi
 ORDER BY seg.stay_id, 3"""
 
 
+WHAT_IF = """
+WITH seg AS (
+  SELECT s.facility, s.payer, s.level, s.special_rate, GREATEST(s.first_day, :first) AS a,
+         LEAST(s.last_day, :last) AS b
+  FROM rd_segments_y s
+  WHERE {where} AND s.present = 1 AND s.recorded_from <= :n AND s.recorded_to > :n
+    AND s.first_day <= :last AND s.last_day >= :first
+)
+SELECT seg.facility, seg.payer, seg.level, seg.special_rate, r.rate,
+       SUM(LEAST(seg.b, COALESCE(r.last_day, seg.b)) - GREATEST(seg.a, COALESCE(r.first_day, seg.a)) + 1)
+FROM seg LEFT JOIN rd_rates r ON r.level = seg.level AND r.year = :year AND r.first_day <= seg.b
+     AND r.last_day >= seg.a AND r.recorded_from <= :n AND r.recorded_to > :n
+GROUP BY seg.facility, seg.payer, seg.level, seg.special_rate, r.rate"""
+
+
 def main(argv: list[str]) -> None:  # pragma: no cover
     store = Store(argv[0])
     samples = int(argv[argv.index("--samples") + 1]) if "--samples" in argv else 200
@@ -59,6 +77,18 @@ def main(argv: list[str]) -> None:  # pragma: no cover
                               "statement_ms": {"p50": round(statistics.median(timings), 2),
                                                "p95": round(percentile(timings, 95), 2)},
                               "stays_per_statement": {"p50": statistics.median(lines), "max": max(lines)}}
+    advances = json.loads(open(argv[argv.index("--advances") + 1]).read()) if "--advances" in argv else []
+    timings = []
+    for _ in range(int(argv[argv.index("--what-if") + 1]) if "--what-if" in argv else 20):
+        year, n = rng.randint(2017, 2026), rng.randint(low, high)
+        current = max([y for p, y in advances if p <= n], default=year)
+        where = "s.year = :year" if year <= current else "s.year = :current AND s.last_day = :open"
+        began = time.perf_counter()
+        store.query(WHAT_IF.format(where=where), year=year, n=n, current=current, open=date(9999, 12, 31).toordinal(),
+                    first=date(year, 1, 1).toordinal(), last=date(year, 12, 31).toordinal())
+        timings.append((time.perf_counter() - began) * 1000)
+    result["what_if_ms"] = {"p50": round(statistics.median(timings), 1), "p95": round(percentile(timings, 95), 1),
+                            "all": [round(t) for t in timings]}
     print(json.dumps(result, indent=1))
 
 
