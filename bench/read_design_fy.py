@@ -7,6 +7,7 @@ level at each month's end) but not the real values, so only counts and times are
 the figures themselves are A2's, checked by bench/read_design_sql.py.
 
     python -m bench.read_design_fy STORE [--samples N] [--central N] [--seed N] [--no-build]
+    python -m bench.read_design_fy STORE --verify OUTDIR    # the rows' values, summed in position order
 """
 
 from __future__ import annotations
@@ -108,6 +109,9 @@ def reads(store: Store, samples: int, central: int, seed: int = 1) -> dict[str, 
 
 def main(argv: list[str]) -> None:  # pragma: no cover
     store = Store(argv[0])
+    if "--verify" in argv:
+        print(json.dumps(verify(store, argv[argv.index("--verify") + 1]), indent=1))
+        return
     samples = int(argv[argv.index("--samples") + 1]) if "--samples" in argv else 200
     central = int(argv[argv.index("--central") + 1]) if "--central" in argv else 20
     result = {"store": store.kind}
@@ -117,6 +121,141 @@ def main(argv: list[str]) -> None:  # pragma: no cover
     seed = int(argv[argv.index("--seed") + 1]) if "--seed" in argv else 1
     result |= reads(store, samples, central, seed)
     print(json.dumps(result, indent=1))
+
+
+
+# The values of D's rows: a sweep in position order (the rebuild's second pass) ----------------
+
+
+def contribution(piece: tuple[Any, ...], rates: dict[tuple[int, int], list[tuple[int, int, Any]]]
+                 ) -> dict[int, list[Any]]:
+    """What one piece adds to the months of its year: 8 sums and the level key at month end."""
+    from datetime import date as day_of
+
+    year, level, level_key, special_rate, present, sold, hours, first, last = piece
+    last = min(last, day_of(year, 12, 31).toordinal())
+    out: dict[int, list[Any]] = {}
+    for month in range(day_of.fromordinal(first).month, day_of.fromordinal(last).month + 1):
+        m_first = day_of(year, month, 1).toordinal()
+        m_last = (day_of(year + month // 12, month % 12 + 1, 1).toordinal() - 1)
+        a, b = max(first, m_first), min(last, m_last)
+        if a > b:
+            continue
+        if special_rate is not None or level is None:
+            spans = [(b - a + 1, special_rate)]
+        else:
+            spans = [(min(b, p_last) - max(a, p_first) + 1, rate) for p_first, p_last, rate in rates.get((level, year), [])
+                     if p_first <= b and p_last >= a]
+        sums = [0] * 8
+        for d, rate in spans:
+            amount = 0 if rate is None else d * rate
+            sums[0] += amount
+            sums[2] += d
+            sums[3] += d if rate is None else 0
+            if present:
+                sums[1] += d
+                sums[6] += amount
+                sums[7] += d * hours
+                if sold:
+                    sums[4] += d
+                    sums[5] += amount
+        out[month] = sums + [level_key if present and last >= m_last else None]
+    return out
+
+
+def verify(store: Store, directory: str) -> dict[str, Any]:
+    """Sum every facility-year from its pieces in position order, adding what a piece adds when
+    it begins and taking it away when it ends (and repricing a year's pieces when its rates
+    change), and compare the sums at the checked positions with `stay_months` (expected.json)."""
+    from pathlib import Path
+
+    from bench.read_design_sql import CurrentYear
+
+    checks = json.loads((Path(directory) / "expected.json").read_text())
+    current = CurrentYear(json.loads((Path(directory) / "year_advances.json").read_text()))
+    wanted = defaultdict(list)
+    later = 0
+    for check in checks:
+        if check["year"] > current.at(check["position"]):
+            later += 1  # a year after the current one: D reads the open tails, not these rows
+            continue
+        wanted[check["position"]].append(check)
+    pieces = store.query("SELECT year, level, level_key, special_rate, present, sold, hours, first_day, last_day, "
+                         "facility, recorded_from, recorded_to FROM rd_segments_y")
+    rate_rows = store.query("SELECT level, year, first_day, last_day, rate, recorded_from, recorded_to FROM rd_rates")
+    steps: list[tuple[int, int, int, str]] = []  # (position, order, index, kind)
+    for i, row in enumerate(pieces):
+        steps.append((row[10], 1, i, "piece+"))
+        if row[11] < NEVER:
+            steps.append((row[11], 0, i, "piece-"))
+    for i, row in enumerate(rate_rows):
+        steps.append((row[5], 0, i, "rate+"))
+        if row[6] < NEVER:
+            steps.append((row[6], 0, i, "rate-"))
+    steps.sort()
+    rates: dict[tuple[int, int], list[tuple[int, int, Any]]] = defaultdict(list)
+    sums: dict[tuple[str, int], dict[int, list[Any]]] = defaultdict(dict)
+    valid: dict[int, dict[int, dict[int, list[Any]]]] = defaultdict(dict)  # year -> piece -> contribution
+    problems, checked, versions = [], 0, 0
+    positions = sorted(wanted)
+
+    def apply(key: tuple[str, int], added: dict[int, list[Any]], sign: int) -> None:
+        months = sums[key]
+        for month, values in added.items():
+            held = months.setdefault(month, [0] * 8 + [{}])
+            for k in range(8):
+                held[k] += sign * values[k]
+            if values[8] is not None:
+                held[8][values[8]] = held[8].get(values[8], 0) + sign
+                if not held[8][values[8]]:
+                    del held[8][values[8]]
+
+    i = 0
+    repriced: set[int] = set()
+    for position in [*sorted({s[0] for s in steps}), NEVER]:
+        while positions and positions[0] < position:
+            at = positions.pop(0)
+            for check in wanted[at]:
+                months = sums.get((check["facility"], check["year"]), {})
+                got = {m: v[:8] + [dict(v[8])] for m, v in months.items() if any(v[:8]) or v[8]}
+                want = {int(m): list(v[:8]) + [json.loads(v[8])] for m, v in check["months"].items()}
+                checked += 1
+                if got != want:
+                    problems.append(f"{check['facility']} {check['year']} at {at}")
+        if position == NEVER:
+            break
+        touched: set[tuple[str, int]] = set()
+        while i < len(steps) and steps[i][0] == position:
+            _, _, index, kind = steps[i]
+            i += 1
+            if kind.startswith("rate"):
+                level, year, first, last, rate = rate_rows[index][:5]
+                entry = (first, last, rate)
+                if kind == "rate+":
+                    rates[(level, year)].append(entry)
+                else:
+                    rates[(level, year)].remove(entry)
+                repriced.add(year)
+                continue
+            row = pieces[index]
+            key = (row[9], row[0])
+            if kind == "piece+":
+                added = contribution(row[:9], rates)
+                valid[row[0]][index] = added
+                apply(key, added, 1)
+            else:
+                apply(key, valid[row[0]].pop(index), -1)
+            touched.add(key)
+        for year in repriced:  # a year's rates changed here: every valid piece of it again
+            for index, added in list(valid[year].items()):
+                row = pieces[index]
+                apply((row[9], year), added, -1)
+                valid[year][index] = contribution(row[:9], rates)
+                apply((row[9], year), valid[year][index], 1)
+                touched.add((row[9], year))
+        repriced.clear()
+        versions += len(touched)
+    return {"checked": checked, "later_years_not_checked": later, "differences": len(problems), "first": problems[:5], "facility_year_versions": versions}
 
 
 if __name__ == "__main__":  # pragma: no cover
