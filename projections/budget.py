@@ -185,7 +185,12 @@ class Figure:
     kind: Kind
 
 
-FIGURES: tuple[Figure, ...] = tuple(Figure(f.name, f.metadata["kind"]) for f in fields(StayFigures))
+def figures_of(declaration: type) -> tuple[Figure, ...]:
+    """The summed figures a dataclass declares (its fields made by `figure`), in their order."""
+    return tuple(Figure(f.name, f.metadata["kind"]) for f in fields(declaration) if "kind" in f.metadata)
+
+
+FIGURES: tuple[Figure, ...] = figures_of(StayFigures)
 """The summed figures, in the order of `StayFigures`' fields."""
 _ZEROS: tuple[Any, ...] = tuple(f.kind.zero for f in FIGURES)
 _ZERO_FIGURES: dict[str, Any] = {f.name: f.kind.zero for f in FIGURES}

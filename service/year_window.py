@@ -33,7 +33,7 @@ from projections.budget import BudgetMonth, Month, StayFacts, StayMonth, YearFig
 from projections.frame import frame_total, monthly_frames
 from projections.stays import stay_of
 from service.db import rm_budget_months, rm_facts, rm_stays
-from service.facts import FacilityFact, budget_month, frame_of
+from service.facts import MONTH_ROWS, FacilityFact, frame_of, named
 
 T = TypeVar("T")
 
@@ -139,8 +139,13 @@ class YearWindow:
             rows = self._versions(rm_budget_months, months.year == self.year,
                                   true() if self.codes is None else months.facility.in_(self.codes))
             groups: dict[Any, Versions[Any]] = defaultdict(Versions)
-            for row in rows:  # (facility, year, month, recorded_from, recorded_to, ...): facts.MONTH_COLUMNS
-                groups[(row[0], row[2])].add(row[3], row[4], budget_month(row))
+            if rows:
+                columns = rows[0]._fields
+                slot, decode = named(columns, "facility", "month", "recorded_from", "recorded_to"), \
+                    MONTH_ROWS.decoder(columns)
+                for row in rows:
+                    facility, month, recorded_from, recorded_to = slot(row)
+                    groups[(facility, month)].add(recorded_from, recorded_to, decode(row))
             for versions in groups.values():
                 versions.sort()
             self._months = dict(groups)
