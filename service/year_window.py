@@ -31,7 +31,7 @@ from sqlalchemy.engine import Engine
 from domain.values import ZERO
 from projections.budget import BudgetMonth, Month, StayFacts, StayMonth, YearFigures, assemble_year, stay_months
 from projections.frame import frame_total, monthly_frames
-from projections.stays import stay_of
+from projections.stays import has_special_tariff, stay_of
 from service.db import rm_budget_months, rm_facts, rm_stays
 from service.facts import MONTH_ROWS, FacilityFact, frame_of, named
 
@@ -302,7 +302,7 @@ class YearWindow:
         if key is None:
             return {}
         if key not in self._activities:
-            special = any(condition[3] is not None for condition in self._stay_values[key]["conditions"])
+            special = has_special_tariff(self._stay_values[key])
             self._activities[key] = {month: figures.activity for (_, month), figures in self._stay_months(key).items()
                                      if figures.activity} if special else {}
         return self._activities[key]
