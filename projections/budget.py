@@ -192,9 +192,10 @@ def figures_of(declaration: type) -> tuple[Figure, ...]:
 
 FIGURES: tuple[Figure, ...] = figures_of(StayFigures)
 """The summed figures, in the order of `StayFigures`' fields."""
+_NAMES = tuple(f.name for f in FIGURES)
 _ZEROS: tuple[Any, ...] = tuple(f.kind.zero for f in FIGURES)
-_ZERO_FIGURES: dict[str, Any] = {f.name: f.kind.zero for f in FIGURES}
-_summed = attrgetter(*(f.name for f in FIGURES))
+_ZERO_FIGURES: dict[str, Any] = dict(zip(_NAMES, _ZEROS))
+_summed = attrgetter(*_NAMES)
 
 
 @dataclass(frozen=True)
@@ -334,7 +335,7 @@ def stay_months(
             if condition.paying_municipality != NORDDJURS:
                 month["sold_days"] += days
                 month["sold_service"] += amount
-    # The figures stay in the order of FIGURES (a copy of _ZERO_FIGURES): StayMonth's fields' order.
+    # A copy of _ZERO_FIGURES keeps the figures in the order of StayMonth's fields.
     return {key: StayMonth(*month.values(), at_end[key]) for key, month in sums.items()}
 
 

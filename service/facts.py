@@ -42,11 +42,16 @@ def levels_json(citizens_by_level: tuple[tuple[str, int], ...]) -> str:
     return json.dumps(dict(citizens_by_level), sort_keys=True, separators=(",", ":"))
 
 
+_json_document = json.JSONDecoder().raw_decode
+
+
 def _levels(text: str) -> tuple[tuple[str, int], ...]:
     """Citizens by level as stored: JSON with its keys sorted (`levels_json`), so the items
-    come in the order of `BudgetMonth.citizens_by_level`. (Nearly every month row of a large
-    store has its own counts: remembering them saved nothing.)"""
-    return tuple(json.loads(text).items())
+    come in the order of `BudgetMonth.citizens_by_level`. The JSON is the projection's own,
+    without whitespace: read by the decoder's `raw_decode`, without `json.loads`' checks
+    around it. (Nearly every month row of a large store has its own counts: remembering them
+    saved nothing.)"""
+    return tuple(_json_document(text)[0].items())
 
 
 def named(columns: Sequence[str], *names: str) -> Callable[[Sequence[Any]], Any]:
@@ -71,32 +76,28 @@ class MonthRows:
         self.columns: tuple[str, ...] = (*names, LEVELS)
         """The row's columns after its key and recorded_from/recorded_to (the table's order)."""
         self._values = attrgetter(*names)
-        self._places = tuple(figure.kind.places for figure in self.figures)
-        self._scaled = tuple((i, -places) for i, places in enumerate(self._places) if places)
+        self._scaled = tuple((i, figure.kind.places) for i, figure in enumerate(self.figures) if figure.kind.places)
 
-    def encode(self, month: Any) -> tuple[Any, ...]:
+    def encode(self, month: Any) -> list[Any]:
         """The month's figures in the order of `columns`, as stored."""
-        return (*map(whole, self._values(month), self._places), levels_json(month.citizens_by_level))
+        values = list(self._values(month))
+        for i, places in self._scaled:
+            values[i] = whole(values[i], places)
+        values.append(levels_json(month.citizens_by_level))
+        return values
 
     def decoder(self, columns: Sequence[str]) -> Callable[[Sequence[Any]], Any]:
         """Decodes rows whose columns are `columns` (a result's keys: any order, any other
-        columns beside), with the positions of the figures found once. A month is made as
-        `pickle` restores one, its fields' values put in a new instance's `__dict__`, rather
-        than through the frozen dataclass's `__init__`, which sets each field through
-        `object.__setattr__` (docs/adr/0036)."""
+        columns beside), with the positions of the figures found once."""
         take = named(columns, *self.figure_columns)
         at = list(columns).index(LEVELS)
-        scaled, month_type, names = self._scaled, self.month_type, self.columns
-        new = object.__new__
+        scaled, month_type = self._scaled, self.month_type
 
         def decode(row: Sequence[Any]) -> Any:
             values = list(take(row))
-            for i, exponent in scaled:
-                values[i] = Decimal(values[i]).scaleb(exponent)
-            values.append(_levels(row[at]))
-            month = new(month_type)
-            month.__dict__.update(zip(names, values))
-            return month
+            for i, places in scaled:
+                values[i] = Decimal(values[i]).scaleb(-places)
+            return month_type(*values, _levels(row[at]))
 
         return decode
 

@@ -58,7 +58,7 @@ class Written:
     recorded_from), then recorded_from and recorded_to, then `encode(value)` in every other
     column, in the table's order (`values`)."""
 
-    def __init__(self, table: Table, encode: Callable[[Any], tuple[Any, ...]]) -> None:
+    def __init__(self, table: Table, encode: Callable[[Any], Sequence[Any]]) -> None:
         self.name, self.encode = table.name, encode
         self.keys = tuple(c.name for c in table.primary_key.columns if c.name != "recorded_from")
         self.values = tuple(c.name for c in table.columns

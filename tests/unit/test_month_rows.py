@@ -81,7 +81,7 @@ def test_the_projection_writes_the_columns_the_declaration_gives():
 def test_a_month_row_is_stored_in_whole_hundredths_and_read_back():
     month = BudgetMonth(Decimal("12345.67"), 30, 31, 1, 5, Decimal("987.65"), Decimal("432.10"), Decimal("9.05"),
                         (("2", 1), ("S1", 1)))
-    assert MONTH_ROWS.encode(month) == (1234567, 30, 31, 1, 5, 98765, 43210, 905, '{"2":1,"S1":1}')
+    assert MONTH_ROWS.encode(month) == [1234567, 30, 31, 1, 5, 98765, 43210, 905, '{"2":1,"S1":1}']
     assert round_trip(rm_budget_months, MONTH_ROWS, [month]) == [month]
     assert str(round_trip(rm_budget_months, MONTH_ROWS, [BudgetMonth(activity=Decimal("100"))])[0].activity) \
         == "100.00"
