@@ -79,16 +79,22 @@ def test_the_projection_writes_the_columns_the_declaration_gives():
 
 
 def test_a_month_row_is_stored_in_whole_hundredths_and_read_back():
-    month = BudgetMonth(Decimal("12345.67"), 30, 31, 1, 5, Decimal("987.65"), Decimal("432.10"), Decimal("9.05"),
-                        (("2", 1), ("S1", 1)))
-    assert MONTH_ROWS.encode(month) == [1234567, 30, 31, 1, 5, 98765, 43210, 905, '{"2":1,"S1":1}']
+    month = BudgetMonth(activity=Decimal("12345.67"), present_days=30, funded_days=31, unpriced_days=1, sold_days=5,
+                        sold_service=Decimal("987.65"), present_service=Decimal("432.10"),
+                        support_hours=Decimal("9.05"), citizens_by_level=(("2", 1), ("S1", 1)))
+    stored = dict(zip(MONTH_ROWS.columns, MONTH_ROWS.encode(month)))
+    assert stored | {"activity": 1234567, "present_days": 30, "funded_days": 31, "unpriced_days": 1, "sold_days": 5,
+                     "sold_service": 98765, "present_service": 43210, "support_hours": 905,
+                     "citizens_by_level": '{"2":1,"S1":1}'} == stored
     assert round_trip(rm_budget_months, MONTH_ROWS, [month]) == [month]
     assert str(round_trip(rm_budget_months, MONTH_ROWS, [BudgetMonth(activity=Decimal("100"))])[0].activity) \
         == "100.00"
 
 
 def test_a_month_row_is_decoded_by_its_column_names_in_any_order():
-    month = BudgetMonth(Decimal("1.50"), 3, 4, 0, 2, Decimal("0.75"), Decimal("1.25"), Decimal("7.00"), (("3", 2),))
+    month = BudgetMonth(activity=Decimal("1.50"), present_days=3, funded_days=4, sold_days=2,
+                        sold_service=Decimal("0.75"), present_service=Decimal("1.25"), support_hours=Decimal("7.00"),
+                        citizens_by_level=(("3", 2),))
     columns = [*KEY, *MONTH_ROWS.columns]
     row = dict(zip(columns, [*KEY.values(), *MONTH_ROWS.encode(month)]))
     shuffled = random.Random(4).sample(columns, len(columns))
@@ -129,8 +135,8 @@ def test_a_figure_added_to_the_declaration_has_its_column_its_write_and_its_read
     assert rows.figures[-1].name == "overtime_hours" and rows.figures[:-1] == FIGURES
     assert isinstance(table.c.overtime_hours.type, BigInteger)
     assert rows.columns == (*(f.name for f in FIGURES), "overtime_hours", "citizens_by_level")
-    month = OvertimeMonth(Decimal("10.00"), 1, 1, 0, 0, Decimal("0.00"), Decimal("10.00"), Decimal("4.50"),
-                          Decimal("2.25"), (("4", 1),))
+    month = OvertimeMonth(activity=Decimal("10.00"), present_days=1, funded_days=1, present_service=Decimal("10.00"),
+                          support_hours=Decimal("4.50"), overtime_hours=Decimal("2.25"), citizens_by_level=(("4", 1),))
     assert rows.encode(month)[-2] == 225
     assert round_trip(table, rows, [month]) == [month]
 
