@@ -25,11 +25,9 @@ LEVELS = "citizens_by_level"
 """The month row's column of citizens by level at month end."""
 
 
-def whole(value: Any, places: int) -> int:
-    """A figure with at most `places` decimals as a whole number of 10^-places (øre for money),
-    exactly; more decimals are refused."""
-    if not places:
-        return int(value)
+def whole(value: Decimal, places: int) -> int:
+    """An amount with at most `places` decimals as a whole number of 10^-places (øre for
+    money), exactly; more decimals are refused."""
     scaled = value.scaleb(places)
     if scaled != scaled.to_integral_value():
         raise ValueError(f"{value} has more than {places} decimals")
@@ -69,22 +67,24 @@ class MonthRows:
         self.month_type = month_type
         self.figures = figures_of(month_type)
         names = [figure.name for figure in self.figures]
-        if [f.name for f in fields(month_type)] != [*names, LEVELS] or hasattr(month_type, "__post_init__") \
-                or hasattr(month_type, "__slots__"):
-            raise TypeError(f"{month_type.__name__} must be a plain dataclass of its summed figures, then {LEVELS}")
+        if [f.name for f in fields(month_type)] != [*names, LEVELS]:  # made by position: `decoder`
+            raise TypeError(f"{month_type.__name__} must declare its summed figures, then {LEVELS}")
         self.figure_columns: tuple[str, ...] = tuple(names)
         self.columns: tuple[str, ...] = (*names, LEVELS)
         """The row's columns after its key and recorded_from/recorded_to (the table's order)."""
         self._values = attrgetter(*names)
-        self._scaled = tuple((i, figure.kind.places) for i, figure in enumerate(self.figures) if figure.kind.places)
+        places = sorted({figure.kind.places for figure in self.figures} - {0})
+        self._scaled = tuple((n, tuple(i for i, figure in enumerate(self.figures) if figure.kind.places == n))
+                             for n in places)
+        """The figures kept in whole 10^-n, by n: their positions in `columns`."""
 
-    def encode(self, month: Any) -> list[Any]:
+    def encode(self, month: Any) -> tuple[Any, ...]:
         """The month's figures in the order of `columns`, as stored."""
         values = list(self._values(month))
-        for i, places in self._scaled:
-            values[i] = whole(values[i], places)
-        values.append(levels_json(month.citizens_by_level))
-        return values
+        for places, positions in self._scaled:
+            for i in positions:
+                values[i] = whole(values[i], places)
+        return (*values, levels_json(month.citizens_by_level))
 
     def decoder(self, columns: Sequence[str]) -> Callable[[Sequence[Any]], Any]:
         """Decodes rows whose columns are `columns` (a result's keys: any order, any other
@@ -95,8 +95,9 @@ class MonthRows:
 
         def decode(row: Sequence[Any]) -> Any:
             values = list(take(row))
-            for i, places in scaled:
-                values[i] = Decimal(values[i]).scaleb(-places)
+            for places, positions in scaled:
+                for i in positions:
+                    values[i] = Decimal(values[i]).scaleb(-places)
             return month_type(*values, _levels(row[at]))
 
         return decode
