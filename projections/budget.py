@@ -28,10 +28,12 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, field, fields
+from enum import Enum
 from functools import lru_cache
+from operator import add, attrgetter, sub
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Callable, Collection, Iterable
+from typing import Any, Callable, Collection, Iterable
 
 from domain.citizen import Condition
 from domain.values import NORDDJURS, ZERO, round_money
@@ -121,26 +123,79 @@ def _last_day_of(index: int) -> date:
     return date(year, month + 1, calendar.monthrange(year, month + 1)[1])
 
 
+class Kind(Enum):
+    """What a summed figure counts: how it adds up, and how a read-model row stores it.
+
+    A figure with decimals keeps exactly two (øre, hundredths of an hour) and is stored as the
+    whole number of hundredths; a count is stored as it is."""
+
+    MONEY = "money"
+    """Kroner with two decimals (Decimal), stored as whole øre."""
+    COUNT = "count"
+    """Whole days (int), stored as they are."""
+    HOURS = "hours"
+    """Hours with two decimals (Decimal), stored as whole hundredths of an hour."""
+
+    @property
+    def zero(self) -> Decimal | int:
+        return 0 if self is Kind.COUNT else ZERO
+
+    @property
+    def places(self) -> int:
+        """Decimal places kept: the row stores value × 10^places as a whole number."""
+        return 0 if self is Kind.COUNT else 2
+
+
+def figure(kind: Kind) -> Any:
+    """A summed figure of `StayFigures`: a dataclass field starting at the kind's zero."""
+    return field(default=kind.zero, metadata={"kind": kind})
+
+
 @dataclass(frozen=True)
 class StayFigures:
-    """The figures that add up from stays to facility-months."""
+    """The figures that add up from stays to facility-months: the one declaration of them.
 
-    activity: Decimal = ZERO
-    present_days: int = 0
-    funded_days: int = 0
-    unpriced_days: int = 0
+    Each field is one figure with its `Kind`; `FIGURES` reads them in this order, and the
+    month rows' columns, their encoding and decoding (service/db.py, service/facts.py) and
+    every sum below follow it, so a new figure is a new field here and its rule in
+    `stay_months` (docs/adr/0036)."""
+
+    activity: Decimal = figure(Kind.MONEY)
+    present_days: int = figure(Kind.COUNT)
+    funded_days: int = figure(Kind.COUNT)
+    unpriced_days: int = figure(Kind.COUNT)
     """Funded days of a year without a tariff schedule (counted at 0.00)."""
-    sold_days: int = 0
-    sold_service: Decimal = ZERO
+    sold_days: int = figure(Kind.COUNT)
+    sold_service: Decimal = figure(Kind.MONEY)
     """Service rates of the sold days."""
-    present_service: Decimal = ZERO
+    present_service: Decimal = figure(Kind.MONEY)
     """Service rates of the present days (what the days are charged, less basistakst)."""
-    support_hours: Decimal = ZERO
+    support_hours: Decimal = figure(Kind.HOURS)
 
-    def summed(self) -> tuple[object, ...]:
-        """The figures in the order of their fields (see `_SUMMED`)."""
-        return (self.activity, self.present_days, self.funded_days, self.unpriced_days, self.sold_days,
-                self.sold_service, self.present_service, self.support_hours)
+    def summed(self) -> tuple[Any, ...]:
+        """The figures in the order of `FIGURES`."""
+        return _summed(self)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One summed figure as declared in `StayFigures`."""
+
+    name: str
+    kind: Kind
+
+
+def figures_of(declaration: type) -> tuple[Figure, ...]:
+    """The summed figures a dataclass declares (its fields made by `figure`), in their order."""
+    return tuple(Figure(f.name, f.metadata["kind"]) for f in fields(declaration) if "kind" in f.metadata)
+
+
+FIGURES: tuple[Figure, ...] = figures_of(StayFigures)
+"""The summed figures, in the order of `StayFigures`' fields."""
+_NAMES = tuple(f.name for f in FIGURES)
+_ZEROS: tuple[Any, ...] = tuple(f.kind.zero for f in FIGURES)
+_ZERO_FIGURES: dict[str, Any] = dict(zip(_NAMES, _ZEROS))
+_summed = attrgetter(*_NAMES)
 
 
 @dataclass(frozen=True)
@@ -162,16 +217,13 @@ class BudgetMonth(StayFigures):
         return self if net is None else self.add(net)
 
     @staticmethod
-    def net(parts: Iterable[tuple[StayMonth, int]]) -> tuple[list[object], dict[str, int]] | None:
+    def net(parts: Iterable[tuple[StayMonth, int]]) -> tuple[list[Any], dict[str, int]] | None:
         """The sum of signed stay figures (None when it is zero: nothing changes)."""
-        sums: list[object] = [0] * len(_SUMMED)
+        sums: list[Any] = list(_ZEROS)
         levels: dict[str, int] = {}
         for figures, sign in parts:
-            values = figures.summed()
-            if sign == 1:
-                sums = [a + b for a, b in zip(sums, values)]  # type: ignore[operator]
-            else:
-                sums = [a - b for a, b in zip(sums, values)]  # type: ignore[operator]
+            values = _summed(figures)
+            sums = list(map(add if sign == 1 else sub, sums, values))
             if figures.level_at_end is not None:
                 levels[figures.level_at_end] = levels.get(figures.level_at_end, 0) + sign
         levels = {k: n for k, n in levels.items() if n}
@@ -179,7 +231,7 @@ class BudgetMonth(StayFigures):
             return None
         return sums, levels
 
-    def add(self, net: tuple[list[object], dict[str, int]]) -> "BudgetMonth":
+    def add(self, net: tuple[list[Any], dict[str, int]]) -> "BudgetMonth":
         sums, levels = net
         by_level = self.citizens_by_level
         if levels:
@@ -187,20 +239,11 @@ class BudgetMonth(StayFigures):
             for key, n in levels.items():
                 counts[key] = counts.get(key, 0) + n
             by_level = tuple(sorted((k, n) for k, n in counts.items() if n))
-        a, p, f, u, s, ss, ps, h = sums
-        return BudgetMonth(self.activity + a, self.present_days + p, self.funded_days + f,  # type: ignore[operator]
-                           self.unpriced_days + u, self.sold_days + s, self.sold_service + ss,  # type: ignore[operator]
-                           self.present_service + ps, self.support_hours + h,  # type: ignore[operator]
-                           by_level)
+        return BudgetMonth(*map(add, _summed(self), sums), by_level)
 
     @property
     def is_empty(self) -> bool:
-        return not self.citizens_by_level and not any(self.summed())
-
-
-_SUMMED = tuple(f.name for f in fields(StayFigures))
-assert _SUMMED == ("activity", "present_days", "funded_days", "unpriced_days", "sold_days", "sold_service",
-                   "present_service", "support_hours"), "StayFigures.summed must follow the fields"
+        return not self.citizens_by_level and not any(_summed(self))
 
 
 def level_key(condition: Condition) -> str:
@@ -269,7 +312,7 @@ def stay_months(
 ) -> dict[Month, StayMonth]:
     """What the stay adds to each month, over its funded days up to `until` (inclusive; an
     open stay needs one); with `since` (the first of a month), the months from it on."""
-    sums: dict[Month, list] = {}  # type: ignore[type-arg]
+    sums: dict[Month, dict[str, Any]] = {}
     at_end: dict[Month, str | None] = {}
     for segment in stay_segments(stay, rate_of, rate_changes, until, since):
         days, rate, condition = segment.days, segment.rate, segment.condition
@@ -279,20 +322,21 @@ def stay_months(
         at_end[key] = level_key(condition) if segment.present else None
         month = sums.get(key)
         if month is None:
-            month = sums[key] = [ZERO, 0, 0, 0, 0, ZERO, ZERO, ZERO]  # the order of StayFigures.summed
+            month = sums[key] = _ZERO_FIGURES.copy()
         amount = ZERO if rate is None else rate * days
-        month[0] += amount
-        month[2] += days
+        month["activity"] += amount
+        month["funded_days"] += days
         if rate is None:
-            month[3] += days
+            month["unpriced_days"] += days
         if segment.present:
-            month[1] += days
-            month[6] += amount
-            month[7] += condition.hours_per_day * days
+            month["present_days"] += days
+            month["present_service"] += amount
+            month["support_hours"] += condition.hours_per_day * days
             if condition.paying_municipality != NORDDJURS:
-                month[4] += days
-                month[5] += amount
-    return {key: StayMonth(*month, level_at_end=at_end[key]) for key, month in sums.items()}
+                month["sold_days"] += days
+                month["sold_service"] += amount
+    # A copy of _ZERO_FIGURES keeps the figures in the order of StayMonth's fields.
+    return {key: StayMonth(*month.values(), at_end[key]) for key, month in sums.items()}
 
 
 # Figures of a facility-year -----------------------------------------------------------------
@@ -342,9 +386,9 @@ class YearFigures:
 def sum_months(months: list[MonthFigures], month: int, levels_of: MonthFigures) -> MonthFigures:
     """The months added up; citizens by level are those at the end of `levels_of` (a count of
     citizens at a day, not a sum over the months)."""
-    sums: list = [ZERO, 0, 0, 0, 0, ZERO, ZERO, ZERO]  # type: ignore[type-arg]  # the order of _SUMMED
+    sums: list[Any] = list(_ZEROS)
     for figures in months:
-        sums = [a + b for a, b in zip(sums, figures.stays.summed())]
+        sums = list(map(add, sums, _summed(figures.stays)))
     stays = BudgetMonth(*sums, citizens_by_level=levels_of.stays.citizens_by_level)
     return MonthFigures(month=month, frame=sum((m.frame for m in months), ZERO),
                         capacity_days=sum(m.capacity_days for m in months), stays=stays)

@@ -11,10 +11,34 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from domain.citizen import Condition
 from projections.budget import StayFacts
+
+CONDITION_COLUMNS = ("start", "level", "hours_per_day", "special_tariff", "special_rate", "paying_municipality")
+"""A condition in a stay row: a JSON array of these values, in this order (the rows already
+stored keep it): the day it takes effect (ISO), then the `Condition`'s fields, amounts as
+strings."""
+
+
+def _columns(*names: str) -> itemgetter[Any]:
+    """The named values of a stored condition, by positions found once."""
+    return itemgetter(*(CONDITION_COLUMNS.index(name) for name in names))
+
+
+_condition = _columns("start", "level", "hours_per_day", "special_tariff", "special_rate", "paying_municipality")
+_start, _special_tariff = _columns("start"), _columns("special_tariff")
+_in_stored_order = itemgetter(*CONDITION_COLUMNS)
+
+
+def _condition_row(start: date, condition: Condition) -> list[Any]:
+    rate = condition.special_rate
+    values = {"start": start.isoformat(), "level": condition.level, "hours_per_day": str(condition.hours_per_day),
+              "special_tariff": condition.special_tariff, "special_rate": None if rate is None else str(rate),
+              "paying_municipality": condition.paying_municipality}
+    return list(_in_stored_order(values))
 
 
 def stay_value(stay: StayFacts) -> dict[str, Any]:
@@ -22,10 +46,13 @@ def stay_value(stay: StayFacts) -> dict[str, Any]:
         "facility": stay.facility,
         "move_in": stay.move_in.isoformat(),
         "move_out": None if stay.move_out is None else stay.move_out.isoformat(),
-        "conditions": [[start.isoformat(), c.level, str(c.hours_per_day), c.special_tariff,
-                        None if c.special_rate is None else str(c.special_rate), c.paying_municipality]
-                       for start, c in stay.conditions],
+        "conditions": [_condition_row(start, c) for start, c in stay.conditions],
     }
+
+
+def has_special_tariff(value: dict[str, Any]) -> bool:
+    """True when some condition of the stay row is a special tariff."""
+    return any(_special_tariff(row) is not None for row in value["conditions"])
 
 
 def stay_of(stay_id: str, value: dict[str, Any], runoff_months: int = 1, since: date | None = None) -> StayFacts:
@@ -39,13 +66,13 @@ def stay_of(stay_id: str, value: dict[str, Any], runoff_months: int = 1, since: 
         keep_from = (since if move_out is None else min(since, move_out)).isoformat()
         first = 0
         for index, row in enumerate(rows):  # ISO dates sort as the days do
-            if row[0] <= keep_from:
+            if _start(row) <= keep_from:
                 first = index
         rows = rows[first:]
     conditions = tuple(
         (date.fromisoformat(start), Condition(level=level, hours_per_day=Decimal(hours), special_tariff=special,
                                               special_rate=None if rate is None else Decimal(rate),
                                               paying_municipality=payer))
-        for start, level, hours, special, rate, payer in rows)
+        for start, level, hours, special, rate, payer in map(_condition, rows))
     return StayFacts("", date.fromisoformat(value["move_in"]), move_out, conditions,
                      runoff_months, value["facility"], stay_id)

@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 
 import migrations
+from projections.budget import FIGURES, Figure, Kind
 from service.settings import Settings
 
 metadata = MetaData()
@@ -128,31 +129,36 @@ ledger_residents = Table(
 )
 """Append-only, written with the events: a citizen stream moved in to a facility at a position."""
 
-rm_budget_months = Table(
-    "rm_budget_months",
-    metadata,
-    Column("facility", String(64), primary_key=True),
-    Column("year", Integer, primary_key=True),
-    Column("month", Integer, primary_key=True),
-    Column("recorded_from", BigInteger, primary_key=True),
-    Column("recorded_to", BigInteger, nullable=True),
-    Column("activity", BigInteger, nullable=False),
-    Column("present_days", Integer, nullable=False),
-    Column("funded_days", Integer, nullable=False),
-    Column("unpriced_days", Integer, nullable=False),
-    Column("sold_days", Integer, nullable=False),
-    Column("sold_service", BigInteger, nullable=False),
-    Column("present_service", BigInteger, nullable=False),
-    Column("support_hours", BigInteger, nullable=False),
-    Column("citizens_by_level", Text, nullable=False),
-    Index("ix_rm_budget_months_from", "recorded_from"),
-    Index("ix_rm_budget_months_to", "recorded_to", postgresql_where=text("recorded_to IS NOT NULL"),
-          sqlite_where=text("recorded_to IS NOT NULL")),
-    Index("ix_rm_budget_months_open", "recorded_to", "year", "facility", "month", postgresql_where=text("recorded_to IS NULL"),
-          sqlite_where=text("recorded_to IS NULL")),
-    Index("ix_rm_budget_months_closed", "year", "recorded_to", postgresql_where=text("recorded_to IS NOT NULL"),
-          sqlite_where=text("recorded_to IS NOT NULL")),
-)
+FIGURE_TYPES = {Kind.MONEY: BigInteger, Kind.COUNT: Integer, Kind.HOURS: BigInteger}
+"""The column type of a summed figure of each kind: amounts and hours in whole hundredths
+(64 bits), days as they are (32 bits)."""
+
+
+def month_table(metadata: MetaData, figures: tuple[Figure, ...] = FIGURES, name: str = "rm_budget_months") -> Table:
+    """The facility-month rows: the key, the versions' positions, a column for each summed figure
+    of the declaration (`projections.budget.StayFigures`, in its order) and the citizens by
+    level (docs/adr/0036)."""
+    return Table(
+        name,
+        metadata,
+        Column("facility", String(64), primary_key=True),
+        Column("year", Integer, primary_key=True),
+        Column("month", Integer, primary_key=True),
+        Column("recorded_from", BigInteger, primary_key=True),
+        Column("recorded_to", BigInteger, nullable=True),
+        *(Column(figure.name, FIGURE_TYPES[figure.kind], nullable=False) for figure in figures),
+        Column("citizens_by_level", Text, nullable=False),
+        Index(f"ix_{name}_from", "recorded_from"),
+        Index(f"ix_{name}_to", "recorded_to", postgresql_where=text("recorded_to IS NOT NULL"),
+              sqlite_where=text("recorded_to IS NOT NULL")),
+        Index(f"ix_{name}_open", "recorded_to", "year", "facility", "month",
+              postgresql_where=text("recorded_to IS NULL"), sqlite_where=text("recorded_to IS NULL")),
+        Index(f"ix_{name}_closed", "year", "recorded_to", postgresql_where=text("recorded_to IS NOT NULL"),
+              sqlite_where=text("recorded_to IS NOT NULL")),
+    )
+
+
+rm_budget_months = month_table(metadata)
 """Bitemporal: what the stays add to a facility-month, valid for recorded_from <= N < recorded_to."""
 
 rm_facts = Table(

@@ -1,45 +1,110 @@
-"""The read models' rows and facts decoded into what the budget rules read: a month row into
-its figures, a facility as registered and a frame budget from their stored JSON."""
+"""The read models' rows and facts as what the budget rules read: a facility-month's figures
+as its month row and back, a facility as registered and a frame budget from their stored JSON.
+
+A month row's figure columns, how they are written and how they are read all follow the one
+declaration of the summed figures (`projections.budget.StayFigures`, docs/adr/0036): an
+amount or hours with two decimals is stored as whole hundredths, a count as it is, and the
+citizens by level as JSON with its keys sorted. Rows are read by the names of their columns,
+through positions found once per result (`MonthRows.decoder`), never by a hand-kept order.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from functools import lru_cache
+from operator import attrgetter, itemgetter
+from typing import Any, Callable, Sequence
 
 from domain.facility import places_in_force
-from projections.budget import BudgetMonth, capacity_days
-from service.db import rm_budget_months
+from projections.budget import BudgetMonth, capacity_days, figures_of
+
+LEVELS = "citizens_by_level"
+"""The month row's column of citizens by level at month end."""
 
 
-def _money(cents: int) -> Decimal:
-    """Whole øre as kroner with two decimals (exact: only the exponent moves)."""
-    return Decimal(cents).scaleb(-2)
+def whole(value: Decimal, places: int) -> int:
+    """An amount with at most `places` decimals as a whole number of 10^-places (øre for
+    money), exactly; more decimals are refused."""
+    scaled = value.scaleb(places)
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"{value} has more than {places} decimals")
+    return int(scaled)
+
+
+@lru_cache(maxsize=65536)
+def levels_json(citizens_by_level: tuple[tuple[str, int], ...]) -> str:
+    """Citizens by level as the row's JSON (few distinct values: kept once each)."""
+    return json.dumps(dict(citizens_by_level), sort_keys=True, separators=(",", ":"))
+
+
+_json_document = json.JSONDecoder().raw_decode
 
 
 def _levels(text: str) -> tuple[tuple[str, int], ...]:
-    """Citizens by level as stored: JSON with its keys sorted (`service.projection.levels_json`),
-    so the items come in the order of `BudgetMonth.citizens_by_level`. (Nearly every month
-    row of a large store has its own counts: remembering them saved nothing.)"""
-    return tuple(json.loads(text).items())
+    """Citizens by level as stored: JSON with its keys sorted (`levels_json`), so the items
+    come in the order of `BudgetMonth.citizens_by_level`. The JSON is the projection's own,
+    without whitespace: read by the decoder's `raw_decode`, without `json.loads`' checks
+    around it. (Nearly every month row of a large store has its own counts: remembering them
+    saved nothing.)"""
+    return tuple(_json_document(text)[0].items())
 
 
-MONTH_COLUMNS = ("facility", "year", "month", "recorded_from", "recorded_to", "activity", "present_days",
-                 "funded_days", "unpriced_days", "sold_days", "sold_service", "present_service", "support_hours",
-                 "citizens_by_level")
-assert tuple(rm_budget_months.c.keys()) == MONTH_COLUMNS, "budget_month unpacks a month row by position"
+def named(columns: Sequence[str], *names: str) -> Callable[[Sequence[Any]], Any]:
+    """The named columns of a row whose columns are `columns` (a result's keys), by positions
+    found once (cheaper than a `Row`'s attributes, docs/adr/0036)."""
+    return itemgetter(*(list(columns).index(name) for name in names))
 
 
-def budget_month(row: Any) -> BudgetMonth:
-    """A month row (every column of `rm_budget_months`, in the table's order) as its figures.
-    Unpacked by position rather than by name: a read of every facility decodes some 12 000
-    rows a year."""
-    (_, _, _, _, _, activity, present_days, funded_days, unpriced_days, sold_days, sold_service, present_service,
-     support_hours, levels) = row
-    return BudgetMonth(_money(activity), present_days, funded_days, unpriced_days, sold_days, _money(sold_service),
-                       _money(present_service), _money(support_hours), _levels(levels))
+class MonthRows:
+    """A facility-month's figures (`month_type`, by default `BudgetMonth`) as the value columns
+    of its row, and back: one column per summed figure the type declares, in its order, then
+    the citizens by level."""
+
+    def __init__(self, month_type: type = BudgetMonth) -> None:
+        self.month_type = month_type
+        self.figures = figures_of(month_type)
+        names = [figure.name for figure in self.figures]
+        if [f.name for f in fields(month_type)] != [*names, LEVELS]:  # made by position: `decoder`
+            raise TypeError(f"{month_type.__name__} must declare its summed figures, then {LEVELS}")
+        self.figure_columns: tuple[str, ...] = tuple(names)
+        self.columns: tuple[str, ...] = (*names, LEVELS)
+        """The row's columns after its key and recorded_from/recorded_to (the table's order)."""
+        self._values = attrgetter(*names)
+        places = sorted({figure.kind.places for figure in self.figures} - {0})
+        self._scaled = tuple((n, tuple(i for i, figure in enumerate(self.figures) if figure.kind.places == n))
+                             for n in places)
+        """The figures kept in whole 10^-n, by n: their positions in `columns`."""
+
+    def encode(self, month: Any) -> tuple[Any, ...]:
+        """The month's figures in the order of `columns`, as stored."""
+        values = list(self._values(month))
+        for places, positions in self._scaled:
+            for i in positions:
+                values[i] = whole(values[i], places)
+        return (*values, levels_json(month.citizens_by_level))
+
+    def decoder(self, columns: Sequence[str]) -> Callable[[Sequence[Any]], Any]:
+        """Decodes rows whose columns are `columns` (a result's keys: any order, any other
+        columns beside), with the positions of the figures found once."""
+        take = named(columns, *self.figure_columns)
+        at = list(columns).index(LEVELS)
+        scaled, month_type = self._scaled, self.month_type
+
+        def decode(row: Sequence[Any]) -> Any:
+            values = list(take(row))
+            for places, positions in scaled:
+                for i in positions:
+                    values[i] = Decimal(values[i]).scaleb(-places)
+            return month_type(*values, _levels(row[at]))
+
+        return decode
+
+
+MONTH_ROWS = MonthRows()
+"""The rows of `rm_budget_months`."""
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,6 @@ import logging
 import threading
 import time
 from datetime import date, datetime
-from functools import lru_cache
 from typing import Any, Callable, Sequence
 
 from eventsourcing.persistence import InfrastructureFactory, InterfaceError, OperationalError, Tracking
@@ -36,12 +35,12 @@ from eventsourcing.utils import Environment
 
 from projections.budget import BudgetMonth
 from projections.projector import BudgetProjection, Change
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Table, and_, or_, select
 from starlette.concurrency import run_in_threadpool
 
 from service.db import LEDGER_INDEX_TABLES, READ_MODEL_TABLES, rm_budget_months, rm_facts, rm_statement_lines, rm_stays
 from service.db import utc
-from service.facts import budget_month
+from service.facts import MONTH_ROWS, named
 from service.ledger import BudgetLedger
 from service.next_tables import REBUILD_APPLICATION, SUFFIX, create_statements, next_table, switch_statements
 from service.projection_stops import ProjectionStopped, Stop, clear_stop, event_stop, read_stop, record_stop
@@ -51,46 +50,44 @@ from service.settings import Settings
 log = logging.getLogger("ledger.projection")
 APPLICATION = "BudgetLedger"
 """The upstream application's name in the tracking record."""
-TABLES = {
-    # change table: (SQL table, key columns, value columns)
-    "month": ("rm_budget_months", ("facility", "year", "month"),
-              ("activity", "present_days", "funded_days", "unpriced_days", "sold_days", "sold_service",
-               "present_service", "support_hours", "citizens_by_level")),
-    "fact": ("rm_facts", ("kind", "facility", "year"), ("value",)),
-    "line": ("rm_statement_lines", ("municipality", "year", "month", "stay_id"), ("value",)),
-    "stay": ("rm_stays", ("stay_id",), ("facility", "move_in", "move_out", "value")),
-}
 
 
-READ_MODELS = (rm_budget_months, rm_facts, rm_statement_lines, rm_stays)
+class Written:
+    """How the projection's changes to one of its tables (`Change.table`) become row versions
+    of a read-model table: the change's key in the key columns (the primary key but
+    recorded_from), then recorded_from and recorded_to, then `encode(value)` in every other
+    column, in the table's order (`values`)."""
+
+    def __init__(self, table: Table, encode: Callable[[Any], Sequence[Any]]) -> None:
+        self.name, self.encode = table.name, encode
+        self.keys = tuple(c.name for c in table.primary_key.columns if c.name != "recorded_from")
+        self.values = tuple(c.name for c in table.columns
+                            if c.name not in self.keys and c.name not in ("recorded_from", "recorded_to"))
+        self.columns = (*self.keys, "recorded_from", "recorded_to", *self.values)
 
 
-def cents(amount: Any) -> int:
-    """An amount with at most 2 decimals as whole hundredths (øre), exactly."""
-    scaled = amount * 100
-    if scaled != scaled.to_integral_value():
-        raise ValueError(f"{amount} has more than 2 decimals")
-    return int(scaled)
-
-
-def month_values(value: BudgetMonth) -> tuple[Any, ...]:
-    return (cents(value.activity), value.present_days, value.funded_days, value.unpriced_days, value.sold_days,
-            cents(value.sold_service), cents(value.present_service), cents(value.support_hours),
-            levels_json(value.citizens_by_level))
+def json_value(value: str) -> tuple[str]:
+    return (value,)
 
 
 def stay_values(value: str) -> tuple[Any, ...]:
     """A stay row's columns: its facility, move-in and move-out (for finding it) and its facts."""
     facts = json.loads(value)
     move_out = facts["move_out"]
-    return (facts["facility"], date.fromisoformat(facts["move_in"]),
-            None if move_out is None else date.fromisoformat(move_out), value)
+    columns = {"facility": facts["facility"], "move_in": date.fromisoformat(facts["move_in"]),
+               "move_out": None if move_out is None else date.fromisoformat(move_out), "value": value}
+    return tuple(columns[column] for column in TABLES["stay"].values)
 
 
-@lru_cache(maxsize=65536)
-def levels_json(citizens_by_level: tuple[tuple[str, int], ...]) -> str:
-    """Citizens by level as the row's JSON (few distinct values: kept once each)."""
-    return json.dumps(dict(citizens_by_level), sort_keys=True, separators=(",", ":"))
+TABLES = {
+    "month": Written(rm_budget_months, MONTH_ROWS.encode),
+    "fact": Written(rm_facts, json_value),
+    "line": Written(rm_statement_lines, json_value),
+    "stay": Written(rm_stays, stay_values),
+}
+"""Each change table's read-model table and how its values are written."""
+
+READ_MODELS = (rm_budget_months, rm_facts, rm_statement_lines, rm_stays)
 
 
 class ReadModelWriter:
@@ -118,21 +115,15 @@ class ReadModelWriter:
         open_in_batch: dict[tuple[str, tuple], list[Any]] = {}
         for position, change in changes:
             slot = (change.table, change.key)
-            keys = len(TABLES[change.table][1])
+            written = TABLES[change.table]
             earlier = open_in_batch.pop(slot, None)
             if earlier is not None:
-                earlier[keys + 1] = position  # the version written earlier in this batch ends here
+                earlier[len(written.keys) + 1] = position  # the version written earlier in this batch ends here
             elif change.replaces:
                 closes[change.table].append((position, *change.key))
             if change.value is None:
                 continue
-            if change.table == "month":
-                values = month_values(change.value)  # type: ignore[arg-type]
-            elif change.table == "stay":
-                values = stay_values(change.value)  # type: ignore[arg-type]
-            else:
-                values = (change.value,)
-            row = [*change.key, position, None, *values]
+            row = [*change.key, position, None, *written.encode(change.value)]
             inserts[change.table].append(row)
             open_in_batch[slot] = row
         p = self.param
@@ -145,9 +136,9 @@ class ReadModelWriter:
             if tracked != after:
                 raise ProjectionConflict(f"the read models are at position {tracked}, not {after}: another "
                                          "projector or a rebuild wrote them")
-            for table, (name, key_columns, value_columns) in TABLES.items():
-                key = " AND ".join(f"{column} = {p}" for column in key_columns)
-                columns = (*key_columns, "recorded_from", "recorded_to", *value_columns)
+            for table, written in TABLES.items():
+                name, columns = written.name, written.columns
+                key = " AND ".join(f"{column} = {p}" for column in written.keys)
                 if closes[table]:
                     c.executemany(f"UPDATE {self.table(name)} SET recorded_to = {p} WHERE {key} AND recorded_to IS NULL",
                                   closes[table])
@@ -301,8 +292,9 @@ def rows_at(engine: Any, position: int, suffix: str = ""
                     or_(table.c.recorded_to.is_(None), table.c.recorded_to > position))
 
     with engine.connect() as connection:
-        months = {(r.facility, r.year, r.month): budget_month(r)
-                  for r in connection.execute(select(rm_budget_months).where(valid(rm_budget_months)))}
+        result = connection.execute(select(rm_budget_months).where(valid(rm_budget_months)))
+        key, decode = named(result.keys(), "facility", "year", "month"), MONTH_ROWS.decoder(result.keys())
+        months = {key(r): decode(r) for r in result}
         facts = {(r.kind, r.facility, r.year): r.value
                  for r in connection.execute(select(rm_facts).where(valid(rm_facts)))}
         lines = {(r.municipality, r.year, r.month, r.stay_id): r.value

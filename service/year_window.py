@@ -31,9 +31,9 @@ from sqlalchemy.engine import Engine
 from domain.values import ZERO
 from projections.budget import BudgetMonth, Month, StayFacts, StayMonth, YearFigures, assemble_year, stay_months
 from projections.frame import frame_total, monthly_frames
-from projections.stays import stay_of
+from projections.stays import has_special_tariff, stay_of
 from service.db import rm_budget_months, rm_facts, rm_stays
-from service.facts import FacilityFact, budget_month, frame_of
+from service.facts import MONTH_ROWS, FacilityFact, frame_of, named
 
 T = TypeVar("T")
 
@@ -139,8 +139,13 @@ class YearWindow:
             rows = self._versions(rm_budget_months, months.year == self.year,
                                   true() if self.codes is None else months.facility.in_(self.codes))
             groups: dict[Any, Versions[Any]] = defaultdict(Versions)
-            for row in rows:  # (facility, year, month, recorded_from, recorded_to, ...): facts.MONTH_COLUMNS
-                groups[(row[0], row[2])].add(row[3], row[4], budget_month(row))
+            if rows:
+                columns = rows[0]._fields
+                slot, decode = named(columns, "facility", "month", "recorded_from", "recorded_to"), \
+                    MONTH_ROWS.decoder(columns)
+                for row in rows:
+                    facility, month, recorded_from, recorded_to = slot(row)
+                    groups[(facility, month)].add(recorded_from, recorded_to, decode(row))
             for versions in groups.values():
                 versions.sort()
             self._months = dict(groups)
@@ -297,7 +302,7 @@ class YearWindow:
         if key is None:
             return {}
         if key not in self._activities:
-            special = any(condition[3] is not None for condition in self._stay_values[key]["conditions"])
+            special = has_special_tariff(self._stay_values[key])
             self._activities[key] = {month: figures.activity for (_, month), figures in self._stay_months(key).items()
                                      if figures.activity} if special else {}
         return self._activities[key]

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import event, insert, text, update
 
+from projections.budget import FIGURES
 from service.db import rm_budget_months
 from service.year_window import YearWindow
 
@@ -18,9 +19,8 @@ YEAR = 2020
 
 def _version(facility: str, month: int, recorded_from: int, recorded_to: int | None) -> dict[str, Any]:
     return {"facility": facility, "year": YEAR, "month": month, "recorded_from": recorded_from,
-            "recorded_to": recorded_to, "activity": recorded_from * 100, "present_days": 30, "funded_days": 30,
-            "unpriced_days": 0, "sold_days": 0, "sold_service": 0, "present_service": 0, "support_hours": 0,
-            "citizens_by_level": "{}"}
+            "recorded_to": recorded_to, **{figure.name: 0 for figure in FIGURES}, "activity": recorded_from * 100,
+            "present_days": 30, "funded_days": 30, "citizens_by_level": "{}"}
 
 
 def _stale_statistics(engine: Any) -> None:

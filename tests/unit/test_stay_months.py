@@ -14,7 +14,7 @@ from hypothesis import given, settings, strategies as st
 from domain.citizen import Condition
 from domain.facility import places_in_force
 from projections.budget import (
-    BudgetMonth, StayFacts, assemble_year, average_support_hours, capacity_days, facility_year,
+    FIGURES, BudgetMonth, StayFacts, assemble_year, average_support_hours, capacity_days, facility_year,
     occupancy_pct, sold_income, stay_months,
 )
 
@@ -60,9 +60,7 @@ def oracle(stay: StayFacts, rate_of, until: date) -> dict:
         present = stay.move_out is None or day <= stay.move_out
         c = in_force(day if present else stay.move_out)
         rate = c.special_rate if c.special_tariff else rate_of(c.level, day)
-        m = months.setdefault((day.year, day.month), {
-            "activity": 0, "present_days": 0, "funded_days": 0, "unpriced_days": 0, "sold_days": 0,
-            "sold_service": 0, "present_service": 0, "support_hours": 0, "level_at_end": None})
+        m = months.setdefault((day.year, day.month), {figure.name: 0 for figure in FIGURES} | {"level_at_end": None})
         m["activity"] += rate or 0
         m["funded_days"] += 1
         m["unpriced_days"] += rate is None
