@@ -1,8 +1,9 @@
-"""Reads computed from the aggregates as of a store position.
-
-This is the straightforward reader: it loads each stream it needs at the version recorded at
-or before the position. It is exact and serves as the reference the read-model projections
-(issue 3) must equal; it is not the design for scale (see docs/adr/0005).
+"""Schedules and citizens as of a store position, loaded from their streams at the version
+recorded at or before it: what the read models do not hold yet (a schedule's rates and
+revisions, a stay's move-out kind and assessment events; docs/adr/0035, "Reads from the read
+models only"). The reads of a facility's stays and figures come from the read models; the
+reference they are tested against (tests/reference.py) extends this reader and no production
+path calls it.
 """
 
 from __future__ import annotations
@@ -12,9 +13,7 @@ from decimal import Decimal
 
 from domain.citizen import Citizen, citizen_id
 from domain.errors import NotFound
-from domain.facility import Facility, facility_id
 from domain.tariff_schedule import TariffSchedule, schedule_id
-from projections.budget import StayFacts
 from service.ledger import BudgetLedger, Timeline
 
 
@@ -34,14 +33,6 @@ class AsOfReader:
         if version is None:
             raise NotFound("not_found", f"not recorded as of position {self.position}")
         return version
-
-    def facility(self, code: str) -> Facility:
-        self.ledger.facility(code)  # 404 for a facility that never existed
-        try:
-            return self.ledger.facility(code, self._version(facility_id(code)))
-        except NotFound:
-            raise NotFound("unknown_facility", f"facility {code} was not registered as of position {self.position}",
-                           "code") from None
 
     def schedule(self, year: int) -> TariffSchedule | None:
         """The published schedule of `year` as of the position, or None."""
@@ -72,17 +63,3 @@ class AsOfReader:
 
     def citizen(self, ref: str) -> Citizen:
         return self.ledger.citizen(ref, self._version(citizen_id(ref)))
-
-    def stays_at(self, code: str) -> list[StayFacts]:
-        """Every stay at the facility as of the position."""
-        stays = []
-        for ref in self.ledger.citizens_ever_at(code, self.position):
-            for stay in self.citizen(ref).active_stays:
-                if stay.facility != code:
-                    continue
-                runoff = 1
-                if stay.move_out is not None and (schedule := self.schedule(stay.move_out.year)) is not None:
-                    runoff = schedule.runoff_months
-                stays.append(StayFacts(ref, stay.move_in, stay.move_out, tuple(stay.conditions()), runoff, code,
-                                       stay.stay_id))
-        return stays

@@ -1,0 +1,70 @@
+"""The reference the read models are held to: a facility's stays and figures and the
+statement lines computed from the aggregates as of a position (each stream loaded at the
+version recorded at or before it). Exact and slow; the property tests
+(tests/integration/test_projection_properties.py) compare the read models with it. No
+production path calls it (tests/unit/test_architecture.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from domain.errors import NotFound
+from domain.facility import Facility, facility_id
+from projections.budget import StayFacts, YearFigures, facility_year
+from service.ledger import BudgetLedger
+from service.read_models import StatementLine
+from service.readers import AsOfReader
+
+
+class ReferenceReader(AsOfReader):
+    """The aggregates as they stood at `position` (None: the latest state), with a facility
+    and every stay at it."""
+
+    def facility(self, code: str) -> Facility:
+        self.ledger.facility(code)  # 404 for a facility that never existed
+        try:
+            return self.ledger.facility(code, self._version(facility_id(code)))
+        except NotFound:
+            raise NotFound("unknown_facility", f"facility {code} was not registered as of position {self.position}",
+                           "code") from None
+
+    def stays_at(self, code: str) -> list[StayFacts]:
+        """Every stay at the facility as of the position."""
+        stays = []
+        for ref in self.ledger.citizens_ever_at(code, self.position):
+            for stay in self.citizen(ref).active_stays:
+                if stay.facility != code:
+                    continue
+                runoff = 1
+                if stay.move_out is not None and (schedule := self.schedule(stay.move_out.year)) is not None:
+                    runoff = schedule.runoff_months
+                stays.append(StayFacts(ref, stay.move_in, stay.move_out, tuple(stay.conditions()), runoff, code,
+                                       stay.stay_id))
+        return stays
+
+
+def reference_facility_year(ledger: BudgetLedger, code: str, year: int, position: int | None) -> YearFigures:
+    """A facility-year computed from the aggregates as of `position`: exact, not fast."""
+    reader = ReferenceReader(ledger, position)
+    facility = reader.facility(code)
+    schedule = reader.schedule(year)
+    stays = reader.stays_at(code)
+    years = range(min((s.move_in.year for s in stays), default=year), year + 1)
+    return facility_year(year, facility.frame_budget(year), facility.places_on, stays,
+                         reader.rate_of, schedule.hourly_rate if schedule else None, reader.revision_days(years))
+
+
+def reference_statement_lines(ledger: BudgetLedger, municipality: str, year: int, month: int,
+                              position: int | None) -> list[StatementLine]:
+    """Statement lines computed from the aggregates as of `position`: exact, not fast."""
+    from projections.statements import statement_lines
+    reader = ReferenceReader(ledger, position)
+    lines = []
+    for code in ledger.facility_codes():
+        for stay in reader.stays_at(code):
+            years = range(stay.move_in.year, year + 1)
+            found = statement_lines(stay, reader.rate_of, reader.revision_days(years), date(year, 12, 31))
+            periods = found.get((municipality, year, month))
+            if periods:
+                lines.append(StatementLine(stay.stay_id, code, periods))
+    return lines
