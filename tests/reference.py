@@ -7,18 +7,62 @@ production path calls it (tests/unit/test_architecture.py)."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
+from domain.citizen import Citizen, citizen_id
 from domain.errors import NotFound
 from domain.facility import Facility, facility_id
+from domain.tariff_schedule import TariffSchedule, schedule_id
 from projections.budget import StayFacts, YearFigures, facility_year
-from service.ledger import BudgetLedger
+from service.ledger import BudgetLedger, Timeline
 from service.read_models import StatementLine
-from service.readers import AsOfReader
 
 
-class ReferenceReader(AsOfReader):
-    """The aggregates as they stood at `position` (None: the latest state), with a facility
-    and every stay at it."""
+class ReferenceReader:
+    """The aggregates as they stood at `position` (None: the latest state): a facility, the
+    published schedules and every stay at a facility."""
+
+    def __init__(self, ledger: BudgetLedger, position: int | None) -> None:
+        self.ledger, self.position = ledger, position
+        self.timeline = Timeline(ledger.engine)
+        self._schedules: dict[int, TariffSchedule | None] = {}
+        self._rates: dict[tuple[int, date], Decimal | None] = {}
+
+    def _version(self, originator_id) -> int | None:  # type: ignore[no-untyped-def]
+        if self.position is None:
+            return None
+        version = self.timeline.version_at(originator_id, self.position)
+        if version is None:
+            raise NotFound("not_found", f"not recorded as of position {self.position}")
+        return version
+
+    def schedule(self, year: int) -> TariffSchedule | None:
+        """The published schedule of `year` as of the position, or None."""
+        if year not in self._schedules:
+            try:
+                schedule = self.ledger.schedule(year, self._version(schedule_id(year)))
+                self._schedules[year] = schedule if schedule.is_published else None
+            except NotFound:
+                self._schedules[year] = None
+        return self._schedules[year]
+
+    def rate_of(self, level: int, day: date) -> Decimal | None:
+        key = (level, day)
+        if key not in self._rates:
+            schedule = self.schedule(day.year)
+            self._rates[key] = None if schedule is None else schedule.rate_on(level, day)
+        return self._rates[key]
+
+    def revision_days(self, years: range) -> list[date]:
+        days: list[date] = []
+        for year in years:
+            schedule = self.schedule(year)
+            if schedule is not None:
+                days += [r["effective_date"] for r in schedule.active_revisions()]
+        return days
+
+    def citizen(self, ref: str) -> Citizen:
+        return self.ledger.citizen(ref, self._version(citizen_id(ref)))
 
     def facility(self, code: str) -> Facility:
         self.ledger.facility(code)  # 404 for a facility that never existed
