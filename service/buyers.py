@@ -30,7 +30,8 @@ from projections.statements import StatementPeriod, line_amount
 from service.ledger import BudgetLedger, Timeline
 from service.queries.assessments import recorded_assessments
 from service.read_models import StatementReads
-from service.readers import AsOfReader
+from service.readers import citizen_as_of
+from service.schedule_rates import ScheduleRates
 
 
 class NotPaidFor(NotFound):
@@ -140,9 +141,9 @@ def support(ledger: BudgetLedger, municipality: str, ref: str, position: int | N
     force on any of those days, with what changed from the one before it (NotPaidFor when there
     are none, also for a citizen the ledger does not know as of the position)."""
     at = Timeline(ledger.engine).max_position() if position is None else position
-    reader = AsOfReader(ledger, at)
+    rates = ScheduleRates(ledger, at)
     try:
-        citizen = reader.citizen(ref)
+        citizen = citizen_as_of(ledger, ref, at)
     except NotFound:
         raise NotPaidFor(municipality, ref) from None
     recorded = recorded_assessments(ledger, citizen)
@@ -151,7 +152,7 @@ def support(ledger: BudgetLedger, municipality: str, ref: str, position: int | N
     for stay in citizen.stays:
         if stay.is_void:
             continue
-        paid = [p for p in _present_periods(stay, reader) if p.condition.paying_municipality == municipality]
+        paid = [p for p in _present_periods(stay, rates) if p.condition.paying_municipality == municipality]
         if not paid:
             continue
         periods += [PaidPeriod(stay.stay_id, stay.facility, p.start, p.end, p.condition.level,
@@ -162,14 +163,14 @@ def support(ledger: BudgetLedger, municipality: str, ref: str, position: int | N
     return Support(citizen.citizen_ref, municipality, at, tuple(periods), tuple(assessments))
 
 
-def _present_periods(stay: Stay, reader: AsOfReader) -> list[Period]:
+def _present_periods(stay: Stay, rates: ScheduleRates) -> list[Period]:
     """The stay's periods over its present days, as `/v1/citizens/{ref}` computes them (an open
     stay to the end of the year of today or of its last condition, the last period open)."""
     conditions = stay.conditions()
     last = max([BudgetLedger.today(), *[start for start, _ in conditions]])
     until = date(last.year, 12, 31)
     years = range(stay.move_in.year, (stay.move_out or until).year + 1)
-    return stay_periods(conditions, stay.move_out, until, reader.rate_of, reader.revision_days(years))
+    return stay_periods(conditions, stay.move_out, until, rates.rate_of, rates.revision_days(years))
 
 
 def _assessments_paid(records: list[AssessmentRecord], paid: list[Period]) -> list[AssessmentRecord]:

@@ -6,8 +6,8 @@ facility and the year's schedule. A year beyond the horizon the projection keeps
 frame or schedule reaches it yet) is computed from the stay rows valid at N instead: no
 schedule prices its days (a level's day counts 0.00, a special tariff its own rate) and no
 frame funds it, so the stays and the run-off of earlier years are all it needs (docs/adr/0014).
-`reference_facility_year` computes the same from the aggregates (`AsOfReader`): the reference
-the read models are tested against.
+tests/reference.py computes the same from the aggregates: the reference the read models are
+tested against.
 """
 
 from __future__ import annotations
@@ -22,11 +22,10 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import Engine
 
 from domain.errors import NotFound
-from projections.budget import StayFacts, YearFigures, facility_year, month_end
+from projections.budget import StayFacts, YearFigures, month_end
 from service.facts import FacilityFact
 from service.db import ledger_entries, rm_facts, rm_statement_lines
 from service.ledger import BudgetLedger
-from service.readers import AsOfReader
 from service.year_window import YearWindow, unpriced
 
 
@@ -112,17 +111,6 @@ class BudgetReads:
         return self.facts(position, "baseline", year)
 
 
-def reference_facility_year(ledger: BudgetLedger, code: str, year: int, position: int | None) -> YearFigures:
-    """A facility-year computed from the aggregates as of `position`: exact, not fast."""
-    reader = AsOfReader(ledger, position)
-    facility = reader.facility(code)
-    schedule = reader.schedule(year)
-    stays = reader.stays_at(code)
-    years = range(min((s.move_in.year for s in stays), default=year), year + 1)
-    return facility_year(year, facility.frame_budget(year), facility.places_on, stays,
-                         reader.rate_of, schedule.hourly_rate if schedule else None, reader.revision_days(years))
-
-
 @dataclass(frozen=True)
 class StatementLine:
     stay_id: str
@@ -182,19 +170,3 @@ class StatementReads:
             rows = connection.execute(select(ledger_entries.c.event_id, ledger_entries.c.originator_id)
                                       .where(ledger_entries.c.event_id.in_(stay_ids))).all()
         return {row.event_id: self.ledger.citizen_ref_of(UUID(row.originator_id)) for row in rows}
-
-
-def reference_statement_lines(ledger: BudgetLedger, municipality: str, year: int, month: int,
-                              position: int | None) -> list[StatementLine]:
-    """Statement lines computed from the aggregates as of `position`: exact, not fast."""
-    from projections.statements import statement_lines
-    reader = AsOfReader(ledger, position)
-    lines = []
-    for code in ledger.facility_codes():
-        for stay in reader.stays_at(code):
-            years = range(stay.move_in.year, year + 1)
-            found = statement_lines(stay, reader.rate_of, reader.revision_days(years), date(year, 12, 31))
-            periods = found.get((municipality, year, month))
-            if periods:
-                lines.append(StatementLine(stay.stay_id, code, periods))
-    return lines

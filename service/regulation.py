@@ -26,6 +26,7 @@ from projections.regulation import Regulation, regulate, revenue
 from service.db import ledger_entries
 from service.ledger import BudgetLedger
 from service.read_models import BudgetReads
+from service.schedule_rates import ScheduleRates
 
 
 def _positions_of(ledger: BudgetLedger, event_ids: list[str]) -> dict[str, int]:
@@ -100,23 +101,22 @@ def what_if(ledger: BudgetLedger, year: int, position: int, draft_rates: dict[in
             draft_special: dict[str, Decimal] | None = None) -> dict[str, Any]:
     """Revenue of `year` per facility and per paying municipality, charged and with the draft.
 
-    One pass over the year's periods of every stay (the stay rows as of `position`): a present
+    One pass over the year's periods of every stay (the stay rows as of `position`, the year's
+    rates and revisions from its schedule, `ScheduleRates`): a present
     day is charged basistakst + its service rate, and in the draft basistakst + the draft's
     rate of its level (a special tariff keeps its own rate, unless `draft_special` gives one
     for its code: then every day on that special tariff is at that rate). The pass counts days by facility,
     payer, rate and draft rate; the money is those counts times the rates, summed once. A payer
     is named beside its code (`paying_municipality_name`, None for a code outside the register)."""
-    from service.readers import AsOfReader
-
-    reader = AsOfReader(ledger, position)
+    rates = ScheduleRates(ledger, position)
     budgets = BudgetReads(ledger)
     first, last = date(year, 1, 1), date(year, 12, 31)
-    revisions = reader.revision_days(range(year, year + 1))
+    revisions = rates.revision_days(range(year, year + 1))
     frames = budgets.facts(position, "frame", year)
     days: Counter[tuple[str, str, Decimal | None, Decimal | None]] = Counter()
     for code, stays in budgets.stays(position, year, since=first).items():
         for stay in stays:
-            for segment in stay_segments(stay, reader.rate_of, revisions, until=last, since=first):
+            for segment in stay_segments(stay, rates.rate_of, revisions, until=last, since=first):
                 if not segment.present:
                     continue
                 condition = segment.condition

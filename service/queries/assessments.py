@@ -19,7 +19,7 @@ from domain.citizen import Classification
 from projections.assessments import AssessmentRecord, assessment_history
 from service.commands.fields import Assessment
 from service.ledger import BudgetLedger
-from service.readers import AsOfReader
+from service.readers import citizen_as_of
 
 
 @dataclass(frozen=True)
@@ -93,6 +93,6 @@ def recorded_assessments(ledger: BudgetLedger, citizen: Any) -> dict[str, dict[s
 def citizen_assessments(ledger: BudgetLedger, citizen_ref: str, position: int | None = None) -> CitizenAssessments:
     """A citizen's assessments with what changed from each one before (projections/assessments.py),
     as of `position`; NotFound for a citizen not recorded by then. The caller logs the read."""
-    citizen = AsOfReader(ledger, position).citizen(citizen_ref)
+    citizen = citizen_as_of(ledger, citizen_ref, position)
     history = assessment_history(citizen.stays, recorded_assessments(ledger, citizen))
     return CitizenAssessments(citizen.citizen_ref, position, tuple(history))

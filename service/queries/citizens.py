@@ -21,7 +21,8 @@ from projections.periods import stay_periods
 from service.audit import plain
 from service.ledger import BudgetLedger, Timeline
 from service.queries.values import Figure, Money
-from service.readers import AsOfReader
+from service.readers import citizen_as_of
+from service.schedule_rates import ScheduleRates
 
 _HIDDEN = {"meta", "originator_id", "originator_version", "timestamp", "originator_topic"}
 
@@ -112,9 +113,9 @@ def citizen_body(ref: str, ledger: BudgetLedger, position: int | None) -> Citize
     not recorded by then. The caller logs the read under its own resource."""
     ref = check_reference(ref, "citizen_ref")  # the UI calls this function with the reference as typed
     ledger.citizen(ref)  # 404 for a citizen never recorded
-    reader = AsOfReader(ledger, position)
+    rates = ScheduleRates(ledger, position)
     try:
-        citizen = reader.citizen(ref)
+        citizen = citizen_as_of(ledger, ref, position)
     except NotFound:
         raise NotFound("unknown_citizen", f"no citizen {ref} in the ledger as of position {position}",
                        "citizen_ref") from None
@@ -128,9 +129,9 @@ def citizen_body(ref: str, ledger: BudgetLedger, position: int | None) -> Citize
         last = max([today, *[s for s, _ in conditions]])
         until = date(last.year, 12, 31)
         years = range(stay.move_in.year, (stay.move_out or until).year + 1)
-        periods = stay_periods(conditions, stay.move_out, until, reader.rate_of, reader.revision_days(years))
+        periods = stay_periods(conditions, stay.move_out, until, rates.rate_of, rates.revision_days(years))
         warnings |= {f"no tariff schedule for {year}: its days show no service rate"
-                     for year in years if reader.schedule(year) is None}
+                     for year in years if rates.schedule(year) is None}
         stays.append(CitizenStay(
             stay.stay_id, stay.facility, stay.move_in, stay.move_out, stay.move_out_kind, stay.is_open,
             tuple(StayPeriod(p.start, p.end, p.condition.level, p.condition.hours_per_day, p.condition.special_tariff,

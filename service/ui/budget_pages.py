@@ -22,8 +22,7 @@ from projections.capacity import OverCapacity
 from service.audit import log_citizen_reads
 from service.export import LEVELS
 from service.ledger import BudgetLedger
-from service.read_models import BudgetReads
-from service.readers import AsOfReader
+from service.read_models import BudgetReads, StatementReads
 from service.event_history import FacilityYear, MunicipalityYear
 from service.queries.budgets import facility_budget
 from service.queries.central import central_model_with_years
@@ -83,14 +82,16 @@ def overview(request: Request, actor: UiReader, year: str | None = None, month: 
 
 def stays_in_year(ledger: BudgetLedger, code: str, year: int, position: int) -> list[dict[str, Any]]:
     """The facility's stays that touch the year, with the level and payer at the year's end
-    (or at the move-out)."""
+    (or at the move-out): the stay rows as of `position` (a read position), each named by its
+    citizen through its move-in's event (`StatementReads.citizen_refs`)."""
     first, last = date(year, 1, 1), date(year, 12, 31)
+    stays = [stay for stay in BudgetReads(ledger).stays(position, year, code).get(code, [])
+             if stay.move_in <= last and (stay.move_out is None or stay.move_out >= first)]
+    refs = StatementReads(ledger).citizen_refs([stay.stay_id for stay in stays])
     rows = []
-    for stay in AsOfReader(ledger, position).stays_at(code):
-        if stay.move_in > last or (stay.move_out is not None and stay.move_out < first):
-            continue
+    for stay in stays:
         condition = stay.condition_on(min(last, stay.move_out or last))
-        rows.append({"citizen_ref": stay.citizen_ref, "move_in": stay.move_in, "move_out": stay.move_out,
+        rows.append({"citizen_ref": refs[stay.stay_id], "move_in": stay.move_in, "move_out": stay.move_out,
                      "level": level_key(condition), "hours_per_day": condition.hours_per_day,
                      "paying_municipality": condition.paying_municipality})
     return sorted(rows, key=lambda row: (row["move_in"], row["citizen_ref"]))

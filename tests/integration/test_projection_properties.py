@@ -4,7 +4,7 @@
   the amount it moved it by, and the deltas sum to the change;
 - a projection followed event by event equals a rebuild, row for row, byte for byte;
 - the read models at any position equal the figures computed from the aggregates (the
-  reference reader) at that position;
+  reference, tests/reference.py) at that position;
 - a read as of a position never changes after later events;
 - statement lines in the read models equal those computed from the aggregates;
 - the what-if's charged revenue equals the revenue of the month rows, and its facilities and
@@ -28,11 +28,11 @@ from service.db import migrate, rm_budget_months, rm_facts, rm_statement_lines, 
 from service.explain import Explainer
 from service.ledger import Actor, BudgetLedger, Timeline
 from service.projection import Projector
-from service.read_models import BudgetReads, StatementReads, reference_facility_year, reference_statement_lines
-from service.readers import AsOfReader
+from service.read_models import BudgetReads, StatementReads
 from service.regulation import what_if
 from projections.regulation import revenue
 from tests.conftest import make_settings
+from tests.reference import ReferenceReader, reference_facility_year, reference_statement_lines
 from tests.factories import frame_body, levels, SPECIAL_TARIFFS
 from service.commands.declarations import (
     ChangeCapacity,
@@ -213,7 +213,7 @@ def test_projection_follows_rebuilds_and_reads_as_the_aggregates_do(store, ops, 
                     for year in YEARS:  # the stay rows against the aggregates' stays
                         rows = reads.stays(position, year)
                         for code in FACILITIES:
-                            touching = [replace(s, citizen_ref="") for s in AsOfReader(ledger, position).stays_at(code)
+                            touching = [replace(s, citizen_ref="") for s in ReferenceReader(ledger, position).stays_at(code)
                                         if s.touches(date(year, 1, 1), date(year, 12, 31))]  # rows name no citizen
                             assert sorted((s for s in rows.get(code, []) if s.touches(date(year, 1, 1), date(year, 12, 31))),
                                           key=lambda s: s.stay_id) == sorted(touching, key=lambda s: s.stay_id)

@@ -2,7 +2,8 @@
 projections/ imports domain/; service/ may import both; and no module imports one that
 imports it back. Every read goes through service/queries/ (docs/adr/0035): no module outside
 the HTTP API imports it (the CLI starting the server excepted), a query imports no entry point,
-and the HTTP layer's exception is named only inside it."""
+and the HTTP layer's exception is named only inside it. The aggregate-replay reference
+(tests/reference.py) is called by the tests only."""
 
 import ast
 from pathlib import Path
@@ -162,3 +163,51 @@ def test_the_layer_tests_see_what_they_forbid(tmp_path):
     module.write_text("def f():\n    from fastapi import HTTPException as Refused\n    raise Refused(404)\n")
     assert "HTTPException" in names_in(module)
     assert "service.api.server" in module_imports()["service.cli"]
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module a file imports, at the top or inside a function (absolute names)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found |= {node.module, *(f"{node.module}.{alias.name}" for alias in node.names)}
+    return found
+
+
+REFERENCE = ("tests", "reference_facility_year", "reference_statement_lines", "ReferenceReader", "stays_at")
+"""The aggregate-replay reference (tests/reference.py) and its names."""
+REPLAYING_READS = {"service/queries/citizens.py", "service/queries/assessments.py", "service/buyers.py"}
+"""The reads that still load a citizen from its stream (service/readers.py) for the facts of
+its stays no read model holds yet (docs/adr/0035, "Reads from the read models only"): this
+list only shrinks."""
+
+
+def reference_users(root: Path) -> set[str]:
+    """The production modules that import the reference or name its functions."""
+    found = set()
+    for path in (root / "service").rglob("*.py"):
+        imported, names = imported_modules(path), names_in(path)
+        if any(inside(module, "tests") for module in imported) or names & set(REFERENCE[1:]):
+            found.add(str(path.relative_to(root)))
+    return found
+
+
+def test_no_production_path_calls_the_reference_reader():
+    """The aggregate-replay reference lives in tests/ and only the tests call it; every read
+    in service/ comes from the read models (or, for the facts of a citizen's stays they do not
+    hold, from the few reads in `REPLAYING_READS`)."""
+    assert reference_users(ROOT) == set()
+    assert not (ROOT / "service" / "read_models.py").read_text().count("def reference_")
+    replaying = {str(path.relative_to(ROOT)) for path in (ROOT / "service").rglob("*.py")
+                 if any(inside(module, "service.readers") for module in imported_modules(path))}
+    assert replaying <= REPLAYING_READS, replaying - REPLAYING_READS
+
+
+def test_the_reference_check_sees_an_import_of_it(tmp_path):
+    (tmp_path / "service").mkdir()
+    (tmp_path / "service" / "m.py").write_text("def f():\n    from tests.reference import ReferenceReader\n")
+    (tmp_path / "service" / "n.py").write_text("from service import read_models\nread_models.reference_facility_year\n")
+    (tmp_path / "service" / "o.py").write_text("import service.read_models\n")
+    assert reference_users(tmp_path) == {"service/m.py", "service/n.py"}

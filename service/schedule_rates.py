@@ -1,0 +1,55 @@
+"""The service rates the tariff schedules set, as of a store position: a level's rate on a day
+(its revisions counted) and the days on which a revision takes effect.
+
+The read models hold a schedule's hourly rate and run-off (the "schedule" fact rows), not its
+rates by level nor its revisions, so the rates come from the schedule itself as the schedule
+read serves it (service/queries/schedules.py `schedule_as_of`, GET /v1/tariff-schedules/{year}):
+one short stream per year, loaded once per read (docs/adr/0035, "Reads from the read models
+only").
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from domain.errors import NotFound
+from domain.tariff_schedule import TariffSchedule
+from service.ledger import BudgetLedger
+from service.queries.schedules import schedule_as_of
+
+
+class ScheduleRates:
+    """The published schedules as of `position` (None: the latest state), each read once."""
+
+    def __init__(self, ledger: BudgetLedger, position: int | None) -> None:
+        self.ledger, self.position = ledger, position
+        self._schedules: dict[int, TariffSchedule | None] = {}
+        self._rates: dict[tuple[int, date], Decimal | None] = {}
+
+    def schedule(self, year: int) -> TariffSchedule | None:
+        """The published schedule of `year` as of the position, or None."""
+        if year not in self._schedules:
+            try:
+                self._schedules[year] = schedule_as_of(self.ledger, year, self.position)
+            except NotFound:
+                self._schedules[year] = None
+        return self._schedules[year]
+
+    def rate_of(self, level: int, day: date) -> Decimal | None:
+        """The level's rate on `day` (None: no schedule for its year), remembered: a read asks
+        the same few hundred days of every stay."""
+        key = (level, day)
+        if key not in self._rates:
+            schedule = self.schedule(day.year)
+            self._rates[key] = None if schedule is None else schedule.rate_on(level, day)
+        return self._rates[key]
+
+    def revision_days(self, years: range) -> list[date]:
+        """The effective dates of the revisions in force of the schedules of `years`."""
+        days: list[date] = []
+        for year in years:
+            schedule = self.schedule(year)
+            if schedule is not None:
+                days += [r["effective_date"] for r in schedule.active_revisions()]
+        return days

@@ -1,0 +1,114 @@
+"""The reference the read models are held to: a facility's stays and figures and the
+statement lines computed from the aggregates as of a position (each stream loaded at the
+version recorded at or before it). Exact and slow; the property tests
+(tests/integration/test_projection_properties.py) compare the read models with it. No
+production path calls it (tests/unit/test_architecture.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from domain.citizen import Citizen, citizen_id
+from domain.errors import NotFound
+from domain.facility import Facility, facility_id
+from domain.tariff_schedule import TariffSchedule, schedule_id
+from projections.budget import StayFacts, YearFigures, facility_year
+from service.ledger import BudgetLedger, Timeline
+from service.read_models import StatementLine
+
+
+class ReferenceReader:
+    """The aggregates as they stood at `position` (None: the latest state): a facility, the
+    published schedules and every stay at a facility."""
+
+    def __init__(self, ledger: BudgetLedger, position: int | None) -> None:
+        self.ledger, self.position = ledger, position
+        self.timeline = Timeline(ledger.engine)
+        self._schedules: dict[int, TariffSchedule | None] = {}
+        self._rates: dict[tuple[int, date], Decimal | None] = {}
+
+    def _version(self, originator_id) -> int | None:  # type: ignore[no-untyped-def]
+        if self.position is None:
+            return None
+        version = self.timeline.version_at(originator_id, self.position)
+        if version is None:
+            raise NotFound("not_found", f"not recorded as of position {self.position}")
+        return version
+
+    def schedule(self, year: int) -> TariffSchedule | None:
+        """The published schedule of `year` as of the position, or None."""
+        if year not in self._schedules:
+            try:
+                schedule = self.ledger.schedule(year, self._version(schedule_id(year)))
+                self._schedules[year] = schedule if schedule.is_published else None
+            except NotFound:
+                self._schedules[year] = None
+        return self._schedules[year]
+
+    def rate_of(self, level: int, day: date) -> Decimal | None:
+        key = (level, day)
+        if key not in self._rates:
+            schedule = self.schedule(day.year)
+            self._rates[key] = None if schedule is None else schedule.rate_on(level, day)
+        return self._rates[key]
+
+    def revision_days(self, years: range) -> list[date]:
+        days: list[date] = []
+        for year in years:
+            schedule = self.schedule(year)
+            if schedule is not None:
+                days += [r["effective_date"] for r in schedule.active_revisions()]
+        return days
+
+    def citizen(self, ref: str) -> Citizen:
+        return self.ledger.citizen(ref, self._version(citizen_id(ref)))
+
+    def facility(self, code: str) -> Facility:
+        self.ledger.facility(code)  # 404 for a facility that never existed
+        try:
+            return self.ledger.facility(code, self._version(facility_id(code)))
+        except NotFound:
+            raise NotFound("unknown_facility", f"facility {code} was not registered as of position {self.position}",
+                           "code") from None
+
+    def stays_at(self, code: str) -> list[StayFacts]:
+        """Every stay at the facility as of the position."""
+        stays = []
+        for ref in self.ledger.citizens_ever_at(code, self.position):
+            for stay in self.citizen(ref).active_stays:
+                if stay.facility != code:
+                    continue
+                runoff = 1
+                if stay.move_out is not None and (schedule := self.schedule(stay.move_out.year)) is not None:
+                    runoff = schedule.runoff_months
+                stays.append(StayFacts(ref, stay.move_in, stay.move_out, tuple(stay.conditions()), runoff, code,
+                                       stay.stay_id))
+        return stays
+
+
+def reference_facility_year(ledger: BudgetLedger, code: str, year: int, position: int | None) -> YearFigures:
+    """A facility-year computed from the aggregates as of `position`: exact, not fast."""
+    reader = ReferenceReader(ledger, position)
+    facility = reader.facility(code)
+    schedule = reader.schedule(year)
+    stays = reader.stays_at(code)
+    years = range(min((s.move_in.year for s in stays), default=year), year + 1)
+    return facility_year(year, facility.frame_budget(year), facility.places_on, stays,
+                         reader.rate_of, schedule.hourly_rate if schedule else None, reader.revision_days(years))
+
+
+def reference_statement_lines(ledger: BudgetLedger, municipality: str, year: int, month: int,
+                              position: int | None) -> list[StatementLine]:
+    """Statement lines computed from the aggregates as of `position`: exact, not fast."""
+    from projections.statements import statement_lines
+    reader = ReferenceReader(ledger, position)
+    lines = []
+    for code in ledger.facility_codes():
+        for stay in reader.stays_at(code):
+            years = range(stay.move_in.year, year + 1)
+            found = statement_lines(stay, reader.rate_of, reader.revision_days(years), date(year, 12, 31))
+            periods = found.get((municipality, year, month))
+            if periods:
+                lines.append(StatementLine(stay.stay_id, code, periods))
+    return lines
