@@ -1,8 +1,9 @@
 """A citizen's assessments (døgnskemaer) as tables of minutes, each with what changed from the
 assessment before it: the citizen page shows them, and so can the buying municipality's page.
 
-Pure: it reads a citizen's stays (domain/citizen.py `Stay`) and the assessment each move-in
-and reassessment recorded (by event id). Rules:
+Pure: it reads a citizen's stays as their rows hold them (projections/stays.py `StayRecord`,
+which keeps the move-ins and reassessments in force) and the assessment each recorded (by
+event id). Rules:
 
 - an assessment counts from its effective date; a retracted one does not count; of several
   taking effect on the same day in one stay, the one recorded last is in force (as in the
@@ -23,7 +24,7 @@ from decimal import Decimal
 from typing import Any, Iterable, Literal, Mapping
 
 from domain.assessment import KINDS, SLOTS, THEMES
-from domain.citizen import MOVED_IN, REASSESSED, Stay
+from projections.stays import StayRecord
 
 Cell = tuple[str, str, str]
 """(theme, slot, kind), in the order of domain/assessment.py."""
@@ -139,23 +140,19 @@ def compare(previous: AssessmentRecord, current: AssessmentRecord) -> Assessment
                             current.hours_per_day, previous.level, current.level, cells, compared)
 
 
-def stay_assessments(stay: Stay, recorded: Mapping[str, Mapping[str, Any]]) -> list[AssessmentRecord]:
-    """The assessments in force in one stay, in effective order, each compared with the one
-    before it. `recorded` holds the assessment of each move-in and reassessment by event id."""
-    facts = sorted((f for f in stay.active_facts() if f["type"] in (MOVED_IN, REASSESSED)),
-                   key=lambda f: (f["effective_date"], f["sequence"]))
-    in_force = [f for i, f in enumerate(facts)
-                if i + 1 == len(facts) or facts[i + 1]["effective_date"] != f["effective_date"]]
-    conditions = stay.conditions()
+def stay_assessments(stay: StayRecord, recorded: Mapping[str, Mapping[str, Any]]) -> list[AssessmentRecord]:
+    """The assessments in force in one stay (projections/stays.py `StayRecord`: the stay row's),
+    in effective order, each compared with the one before it. `recorded` holds the assessment
+    of each move-in and reassessment by event id."""
     records: list[AssessmentRecord] = []
-    for fact in in_force:
-        minutes = cell_minutes(recorded.get(fact["event_id"], {}))
-        special = next((c.special_tariff for start, c in reversed(conditions) if start <= fact["effective_date"]),
+    for fact in stay.assessments:
+        minutes = cell_minutes(recorded.get(fact.event_id, {}))
+        special = next((c.special_tariff for start, c in reversed(stay.conditions) if start <= fact.effective_date),
                        None)
         record = AssessmentRecord(
-            event_id=fact["event_id"], stay_id=stay.stay_id, facility=stay.facility, event_type=fact["type"],
-            effective_date=fact["effective_date"], hours_per_day=Decimal(fact["hours_per_day"]),
-            level=fact["level"], special_tariff=special if fact["level"] is None else None,
+            event_id=fact.event_id, stay_id=stay.stay_id, facility=stay.facility, event_type=fact.type,
+            effective_date=fact.effective_date, hours_per_day=fact.hours_per_day,
+            level=fact.level, special_tariff=special if fact.level is None else None,
             cells=tuple((cell, minutes[cell]) for cell in CELLS if cell in minutes), change=None,
         )
         if records:
@@ -164,7 +161,7 @@ def stay_assessments(stay: Stay, recorded: Mapping[str, Mapping[str, Any]]) -> l
     return records
 
 
-def assessment_history(stays: Iterable[Stay], recorded: Mapping[str, Mapping[str, Any]]
+def assessment_history(stays: Iterable[StayRecord], recorded: Mapping[str, Mapping[str, Any]]
                        ) -> list[AssessmentRecord]:
-    """The assessments of every stay that is not void, stay by stay (see `stay_assessments`)."""
-    return [record for stay in stays if not stay.is_void for record in stay_assessments(stay, recorded)]
+    """The assessments of every stay (none void), stay by stay (see `stay_assessments`)."""
+    return [record for stay in stays for record in stay_assessments(stay, recorded)]

@@ -11,8 +11,9 @@ every read-model row:
   funded days, sold days, support hours, citizens by level at month end): the sum of the
   stays' `StayMonth`s, kept by adding what a changed stay adds now and taking away what it
   added before;
-- `stay` rows: each stay's facts (move-in, conditions by date, move-out), for the reads that
-  compute a facility's stays as of a point (docs/adr/0014);
+- `stay` rows: each stay's facts (move-in, conditions by date, move-out and its kind, the
+  assessments in force), for the reads that compute a facility's stays as of a point
+  (docs/adr/0014) and for a citizen's reads (docs/adr/0035);
 - `fact` rows: a facility's name, places and capacity changes; a facility-year's frame
   budget (with basistakst) and baseline; a year's schedule (hourly rate, run-off); the
   horizon.
@@ -43,7 +44,7 @@ from domain.tariff_schedule import TariffSchedule
 from projections.budget import BudgetMonth, Month, StayFacts, StayMonth, stay_months
 from projections.frame import basistakst, frame_total
 from projections.statements import statement_lines
-from projections.stays import stay_value
+from projections.stays import StayRecord, stay_value
 
 MonthKey = tuple[str, int, int]
 """(facility code, year, month)"""
@@ -165,8 +166,11 @@ class BudgetProjection:
         self._reline(new, {s.stay_id for s in old}, since)
         for stay_id in {s.stay_id for s in old} - {s.stay_id for s in new}:
             self._set_row("stay", (stay_id,), None)  # a move-in retracted: the stay never was
-        for stay in new:
-            self._set_row("stay", (stay.stay_id,), stay_value(stay))
+        # Every stay of the citizen, not only those whose facts changed: the move-out's kind
+        # and the assessments in force can change while the conditions stay the same.
+        records = {stay.stay_id: stay for stay in citizen.active_stays}
+        for stay in self._stays[event.originator_id]:
+            self._set_row("stay", (stay.stay_id,), stay_value(stay, StayRecord.of(records[stay.stay_id])))
 
     def _stays_of_citizen(self, citizen_id: UUID, citizen: Citizen | None) -> list[StayFacts]:
         if citizen is None:

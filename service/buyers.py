@@ -10,8 +10,8 @@ cannot learn whether anyone else's citizen exists.
 The figures come from the ledger's own paths, never computed a second time: the stays of a
 year and their amounts from the statement lines (`StatementReads`, what
 `/v1/statements/...` reads), the periods of level and rate from the citizen's conditions by
-`stay_periods` (what `/v1/citizens/{ref}` shows), the døgnskemaer and what changed between
-them by projections/assessments.py (what the citizen page shows).
+`stay_periods` over the stay rows (what `/v1/citizens/{ref}` shows), the døgnskemaer and what
+changed between them by projections/assessments.py (what the citizen page shows).
 """
 
 from __future__ import annotations
@@ -21,16 +21,14 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from domain.citizen import Stay
 from domain.errors import NotFound
 from domain.values import ZERO
 from projections.assessments import AssessmentRecord, stay_assessments
 from projections.periods import Period, stay_periods
 from projections.statements import StatementPeriod, line_amount
-from service.ledger import BudgetLedger, Timeline
-from service.queries.assessments import recorded_assessments
-from service.read_models import StatementReads
-from service.readers import citizen_as_of
+from projections.stays import StayRecord
+from service.ledger import BudgetLedger
+from service.read_models import StatementReads, citizen_at
 from service.schedule_rates import ScheduleRates
 
 
@@ -136,22 +134,21 @@ def month_to_date(ledger: BudgetLedger, municipality: str, day: date, position: 
 # One citizen's support -------------------------------------------------------------------
 
 
-def support(ledger: BudgetLedger, municipality: str, ref: str, position: int | None) -> Support:
+def support(ledger: BudgetLedger, municipality: str, ref: str, position: int) -> Support:
     """The periods the municipality pays for of the citizen's stays, and each døgnskema in
     force on any of those days, with what changed from the one before it (NotPaidFor when there
-    are none, also for a citizen the ledger does not know as of the position)."""
-    at = Timeline(ledger.engine).max_position() if position is None else position
-    rates = ScheduleRates(ledger, at)
+    are none, also for a citizen the ledger does not know as of the position), as of
+    `position`, a position the projections have reached: the stays from the stay rows, the
+    døgnskemaer from the citizen's stored events."""
+    rates = ScheduleRates(ledger, position)
     try:
-        citizen = citizen_as_of(ledger, ref, at)
+        citizen = citizen_at(ledger, ref, position)
     except NotFound:
         raise NotPaidFor(municipality, ref) from None
-    recorded = recorded_assessments(ledger, citizen)
+    recorded = citizen.recorded_assessments()
     periods: list[PaidPeriod] = []
     assessments: list[AssessmentRecord] = []
     for stay in citizen.stays:
-        if stay.is_void:
-            continue
         paid = [p for p in _present_periods(stay, rates) if p.condition.paying_municipality == municipality]
         if not paid:
             continue
@@ -160,13 +157,13 @@ def support(ledger: BudgetLedger, municipality: str, ref: str, position: int | N
         assessments += _assessments_paid(stay_assessments(stay, recorded), paid)
     if not periods:
         raise NotPaidFor(municipality, ref)
-    return Support(citizen.citizen_ref, municipality, at, tuple(periods), tuple(assessments))
+    return Support(citizen.citizen_ref, municipality, position, tuple(periods), tuple(assessments))
 
 
-def _present_periods(stay: Stay, rates: ScheduleRates) -> list[Period]:
+def _present_periods(stay: StayRecord, rates: ScheduleRates) -> list[Period]:
     """The stay's periods over its present days, as `/v1/citizens/{ref}` computes them (an open
     stay to the end of the year of today or of its last condition, the last period open)."""
-    conditions = stay.conditions()
+    conditions = list(stay.conditions)
     last = max([BudgetLedger.today(), *[start for start, _ in conditions]])
     until = date(last.year, 12, 31)
     years = range(stay.move_in.year, (stay.move_out or until).year + 1)

@@ -533,6 +533,16 @@ class ProjectionLagging(Exception):
         self.position, self.reached = position, reached
 
 
+class ReadModelsOutdated(ProjectionLagging):
+    """The read models hold rows of an older form than a read needs (a stay row without the
+    move-out's kind and the assessments in force): they catch up only by `ledger rebuild`
+    (docs/adr/0035). Answered as lagging projections are (503), never as a 500."""
+
+    def __init__(self, detail: str) -> None:
+        Exception.__init__(self, detail)
+        self.position = self.reached = 0
+
+
 class ProjectionStatus:
     """How far the projections have come, and waiting for them to reach a position."""
 

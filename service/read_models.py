@@ -21,11 +21,15 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import Engine
 
+from domain.citizen import MOVED_IN
 from domain.errors import NotFound
+from domain.ledger import public_type
 from projections.budget import StayFacts, YearFigures, month_end
+from projections.stays import StayRecord, StayRowTooOld, stay_record
 from service.facts import FacilityFact
-from service.db import ledger_entries, rm_facts, rm_statement_lines
-from service.ledger import BudgetLedger
+from service.db import ledger_entries, rm_facts, rm_statement_lines, rm_stays
+from service.ledger import BudgetLedger, Timeline, citizen_stream
+from service.projection import ReadModelsOutdated
 from service.year_window import YearWindow, unpriced
 
 
@@ -170,3 +174,46 @@ class StatementReads:
             rows = connection.execute(select(ledger_entries.c.event_id, ledger_entries.c.originator_id)
                                       .where(ledger_entries.c.event_id.in_(stay_ids))).all()
         return {row.event_id: self.ledger.citizen_ref_of(UUID(row.originator_id)) for row in rows}
+
+
+@dataclass(frozen=True)
+class CitizenAt:
+    """A citizen as of a read position: its stored events up to the position (the store's
+    own, nothing folded) and its stays (none void) from the stay rows valid there."""
+
+    citizen_ref: str
+    version: int
+    """The citizen's stream version as of the position."""
+    events: tuple[Any, ...]
+    stays: tuple[StayRecord, ...]
+
+    def recorded_assessments(self) -> dict[str, dict[str, Any]]:
+        """The assessment each move-in and reassessment recorded, by event id."""
+        return {event.meta.event_id: event.assessment for event in self.events if hasattr(event, "assessment")}
+
+
+def citizen_at(ledger: BudgetLedger, ref: str, position: int) -> CitizenAt:
+    """The citizen `ref` (its canonical reference, or the spelling an older stream was recorded
+    with: docs/adr/0020) as of `position`, a position the projections have reached. NotFound
+    `unknown_citizen` for a citizen the ledger never recorded, `not_found` for one recorded
+    only after `position`; ReadModelsOutdated when the stay rows predate the facts a citizen's
+    read shows (`ledger rebuild`)."""
+    ref = ledger._spelling(ref, "citizen_ref", citizen_stream)
+    stream = citizen_stream(ref)
+    timeline = Timeline(ledger.engine)
+    if not ledger._exists(stream):
+        raise NotFound("unknown_citizen", f"no citizen {ref} in the ledger", "citizen_ref")
+    version = timeline.version_at(stream, position)
+    if version is None:
+        raise NotFound("not_found", f"not recorded as of position {position}")
+    events = tuple(ledger.events.get(stream, lte=version))
+    stay_ids = [event.meta.event_id for event in events if public_type(event) == MOVED_IN]
+    with ledger.engine.connect() as connection:
+        rows = connection.execute(select(rm_stays.c.stay_id, rm_stays.c.value)
+                                  .where(rm_stays.c.stay_id.in_(stay_ids), _valid(rm_stays, position))).all()
+    values = {row.stay_id: json.loads(row.value) for row in rows}
+    try:
+        stays = tuple(stay_record(stay_id, values[stay_id]) for stay_id in stay_ids if stay_id in values)
+    except StayRowTooOld as old:
+        raise ReadModelsOutdated(str(old)) from None
+    return CitizenAt(ref, version, events, stays)

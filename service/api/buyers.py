@@ -13,7 +13,7 @@ from domain import municipalities
 from domain.values import FIRST_YEAR, LAST_YEAR, NORDDJURS
 from service.access import BUYING_READERS
 from service.api.common import Ref
-from service.api.deps import AsOf, Ledger, ReadAt, allow
+from service.api.deps import Ledger, ReadAt, allow
 from service.api.routing import api_router
 from service.audit import log_citizen_reads
 from service.ledger import Actor, BudgetLedger
@@ -41,7 +41,7 @@ def get_buyer_citizens(municipality: Municipality, ledger: Ledger, actor: Buying
 
 @router.get("/v1/buyers/{municipality}/citizens/{ref}")
 def get_buyer_citizen(municipality: Municipality, ref: Ref, ledger: Ledger, actor: BuyingReader,
-                      position: AsOf) -> dict[str, Any]:
+                      position: ReadAt) -> dict[str, Any]:
     """One citizen's support during the periods the municipality pays for them: the periods of
     level and rate, and each døgnskema in force on those days with what changed from the one
     before. 404 for a citizen it never paid for, exactly as for one the ledger does not know."""

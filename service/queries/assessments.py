@@ -12,14 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from domain.assessment import minutes_per_day
 from domain.citizen import Classification
 from projections.assessments import AssessmentRecord, assessment_history
 from service.commands.fields import Assessment
 from service.ledger import BudgetLedger
-from service.readers import citizen_as_of
+from service.read_models import citizen_at
 
 
 @dataclass(frozen=True)
@@ -74,8 +73,8 @@ class CitizenAssessments:
     """A citizen's assessments in force, stay by stay, as of a store position."""
 
     citizen_ref: str
-    position: int | None
-    """The store position read as of (None: the latest)."""
+    position: int
+    """The read position (one the projections have reached)."""
     assessments: tuple[AssessmentRecord, ...]
 
     def latest_in(self, stay_id: str) -> AssessmentRecord | None:
@@ -83,16 +82,11 @@ class CitizenAssessments:
         return next((a for a in reversed(self.assessments) if a.stay_id == stay_id), None)
 
 
-def recorded_assessments(ledger: BudgetLedger, citizen: Any) -> dict[str, dict[str, Any]]:
-    """The assessment each move-in and reassessment of the citizen recorded, by event id (up to
-    the citizen's version as loaded)."""
-    return {event.meta.event_id: event.assessment
-            for event in ledger.events.get(citizen.id, lte=citizen.version) if hasattr(event, "assessment")}
-
-
-def citizen_assessments(ledger: BudgetLedger, citizen_ref: str, position: int | None = None) -> CitizenAssessments:
+def citizen_assessments(ledger: BudgetLedger, citizen_ref: str, position: int) -> CitizenAssessments:
     """A citizen's assessments with what changed from each one before (projections/assessments.py),
-    as of `position`; NotFound for a citizen not recorded by then. The caller logs the read."""
-    citizen = citizen_as_of(ledger, citizen_ref, position)
-    history = assessment_history(citizen.stays, recorded_assessments(ledger, citizen))
+    as of `position`, a position the projections have reached (the stay rows hold the
+    assessments in force, the store's events what each recorded); NotFound for a citizen not
+    recorded by then. The caller logs the read."""
+    citizen = citizen_at(ledger, citizen_ref, position)
+    history = assessment_history(citizen.stays, citizen.recorded_assessments())
     return CitizenAssessments(citizen.citizen_ref, position, tuple(history))

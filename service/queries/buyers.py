@@ -128,7 +128,7 @@ def buyer_citizens_body(ledger: BudgetLedger, actor: Actor, municipality: str, y
                          tuple(buyers.paid_stays(ledger, municipality, year, position)))
 
 
-def buyer_citizen_body(ledger: BudgetLedger, actor: Actor, municipality: str, ref: str, position: int | None
+def buyer_citizen_body(ledger: BudgetLedger, actor: Actor, municipality: str, ref: str, position: int
                        ) -> CitizenSupport:
     """One citizen's support during the periods the municipality pays for them (NotFound for a
     citizen it never paid for, exactly as for one the ledger does not know); the caller logs

@@ -1,7 +1,8 @@
 """A citizen as of any point: the stays with their periods of level, service rate and payer,
 and every event the ledger holds about the citizen, retracted ones marked with who retracted
 them (the API's GET /v1/citizens/{ref} and the UI's citizen page read it here; the caller logs
-the read). An event's recording time is written as the ledger records it (ISO 8601 with its
+the read). The stays come from the stay rows, the events from the store's stored events of the
+citizen's stream, both as of a position the projections have reached (docs/adr/0035). An event's recording time is written as the ledger records it (ISO 8601 with its
 offset), its details as plain values (service/audit.py `plain`)."""
 
 from __future__ import annotations
@@ -13,15 +14,14 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from domain import municipalities
-from domain.citizen import Citizen
 from domain.errors import NotFound
 from domain.ledger import public_type
 from domain.values import check_reference
 from projections.periods import stay_periods
 from service.audit import plain
-from service.ledger import BudgetLedger, Timeline
+from service.ledger import BudgetLedger, Timeline, citizen_stream
 from service.queries.values import Figure, Money
-from service.readers import citizen_as_of
+from service.read_models import CitizenAt, citizen_at
 from service.schedule_rates import ScheduleRates
 
 _HIDDEN = {"meta", "originator_id", "originator_version", "timestamp", "originator_topic"}
@@ -90,11 +90,11 @@ class CitizenRecord:
     warnings: tuple[str, ...]
 
 
-def _events(ledger: BudgetLedger, citizen: Citizen) -> tuple[CitizenEvent, ...]:
-    entries = Timeline(ledger.engine).entries_of(citizen.id)
+def _events(ledger: BudgetLedger, citizen: CitizenAt) -> tuple[CitizenEvent, ...]:
+    entries = Timeline(ledger.engine).entries_of(citizen_stream(citizen.citizen_ref))
     retractions: dict[str, Retraction] = {}
     rows = []
-    for evt in ledger.events.get(citizen.id, lte=citizen.version):
+    for evt in citizen.events:
         position, recorded_at, _ = entries[evt.originator_version]
         meta = evt.meta  # type: ignore[attr-defined]
         if public_type(evt) == "EntryRetracted":
@@ -108,24 +108,25 @@ def _events(ledger: BudgetLedger, citizen: Citizen) -> tuple[CitizenEvent, ...]:
         for evt, meta, position, recorded_at in rows)
 
 
-def citizen_body(ref: str, ledger: BudgetLedger, position: int | None) -> CitizenRecord:
-    """A citizen's stays and events as of `position` (None: the latest); NotFound for a citizen
-    not recorded by then. The caller logs the read under its own resource."""
+def citizen_body(ref: str, ledger: BudgetLedger, position: int | None, read_at: int) -> CitizenRecord:
+    """A citizen's stays and events as of `read_at`, the read position of `position` (None:
+    the latest; service/api/deps.py `ReadAt`), from the stay rows and the citizen's stored
+    events; NotFound for a citizen not recorded by then. The caller logs the read under its
+    own resource."""
     ref = check_reference(ref, "citizen_ref")  # the UI calls this function with the reference as typed
-    ledger.citizen(ref)  # 404 for a citizen never recorded
-    rates = ScheduleRates(ledger, position)
     try:
-        citizen = citizen_as_of(ledger, ref, position)
-    except NotFound:
+        citizen = citizen_at(ledger, ref, read_at)
+    except NotFound as missing:
+        if missing.rule == "unknown_citizen":
+            raise
         raise NotFound("unknown_citizen", f"no citizen {ref} in the ledger as of position {position}",
                        "citizen_ref") from None
+    rates = ScheduleRates(ledger, read_at)
     warnings: set[str] = set()
     today = BudgetLedger.today()
     stays = []
     for stay in citizen.stays:
-        if stay.is_void:
-            continue
-        conditions = stay.conditions()
+        conditions = list(stay.conditions)
         last = max([today, *[s for s, _ in conditions]])
         until = date(last.year, 12, 31)
         years = range(stay.move_in.year, (stay.move_out or until).year + 1)
@@ -138,5 +139,5 @@ def citizen_body(ref: str, ledger: BudgetLedger, position: int | None) -> Citize
                              p.service_rate, p.condition.paying_municipality,
                              municipalities.official_name(p.condition.paying_municipality))
                   for p in periods)))
-    return CitizenRecord(citizen.citizen_ref, position, tuple(stays), _events(ledger, citizen),
-                         tuple(sorted(warnings)))
+    return CitizenRecord(citizen.citizen_ref, None if position is None else read_at, tuple(stays),
+                         _events(ledger, citizen), tuple(sorted(warnings)))

@@ -115,7 +115,7 @@ def buyer_citizen(request: Request, ref: str, actor: UiBuyingReader, municipalit
         code = municipality_of(actor, municipality)
         if code is None:
             raise UiProblem(422, "Vælg en betalingskommune.")
-        position = store_position(request, parse_as_of(as_of))
+        position = read_position(request, parse_as_of(as_of))
         ledger = ledger_of(request)
         found = buyer_citizen_body(ledger, actor, code, ref, position)
         log_citizen_reads(ledger, actor, f"/ui/koeber/borger/{ref}", [found.citizen_ref])

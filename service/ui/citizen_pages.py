@@ -18,6 +18,7 @@ from service.audit import log_citizen_reads
 from service.event_history import CitizenEvents
 from service.queries.assessments import citizen_assessments
 from service.queries.citizens import citizen_body
+from service.queries.positions import consistent_position
 from service.queries.values import public
 from service.ui.asof import as_of_text, parse_as_of, store_position
 from service.ui.auth import UiReader
@@ -44,11 +45,13 @@ def citizen(request: Request, ref: str, actor: UiReader, as_of: str | None = Non
 
     def build() -> dict[str, Any]:
         position = store_position(request, parse_as_of(as_of, as_of_position))
-        found = citizen_body(ref, ledger_of(request), position)
+        read_at = consistent_position(ledger_of(request), request.app.state.projections, position,
+                                      request.app.state.settings.read_wait_seconds)
+        found = citizen_body(ref, ledger_of(request), position, read_at)
         log_citizen_reads(ledger_of(request), actor, f"/ui/borger/{ref}", [found.citizen_ref])
         history = step_bar(request, CitizenEvents(found.citizen_ref), found.as_of_position,
                            f"/ui/borger/{quote(found.citizen_ref, safe='')}")
-        assessments = citizen_assessments(ledger_of(request), found.citizen_ref, position).assessments
+        assessments = citizen_assessments(ledger_of(request), found.citizen_ref, read_at).assessments
         body = public(found)
         return {"citizen": body, "events": timeline(body["events"]), "history": history,
                 "names": facility_names(ledger_of(request), position),

@@ -32,7 +32,9 @@ from service.audit import log_citizen_reads
 from service.commands.declarations import MoveIn, Reassess
 from service.commands.fields import Assessment
 from service.ledger import Actor, BudgetLedger, IdempotencyConflict
+from service.projection import ProjectionLagging
 from service.queries.assessments import AssessmentPreview, citizen_assessments
+from service.queries.positions import consistent_position
 from service.ui.auth import ui_allow
 from service.ui.doegnskema import SkemaErrors, cell_values, fieldset, parse_assessment, preview, values_of
 from service.ui.forms import form_idempotency, new_key, valid_key
@@ -313,10 +315,16 @@ def reassessment_form(request: Request, actor: ReassessActor, ref: str | None = 
         return _page(request, actor, state, _status(state))
     ledger = ledger_of(request)
     try:
-        history = citizen_assessments(ledger, state.form["citizen_ref"])
+        position = consistent_position(ledger, request.app.state.projections, None,
+                                       request.app.state.settings.read_wait_seconds)
+        history = citizen_assessments(ledger, state.form["citizen_ref"], position)
     except NotFound as refused:
         _domain_refusal(state, refused)
         return _page(request, actor, state, 404)
+    except ProjectionLagging as lagging:
+        state.problem = {"status": 503, "message": "Beregningerne er ikke nået helt frem endnu. Prøv igen om et "
+                         "øjeblik.", "detail": str(lagging)}
+        return _page(request, actor, state, 503)
     log_citizen_reads(ledger, actor, "/ui/revurdering", [history.citizen_ref])
     if history.assessments:
         state.current = history.assessments[-1]

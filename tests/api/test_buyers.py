@@ -4,13 +4,17 @@ documents, and nothing of any other municipality; every read is logged with its 
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select, update
 
 from service.api.app import create_app
 from service.auth import create_token
+from service.db import rm_stays
+from service.projection import Projector
 from tests.conftest import Api
 from tests.factories import døgnskema, facility_body, frame_body, schedule_body
 
@@ -223,3 +227,24 @@ def test_the_køberkommune_pages_show_only_the_buyers_own(aarhus):
     assert client.get("/ui/koeber/borger/B?municipality=751").status_code == 404
     assert 'id="statement-pdf"' in client.get("/ui/afregning?municipality=751&year=2026&month=3").text
     assert client.get("/ui/koeber/dokument/751/2026/3").headers["content-type"] == "application/pdf"
+
+
+def test_stay_rows_stored_before_the_citizen_facts_ask_for_a_rebuild(aarhus, settings, ledger):
+    """A stay row written before the rows held the move-out's kind and the assessments in
+    force still serves the budgets; a citizen's reads answer 503 naming `ledger rebuild`
+    (docs/adr/0035), and after the rebuild they read as before."""
+    before = {path: aarhus.get(path).json() for path in ("/v1/citizens/A", "/v1/buyers/751/citizens/A")}
+    with ledger.engine.begin() as connection:
+        for row in connection.execute(select(rm_stays.c.stay_id, rm_stays.c.recorded_from, rm_stays.c.value)).all():
+            old = {k: v for k, v in json.loads(row.value).items() if k not in ("move_out_kind", "assessments")}
+            connection.execute(update(rm_stays).where(rm_stays.c.stay_id == row.stay_id,
+                                                      rm_stays.c.recorded_from == row.recorded_from)
+                               .values(value=json.dumps(old)))
+    for path in before:
+        refused = aarhus.get(path)
+        assert refused.status_code == 503 and "ledger rebuild" in refused.json()["detail"], refused.text
+    assert aarhus.get("/v1/buyers/751/citizens?year=2026").status_code == 200
+    rebuilder = Projector(settings)
+    rebuilder.rebuild()
+    rebuilder.close()
+    assert {path: aarhus.get(path).json() for path in before} == before

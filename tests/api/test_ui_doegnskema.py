@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from service.api.app import create_app
 from service.commands.fields import Assessment
+from service.ledger import Timeline
 from service.queries.assessments import citizen_assessments, preview_assessment
 from service.ui.doegnskema import SKEMA, SkemaErrors, cell_field, parse_assessment
 from tests.api.ui_session import ORIGIN, form_token, log_in, session_header
@@ -249,7 +250,8 @@ def test_the_citizen_page_shows_each_assessment_as_its_table_and_what_changed(wo
     assert api.post("/v1/citizens/BOR-0042/reassessments", {"effective_date": "2026-05-01", "assessment": second},
                     role="caseworker").status_code == 201
 
-    history = citizen_assessments(ledger, "BOR-0042")
+    position = Timeline(ledger.engine).max_position()
+    history = citizen_assessments(ledger, "BOR-0042", api.client.app.state.projections.wait(position, 10))
     assert [(a.effective_date, a.hours_per_day, a.level) for a in history.assessments] == [
         (date(2026, 3, 1), Decimal("5.00"), 3), (date(2026, 5, 1), Decimal("7.00"), 4)]
     change = history.assessments[1].change

@@ -68,6 +68,10 @@ def test_an_external_projector_serves_reads_and_a_rebuild_reproduces_it(settings
             http.post("/v1/citizens/A/move-out", json={"effective_date": "2026-08-20", "kind": "moved"})
             lagging = http.get("/v1/budgets/GRENAA-BO/2026")
             assert lagging.status_code == 503 and lagging.json()["rule"] == "projection_lagging"
+            for path in ("/v1/citizens/A", f"/v1/citizens/A?as_of_position={position + 1}"):  # a citizen's too
+                lagging = http.get(path)
+                assert lagging.status_code == 503 and lagging.json()["rule"] == "projection_lagging", path
+            assert http.get(f"/v1/citizens/A?as_of_position={position}").json()["stays"][0]["move_out"] is None
             assert http.get("/health").json()["projections"]["lag"] == 1
 
             follower = subprocess.Popen([LEDGER, "project", "--follow", "--poll", "0.05"], env=env, cwd=tmp_path,

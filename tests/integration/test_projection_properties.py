@@ -7,6 +7,8 @@
   reference, tests/reference.py) at that position;
 - a read as of a position never changes after later events;
 - statement lines in the read models equal those computed from the aggregates;
+- a citizen read from the read models (its stays from the stay rows, its events from the
+  store) equals the citizen aggregate at that position;
 - the what-if's charged revenue equals the revenue of the month rows, and its facilities and
   paying municipalities add up to the same.
 """
@@ -23,14 +25,15 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings as hypothesis_settings, strategies as st
 from sqlalchemy import select
 
-from domain.errors import DomainError
+from domain.errors import DomainError, NotFound
 from service.db import migrate, rm_budget_months, rm_facts, rm_statement_lines, rm_stays
 from service.explain import Explainer
 from service.ledger import Actor, BudgetLedger, Timeline
 from service.projection import Projector
-from service.read_models import BudgetReads, StatementReads
+from service.read_models import BudgetReads, StatementReads, citizen_at
 from service.regulation import what_if
 from projections.regulation import revenue
+from projections.stays import StayRecord
 from tests.conftest import make_settings
 from tests.reference import ReferenceReader, reference_facility_year, reference_statement_lines
 from tests.factories import frame_body, levels, SPECIAL_TARIFFS
@@ -217,6 +220,19 @@ def test_projection_follows_rebuilds_and_reads_as_the_aggregates_do(store, ops, 
                                         if s.touches(date(year, 1, 1), date(year, 12, 31))]  # rows name no citizen
                             assert sorted((s for s in rows.get(code, []) if s.touches(date(year, 1, 1), date(year, 12, 31))),
                                           key=lambda s: s.stay_id) == sorted(touching, key=lambda s: s.stay_id)
+                    reference = ReferenceReader(ledger, position)
+                    for ref in CITIZENS:  # a citizen's reads: the stay rows against the aggregate's stays
+                        try:
+                            citizen = reference.citizen(ref)
+                        except NotFound:
+                            with pytest.raises(NotFound):
+                                citizen_at(ledger, ref, position)
+                            continue
+                        found = citizen_at(ledger, ref, position)
+                        assert (found.citizen_ref, found.version) == (citizen.citizen_ref, citizen.version)
+                        assert found.stays == tuple(StayRecord.of(s) for s in citizen.active_stays), (position, ref)
+                        assert [e.meta.event_id for e in found.events] == \
+                            [e.meta.event_id for e in ledger.events.get(citizen.id, lte=citizen.version)]
                     for year in YEARS:  # the what-if's charged revenue is the month rows' revenue
                         replay = what_if(ledger, year, position, {level: Decimal(level * 100) for level in range(1, 11)})
                         actual = {row["facility"]: row["actual"] for row in replay["facilities"]}

@@ -178,10 +178,9 @@ def imported_modules(path: Path) -> set[str]:
 
 REFERENCE = ("tests", "reference_facility_year", "reference_statement_lines", "ReferenceReader", "stays_at")
 """The aggregate-replay reference (tests/reference.py) and its names."""
-REPLAYING_READS = {"service/queries/citizens.py", "service/queries/assessments.py", "service/buyers.py"}
-"""The reads that still load a citizen from its stream (service/readers.py) for the facts of
-its stays no read model holds yet (docs/adr/0035, "Reads from the read models only"): this
-list only shrinks."""
+REPLAYING_READER = "service.readers"
+"""Where the last aggregate-replay reader of production lived (docs/adr/0035, "Reads from the
+read models only"): no module under service/ may import it again."""
 
 
 def reference_users(root: Path) -> set[str]:
@@ -196,13 +195,13 @@ def reference_users(root: Path) -> set[str]:
 
 def test_no_production_path_calls_the_reference_reader():
     """The aggregate-replay reference lives in tests/ and only the tests call it; every read
-    in service/ comes from the read models (or, for the facts of a citizen's stays they do not
-    hold, from the few reads in `REPLAYING_READS`)."""
+    in service/ comes from the read models, none from a module that replays a citizen's stream."""
     assert reference_users(ROOT) == set()
     assert not (ROOT / "service" / "read_models.py").read_text().count("def reference_")
     replaying = {str(path.relative_to(ROOT)) for path in (ROOT / "service").rglob("*.py")
-                 if any(inside(module, "service.readers") for module in imported_modules(path))}
-    assert replaying <= REPLAYING_READS, replaying - REPLAYING_READS
+                 if any(inside(module, REPLAYING_READER) for module in imported_modules(path))}
+    assert replaying == set(), replaying
+    assert not (ROOT / "service" / "readers.py").exists()
 
 
 def test_the_reference_check_sees_an_import_of_it(tmp_path):

@@ -9,6 +9,7 @@ import pytest
 from domain.citizen import Citizen, Classification, SpecialTariff
 from domain.tariff_schedule import TariffSchedule
 from projections.assessments import assessment_history
+from projections.stays import StayRecord
 from tests.factories import SPECIAL_TARIFFS, levels, meta
 
 
@@ -19,6 +20,11 @@ def schedule():
 
 def skema(*cells):
     return {"entries": [{"theme": t, "slot": s, "kind": k, "minutes": m} for t, s, k, m in cells]}
+
+
+def records(citizen):
+    """The stays as their rows hold them (projections/stays.py `StayRecord`)."""
+    return [StayRecord.of(stay) for stay in citizen.active_stays]
 
 
 def recorded(citizen):
@@ -35,7 +41,7 @@ def test_same_day_assessments_count_the_last_recorded_and_retracted_ones_not_at_
     wrong = meta("2026-05-01")
     citizen.reassess(Classification.of({"hours_per_day": "1"}, schedule), wrong)
     citizen.retract(wrong.event_id, meta("2026-05-01", reason="Forkert"))
-    history = assessment_history(citizen.stays, recorded(citizen))
+    history = assessment_history(records(citizen), recorded(citizen))
     assert [(a.effective_date, a.hours_per_day, a.level) for a in history] == [
         (date(2026, 3, 1), Decimal("2.50"), 2), (date(2026, 4, 1), Decimal("6.50"), 4)]
     assert history[0].minutes() == {("egenomsorg", "morning", "direct"): 150} and history[0].change is None
@@ -53,7 +59,7 @@ def test_each_stay_starts_afresh_and_migrated_hours_compare_only_hours_and_level
     citizen.move_out("transferred", meta("2026-06-30"))
     citizen.move_in("AUNING-BO", "707", Classification.of(skema(("relationer", "evening", "direct", 60)), schedule),
                     meta("2026-07-01"))
-    history = assessment_history(citizen.stays, recorded(citizen))
+    history = assessment_history(records(citizen), recorded(citizen))
     assert [(a.facility, a.level, a.special_tariff, a.is_døgnskema) for a in history] == [
         ("GRENAA-BO", 2, None, False), ("GRENAA-BO", None, "S2", True), ("AUNING-BO", 1, None, True)]
     assert not history[1].change.cells_compared and history[1].change.cells == ()
