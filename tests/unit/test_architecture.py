@@ -6,16 +6,35 @@ and the HTTP layer's exception is named only inside it. The aggregate-replay ref
 (tests/reference.py) is called by the tests only."""
 
 import ast
+from functools import lru_cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 FRAMEWORKS = {"fastapi", "sqlalchemy", "psycopg", "pydantic", "pydantic_settings", "starlette", "alembic", "typer", "rich"}
 
 
+@lru_cache(maxsize=None)
+def _parsed(path: Path, modified: float) -> ast.Module:
+    return ast.parse(path.read_text())
+
+
+def syntax_tree(path: Path) -> ast.Module:
+    """A file's syntax tree, parsed once. CPython 3.11's AST conversion keeps its recursion
+    depth in shared state, so a parse while another thread of the test process converts an AST
+    can fail with "AST constructor recursion depth mismatch"; the product's modules are
+    therefore parsed when this test module is collected, before any test starts a thread."""
+    return _parsed(path, path.stat().st_mtime)
+
+
+for _package in ("domain", "projections", "service"):
+    for _path in (ROOT / _package).rglob("*.py"):
+        syntax_tree(_path)
+
+
 def imports_of(package: str) -> set[tuple[str, str]]:
     found = set()
     for path in (ROOT / package).rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in ast.walk(syntax_tree(path)):
             if isinstance(node, ast.Import):
                 found |= {(path.name, alias.name.split(".")[0]) for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -53,7 +72,7 @@ def module_imports() -> dict[str, set[str]]:
     for name, path in modules.items():
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
         found = set()
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in ast.walk(syntax_tree(path)):
             targets: list[str] = []
             if isinstance(node, ast.Import):
                 targets = [alias.name for alias in node.names]
@@ -137,7 +156,7 @@ def test_a_query_imports_no_entry_point():
 def names_in(path: Path) -> set[str]:
     """Every identifier a module names: imported, read as a name or as an attribute."""
     found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(syntax_tree(path)):
         if isinstance(node, ast.Name):
             found.add(node.id)
         elif isinstance(node, ast.Attribute):
@@ -168,7 +187,7 @@ def test_the_layer_tests_see_what_they_forbid(tmp_path):
 def imported_modules(path: Path) -> set[str]:
     """Every module a file imports, at the top or inside a function (absolute names)."""
     found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(syntax_tree(path)):
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
