@@ -1,12 +1,19 @@
 """Properties of the budget projection on both stores, over random histories:
 
-- explaining a figure between two points lists exactly the events that moved it, each with
-  the amount it moved it by, and the deltas sum to the change;
+- explaining a figure between two random points a < b lists exactly the positions in (a, b]
+  at which the reference's figure moved, each with the amount it moved it by, and the deltas
+  sum to the change (also for a year beyond the horizon);
 - a projection followed event by event equals a rebuild, row for row, byte for byte;
 - the read models at any position equal the figures computed from the aggregates (the
   reference, tests/reference.py) at that position;
 - a read as of a position never changes after later events;
-- statement lines in the read models equal those computed from the aggregates;
+- statement lines in the read models equal those computed from the aggregates, also for the
+  years after the latest year a schedule or frame reaches (beyond the horizon);
+
+The random histories stage the edge cases the read side must hold (`run`): move-outs in
+December (run-off into the next year) and dated more than a year ahead, schedules published
+after the move-outs of their year with run-off 0 or 2, payer changes mid-month, and special
+tariffs (S1, S2) ended by a later level.
 - a citizen read from the read models (its stays from the stay rows, its events from the
   store) equals the citizen aggregate at that position;
 - the what-if's charged revenue equals the revenue of the month rows, and its facilities and
@@ -27,7 +34,7 @@ from sqlalchemy import select
 
 from domain.errors import DomainError, NotFound
 from service.db import migrate, rm_budget_months, rm_facts, rm_statement_lines, rm_stays
-from service.explain import Explainer
+from service.explain import Explainer, figure as explained_figure
 from service.ledger import Actor, BudgetLedger, Timeline
 from service.projection import Projector
 from service.read_models import BudgetReads, StatementReads, citizen_at
@@ -60,10 +67,24 @@ CITIZENS = ("A", "B", "C")
 YEARS = (2026, 2027, 2028)
 HOURS = ("1.5", "3", "4.5", "6.5", "8.25", "13", "17.5", "19")
 START = date(2026, 1, 1)
+BEYOND = 2029
+"""A year no frame budget reaches, and a schedule only when one is published late: mostly
+beyond the projection's horizon, with the days of move-outs dated far ahead."""
+
+FAR_YEARS = (2028, 2029, 2029, 2030, 2099)
+"""Years of move-outs dated more than a year after their recording (2099: the last year the
+ledger takes, whose December run-off would reach past it)."""
+LATE_YEARS = range(2026, 2030)
+"""Years a schedule may be published for after the move-outs it prices (not 2099: the
+projection keeps month rows up to the latest published year)."""
+
+EDGE_CASES = ("move_out_december", "move_out_far", "payer_mid", "special_ends")
+"""The kinds that stage an edge case within a stay (`run`)."""
 
 operation = st.tuples(
     st.sampled_from(["move_in"] * 4 + ["reassess"] * 3 + ["special", "payer", "move_out", "move_out"]
-                    + ["retract"] * 2 + ["revise", "publish", "frame", "capacity", "baseline"]),
+                    + ["retract"] * 2 + ["revise", "publish", "frame", "capacity", "baseline", "publish_late"]
+                    + list(EDGE_CASES)),
     st.integers(0, len(CITIZENS) - 1),
     st.integers(0, 540),
     st.integers(0, len(HOURS) - 1),
@@ -72,70 +93,125 @@ operation = st.tuples(
 )
 
 
+def _latest_stay(ledger: BudgetLedger, ref: str):  # type: ignore[no-untyped-def]
+    try:
+        stays = ledger.citizen(ref).active_stays
+    except DomainError:
+        return None
+    return stays[-1] if stays else None
+
+
+def _move_out_years(ledger: BudgetLedger) -> list[int]:
+    """The years of the move-outs recorded so far, each once, in order."""
+    years = set()
+    for ref in CITIZENS:
+        try:
+            years |= {s.move_out.year for s in ledger.citizen(ref).active_stays if s.move_out is not None}
+        except DomainError:
+            pass
+    return sorted(years)
+
+
 def run(ledger: BudgetLedger, op: tuple, recorded: list[str], refused: list[str] | None = None) -> None:
-    """Try one random command; one the domain refuses records nothing."""
+    """Try one random command (or a few, for the kinds that stage an edge case); one the
+    domain refuses records nothing. Besides the plain commands at random days:
+
+    - `move_out_december`: a move-out in December of the stay's first year or the next (its
+      run-off reaches January of the next year);
+    - `move_out_far`: a move-out dated more than a year after it is recorded (FAR_YEARS);
+    - `publish_late`: the schedule of a year with move-outs published (again) after them, with
+      run-off 0 or 2 months;
+    - `payer_mid`: a payer change mid-month, sometimes changed back later in the same month;
+    - `special_ends`: a special tariff (S1 or S2), sometimes the other one later, then a
+      reassessment onto a level that ends it (on the same day or later).
+    """
     kind, who, offset, hours, flag, pick = op
     ref, day = CITIZENS[who], START + timedelta(days=offset)
     facility = FACILITIES[pick % 2]
     special = {"code": "S1" if flag else "S2", "daily_rate": f"{6000 + pick % 500}.00"}
     assessment = {"hours_per_day": HOURS[hours]}
-    if kind in ("reassess", "special", "payer", "move_out"):
-        try:  # mostly within the citizen's latest stay
-            stays = ledger.citizen(ref).active_stays
-            day = stays[-1].move_in + timedelta(days=offset % 300) if stays and pick % 5 else day
-        except DomainError:
-            pass
-    try:
-        if kind == "move_in":
-            result = ledger.handle(MoveIn(citizen_ref=ref, facility=facility, effective_date=day,
-                                          paying_municipality="751" if flag else "707", assessment=assessment,
-                                          special_tariff=special if HOURS[hours] in ("19",) else None, reason="test"
-                                          ), CASEWORKER)
-        elif kind == "reassess":
-            result = ledger.handle(Reassess(citizen_ref=ref, effective_date=day, assessment=assessment,
-                                            special_tariff=special if HOURS[hours] in ("19",) else None,
-                                            reason="test"), CASEWORKER)
-        elif kind == "special":
-            result = ledger.handle(GrantSpecialTariff(citizen_ref=ref, effective_date=day, code=special["code"],
-                                                      daily_rate=special["daily_rate"], reason="test"), CASEWORKER)
-        elif kind == "payer":
-            result = ledger.handle(ChangePayingMunicipality(citizen_ref=ref, effective_date=day,
-                                                            paying_municipality="751" if flag else "707"), CASEWORKER)
-        elif kind == "move_out":
-            result = ledger.handle(MoveOut(citizen_ref=ref, effective_date=day, kind="deceased" if flag else "moved"
-                                           ), CASEWORKER)
-        elif kind == "retract":
-            if not recorded:
-                return
-            result = ledger.handle(Retract(event_id=recorded[pick % len(recorded)], reason="wrong"), ADMIN)
-        elif kind == "revise":
-            year = YEARS[pick % 2]
-            result = ledger.handle(ReviseRate(year=year, level=1 + pick % 8, daily_rate=f"{500 + pick % 3000}.00",
-                                              effective_date=date(year, 1 + pick % 12, 15), reason="revision"
-                                              ), FINANCE)
-        elif kind == "publish":
-            year = YEARS[pick % 3]
-            factor = Decimal(1) + Decimal(pick % 7) / 100
-            result = ledger.handle(PublishSchedule(year=year, levels=levels(factor=factor),
-                                                   special_tariffs=SPECIAL_TARIFFS, hourly_rate="420.00",
-                                                   runoff_months=pick % 3), FINANCE)
-        elif kind == "frame":
-            body = frame_body()
-            body["lines"][0]["amount"] = f"{1000000 + pick}.00"
-            result = ledger.handle(SetFrameBudget(code=facility, year=YEARS[pick % 3], budgeted_places=8 + pick % 5,
-                                                  planned_occupancy_pct="95", lines=body["lines"], reason="b"
-                                                  ), FINANCE)
-        elif kind == "capacity":
-            result = ledger.handle(ChangeCapacity(code=facility, places=5 + pick % 10, effective_date=day,
-                                                  reason="more places"), FINANCE)
+    stay = None
+    if kind in EDGE_CASES:  # the first citizen (from the drawn one on) with an open stay, else the drawn one
+        ref = next((r for r in CITIZENS[who:] + CITIZENS[:who] if (s := _latest_stay(ledger, r)) and s.is_open), ref)
+    if kind in ("reassess", "special", "payer", "move_out", *EDGE_CASES):
+        stay = _latest_stay(ledger, ref)  # mostly within the citizen's latest stay
+        day = stay.move_in + timedelta(days=offset % 300) if stay is not None and pick % 5 else day
+
+    def handle(command, actor: Actor) -> bool:  # type: ignore[no-untyped-def]
+        try:
+            result = ledger.handle(command, actor)
+        except DomainError as error:
+            if refused is not None:
+                refused.append(f"{kind}: {error.rule}")
+            return False
+        recorded.extend(result.body["event_ids"])
+        return True
+
+    if kind == "move_in":
+        handle(MoveIn(citizen_ref=ref, facility=facility, effective_date=day,
+                      paying_municipality="751" if flag else "707", assessment=assessment,
+                      special_tariff=special if HOURS[hours] in ("19",) else None, reason="test"), CASEWORKER)
+    elif kind == "reassess":
+        handle(Reassess(citizen_ref=ref, effective_date=day, assessment=assessment,
+                        special_tariff=special if HOURS[hours] in ("19",) else None, reason="test"), CASEWORKER)
+    elif kind == "special":
+        handle(GrantSpecialTariff(citizen_ref=ref, effective_date=day, code=special["code"],
+                                  daily_rate=special["daily_rate"], reason="test"), CASEWORKER)
+    elif kind == "payer":
+        handle(ChangePayingMunicipality(citizen_ref=ref, effective_date=day,
+                                        paying_municipality="751" if flag else "707"), CASEWORKER)
+    elif kind == "payer_mid":
+        middle = day.replace(day=10 + offset % 11)
+        day = middle if stay is None or middle >= stay.move_in else day
+        payer = "751" if flag else "707"
+        if handle(ChangePayingMunicipality(citizen_ref=ref, effective_date=day, paying_municipality=payer),
+                  CASEWORKER) and pick % 3 == 0 and (back := day + timedelta(days=1 + pick % 9)).month == day.month:
+            handle(ChangePayingMunicipality(citizen_ref=ref, effective_date=back,
+                                            paying_municipality="707" if flag else "751"), CASEWORKER)
+    elif kind == "special_ends":
+        other = {"code": "S2" if flag else "S1", "daily_rate": f"{7000 + pick % 300}.00"}
+        if handle(GrantSpecialTariff(citizen_ref=ref, effective_date=day, code=special["code"],
+                                     daily_rate=special["daily_rate"], reason="test"), CASEWORKER):
+            if pick % 2:
+                handle(GrantSpecialTariff(citizen_ref=ref, effective_date=day + timedelta(days=pick % 20),
+                                          code=other["code"], daily_rate=other["daily_rate"], reason="test"), CASEWORKER)
+            level = {"hours_per_day": HOURS[hours] if HOURS[hours] != "19" else "8.25"}
+            handle(Reassess(citizen_ref=ref, effective_date=day + timedelta(days=(pick // 2) % 45), assessment=level,
+                            reason="test"), CASEWORKER)
+    elif kind in ("move_out", "move_out_december", "move_out_far"):
+        if kind == "move_out_december":
+            year = (stay.move_in.year if stay is not None else START.year) + pick % 2
+            day = date(year, 12, 1 + offset % 31)
+        elif kind == "move_out_far":
+            year = FAR_YEARS[pick % len(FAR_YEARS)]
+            day = date(year, 12, 31) if pick % 4 == 0 else date(year, 1 + offset % 12, 1 + offset % 28)
+        handle(MoveOut(citizen_ref=ref, effective_date=day, kind="deceased" if flag else "moved"), CASEWORKER)
+    elif kind == "retract":
+        if recorded:
+            handle(Retract(event_id=recorded[pick % len(recorded)], reason="wrong"), ADMIN)
+    elif kind == "revise":
+        year = YEARS[pick % 2]
+        handle(ReviseRate(year=year, level=1 + pick % 8, daily_rate=f"{500 + pick % 3000}.00",
+                          effective_date=date(year, 1 + pick % 12, 15), reason="revision"), FINANCE)
+    elif kind in ("publish", "publish_late"):
+        if kind == "publish":
+            year, runoff = YEARS[pick % 3], (pick // 3) % 3
         else:
-            result = ledger.handle(SetBaseline(code=facility, year=YEARS[pick % 2],
-                                               baseline_budget=f"{3000000 + pick}.00", phase_in_pct="50"), FINANCE)
-    except DomainError as error:
-        if refused is not None:
-            refused.append(f"{kind}: {error.rule}")
-        return
-    recorded.extend(result.body["event_ids"])
+            years = [y for y in _move_out_years(ledger) if y in LATE_YEARS] or [YEARS[pick % 3]]
+            year, runoff = years[pick % len(years)], 0 if flag else 2
+        factor = Decimal(1) + Decimal(pick % 7) / 100
+        handle(PublishSchedule(year=year, levels=levels(factor=factor), special_tariffs=SPECIAL_TARIFFS,
+                               hourly_rate="420.00", runoff_months=runoff), FINANCE)
+    elif kind == "frame":
+        body = frame_body()
+        body["lines"][0]["amount"] = f"{1000000 + pick}.00"
+        handle(SetFrameBudget(code=facility, year=YEARS[pick % 3], budgeted_places=8 + pick % 5,
+                              planned_occupancy_pct="95", lines=body["lines"], reason="b"), FINANCE)
+    elif kind == "capacity":
+        handle(ChangeCapacity(code=facility, places=5 + pick % 10, effective_date=day, reason="more places"), FINANCE)
+    else:
+        handle(SetBaseline(code=facility, year=YEARS[pick % 2], baseline_budget=f"{3000000 + pick}.00",
+                           phase_in_pct="50"), FINANCE)
 
 
 def setup(ledger: BudgetLedger) -> list[str]:
@@ -198,18 +274,22 @@ def test_projection_follows_rebuilds_and_reads_as_the_aggregates_do(store, ops, 
 
                 for (position, code, year), before in seen.items():
                     assert figures(reads.facility_year(code, year, position)) == before
-                for check in checks[:2]:
-                    code, year, month = FACILITIES[check % 2], YEARS[check % 3], (None, 1, 4, 12)[check % 4]
-                    start = first + check % (last - first + 1)
+                for check in checks[:2] if last > first else ():
+                    code, month = FACILITIES[check % 2], (None, 1, 4, 12)[check % 4]
+                    year = (*YEARS, BEYOND)[check % (len(YEARS) + 1)]
+                    start = first + check % (last - first)
+                    end = start + 1 + (check // 7) % (last - start)  # first <= start < end <= last
                     explainer = Explainer(ledger)
-                    explained = explainer.explain(code, year, month, start, last)
-                    # Brute force: every position whose event moved the figure, and by how much.
-                    moved = [(p, explainer.figure_at(code, year, month, p) - explainer.figure_at(code, year, month, p - 1))
-                             for p in range(start + 1, last + 1)]
-                    assert [(c["position"], c["delta"]) for c in explained["changes"]] == [m for m in moved if m[1]]
+                    explained = explainer.explain(code, year, month, start, end)
+                    # Brute force: every position at which the reference's figure moved, and by how much.
+                    reference = [explained_figure(reference_facility_year(ledger, code, year, p), month)
+                                 for p in range(start, end + 1)]
+                    moved = [(start + i, after - before) for i, (before, after) in
+                             enumerate(zip(reference, reference[1:]), 1) if after != before]
+                    assert [(c["position"], c["delta"]) for c in explained["changes"]] == moved, (code, year, month)
                     assert sum((c["delta"] for c in explained["changes"]), Decimal(0)) == explained["delta"]
-                    assert (explained["before"], explained["after"]) == (  # the window's figure, read apart
-                        explainer.figure_at(code, year, month, start), explainer.figure_at(code, year, month, last))
+                    assert (explained["before"], explained["after"]) == (reference[0], reference[-1]) == (
+                        explainer.figure_at(code, year, month, start), explainer.figure_at(code, year, month, end))
                 for position in {last, *(first + c % (last - first + 1) for c in checks)}:
                     for code in FACILITIES:  # the ledger's index of move-ins against decoding every one
                         assert ledger.citizens_ever_at(code, position) == ledger.citizens_ever_at_by_scan(code, position)
@@ -243,12 +323,15 @@ def test_projection_follows_rebuilds_and_reads_as_the_aggregates_do(store, ops, 
                         for column in ("actual", "what_if"):  # every day is paid by someone
                             assert sum((r[column] for r in replay["facilities"]), Decimal(0)) == \
                                 sum((r[column] for r in replay["paying_municipalities"]), Decimal(0))
+                    horizon = reads.horizon(position) or START.year  # the latest year a schedule or frame reaches
                     for code in FACILITIES:
-                        for year in YEARS:
+                        for year in sorted({*YEARS, BEYOND, horizon + 1}):
                             expected = reference_facility_year(ledger, code, year, position)
                             assert figures(reads.facility_year(code, year, position)) == figures(expected), \
                                 (position, code, year)
-                    for year, month in ((2026, 3 + position % 10), (2027, 1 + position % 12), (2028, 1)):
+                    for year, month in ((2026, 3 + position % 10), (2027, 1 + position % 12), (2028, 1),
+                                        (horizon + 1, 1), (horizon + 1, 1 + position % 12),  # beyond the horizon
+                                        (horizon + 2, 12 - position % 12), (BEYOND, 1 + position // 3 % 12)):
                         expected_lines = reference_statement_lines(ledger, "751", year, month, position)
                         assert sorted(statements.lines("751", year, month, position), key=str) == \
                             sorted(expected_lines, key=str), (position, year, month)
