@@ -29,7 +29,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, Phase, example, given, settings as hypothesis_settings, strategies as st
 from sqlalchemy import select
 
 from domain.errors import DomainError, NotFound
@@ -84,7 +84,7 @@ EDGE_CASES = ("move_out_december", "move_out_far", "payer_mid", "special_ends")
 operation = st.tuples(
     st.sampled_from(["move_in"] * 4 + ["reassess"] * 3 + ["special", "payer", "move_out", "move_out"]
                     + ["retract"] * 2 + ["revise", "publish", "frame", "capacity", "baseline", "publish_late"]
-                    + list(EDGE_CASES)),
+                    + list(EDGE_CASES) * 2),
     st.integers(0, len(CITIZENS) - 1),
     st.integers(0, 540),
     st.integers(0, len(HOURS) - 1),
@@ -131,8 +131,12 @@ def run(ledger: BudgetLedger, op: tuple, recorded: list[str], refused: list[str]
     special = {"code": "S1" if flag else "S2", "daily_rate": f"{6000 + pick % 500}.00"}
     assessment = {"hours_per_day": HOURS[hours]}
     stay = None
-    if kind in EDGE_CASES:  # the first citizen (from the drawn one on) with an open stay, else the drawn one
-        ref = next((r for r in CITIZENS[who:] + CITIZENS[:who] if (s := _latest_stay(ledger, r)) and s.is_open), ref)
+    if kind in EDGE_CASES:  # the first citizen (from the drawn one on) with an open stay, else the drawn one moves in
+        open_ref = next((r for r in CITIZENS[who:] + CITIZENS[:who] if (s := _latest_stay(ledger, r)) and s.is_open),
+                        None)
+        if open_ref is None:
+            run(ledger, ("move_in", who, offset % 120, 2, flag, pick), recorded, refused)
+        ref = open_ref or ref
     if kind in ("reassess", "special", "payer", "move_out", *EDGE_CASES):
         stay = _latest_stay(ledger, ref)  # mostly within the citizen's latest stay
         day = stay.move_in + timedelta(days=offset % 300) if stay is not None and pick % 5 else day
@@ -183,7 +187,7 @@ def run(ledger: BudgetLedger, op: tuple, recorded: list[str], refused: list[str]
             year = (stay.move_in.year if stay is not None else START.year) + pick % 2
             day = date(year, 12, 1 + offset % 31)
         elif kind == "move_out_far":
-            year = FAR_YEARS[pick % len(FAR_YEARS)]
+            year = FAR_YEARS[(offset + pick) % len(FAR_YEARS)]
             day = date(year, 12, 31) if pick % 4 == 0 else date(year, 1 + offset % 12, 1 + offset % 28)
         handle(MoveOut(citizen_ref=ref, effective_date=day, kind="deceased" if flag else "moved"), CASEWORKER)
     elif kind == "retract":
@@ -243,6 +247,22 @@ def figures(year_figures) -> tuple:  # type: ignore[no-untyped-def]
 @hypothesis_settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck),
                      phases=(Phase.explicit, Phase.reuse, Phase.generate))  # shrinking a store history takes minutes
 @given(ops=st.lists(operation, min_size=5, max_size=35), checks=st.lists(st.integers(0, 10_000), max_size=4))
+@example(ops=[  # every edge case at least once a run: payer changes on 17 and 21 May, S1 then S2 then a level,
+    ("move_in", 0, 100, 2, True, 0), ("payer_mid", 0, 40, 0, False, 3), ("special_ends", 0, 60, 3, True, 41),
+    ("move_out_december", 0, 20, 0, False, 0),  # 21 December 2026
+    ("publish_late", 0, 0, 0, False, 0),  # 2026 again with run-off 2: the run-off reaches February 2027
+    ("move_in", 1, 5, 1, False, 1), ("move_out_far", 1, 0, 0, True, 4),  # 31 December 2099
+    ("publish_late", 0, 0, 0, True, 0),  # 2026 again with run-off 0
+], checks=[3, 10, 5, 21])
+@example(ops=[
+    ("move_in", 2, 200, 7, True, 1),  # with S1 from the move-in
+    ("special_ends", 2, 30, 2, False, 2),  # S2, then a level the next day
+    ("move_out_far", 2, 100, 0, False, 1),  # 17 May 2029
+    ("publish_late", 2, 0, 0, False, 0),  # 2029 with run-off 2: the horizon moves to 2029
+    ("move_in", 0, 10, 3, False, 0), ("payer_mid", 0, 200, 0, True, 6),  # 751 from 12 July, 707 from 19 July
+    ("move_out_december", 0, 30, 0, True, 1),  # 31 December 2027: run-off into 2028, not yet published
+    ("publish", 0, 0, 0, False, 2),  # 2028 with run-off 0
+], checks=[2, 7, 1, 30])
 def test_projection_follows_rebuilds_and_reads_as_the_aggregates_do(store, ops, checks):
     with tempfile.TemporaryDirectory() as directory:
         for settings in make_settings(store, Path(directory)):
