@@ -192,17 +192,25 @@ class CitizenAt:
         return {event.meta.event_id: event.assessment for event in self.events if hasattr(event, "assessment")}
 
 
+def known_citizen(ledger: BudgetLedger, ref: str) -> str:
+    """The reference a citizen's stream was recorded with (its canonical form, or an older
+    spelling: docs/adr/0020), from the store's own index, so it needs no projection; NotFound
+    `unknown_citizen` for a citizen the ledger never recorded."""
+    ref = ledger._spelling(ref, "citizen_ref", citizen_stream)
+    if not ledger._exists(citizen_stream(ref)):
+        raise NotFound("unknown_citizen", f"no citizen {ref} in the ledger", "citizen_ref")
+    return ref
+
+
 def citizen_at(ledger: BudgetLedger, ref: str, position: int) -> CitizenAt:
     """The citizen `ref` (its canonical reference, or the spelling an older stream was recorded
     with: docs/adr/0020) as of `position`, a position the projections have reached. NotFound
     `unknown_citizen` for a citizen the ledger never recorded, `not_found` for one recorded
     only after `position`; ReadModelsOutdated when the stay rows predate the facts a citizen's
     read shows (`ledger rebuild`)."""
-    ref = ledger._spelling(ref, "citizen_ref", citizen_stream)
+    ref = known_citizen(ledger, ref)
     stream = citizen_stream(ref)
     timeline = Timeline(ledger.engine)
-    if not ledger._exists(stream):
-        raise NotFound("unknown_citizen", f"no citizen {ref} in the ledger", "citizen_ref")
     version = timeline.version_at(stream, position)
     if version is None:
         raise NotFound("not_found", f"not recorded as of position {position}")

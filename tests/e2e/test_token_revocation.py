@@ -31,15 +31,15 @@ def test_a_token_revoked_by_the_cli_is_refused_at_once_by_both_service_processes
         assert second.put("/v1/tariff-schedules/2026", json=schedule_body()).status_code == 201
         for index, client in enumerate((first, second, first, second)):  # both warm, both served the token
             assert client.post(f"/v1/citizens/C-{index}/move-in", json=move_in_body(facility)).status_code == 201
-            assert client.get(f"/v1/citizens/C-{index}").status_code == 200
+            assert client.get(f"/v1/facilities/{facility}").status_code == 200
 
         ledger(settings, tmp_path, "token", "revoke", "--name", "revoked-soon")
 
         for client in (second, first):
             write = client.post("/v1/citizens/C-9/move-in", json=move_in_body(facility))
             assert write.status_code == 401 and write.json()["rule"] == "token_invalid", write.text
-            read = client.get("/v1/citizens/C-0")
+            read = client.get(f"/v1/facilities/{facility}")
             assert read.status_code == 401 and read.json()["rule"] == "token_invalid", read.text
         for server in (a, b):  # the other token of the same processes is untouched
-            assert server.client(other).get("/v1/citizens/C-0").status_code == 200
+            assert server.client(other).get(f"/v1/facilities/{facility}").status_code == 200
         assert b.client(other).get("/v1/citizens/C-9").status_code == 404  # the refused move-in stored nothing
