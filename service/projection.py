@@ -536,7 +536,7 @@ class ProjectionLagging(Exception):
 class ReadModelsOutdated(ProjectionLagging):
     """The read models hold rows of an older form than a read needs (a stay row without the
     move-out's kind and the assessments in force): they catch up only by `ledger rebuild`
-    (docs/adr/0035). Answered as lagging projections are (503), never as a 500."""
+    (docs/adr/0035). Answered 503 `read_models_outdated`, never as a 500."""
 
     def __init__(self, detail: str) -> None:
         Exception.__init__(self, detail)

@@ -31,7 +31,7 @@ from starlette.routing import Match
 from domain.errors import DomainError, InvalidValue, NotFound, RuleViolation
 from service.access import Forbidden
 from service.ledger import NotAllowed
-from service.projection import ProjectionLagging
+from service.projection import ProjectionLagging, ReadModelsOutdated
 
 log = logging.getLogger("ledger.api")
 STORE_UNAVAILABLE = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.TimeoutError, persistence.OperationalError,
@@ -140,6 +140,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Forbidden)
     async def _forbidden(_: Request, exc: Forbidden) -> JSONResponse:
         return problem(403, exc.message, rule=exc.rule)
+
+    @app.exception_handler(ReadModelsOutdated)
+    async def _outdated(_: Request, exc: ReadModelsOutdated) -> JSONResponse:
+        return problem(503, str(exc), rule="read_models_outdated")
 
     @app.exception_handler(ProjectionLagging)
     async def _lagging(_: Request, exc: ProjectionLagging) -> JSONResponse:

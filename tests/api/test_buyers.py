@@ -231,7 +231,8 @@ def test_the_køberkommune_pages_show_only_the_buyers_own(aarhus):
 
 def test_stay_rows_stored_before_the_citizen_facts_ask_for_a_rebuild(aarhus, settings, ledger):
     """A stay row written before the rows held the move-out's kind and the assessments in
-    force still serves the budgets; a citizen's reads answer 503 naming `ledger rebuild`
+    force still serves the budgets; a citizen's reads answer 503 `read_models_outdated` naming
+    `ledger rebuild` (no Retry-After: waiting does not help)
     (docs/adr/0035), and after the rebuild they read as before."""
     before = {path: aarhus.get(path).json() for path in ("/v1/citizens/A", "/v1/buyers/751/citizens/A")}
     with ledger.engine.begin() as connection:
@@ -242,7 +243,9 @@ def test_stay_rows_stored_before_the_citizen_facts_ask_for_a_rebuild(aarhus, set
                                .values(value=json.dumps(old)))
     for path in before:
         refused = aarhus.get(path)
-        assert refused.status_code == 503 and "ledger rebuild" in refused.json()["detail"], refused.text
+        problem = refused.json()
+        assert refused.status_code == 503 and problem["rule"] == "read_models_outdated", refused.text
+        assert "ledger rebuild" in problem["detail"] and "retry-after" not in refused.headers
     assert aarhus.get("/v1/buyers/751/citizens?year=2026").status_code == 200
     rebuilder = Projector(settings)
     rebuilder.rebuild()
