@@ -19,22 +19,14 @@ from service.ledger import BudgetLedger
 from service.queries.schedules import schedule_as_of
 
 
-class ScheduleRates:
-    """The published schedules as of `position` (None: the latest state), each read once."""
+class RatesOfSchedules:
+    """A level's rate on a day and the revision days, from whatever `schedule(year)` gives
+    (the published schedule of that year as of some point, or None); each rate remembered."""
 
-    def __init__(self, ledger: BudgetLedger, position: int | None) -> None:
-        self.ledger, self.position = ledger, position
-        self._schedules: dict[int, TariffSchedule | None] = {}
-        self._rates: dict[tuple[int, date], Decimal | None] = {}
+    _rates: dict[tuple[int, date], Decimal | None]
 
     def schedule(self, year: int) -> TariffSchedule | None:
-        """The published schedule of `year` as of the position, or None."""
-        if year not in self._schedules:
-            try:
-                self._schedules[year] = schedule_as_of(self.ledger, year, self.position)
-            except NotFound:
-                self._schedules[year] = None
-        return self._schedules[year]
+        raise NotImplementedError
 
     def rate_of(self, level: int, day: date) -> Decimal | None:
         """The level's rate on `day` (None: no schedule for its year), remembered: a read asks
@@ -53,3 +45,21 @@ class ScheduleRates:
             if schedule is not None:
                 days += [r["effective_date"] for r in schedule.active_revisions()]
         return days
+
+
+class ScheduleRates(RatesOfSchedules):
+    """The published schedules as of `position` (None: the latest state), each read once."""
+
+    def __init__(self, ledger: BudgetLedger, position: int | None) -> None:
+        self.ledger, self.position = ledger, position
+        self._schedules: dict[int, TariffSchedule | None] = {}
+        self._rates = {}
+
+    def schedule(self, year: int) -> TariffSchedule | None:
+        """The published schedule of `year` as of the position, or None."""
+        if year not in self._schedules:
+            try:
+                self._schedules[year] = schedule_as_of(self.ledger, year, self.position)
+            except NotFound:
+                self._schedules[year] = None
+        return self._schedules[year]

@@ -16,11 +16,13 @@ from domain.tariff_schedule import TariffSchedule, schedule_id
 from projections.budget import StayFacts, YearFigures, facility_year
 from service.ledger import BudgetLedger, Timeline
 from service.read_models import StatementLine
+from service.schedule_rates import RatesOfSchedules
 
 
-class ReferenceReader:
+class ReferenceReader(RatesOfSchedules):
     """The aggregates as they stood at `position` (None: the latest state): a facility, the
-    published schedules and every stay at a facility."""
+    published schedules (each loaded here at its own version; the rate on a day is then the
+    schedule's own `rate_on`, as production asks it) and every stay at a facility."""
 
     def __init__(self, ledger: BudgetLedger, position: int | None) -> None:
         self.ledger, self.position = ledger, position
@@ -45,21 +47,6 @@ class ReferenceReader:
             except NotFound:
                 self._schedules[year] = None
         return self._schedules[year]
-
-    def rate_of(self, level: int, day: date) -> Decimal | None:
-        key = (level, day)
-        if key not in self._rates:
-            schedule = self.schedule(day.year)
-            self._rates[key] = None if schedule is None else schedule.rate_on(level, day)
-        return self._rates[key]
-
-    def revision_days(self, years: range) -> list[date]:
-        days: list[date] = []
-        for year in years:
-            schedule = self.schedule(year)
-            if schedule is not None:
-                days += [r["effective_date"] for r in schedule.active_revisions()]
-        return days
 
     def citizen(self, ref: str) -> Citizen:
         return self.ledger.citizen(ref, self._version(citizen_id(ref)))
