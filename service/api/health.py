@@ -97,14 +97,15 @@ class StoreProbe:
 async def verdict(request: Request) -> tuple[dict[str, Any], bool]:
     """The readiness body and whether the service is ready."""
     app, settings = request.app, request.app.state.settings
+    # read before the store: a projector records its stop before its thread ends
+    embedded = getattr(app.state, "embedded", None)
+    running = embedded is None or embedded.alive
     try:
         snapshot = await app.state.store_probe.snapshot_async()
     except Exception as error:  # noqa: BLE001 - the store is down or hangs: not ready, say why
         detail = "TimeoutError" if isinstance(error, TimeoutError) else type(error).__name__
         return {"status": "unavailable", "live": True, "ready": False, "detail": detail,
                 "reasons": [f"the store did not answer ({detail})"]}, False
-    embedded = getattr(app.state, "embedded", None)
-    running = embedded is None or embedded.alive
     reasons = []
     if not running:
         reasons.append("the service's projector is not running")

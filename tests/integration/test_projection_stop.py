@@ -58,7 +58,8 @@ def test_an_event_the_projection_cannot_apply_stops_it_and_says_so(api, ledger, 
     bad = Timeline(ledger.engine).max_position()
     api.client.app.state.embedded.nudge()
 
-    ready = until(lambda: (r := api.get("/health/ready", role=None)).status_code == 503 and r.json())
+    ready = until(lambda: (r := api.get("/health/ready", role=None)).status_code == 503
+                  and "stopped" in r.json()["projections"] and r.json())
     stopped = ready["projections"]["stopped"]
     assert stopped["position"] == bad and "Citizen" in stopped["event_type"] and stopped["error"]
     assert any(f"position {bad}" in reason and stopped["error"] in reason for reason in ready["reasons"])
