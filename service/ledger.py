@@ -331,6 +331,15 @@ class BudgetLedger(Application):
         except NotFound:
             raise NotFound("unknown_citizen", f"no citizen {citizen_ref} in the ledger", "citizen_ref") from None
 
+    def recorded_citizen_ref(self, citizen_ref: str) -> str:
+        """The reference a citizen's stream was recorded with (`_spelling`), from the store's
+        own index, without loading the citizen; NotFound `unknown_citizen` for a citizen the
+        ledger never recorded."""
+        citizen_ref = self._spelling(citizen_ref, "citizen_ref", citizen_stream)
+        if not self._exists(citizen_stream(citizen_ref)):
+            raise NotFound("unknown_citizen", f"no citizen {citizen_ref} in the ledger", "citizen_ref")
+        return citizen_ref
+
     def _spelling(self, text: str, field: str, stream: Callable[[str], UUID]) -> str:
         """The reference by which an existing facility or citizen is read or changed: its
         canonical form; or, for a stream recorded before references were canonical (e.g.

@@ -196,10 +196,7 @@ def known_citizen(ledger: BudgetLedger, ref: str) -> str:
     """The reference a citizen's stream was recorded with (its canonical form, or an older
     spelling: docs/adr/0020), from the store's own index, so it needs no projection; NotFound
     `unknown_citizen` for a citizen the ledger never recorded."""
-    ref = ledger._spelling(ref, "citizen_ref", citizen_stream)
-    if not ledger._exists(citizen_stream(ref)):
-        raise NotFound("unknown_citizen", f"no citizen {ref} in the ledger", "citizen_ref")
-    return ref
+    return ledger.recorded_citizen_ref(ref)
 
 
 def citizen_at(ledger: BudgetLedger, ref: str, position: int) -> CitizenAt:
