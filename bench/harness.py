@@ -41,7 +41,7 @@ from bench.generate import generate
 from bench.scales import Scale
 from bench.load import Load, drive
 from bench.reads import READ_TIMEOUT, measure_reads, utc_now
-from bench.report import MIB, Figure, Results, machine
+from bench.report import MIB, Figure, Results, count_text, machine
 from bench.server import Service, create_token, ledger
 from bench.reasons import why_missed
 from bench.store import fresh_stores
@@ -264,8 +264,8 @@ def rows_per_citizen_event(counted: writes.Writes) -> Figure:
     return Figure("rows_per_citizen_event", "read-model row versions per citizen event (rebuild)", "rows",
                   citizen.per_event if citizen.events else None, baseline=every.per_event if every.events else None,
                   baseline_label="per event of any type", growth=0.0,
-                  note=f"{citizen.events} citizen events wrote {citizen.rows} row versions, at most {citizen.most} "
-                       f"one event; O(1) when flat from scale to scale (compare: k ≤ 0)")
+                  note=f"{count_text(citizen.events)} citizen events wrote {count_text(citizen.rows)} row versions, at most "
+                       f"{count_text(citizen.most)} one event; O(1) when flat from scale to scale (compare: k ≤ 0)")
 
 
 def figures(state: Run) -> list[Figure]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench.cpu import CpuUsage
-from bench.report import MIB
+from bench.report import MIB, count_text
 
 UNEXPLAINED = "not explained by a measurement of this run"
 
@@ -26,18 +26,15 @@ def why_missed(figure: Any, measured: dict[str, Any], data: dict[str, Any]) -> s
         return _http(figure, measured)
     if key.startswith("read_") and data.get("dead_rows_at_reads"):
         dead = data["dead_rows_at_reads"]
+        most = max(dead, key=lambda table: dead[table])
         return (f"{UNEXPLAINED}; when the reads began, PostgreSQL counted "
-                f"{_count(sum(dead.values()))} dead row versions in the read models "
-                f"({_count(dead.get('rm_budget_months', 0))} of month rows), left since the projector's last VACUUM")
+                f"{count_text(sum(dead.values()))} dead row versions in the read models "
+                f"({count_text(dead[most])} in {most}), left since the projector's last VACUUM")
     return UNEXPLAINED
 
 
-def _count(value: float) -> str:
-    return f"{value:,.0f}".replace(",", " ")
-
-
 def _rate(value: float) -> str:
-    return _count(value) + "/s"
+    return count_text(value) + "/s"
 
 
 def _import(figure: Any, measured: dict[str, Any], data: dict[str, Any]) -> str:
@@ -69,8 +66,8 @@ def _rebuild(figure: Any, measured: dict[str, Any], data: dict[str, Any]) -> str
     if rows and events:
         total = sum(rows.values())
         largest = max(rows, key=lambda table: rows[table])
-        parts.append(f"the rebuild wrote {_count(total)} read-model row versions, {total / events:.1f} per event "
-                     f"({largest} {_count(rows[largest])})")
+        parts.append(f"the rebuild wrote {count_text(total)} read-model row versions, {total / events:.1f} per event "
+                     f"({largest} {count_text(rows[largest])})")
     by_type = _most_written(data)
     if by_type:
         parts.append(by_type)
@@ -91,7 +88,7 @@ def _most_written(data: dict[str, Any], shown: int = 3) -> str | None:
     types = sorted(body["types"].items(), key=lambda item: -item[1]["rows"])[:shown]
     citizen = body.get("citizen_events") or {}
     text = "most of them by " + ", ".join(
-        f"{name} ({_count(t['rows'])}: {t['per_event']:.1f} per event, at most {_count(t['most'])})"
+        f"{name} ({count_text(t['rows'])}: {t['per_event']:.1f} per event, at most {count_text(t['most'])})"
         for name, t in types)
     if citizen.get("events"):
         text += f"; {citizen['per_event']:.1f} per citizen event"
@@ -110,7 +107,7 @@ def _memory(figure: Any, measured: dict[str, Any], data: dict[str, Any]) -> str:
     peak = figure.value * MIB if figure.value is not None else None
     if not peak or not events:
         return UNEXPLAINED
-    parts = [f"{figure.value:.0f} MiB at {_count(events)} events in the store"]
+    parts = [f"{figure.value:.0f} MiB at {count_text(events)} events in the store"]
     if floor:
         held = peak - floor
         parts.append(f"{held / MIB:.0f} MiB above {floor_label} ({floor / MIB:.0f} MiB): "

@@ -186,7 +186,8 @@ def markdown(results: Results) -> str:
         title, head, body, notes = written
         rows += ["", f"{title}:", "", "| " + " | ".join(head) + " |",
                  "|---|" + "---:|" * (len(head) - 1)] + ["| " + " | ".join(row) + " |" for row in body]
-        rows += [""] + notes if notes else []
+        for note in notes:
+            rows += ["", note]
     return "\n".join(rows) + "\n"
 
 
@@ -204,23 +205,23 @@ def writes_rows(results: Results) -> tuple[str, list[str], list[list[str]], list
     rows = []
     for t in (*counted.types, counted.total(citizen_only=True), counted.total()):
         name = f"**{t.name}**" if t.name in ("citizen events", "all events") else t.name + (" ·" if t.citizen else "")
-        rows.append([name, _count(t.events), _count(t.rows), f"{t.per_event:.2f}", _count(t.most),
+        rows.append([name, count_text(t.events), count_text(t.rows), f"{t.per_event:.2f}", count_text(t.most),
                      *(f"{t.by_table.get(table, 0) / t.events:.2f}" if t.events else "—" for table in counted.tables)])
     notes = ["· a citizen event (a citizen's stream, or the retraction of one of its events)."]
     if counted.unattributed:
         notes.append("Row versions at no event's position: " + ", ".join(
-            f"{table} {_count(n)}" for table, n in counted.unattributed.items()) + ".")
+            f"{table} {count_text(n)}" for table, n in counted.unattributed.items()) + ".")
     if counted.uncounted:
         notes.append("Read-model tables without `recorded_from`, not counted: " + ", ".join(
-            f"{table} ({_count(n)} rows)" for table, n in counted.uncounted.items()) + ".")
+            f"{table} ({count_text(n)} rows)" for table, n in counted.uncounted.items()) + ".")
     if counted.postgresql_writes:
         notes.append("PostgreSQL counted in these tables, since the rebuild created them: " + "; ".join(
-            f"{table} {_count(w['inserted'])} inserted, {_count(w['updated'])} updated, {_count(w['deleted'])} deleted"
+            f"{table} {count_text(w['inserted'])} inserted, {count_text(w['updated'])} updated, {count_text(w['deleted'])} deleted"
             for table, w in counted.postgresql_writes.items()) + ".")
     return "Read-model row versions `ledger rebuild` wrote, per event, by event type", head, rows, notes
 
 
-def _count(value: float) -> str:
+def count_text(value: float) -> str:
     return f"{value:,.0f}".replace(",", " ")
 
 

@@ -76,7 +76,7 @@ def test_a_read_miss_on_postgresql_names_the_dead_row_versions_when_the_reads_be
                                    "rm_stays": 0}}
     assert why_missed(read, {}, data) == (
         "not explained by a measurement of this run; when the reads began, PostgreSQL counted 215 010 dead row "
-        "versions in the read models (210 000 of month rows), left since the projector's last VACUUM")
+        "versions in the read models (210 000 in rm_budget_months), left since the projector's last VACUUM")
 
 
 def test_a_load_starts_counting_once_every_client_has_warmed_up():
