@@ -84,7 +84,8 @@ def compare(smaller: Path = typer.Argument(..., exists=True, help="Results of th
             larger: Path = typer.Argument(..., exists=True, help="Results of the larger scale (e.g. national)"),
             as_markdown: bool = typer.Option(False, "--markdown", help="Print a Markdown table"),
             ) -> None:
-    """How each cost grows from one run to a larger one (cost ∝ events^k; k ≤ 1 is linear or better)."""
+    """How each cost grows from one run to a larger one (cost ∝ events^k), against each figure's bound
+    (k ≤ 1: linear or better; k ≤ 0 for a figure per event; a memory at most 1.5× the smaller scale's)."""
     runs = Results.load(smaller), Results.load(larger)
     if as_markdown:
         print(compare_markdown(*runs))

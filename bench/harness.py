@@ -12,7 +12,8 @@ kind of store, in that order:
     used for them (bench/cpu.py);                                   [http]
  7. reads at random as-of points;                                   [reads]
  8. the service's peak resident memory (VmHWM); the service stops;  [memory]
- 9. `ledger rebuild`, timed, with its CPU and the row versions it wrote; [rebuild]
+ 9. `ledger rebuild`, timed, with its CPU, its peak resident memory, and the row versions it
+    wrote, per event by event type (bench/writes.py);               [rebuild]
 10. baselines: read + decode every event (product's mapper); the raw library's append loop
     (1 and 8 threads); the HTTP + library floor: the same loop behind a minimal FastAPI app
     served as `ledger serve` is, driven by the command benchmark's clients (1 and 8,
@@ -32,7 +33,7 @@ from typing import Any
 
 from rich.console import Console
 
-from bench import baselines, cpu
+from bench import baselines, cpu, writes
 from bench.commands import CommandClient
 from bench.corrections import resolve
 from bench.floor import Floor
@@ -40,7 +41,7 @@ from bench.generate import generate
 from bench.scales import Scale
 from bench.load import Load, drive
 from bench.reads import READ_TIMEOUT, measure_reads, utc_now
-from bench.report import MIB, Figure, Results, machine
+from bench.report import MIB, Figure, Results, count_text, machine
 from bench.server import Service, create_token, ledger
 from bench.reasons import why_missed
 from bench.store import fresh_stores
@@ -54,6 +55,12 @@ FLOOR_P95_TARGET_MS = {"sqlite": 7.0, "postgresql": 10.0}
 """Issue 20's p95 of a command with 1 client, shown against the HTTP + library floor."""
 FLOOR_MIN_RATIO = 0.5
 """Issue 20: the HTTP commands with 8 clients at least this share of the floor's throughput."""
+MEMORY_TARGET_MIB = 512
+"""Issue 19: the peak memory of the service and of the projecting process (`ledger rebuild`,
+`ledger project --follow`) at `national`."""
+PROJECTING_SCALE_RATIO = 1.5
+"""Issue 19: the projecting process's peak memory at `national` at most this times its `large`
+figure (`python -m bench compare LARGE.json NATIONAL.json`)."""
 READ_TARGETS_MS = {"budget": 50.0, "central": 500.0, "central_as_of": None, "explain": 200.0, "regulation": 5000.0,
                    "what_if": 5000.0}
 READ_LABELS = {"budget": "budget of a facility-year, random as_of", "central": "central model of a year",
@@ -108,7 +115,9 @@ def run(options: Options, console: Console | None = None) -> Results:
             state.data["kept"] = {"kind": product.kind, "url": product.url, "schema": product.schema,
                                   "directory": str(stores.directory)}
         ledger(product, "migrate")
-        state.measured["startup"] = ledger(product, "migrate").seconds
+        startup = ledger(product, "migrate")
+        state.measured["startup"] = startup.seconds
+        state.measured["startup_memory"] = startup.peak_memory
         token = create_token(product)
         say(f"ledger import: {generated.meta['commands']} commands")
         with cpu.measured({}, children="import") as usage:
@@ -160,10 +169,14 @@ def run(options: Options, console: Console | None = None) -> Results:
         if "rebuild" in options.only:
             say("ledger rebuild")
             with cpu.measured({}, children="rebuild") as usage:
-                state.measured["rebuild"] = ledger(product, "rebuild").seconds
+                rebuilt = ledger(product, "rebuild")
+            state.measured["rebuild"] = rebuilt.seconds
+            state.measured["rebuild_memory"] = rebuilt.peak_memory
             state.measured["rebuild_cpu"] = usage
             state.details["rebuild_cpu"] = usage.summary(state.data["store_events"])
             state.data["read_model_rows"] = product.row_counts(READ_MODEL_TABLES)
+            say("read-model row versions per event, by event type")
+            state.data["rows_per_event"] = writes.count(product).to_json()
         _baselines(stores, state, say)
     state.details["load_average_at_end"] = os.getloadavg()
     results = Results(options.scale.name, options.store, options.seed, started.isoformat(),
@@ -243,6 +256,18 @@ def _floor(stores: Any, state: Run, say: Any) -> None:
             state.details[f"floor_{clients}"] = load.summary() | {"cpu": usage.summary(load.count)}
 
 
+def rows_per_citizen_event(counted: writes.Writes) -> Figure:
+    """Issue 19: a citizen event writes O(1) read-model rows on average at every scale. The mean
+    is read against the other runs (`compare`: its cost may not grow with the events, k ≤ 0);
+    the most one event wrote shows what a mean hides."""
+    citizen, every = counted.total(citizen_only=True), counted.total()
+    return Figure("rows_per_citizen_event", "read-model row versions per citizen event (rebuild)", "rows",
+                  citizen.per_event if citizen.events else None, baseline=every.per_event if every.events else None,
+                  baseline_label="per event of any type", growth=0.0,
+                  note=f"{count_text(citizen.events)} citizen events wrote {count_text(citizen.rows)} row versions, at most "
+                       f"{count_text(citizen.most)} one event; O(1) when flat from scale to scale (compare: k ≤ 0)")
+
+
 def figures(state: Run) -> list[Figure]:
     m, options, data = state.measured, state.options, state.data
     store = options.store
@@ -310,13 +335,22 @@ def figures(state: Run) -> list[Figure]:
                 if q == 95 else None, note=f"{load.count} requests{errors}" if q == 50 else None))
     if "memory" in options.only and "memory" in m:
         idle = m.get("idle_memory", {}).get("VmHWM")
+        embedded = data.get("projector", "embedded") == "embedded"
         result.append(Figure("memory", "service peak memory (VmHWM)", "MiB", m["memory"]["VmHWM"] / MIB,
                              baseline=idle / MIB if idle else None, baseline_label="idle, empty store",
-                             target=1024))
+                             target=MEMORY_TARGET_MIB,
+                             note="the service projects in its own process" if embedded else None))
     if "projector_memory" in m:
         result.append(Figure("projector_memory", "projector process peak memory (VmHWM)", "MiB",
-                             m["projector_memory"]["VmHWM"] / MIB,
-                             note="informational: `ledger project --follow` beside the service"))
+                             m["projector_memory"]["VmHWM"] / MIB, target=MEMORY_TARGET_MIB,
+                             scale_ratio=PROJECTING_SCALE_RATIO, note="`ledger project --follow` beside the service"))
+    if m.get("rebuild_memory"):
+        startup = m.get("startup_memory")
+        result.append(Figure("rebuild_memory", "ledger rebuild peak memory (VmHWM)", "MiB", m["rebuild_memory"] / MIB,
+                             baseline=startup / MIB if startup else None, baseline_label="ledger migrate, ready store",
+                             target=MEMORY_TARGET_MIB, scale_ratio=PROJECTING_SCALE_RATIO))
+    if data.get("rows_per_event"):
+        result.append(rows_per_citizen_event(writes.Writes.from_json(data["rows_per_event"])))
     result.append(Figure("startup", "ledger start-up (migrate, ready store)", "s", m["startup"],
                          note="informational: part of import and rebuild"))
     for figure in result:

@@ -1,13 +1,15 @@
 """Why a figure missed its target, in this run's own measurements: where the CPU went (per
-process and for the machine, `bench.cpu`), how much the job wrote, and whether the library's
-own baseline reaches the target on this machine at all. A reason states measurements, never
-an excuse: a miss that none of them explains says so."""
+process and for the machine, `bench.cpu`), how much the job wrote (the read-model row versions
+per event, by event type, `bench.writes`), how a peak memory relates to the history it held,
+and whether the library's own baseline reaches the target on this machine at all. A reason
+states measurements, never an excuse: a miss that none of them explains says so."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from bench.cpu import CpuUsage
+from bench.report import MIB, count_text
 
 UNEXPLAINED = "not explained by a measurement of this run"
 
@@ -18,22 +20,21 @@ def why_missed(figure: Any, measured: dict[str, Any], data: dict[str, Any]) -> s
         return _import(figure, measured, data)
     if key == "rebuild":
         return _rebuild(figure, measured, data)
+    if key in ("memory", "projector_memory", "rebuild_memory"):
+        return _memory(figure, measured, data)
     if key.startswith("http_"):
         return _http(figure, measured)
     if key.startswith("read_") and data.get("dead_rows_at_reads"):
         dead = data["dead_rows_at_reads"]
+        most = max(dead, key=lambda table: dead[table])
         return (f"{UNEXPLAINED}; when the reads began, PostgreSQL counted "
-                f"{_count(sum(dead.values()))} dead row versions in the read models "
-                f"({_count(dead.get('rm_budget_months', 0))} of month rows), left since the projector's last VACUUM")
+                f"{count_text(sum(dead.values()))} dead row versions in the read models "
+                f"({count_text(dead[most])} in {most}), left since the projector's last VACUUM")
     return UNEXPLAINED
 
 
-def _count(value: float) -> str:
-    return f"{value:,.0f}".replace(",", " ")
-
-
 def _rate(value: float) -> str:
-    return _count(value) + "/s"
+    return count_text(value) + "/s"
 
 
 def _import(figure: Any, measured: dict[str, Any], data: dict[str, Any]) -> str:
@@ -64,8 +65,12 @@ def _rebuild(figure: Any, measured: dict[str, Any], data: dict[str, Any]) -> str
     rows = data.get("read_model_rows") or {}
     if rows and events:
         total = sum(rows.values())
-        parts.append(f"the rebuild wrote {_count(total)} read-model row versions, {total / events:.1f} per event "
-                     f"(month rows {_count(rows.get('rm_budget_months', 0))})")
+        largest = max(rows, key=lambda table: rows[table])
+        parts.append(f"the rebuild wrote {count_text(total)} read-model row versions, {total / events:.1f} per event "
+                     f"({largest} {count_text(rows[largest])})")
+    by_type = _most_written(data)
+    if by_type:
+        parts.append(by_type)
     usage: CpuUsage | None = measured.get("rebuild_cpu")
     if usage is not None and events and figure.baseline:
         per_event = usage.processes.get("rebuild", 0) * 1e6 / events
@@ -73,6 +78,48 @@ def _rebuild(figure: Any, measured: dict[str, Any], data: dict[str, Any]) -> str
                      f"of CPU in {measured['rebuild']:.0f} s; the machine {usage.busy_share:.0%} busy) against "
                      f"{1e6 / figure.baseline:.0f} µs to read and decode one")
     return "; ".join(parts) or UNEXPLAINED
+
+
+def _most_written(data: dict[str, Any], shown: int = 3) -> str | None:
+    """The event types that wrote the most row versions, with their row versions per event."""
+    body = data.get("rows_per_event")
+    if not body or not body.get("types"):
+        return None
+    types = sorted(body["types"].items(), key=lambda item: -item[1]["rows"])[:shown]
+    citizen = body.get("citizen_events") or {}
+    text = "most of them by " + ", ".join(
+        f"{name} ({count_text(t['rows'])}: {t['per_event']:.1f} per event, at most {count_text(t['most'])})"
+        for name, t in types)
+    if citizen.get("events"):
+        text += f"; {citizen['per_event']:.1f} per citizen event"
+    return text
+
+
+def _memory(figure: Any, measured: dict[str, Any], data: dict[str, Any]) -> str:
+    """A peak memory against the history the process held: the events in the store, the
+    store's size, and the peak of a process that holds none of it (an idle service on an
+    empty store; `ledger migrate`, the command's start-up)."""
+    events, size = data.get("store_events") or 0, data.get("store_bytes") or 0
+    floor = {"memory": (measured.get("idle_memory") or {}).get("VmHWM"),
+             "projector_memory": measured.get("startup_memory"),
+             "rebuild_memory": measured.get("startup_memory")}[figure.key]
+    floor_label = "an idle service on an empty store" if figure.key == "memory" else "`ledger migrate`"
+    peak = figure.value * MIB if figure.value is not None else None
+    if not peak or not events:
+        return UNEXPLAINED
+    parts = [f"{figure.value:.0f} MiB at {count_text(events)} events in the store"]
+    if floor:
+        held = peak - floor
+        parts.append(f"{held / MIB:.0f} MiB above {floor_label} ({floor / MIB:.0f} MiB): "
+                     f"{held / events / 1024:.2f} KiB per event of the history")
+        if size:
+            parts.append(f"{held / size:.2f}× the store's {size / MIB:.0f} MiB on disk")
+    if figure.key == "memory" and data.get("projector", "embedded") == "embedded":
+        parts.append("the service projected in its own process (--projector external measures them apart)")
+    rows = (data.get("rows_per_event") or {}).get("all_events")
+    if figure.key != "memory" and rows and rows.get("events"):
+        parts.append(f"the projection wrote {rows['per_event']:.1f} row versions per event")
+    return "; ".join(parts)
 
 
 def _http(figure: Any, measured: dict[str, Any]) -> str:

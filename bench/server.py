@@ -3,8 +3,11 @@ on a free port, with its health, its projections' lag and its peak resident memo
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
+import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,17 +27,31 @@ class Timed:
     seconds: float
     stdout: str
     stderr: str
+    peak_memory: int | None = None
+    """The command's peak resident set (VmHWM, bytes), from the kernel's account of the finished process."""
 
 
 def ledger(database: Database, *args: str, timeout: float = 24 * 3600) -> Timed:
-    """Run `ledger ARGS` on the store; its wall time, measured around the whole process."""
-    started = time.perf_counter()
-    done = subprocess.run([LEDGER, *args], env=database.env, cwd=database.directory, capture_output=True,
-                          text=True, timeout=timeout)
-    seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        raise ProductFailed(f"ledger {' '.join(args)} exited {done.returncode}:\n{done.stderr[-3000:]}")
-    return Timed(seconds, done.stdout, done.stderr)
+    """Run `ledger ARGS` on the store; its wall time, measured around the whole process, and its
+    peak resident memory. The process is reaped with wait4, whose resource usage is the
+    child's own: its ru_maxrss is the VmHWM the process had when it exited."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        process = subprocess.Popen([LEDGER, *args], env=database.env, cwd=database.directory, stdout=out, stderr=err)
+        timer = threading.Timer(timeout, process.kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(process.pid, 0)
+        finally:
+            timer.cancel()
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
+    if process.returncode != 0:
+        raise ProductFailed(f"ledger {' '.join(args)} exited {process.returncode}:\n{stderr[-3000:]}")
+    return Timed(seconds, stdout, stderr, usage.ru_maxrss * 1024)
 
 
 def free_port() -> int:

@@ -83,6 +83,47 @@ class Database:
             return {t: connection.execute(f'SELECT count(*) FROM "{self.schema}".{t}').fetchone()[0]  # type: ignore[index]
                     for t in tables}
 
+    def columns(self, prefix: str) -> dict[str, tuple[str, ...]]:
+        """Every table whose name starts with `prefix`, with its columns, as the store has them
+        (not as the code declares them: what a run measures is what the product created)."""
+        if self.kind == "sqlite":
+            with sqlite3.connect(make_url(self.url).database or "") as connection:
+                names = [row[0] for row in connection.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, ?) = ? ORDER BY name",
+                    (len(prefix), prefix))]
+                return {name: tuple(row[1] for row in connection.execute(f"PRAGMA table_info({name})"))
+                        for name in names}
+        with psycopg.connect(conninfo(self.url)) as connection:
+            rows = connection.execute(
+                "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = %s "
+                "AND left(table_name, %s) = %s ORDER BY table_name, ordinal_position",
+                (self.schema, len(prefix), prefix)).fetchall()
+        found: dict[str, tuple[str, ...]] = {}
+        for table, column in rows:
+            found[str(table)] = found.get(str(table), ()) + (str(column),)
+        return found
+
+    def counts_by(self, table: str, column: str) -> dict[int, int]:
+        """How many rows of `table` hold each value of `column`."""
+        query = f"SELECT {column}, count(*) FROM {{}} GROUP BY {column}"
+        if self.kind == "sqlite":
+            with sqlite3.connect(make_url(self.url).database or "") as connection:
+                return {int(value): int(count) for value, count in connection.execute(query.format(table))}
+        with psycopg.connect(conninfo(self.url)) as connection:
+            return {int(value): int(count) for value, count in
+                    connection.execute(query.format(f'"{self.schema}".{table}')).fetchall()}  # type: ignore[arg-type]
+
+    def writes(self, tables: tuple[str, ...]) -> dict[str, dict[str, int]] | None:
+        """PostgreSQL's count of the rows inserted, updated and deleted in each table since it
+        was created (a table renamed keeps its count); None on SQLite, which keeps no such count."""
+        if self.kind == "sqlite":
+            return None
+        with psycopg.connect(conninfo(self.url)) as connection:
+            rows = connection.execute("SELECT relname, n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_user_tables "
+                                      "WHERE schemaname = %s", (self.schema,)).fetchall()
+        counts = {str(name): {"inserted": int(i), "updated": int(u), "deleted": int(d)} for name, i, u, d in rows}
+        return {t: counts.get(t, {"inserted": 0, "updated": 0, "deleted": 0}) for t in tables}
+
     def dead_rows(self, tables: tuple[str, ...]) -> dict[str, int] | None:
         """PostgreSQL's count of dead row versions in each table (left by updates and deletes
         until a VACUUM); None on SQLite, which keeps no such count."""

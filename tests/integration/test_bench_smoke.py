@@ -85,14 +85,27 @@ def test_a_tiny_run_of_the_harness_gives_every_figure_its_table_and_comparison(t
     assert compare_markdown(results, results).count("\n| ") == len(results.figures) + 1  # header and a row each
 
 
-def test_with_an_external_projector_the_service_and_the_projector_are_measured_apart(tmp_path):
-    options = Options(SCALES["tiny"], "sqlite", seed=4, only=("memory",), projector="external",
+def test_with_an_external_projector_the_service_the_projector_and_the_rebuild_are_measured_apart(tmp_path):
+    options = Options(SCALES["tiny"], "sqlite", seed=4, only=("memory", "rebuild"), projector="external",
                       cache=tmp_path / "cache", results=None)
     results = run(options, Console(file=open(os.devnull, "w")))
     assert results.data["projector"] == "external"
     assert results.figure("catch_up").value > 0  # the projector process brought the read models up
     service, projector = results.figure("memory"), results.figure("projector_memory")
-    assert service.value > 0 and projector.value > 0 and projector.target is None
+    rebuild = results.figure("rebuild_memory")
+    assert service.value > 0 and projector.value > 0 and rebuild.value > rebuild.baseline > 0  # over `ledger migrate`
+    assert service.target == projector.target == rebuild.target == 512
+    assert projector.scale_ratio == rebuild.scale_ratio == 1.5
+    written = results.data["rows_per_event"]
+    assert written["all_events"]["events"] == results.data["store_events"]
+    rows = results.data["read_model_rows"]
+    assert set(written["tables"]) & set(rows) and all(
+        written["all_events"]["by_table"][table] + written["unattributed"].get(table, 0) == rows[table]
+        for table in set(written["tables"]) & set(rows))
+    assert written["types"]["CitizenMovedIn"]["rows"] > 0 and written["citizen_events"]["per_event"] > 0
+    per_citizen_event = results.figure("rows_per_citizen_event")
+    assert per_citizen_event.value == written["citizen_events"]["rows"] / written["citizen_events"]["events"]
+    assert "Read-model row versions `ledger rebuild` wrote, per event, by event type" in markdown(results)
 
 
 def test_the_reads_are_measured_again_on_a_kept_store(tmp_path, capsys):

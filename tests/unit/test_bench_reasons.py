@@ -55,7 +55,7 @@ def test_the_rebuild_and_import_reasons_name_the_baseline_below_the_target_and_w
     rebuild = Figure("rebuild", "ledger rebuild", "/s", 500.0, True, baseline=40_000.0, target=50_000, min_ratio=0.5)
     reason = why_missed(rebuild, measurements, data)
     assert "read + decode alone ran at 40 000/s here, below 50 000/s" in reason
-    assert "10 000 read-model row versions, 10.0 per event (month rows 9 000)" in reason
+    assert "10 000 read-model row versions, 10.0 per event (rm_budget_months 9 000)" in reason
     assert "1500 µs of the rebuild's CPU per event" in reason and "against 25 µs to read and decode one" in reason
     imported = Figure("import", "ledger import", "/s", 900.0, True, baseline=12_000.0, target=20_000)
     reason = why_missed(imported, measurements, data)
@@ -76,7 +76,7 @@ def test_a_read_miss_on_postgresql_names_the_dead_row_versions_when_the_reads_be
                                    "rm_stays": 0}}
     assert why_missed(read, {}, data) == (
         "not explained by a measurement of this run; when the reads began, PostgreSQL counted 215 010 dead row "
-        "versions in the read models (210 000 of month rows), left since the projector's last VACUUM")
+        "versions in the read models (210 000 in rm_budget_months), left since the projector's last VACUUM")
 
 
 def test_a_load_starts_counting_once_every_client_has_warmed_up():
@@ -101,3 +101,70 @@ def test_a_load_starts_counting_once_every_client_has_warmed_up():
     assert seen_at_start == [6]  # called once, after 2 warm-up steps of each of the 3 clients
     assert load.count == 15 and sum(c.steps for c in clients) == 21
     assert usage.processes["here"] < 0.05  # the loop before the start is not counted
+
+
+ROWS_PER_EVENT = {
+    "tables": ["rm_a", "rm_b"],
+    "types": {
+        "FacilityRegistered": {"events": 2, "rows": 2, "per_event": 1.0, "most": 1, "citizen": False,
+                               "by_table": {"rm_a": 2, "rm_b": 0}},
+        "CitizenMovedIn": {"events": 10, "rows": 240, "per_event": 24.0, "most": 120, "citizen": True,
+                           "by_table": {"rm_a": 230, "rm_b": 10}},
+        "EntryRetracted (CitizenMovedIn)": {"events": 1, "rows": 3, "per_event": 3.0, "most": 3, "citizen": True,
+                                            "by_table": {"rm_a": 2, "rm_b": 1}},
+    },
+    "citizen_events": {"events": 11, "rows": 243, "per_event": 22.0909, "most": 120, "citizen": True,
+                       "by_table": {"rm_a": 232, "rm_b": 11}},
+    "all_events": {"events": 13, "rows": 245, "per_event": 18.8462, "most": 120, "citizen": False,
+                   "by_table": {"rm_a": 234, "rm_b": 11}},
+    "unattributed": {}, "uncounted": {"rm_c": 4}, "postgresql_writes": None,
+}
+
+
+def test_the_rebuild_reason_names_the_event_types_that_wrote_the_most_row_versions():
+    data = {"store_events": 13, "read_model_rows": {"rm_a": 234, "rm_b": 11}, "rows_per_event": ROWS_PER_EVENT}
+    rebuild = Figure("rebuild", "ledger rebuild", "/s", 500.0, True, baseline=40_000.0, target=50_000, min_ratio=0.5)
+    reason = why_missed(rebuild, {"rebuild": 1.0}, data)
+    assert "245 read-model row versions, 18.8 per event (rm_a 234)" in reason
+    assert ("most of them by CitizenMovedIn (240: 24.0 per event, at most 120), EntryRetracted (CitizenMovedIn) "
+            "(3: 3.0 per event, at most 3), FacilityRegistered (2: 1.0 per event, at most 1); 22.1 per citizen "
+            "event") in reason
+
+
+def test_a_peak_memory_over_its_target_is_read_against_the_history_it_held():
+    from bench.report import MIB
+
+    data = {"store_events": 100_000, "store_bytes": 200 * MIB, "projector": "embedded",
+            "rows_per_event": ROWS_PER_EVENT}
+    measured = {"startup_memory": 80 * MIB, "idle_memory": {"VmHWM": 100 * MIB}}
+    rebuild = Figure("rebuild_memory", "ledger rebuild peak memory (VmHWM)", "MiB", 880.0, target=512)
+    assert why_missed(rebuild, measured, data) == (
+        "880 MiB at 100 000 events in the store; 800 MiB above `ledger migrate` (80 MiB): 8.19 KiB per event of the "
+        "history; 4.00× the store's 200 MiB on disk; the projection wrote 18.8 row versions per event")
+    service = Figure("memory", "service peak memory (VmHWM)", "MiB", 600.0, target=512)
+    reason = why_missed(service, measured, data)
+    assert reason.startswith("600 MiB at 100 000 events in the store; 500 MiB above an idle service on an empty "
+                             "store (100 MiB)")
+    assert reason.endswith("the service projected in its own process (--projector external measures them apart)")
+    assert why_missed(service, {}, {}) == "not explained by a measurement of this run"
+
+
+def test_the_growth_from_one_scale_to_the_next_is_held_to_each_figures_bound():
+    from bench.report import Results, compare_markdown, growth, target_text
+
+    def run(events: int, memory: float, rows: float) -> Results:
+        return Results("s", "sqlite", 1, "", "", {}, {"store_events": events}, [
+            Figure("rebuild", "ledger rebuild", "/s", events / 10, True, work=events),
+            Figure("rebuild_memory", "rebuild memory", "MiB", memory, target=512, scale_ratio=1.5),
+            Figure("rows_per_citizen_event", "rows per citizen event", "rows", rows, growth=0.0)])
+
+    _, rows = growth(run(100_000, 300.0, 3.0), run(1_000_000, 500.0, 3.1))
+    verdicts = {row[0]: (row[-2], row[-1]) for row in rows}
+    assert verdicts == {"ledger rebuild": ("k ≤ 1", "yes"), "rebuild memory": ("k ≤ 1, ratio ≤ 1.5", "no"),
+                        "rows per citizen event": ("k ≤ 0", "yes")}
+    _, rows = growth(run(100_000, 300.0, 3.0), run(1_000_000, 400.0, 9.0))
+    assert {row[0]: row[-1] for row in rows} == {"ledger rebuild": "yes", "rebuild memory": "yes",
+                                                 "rows per citizen event": "no"}
+    assert "| rows per citizen event | 3.00 rows | 9.00 rows | 3 | 0.48 | k ≤ 0 | no |" in compare_markdown(
+        run(100_000, 300.0, 3.0), run(1_000_000, 400.0, 9.0))
+    assert target_text(run(1, 1.0, 1.0).figures[1]) == "≤ 512 MiB and ≤ 1.5× the smaller scale's (compare)"
