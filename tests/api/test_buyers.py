@@ -251,3 +251,24 @@ def test_stay_rows_stored_before_the_citizen_facts_ask_for_a_rebuild(aarhus, set
     rebuilder.rebuild()
     rebuilder.close()
     assert {path: aarhus.get(path).json() for path in before} == before
+
+
+def test_every_statement_read_of_a_buyer_is_logged_with_its_municipality(aarhus):
+    """The statement's reads the test above does not make: the JSON read and its export by the
+    API, and the Køberkommune statement page and its PDF in the UI; each logs March's citizens
+    of Aarhus (A and C) with 751, and no other citizen."""
+    from tests.api.ui_session import log_in
+
+    assert aarhus.get("/v1/statements/751/2026/3", role="buyer").status_code == 200
+    assert aarhus.get("/v1/statements/751/2026/3/export", role="buyer").status_code == 200
+    client = aarhus.client
+    client.cookies.set("ledger_session", log_in(client, aarhus.tokens["buyer"]))
+    assert client.get("/ui/koeber/afregning?year=2026&month=3").status_code == 200
+    assert client.get("/ui/koeber/dokument/751/2026/3").status_code == 200
+    client.cookies.clear()
+    reads = aarhus.get("/v1/audit/citizen-reads?reader=buyer-tester", role="auditor").json()["reads"]
+    logged = {(r["resource"], r["citizen_ref"], r["municipality"]) for r in reads}
+    for resource in ("/v1/statements/751/2026/3", "/v1/statements/751/2026/3/export", "/ui/koeber/afregning",
+                     "/ui/koeber/dokument/751/2026/3"):
+        assert {(ref, m) for res, ref, m in logged if res == resource} == {("A", "751"), ("C", "751")}, resource
+    assert {ref for _, ref, _ in logged} == {"A", "C"}
