@@ -4,8 +4,9 @@ before saving, then saved and explained; a refused value shown beside its field 
 kept; a domain rule (a move-in of a citizen who lives somewhere) refused in Danish; a form sent
 twice (the answer's page reloaded, which posts it again) recording once; a move-in, a move-out
 and a retraction from the event's row; and a role that may not send a form getting neither the
-link nor the form. Every figure is checked against the API; the cases of each refusal in depth
-are tests/api/test_ui_forms.py's."""
+link nor the form; every other form sent, then sent again by a reload, recording once; and
+every form refused, with its Danish message, to each role that may not send it. Every figure is
+checked against the API; the cases of each refusal in depth are tests/api/test_ui_forms.py's."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any, Iterator
 import httpx
 import pytest
 
+from service.commands.declarations import COMMANDS
 from tests.e2e.browser import DemoServer, demo_server, launch, log_in, require_chromium
 
 
@@ -176,6 +178,8 @@ def test_a_role_that_may_not_send_a_form_has_no_link_to_it_and_is_refused_it(bro
 FILLED = {  # the forms no other browser test sends: what a user types into each, by field name
     "register-facility": ("finance", {"code": "NYT-BO", "name": "Nyt Bo", "kind": "bofaellesskab", "area": "Auning",
                                       "places": "6"}),
+    "capacity": ("finance", {"code": "NYT-BO", "places": "7", "effective_date": "2026-12-01",
+                             "reason": "Ombygning"}),
     "baseline": ("finance", {"code": "GRE-HAVEN", "year": "2026", "baseline_budget": "3.500.000",
                              "phase_in_pct": "50"}),
     "revision": ("finance", {"year": "2026", "level": "3", "daily_rate": "2.222,22", "effective_date": "2026-12-01",
@@ -200,13 +204,40 @@ def test_every_other_form_is_sent_from_the_browser_and_read_back_by_the_api(brow
                 target.fill(value)
         page.click("button[value=gem]")
         assert page.inner_text("h1").startswith("Registreret: "), (name, page.inner_text("main")[:500])
+        position = httpx.get(server.base + "/health").json()["position"]
+        page.reload()  # the browser sends the same form again: it records once
+        assert page.locator("#replayed").count() == 1, (name, page.inner_text("main")[:500])
+        assert httpx.get(server.base + "/health").json()["position"] == position, name
     for page in pages.values():
         page.context.close()
     facility = api(server, "/v1/facilities/NYT-BO")
-    assert (facility["name"], facility["kind"], facility["places"]) == ("Nyt Bo", "bofaellesskab", 6)
+    assert (facility["name"], facility["kind"], facility["places"]) == ("Nyt Bo", "bofaellesskab", 7)  # from 1 Dec
     assert api(server, "/v1/tariff-schedules/2026?on=2026-12-01")["levels"][2]["daily_rate"] == "2222.22"
     periods = api(server, f"/v1/citizens/{resident}")["stays"][-1]["periods"]
     assert (periods[-2]["special_tariff"], periods[-2]["from"]) == ("S2", "2026-12-01")
     assert (periods[-1]["paying_municipality"], periods[-1]["from"]) == ("101", "2026-12-15")
     trail = api(server, "/v1/audit?facility=GRE-HAVEN", "finance")["events"]
     assert "BaselineSet" in {event["type"] for event in trail}
+    changed = api(server, "/v1/audit?facility=NYT-BO", "finance")["events"]
+    assert "CapacityChanged" in {event["type"] for event in changed}
+
+
+ROLE_NAMES = {"finance": "økonomi", "caseworker": "sagsbehandler", "auditor": "revisor", "buyer": "køberkommune"}
+
+
+def test_every_form_is_refused_to_each_role_that_may_not_send_it(browser, server):
+    for role in ("finance", "caseworker", "auditor", "buyer"):
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(f"{server.base}/ui/login")
+        page.fill("input[name=token]", server.tokens[role])
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{server.base}/ui/koeber" if role == "buyer" else f"{server.base}/ui")
+        refused = [name for name, command in COMMANDS.items() if role not in command.spec.roles]
+        assert refused, role
+        for name in refused:
+            answer = page.goto(f"{server.base}/ui/registrer/{name}")
+            assert answer is not None and answer.status == 403, (role, name)
+            assert page.locator("#command-form").count() == 0, (role, name)
+            assert f"Din rolle ({ROLE_NAMES[role]}) giver ikke adgang" in page.inner_text("main"), (role, name)
+        context.close()
