@@ -171,16 +171,19 @@ def test_a_buyer_token_of_another_municipality_sees_none_of_aarhus(aarhus, setti
 
 
 def pdf_text(content: bytes) -> str:
-    """The text of an fpdf2 document's pages (uncompressed Latin-1 text operators)."""
+    """The text of an fpdf2 document's pages (Latin-1 text operators, their streams inflated).
+    A stream is inflated from its start until zlib's own end, not up to "endstream": the
+    compressed bytes may themselves end in a carriage return."""
     import re
     import zlib
 
     text = []
-    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", content, re.S):
+    for start in re.finditer(rb"(?<!end)stream\r?\n", content):
+        inflate = zlib.decompressobj()
         try:
-            data = zlib.decompress(stream)
+            data = inflate.decompress(content[start.end():])
         except zlib.error:
-            data = stream
+            data = content[start.end():content.find(b"endstream", start.end())]
         text += [m.decode("latin-1") for m in re.findall(rb"\((.*?)(?<!\\)\)\s*Tj", data, re.S)]
     return "\n".join(text).replace("\\(", "(").replace("\\)", ")")
 
