@@ -275,3 +275,39 @@ def test_every_statement_read_of_a_buyer_is_logged_with_its_municipality(aarhus)
                      "/ui/koeber/dokument/751/2026/3"):
         assert {(ref, m) for res, ref, m in logged if res == resource} == {("A", "751"), ("C", "751")}, resource
     assert {ref for _, ref, _ in logged} == {"A", "C"}
+
+
+def test_the_køberkommune_list_shows_the_level_on_the_day_and_the_months_amount_so_far(aarhus):
+    """D moves in on the first of this month, paid by Aarhus: the list shows D's level today
+    and the month so far, today's day of the month × (basistakst + servicetakst), the rates of
+    the month's statement line; the total row sums the rows."""
+    import re
+    from datetime import date
+
+    from service.ledger import BudgetLedger
+    from service.ui.formatting import kroner
+    from tests.api.ui_session import log_in
+
+    today = BudgetLedger.today()
+    if today.year != 2026:  # the fixture's year has its schedule and frame already
+        assert aarhus.put(f"/v1/tariff-schedules/{today.year}", schedule_body(), role="finance").status_code == 201
+        assert aarhus.put(f"/v1/facilities/GRENAA-BO/frame-budgets/{today.year}", frame_body(),
+                          role="finance").status_code == 201
+    moved_in = aarhus.post("/v1/citizens/D/move-in", {
+        "facility": "GRENAA-BO", "effective_date": date(today.year, today.month, 1).isoformat(),
+        "paying_municipality": "751", "assessment": {"hours_per_day": "5"}}, role="caseworker")
+    assert moved_in.status_code == 201, moved_in.text
+    statement = aarhus.get(f"/v1/statements/751/{today.year}/{today.month}", role="buyer").json()
+    line = next(line for line in statement["lines"] if line["citizen_ref"] == "D")
+    period = line["periods"][0]
+    so_far = today.day * (Decimal(line["basistakst"]) + Decimal(period["service_rate"]))
+    client = aarhus.client
+    client.cookies.set("ledger_session", log_in(client, aarhus.tokens["buyer"]))
+    listing = client.get("/ui/koeber")
+    client.cookies.clear()
+    assert listing.status_code == 200
+    row = re.search(r">D</a></td>(.*?)</tr>", listing.text, re.S).group(1)
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+    assert cells[-2:] == [str(period["level"]), kroner(so_far)], cells
+    total = re.search(r'id="month-to-date-total">([^<]*)<', listing.text).group(1)
+    assert total == kroner(so_far)  # A and C are not Aarhus' this month
