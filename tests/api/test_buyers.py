@@ -146,6 +146,15 @@ def test_the_statement_document_is_a_reproducible_pdf(aarhus):
     assert correction.status_code == 200
     fixed = pdf_text(correction.content)
     assert "Rettelse" in fixed and "Hvad er ændret" in fixed and "position 11" in fixed
+    changes = fixed[fixed.index("Hvad er ændret"):fixed.index("Ophold i måneden")].splitlines()
+    then, now = (aarhus.get(f"/v1/statements/751/2026/3{query}", role="buyer").json() for query in
+                 ("?as_of_position=11", ""))
+    amounts = [{line["citizen_ref"]: Decimal(line["amount"]) for line in s["lines"]} for s in (then, now)]
+    assert amounts[0]["A"] == amounts[1]["A"] and amounts[0]["C"] != amounts[1]["C"]
+    assert "C" in changes and "A" not in changes  # exactly the stay that changed
+    for amount in (amounts[0]["C"], amounts[1]["C"]):
+        assert danish(amount) in changes
+    assert "+" + danish(amounts[1]["C"] - amounts[0]["C"]) in changes
     assert aarhus.get(path, role="buyer").content == first.content  # as of the point: still the same bytes
     assert aarhus.get("/v1/statements/751/2026/3/document?since_position=99&as_of_position=11",
                       role="buyer").status_code in (409, 422)
@@ -168,6 +177,10 @@ def test_a_buyer_token_of_another_municipality_sees_none_of_aarhus(aarhus, setti
         assert other.get("/v1/buyers/751/citizens/A", role="buyer").status_code == 403
         mine = other.get("/v1/buyers/730/citizens/A", role="buyer").json()
         assert [(p["from"], p["to"]) for p in mine["periods"]][0] == ("2026-03-10", "2026-03-31")
+
+
+def danish(amount: Decimal) -> str:
+    return f"{amount:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
 
 
 def pdf_text(content: bytes) -> str:
