@@ -7,7 +7,10 @@ level the døgnskema gives under the schedule of the effective date (service/ui/
 the same form asks for it; "Gem" records the command through `BudgetLedger.handle`, as the
 API does, with the session's actor. Every rendered form carries an idempotency key of its own,
 kept through its previews and refusals, so a form sent twice records once; the key is bound
-to the command's request (method, path, body), as an `Idempotency-Key` of the API is.
+to the command's request (method, path, body), as an `Idempotency-Key` of the API is. After
+"Gem" the page shows the events recorded and, as every form's answer does
+(service/ui/form_pages.py `links_after`), links to the facility's budget and to "Hvorfor
+ændrede det sig?" for exactly these events.
 
 Refusals are shown beside their field in Danish: the døgnskema's cells by
 `parse_assessment`, the other fields by the command's declared bounds, and the ledger's rules
@@ -37,6 +40,7 @@ from service.queries.assessments import AssessmentPreview, citizen_assessments
 from service.queries.positions import consistent_position
 from service.ui.auth import ui_allow
 from service.ui.doegnskema import SkemaErrors, cell_values, fieldset, parse_assessment, preview, values_of
+from service.ui.form_pages import describe_events, links_after
 from service.ui.forms import form_idempotency, new_key, valid_key
 from service.ui.render import facility_names, ledger_of, render
 
@@ -274,9 +278,11 @@ def _submitted(request: Request, actor: Actor, kind: str, form: Mapping[str, str
     if outcome is None:
         return _page(request, actor, state, _status(state))
     ref = outcome["command"].citizen_ref
+    events = describe_events(ledger_of(request), outcome["body"]["event_ids"])
     return render(request, actor, "assessment_recorded.html", {
         "kind": kind, "title": "Indflytning registreret" if kind == "move-in" else "Revurdering registreret",
-        "outcome": outcome, "body": outcome["body"], "form": {},
+        "outcome": outcome, "body": outcome["body"], "form": {}, "events": events,
+        "links": [link for link in links_after(outcome["command"], events) if not link[1].startswith("/ui/borger/")],
         "citizen_href": f"/ui/borger/{quote(ref.upper(), safe='')}"}, 200)
 
 

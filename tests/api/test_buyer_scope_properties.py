@@ -1,7 +1,8 @@
 """A property of random histories (issue 23): every response to the `buyer` token of Aarhus
 (751) holds only stays and days that Aarhus pays for, and every citizen Aarhus pays for is
 there, now and as of an earlier point; a citizen Aarhus never paid for reads exactly as an
-unknown one. The truth of who pays when is the citizen's own read (GET /v1/citizens/{ref} by
+unknown one; the statement's export and PDF document name exactly the citizens of its JSON
+read. The truth of who pays when is the citizen's own read (GET /v1/citizens/{ref} by
 admin), a path of its own.
 
 Histories: stays moving between payers (751, 730, 707), payer changes mid-month,
@@ -15,6 +16,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
 
+from tests.api.test_buyers import pdf_text
 from tests.conftest import BUYER_MUNICIPALITY as AARHUS
 from tests.factories import døgnskema, facility_body, frame_body, ref, schedule_body
 
@@ -120,6 +122,17 @@ def check_scope(api: Any, citizens: list[str], position: int) -> None:
             if line["citizen_ref"] not in truth:
                 continue
             assert all(within(p["from"], p["to"], truth[line["citizen_ref"]]) for p in line["periods"]), line
+        on_statement = {line["citizen_ref"] for line in statement.json()["lines"]}
+        path = f"/v1/statements/{AARHUS}/{YEAR}/{month}"
+        exported = api.get(f"{path}/export?format=csv&as_of_position={position}", role="buyer")
+        assert exported.status_code == 200, exported.text
+        rows = exported.content.decode("utf-8-sig").splitlines()[1:]
+        assert {row.split(";")[0] for row in rows} & set(truth) == on_statement & set(truth), (month, rows)
+        if on_statement or month in (1, 12):  # the document of a month without Aarhus' stays names no one either
+            document = api.get(f"{path}/document?as_of_position={position}", role="buyer")
+            assert document.status_code == 200, document.text
+            text = pdf_text(document.content)
+            assert {citizen for citizen in truth if citizen in text} == on_statement & set(truth), month
 
 
 def test_every_buyer_response_holds_only_what_its_municipality_pays_for(api):

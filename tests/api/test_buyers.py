@@ -146,6 +146,15 @@ def test_the_statement_document_is_a_reproducible_pdf(aarhus):
     assert correction.status_code == 200
     fixed = pdf_text(correction.content)
     assert "Rettelse" in fixed and "Hvad er ændret" in fixed and "position 11" in fixed
+    changes = fixed[fixed.index("Hvad er ændret"):fixed.index("Ophold i måneden")].splitlines()
+    then, now = (aarhus.get(f"/v1/statements/751/2026/3{query}", role="buyer").json() for query in
+                 ("?as_of_position=11", ""))
+    amounts = [{line["citizen_ref"]: Decimal(line["amount"]) for line in s["lines"]} for s in (then, now)]
+    assert amounts[0]["A"] == amounts[1]["A"] and amounts[0]["C"] != amounts[1]["C"]
+    assert "C" in changes and "A" not in changes  # exactly the stay that changed
+    for amount in (amounts[0]["C"], amounts[1]["C"]):
+        assert danish(amount) in changes
+    assert "+" + danish(amounts[1]["C"] - amounts[0]["C"]) in changes
     assert aarhus.get(path, role="buyer").content == first.content  # as of the point: still the same bytes
     assert aarhus.get("/v1/statements/751/2026/3/document?since_position=99&as_of_position=11",
                       role="buyer").status_code in (409, 422)
@@ -170,17 +179,24 @@ def test_a_buyer_token_of_another_municipality_sees_none_of_aarhus(aarhus, setti
         assert [(p["from"], p["to"]) for p in mine["periods"]][0] == ("2026-03-10", "2026-03-31")
 
 
+def danish(amount: Decimal) -> str:
+    return f"{amount:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
+
+
 def pdf_text(content: bytes) -> str:
-    """The text of an fpdf2 document's pages (uncompressed Latin-1 text operators)."""
+    """The text of an fpdf2 document's pages (Latin-1 text operators, their streams inflated).
+    A stream is inflated from its start until zlib's own end, not up to "endstream": the
+    compressed bytes may themselves end in a carriage return."""
     import re
     import zlib
 
     text = []
-    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", content, re.S):
+    for start in re.finditer(rb"(?<!end)stream\r?\n", content):
+        inflate = zlib.decompressobj()
         try:
-            data = zlib.decompress(stream)
+            data = inflate.decompress(content[start.end():])
         except zlib.error:
-            data = stream
+            data = content[start.end():content.find(b"endstream", start.end())]
         text += [m.decode("latin-1") for m in re.findall(rb"\((.*?)(?<!\\)\)\s*Tj", data, re.S)]
     return "\n".join(text).replace("\\(", "(").replace("\\)", ")")
 
@@ -251,3 +267,60 @@ def test_stay_rows_stored_before_the_citizen_facts_ask_for_a_rebuild(aarhus, set
     rebuilder.rebuild()
     rebuilder.close()
     assert {path: aarhus.get(path).json() for path in before} == before
+
+
+def test_every_statement_read_of_a_buyer_is_logged_with_its_municipality(aarhus):
+    """The statement's reads the test above does not make: the JSON read and its export by the
+    API, and the Køberkommune statement page and its PDF in the UI; each logs March's citizens
+    of Aarhus (A and C) with 751, and no other citizen."""
+    from tests.api.ui_session import log_in
+
+    assert aarhus.get("/v1/statements/751/2026/3", role="buyer").status_code == 200
+    assert aarhus.get("/v1/statements/751/2026/3/export", role="buyer").status_code == 200
+    client = aarhus.client
+    client.cookies.set("ledger_session", log_in(client, aarhus.tokens["buyer"]))
+    assert client.get("/ui/koeber/afregning?year=2026&month=3").status_code == 200
+    assert client.get("/ui/koeber/dokument/751/2026/3").status_code == 200
+    client.cookies.clear()
+    reads = aarhus.get("/v1/audit/citizen-reads?reader=buyer-tester", role="auditor").json()["reads"]
+    logged = {(r["resource"], r["citizen_ref"], r["municipality"]) for r in reads}
+    for resource in ("/v1/statements/751/2026/3", "/v1/statements/751/2026/3/export", "/ui/koeber/afregning",
+                     "/ui/koeber/dokument/751/2026/3"):
+        assert {(ref, m) for res, ref, m in logged if res == resource} == {("A", "751"), ("C", "751")}, resource
+    assert {ref for _, ref, _ in logged} == {"A", "C"}
+
+
+def test_the_køberkommune_list_shows_the_level_on_the_day_and_the_months_amount_so_far(aarhus):
+    """D moves in on the first of this month, paid by Aarhus: the list shows D's level today
+    and the month so far, today's day of the month × (basistakst + servicetakst), the rates of
+    the month's statement line; the total row sums the rows."""
+    import re
+    from datetime import date
+
+    from service.ledger import BudgetLedger
+    from service.ui.formatting import kroner
+    from tests.api.ui_session import log_in
+
+    today = BudgetLedger.today()
+    if today.year != 2026:  # the fixture's year has its schedule and frame already
+        assert aarhus.put(f"/v1/tariff-schedules/{today.year}", schedule_body(), role="finance").status_code == 201
+        assert aarhus.put(f"/v1/facilities/GRENAA-BO/frame-budgets/{today.year}", frame_body(),
+                          role="finance").status_code == 201
+    moved_in = aarhus.post("/v1/citizens/D/move-in", {
+        "facility": "GRENAA-BO", "effective_date": date(today.year, today.month, 1).isoformat(),
+        "paying_municipality": "751", "assessment": {"hours_per_day": "5"}}, role="caseworker")
+    assert moved_in.status_code == 201, moved_in.text
+    statement = aarhus.get(f"/v1/statements/751/{today.year}/{today.month}", role="buyer").json()
+    line = next(line for line in statement["lines"] if line["citizen_ref"] == "D")
+    period = line["periods"][0]
+    so_far = today.day * (Decimal(line["basistakst"]) + Decimal(period["service_rate"]))
+    client = aarhus.client
+    client.cookies.set("ledger_session", log_in(client, aarhus.tokens["buyer"]))
+    listing = client.get("/ui/koeber")
+    client.cookies.clear()
+    assert listing.status_code == 200
+    row = re.search(r">D</a></td>(.*?)</tr>", listing.text, re.S).group(1)
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+    assert cells[-2:] == [str(period["level"]), kroner(so_far)], cells
+    total = re.search(r'id="month-to-date-total">([^<]*)<', listing.text).group(1)
+    assert total == kroner(so_far)  # A and C are not Aarhus' this month

@@ -7,6 +7,7 @@ table with what changed from the one before."""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import date
 from decimal import Decimal
@@ -100,6 +101,14 @@ def test_beregn_shows_the_ledgers_hours_and_level_before_saving_and_saving_recor
         {"theme": "egenomsorg", "slot": "morning", "kind": "direct", "minutes": 120},
         {"theme": "mobilitet", "slot": "evening", "kind": "indirect", "minutes": 90},
         {"theme": "relationer", "slot": "night", "kind": "direct", "minutes": 90}]
+    # the answer shows the event and links to what it changed, as every form's answer does (issue 22.1)
+    events = saved.text[saved.text.index('id="recorded-events"'):]
+    assert "Indflytning" in events[:events.index("</table>")]
+    links = [html.unescape(h) for h in re.findall(r'href="([^"]+)"', saved.text.split('class="after-links"')[1])]
+    position = api.get("/health").json()["position"]
+    assert "/ui/tilbud/GRENAA-BO?year=2026" in links
+    explain = next(link for link in links if link.startswith("/ui/forklar"))
+    assert f"fra={position - 1}" in explain and f"til={position}" in explain and "facility=GRENAA-BO" in explain
 
 
 def test_level_8_asks_for_the_special_tariff_in_the_same_form_and_a_year_without_a_schedule_is_refused(world):

@@ -281,3 +281,27 @@ def test_every_other_form_records_its_command_as_the_api_reads_it(world):
         ("2026-05-01", "7.50", None, "707"), ("2026-06-01", "7.50", "S2", "707"), ("2026-08-01", "7.50", "S2", "101")]
     trail = api.get("/v1/audit?facility=GRENAA-BO", role="finance").json()["events"]
     assert {"CapacityChanged", "BaselineSet", "AnnualAccountsRecorded"} <= {e["type"] for e in trail}
+
+
+def test_a_form_without_its_key_or_naming_what_does_not_exist_is_refused_in_danish_and_records_nothing(world):
+    """The kinds of refusal the other tests do not send: a form that lost its key (422, the
+    values kept so it can be sent again with a fresh key) and a command about a citizen or a
+    facility the ledger does not hold (404, the message in Danish beside its field)."""
+    _, forms, ledger = world
+    before = positions(ledger)
+    page = forms.open("/ui/registrer/capacity?code=GRENAA-BO", "finance")
+    keyless = {**filled(page.text), "places": "12", "effective_date": "2026-09-01", "reason": "Flere pladser",
+               "csrf_token": form_token(page.text), "handling": "gem"}
+    del keyless["form_key"]
+    lost = forms.client.post("/ui/registrer/capacity", data=keyless,
+                             headers={**forms.headers("finance"), "Origin": ORIGIN}, follow_redirects=False)
+    assert lost.status_code == 422 and "Formularen manglede sin nøgle" in lost.text
+    assert ">Flere pladser</textarea>" in lost.text and _KEY.search(lost.text)  # a new key to send it with
+    assert positions(ledger) == before
+    nobody = forms.send("move-out", {"citizen_ref": "NOBODY", "kind": "moved", "effective_date": "2026-06-30"},
+                        "caseworker")
+    assert nobody.status_code == 404 and errors(nobody.text) == {"citizen_ref": "Borgeren findes ikke i ledgeren."}
+    unknown = forms.send("capacity", {"code": "NO-SUCH", "places": "12", "effective_date": "2026-09-01",
+                                      "reason": "Flere pladser"}, "finance")
+    assert unknown.status_code == 404 and errors(unknown.text) == {"code": "Tilbuddet findes ikke; opret det først."}
+    assert positions(ledger) == before

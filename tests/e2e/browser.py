@@ -133,3 +133,12 @@ def logged_in_page(server: DemoServer, role: str) -> Iterator[Any]:
         context.close()
         browser.close()
     assert elsewhere == [], f"the UI reached outside the service or broke its CSP: {elsewhere}"
+
+
+def sent_again_records_nothing(page: Any, base: str) -> None:
+    """Reload the page a form's POST answered (the browser sends the same form again): the
+    answer says it was already sent, and the store's position does not move."""
+    position = httpx.get(f"{base}/health", timeout=30).json()["position"]
+    page.reload()
+    assert page.locator("#replayed").count() == 1, page.inner_text("main")[:500]
+    assert httpx.get(f"{base}/health", timeout=30).json()["position"] == position

@@ -1,5 +1,6 @@
-"""Screenshots of the web UI for the README: the demo municipality in a real `ledger serve`,
-each page in headless Chromium, saved as PNGs in docs/screenshots/.
+"""Screenshots of the web UI for the guides (docs/brugervejledning.md, docs/guide-koeberkommune.md):
+the demo municipality in a real `ledger serve`, each page in headless Chromium, saved as PNGs
+in docs/screenshots/ (tests/e2e/test_screenshots.py checks the guides show exactly these).
 
     make screenshots        (or: .venv/bin/python -m tests.e2e.screenshots [OUTPUT_DIRECTORY])
 
@@ -83,6 +84,8 @@ def take(output: Path, year: int = 2026) -> list[Path]:
                     page.screenshot(path=str(saved[-1]), full_page=True)
                 saved += form_shots(page, server.base, output, year)
                 saved.append(doegnskema(browser, server.base, server.tokens["caseworker"], output))
+                saved += caseworker_shots(browser, server.base, server.tokens["caseworker"], output)
+                saved += buyer_shots(browser, server.base, server.tokens["buyer"], output)
                 browser.close()
     return saved
 
@@ -109,6 +112,42 @@ def doegnskema(browser: Any, base: str, token: str, output: Path) -> Path:
     page.screenshot(path=str(path), full_page=True)
     page.close()
     return path
+
+
+def caseworker_shots(browser: Any, base: str, token: str, output: Path) -> list[Path]:
+    """A case worker's move-out of a citizen, and the retraction of the citizen's latest event
+    from its row with the reason typed (neither is saved)."""
+    page = browser.new_page(viewport={"width": 1360, "height": 900}, locale="da-DK")
+    log_in(page, base, token)
+    page.goto(f"{base}/ui/registrer/move-out?citizen_ref=BOR-0003")
+    page.fill("input[name=effective_date]", "2026-12-31")
+    shots = [output / "form-move-out.png"]
+    page.screenshot(path=str(shots[-1]), full_page=True)
+    page.goto(f"{base}/ui/borger/BOR-0003")
+    page.locator("#events a.retract").last.click()
+    page.fill("textarea[name=reason]", "Forkert dato")
+    shots.append(output / "form-retraction.png")
+    page.screenshot(path=str(shots[-1]), full_page=True)
+    page.close()
+    return shots
+
+
+def buyer_shots(browser: Any, base: str, token: str, output: Path) -> list[Path]:
+    """The "Køberkommune" pages of the demo's buyer (Aarhus, 751): its citizens, and the
+    support of the first of them."""
+    page = browser.new_page(viewport={"width": 1360, "height": 900}, locale="da-DK")
+    page.goto(f"{base}/ui/login")
+    page.fill("input[name=token]", token)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/ui/koeber")
+    shots = [output / "koeber.png"]
+    page.screenshot(path=str(shots[-1]), full_page=True)
+    page.locator("#buyer-citizens tbody a").first.click()
+    page.wait_for_url(f"{base}/ui/koeber/borger/**")
+    shots.append(output / "koeber-borger.png")
+    page.screenshot(path=str(shots[-1]), full_page=True)
+    page.close()
+    return shots
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
 """`ledger demo` (the README's first command, without starting the server) on both stores: a
-municipality shaped like the source documents, with figures that hang together."""
+municipality shaped like the source documents, with figures that hang together; the token it
+prints for Aarhus (751) sees exactly Aarhus' citizens during Aarhus' periods (issue 23's "done
+when", by the checks of tests/api/test_buyer_scope_properties.py) and nothing of another."""
 
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from service.api.app import create_app
 from service.ledger import BudgetLedger, Timeline
 from service.projection import ProjectionStatus
 from service.verify import verify_store
+from tests.api.test_buyer_scope_properties import check_scope
+from tests.conftest import Api
 from tests.e2e.test_serve import LEDGER
 
 
@@ -24,8 +28,9 @@ def test_the_demo_municipality_loads_once_and_reads_as_a_whole(settings, tmp_pat
                            timeout=300)
     assert first.returncode == 0, first.stderr
     assert "loaded" in first.stderr and first.stderr.count("token: lt_") == 5
-    finance = next(line.split("token: ")[1].strip() for line in first.stderr.splitlines() if "finance" in line
-                   and "token: " in line)
+    printed = {line.split("token: ")[0].split()[-1]: line.split("token: ")[1].strip()
+               for line in first.stderr.splitlines() if "token: " in line}
+    finance = printed["finance"]
     again = subprocess.run([LEDGER, "demo", "--no-serve"], env=env, cwd=tmp_path, capture_output=True, text=True,
                            timeout=300)
     assert again.returncode == 0 and "not loaded again" in again.stderr
@@ -58,6 +63,22 @@ def test_the_demo_municipality_loads_once_and_reads_as_a_whole(settings, tmp_pat
             budgets = [client.get(f"/v1/budgets/{f['facility']}/2026", headers=headers).json()["totals"]["total"]
                        for f in central["facilities"]]
             assert sum(map(float, budgets)) == pytest.approx(float(central["totals"]["total"]), abs=0.001)
+            aarhus_sees_only_its_own(Api(client, printed), Timeline(ledger.engine).max_position())
     finally:
         status.close()
         ledger.close()
+
+
+def aarhus_sees_only_its_own(api: Api, position: int) -> None:
+    """The demo's buyer token (Aarhus, 751), now and as of half-way: its citizens list, each
+    citizen's support, its statements, their exports and documents hold exactly the citizens
+    and days Aarhus pays for (the truth: each citizen's own read by admin); another
+    municipality's reads are refused."""
+    citizens = [f"BOR-{number:04d}" for number in range(1, 400)
+                if api.get(f"/v1/citizens/BOR-{number:04d}").status_code == 200]
+    assert len(citizens) > 100
+    for point in (position, position // 2):
+        check_scope(api, citizens, point)
+    for path in ("/v1/buyers/730/citizens", "/v1/statements/730/2026/3", "/v1/statements/730/2026/3/document",
+                 "/v1/central/2026", "/v1/audit"):
+        assert api.get(path, role="buyer").status_code == 403, path

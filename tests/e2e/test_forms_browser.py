@@ -4,8 +4,9 @@ before saving, then saved and explained; a refused value shown beside its field 
 kept; a domain rule (a move-in of a citizen who lives somewhere) refused in Danish; a form sent
 twice (the answer's page reloaded, which posts it again) recording once; a move-in, a move-out
 and a retraction from the event's row; and a role that may not send a form getting neither the
-link nor the form. Every figure is checked against the API; the cases of each refusal in depth
-are tests/api/test_ui_forms.py's."""
+link nor the form; every other form sent, then sent again by a reload, recording once; and
+every form refused, with its Danish message, to each role that may not send it. Every figure is
+checked against the API; the cases of each refusal in depth are tests/api/test_ui_forms.py's."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from typing import Any, Iterator
 import httpx
 import pytest
 
-from tests.e2e.browser import DemoServer, demo_server, launch, log_in, require_chromium
+from service.commands.declarations import COMMANDS
+from tests.e2e.browser import DemoServer, demo_server, launch, log_in, require_chromium, sent_again_records_nothing
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +75,7 @@ def test_finance_sets_a_frame_budget_sees_its_basistakst_and_explains_the_change
     frame = api(server, "/v1/facilities/GRE-HAVEN/frame-budgets/2028")
     assert frame["total"] == "3660000.00" and frame["basistakst"] == "1000.00"
     assert "Rammebudget fastsat" in page.inner_text("#recorded-events")
+    sent_again_records_nothing(page, server.base)
     page.click("nav.after-links >> text=Hvorfor ændrede det sig?")
     changes = page.locator("#changes tbody tr")
     assert changes.count() == 1 and "Rammebudget fastsat" in changes.inner_text()
@@ -144,6 +147,7 @@ def test_a_case_worker_moves_a_citizen_in_once_though_the_form_is_sent_twice_the
     page.select_option("select[name=kind]", "moved")
     page.click("button[value=gem]")
     assert page.inner_text("h1") == "Registreret: Udflytning"
+    sent_again_records_nothing(page, server.base)
     page.click("text=Borger NY-0001")
     page.locator("#events tr", has_text="Fraflytning").locator("text=Tilbagekald").click()
     assert "Fraflytning" in page.inner_text("#retraction-target")
@@ -152,6 +156,7 @@ def test_a_case_worker_moves_a_citizen_in_once_though_the_form_is_sent_twice_the
     page.fill("textarea[name=reason]", "Forkert dato")
     page.click("button[value=gem]")
     assert page.inner_text("h1") == "Registreret: Tilbagekald hændelse"
+    sent_again_records_nothing(page, server.base)
     stays = api(server, "/v1/citizens/NY-0001")["stays"]
     assert stays[0]["move_out"] is None
     page.context.close()
@@ -176,6 +181,8 @@ def test_a_role_that_may_not_send_a_form_has_no_link_to_it_and_is_refused_it(bro
 FILLED = {  # the forms no other browser test sends: what a user types into each, by field name
     "register-facility": ("finance", {"code": "NYT-BO", "name": "Nyt Bo", "kind": "bofaellesskab", "area": "Auning",
                                       "places": "6"}),
+    "capacity": ("finance", {"code": "NYT-BO", "places": "7", "effective_date": "2026-12-01",
+                             "reason": "Ombygning"}),
     "baseline": ("finance", {"code": "GRE-HAVEN", "year": "2026", "baseline_budget": "3.500.000",
                              "phase_in_pct": "50"}),
     "revision": ("finance", {"year": "2026", "level": "3", "daily_rate": "2.222,22", "effective_date": "2026-12-01",
@@ -200,13 +207,69 @@ def test_every_other_form_is_sent_from_the_browser_and_read_back_by_the_api(brow
                 target.fill(value)
         page.click("button[value=gem]")
         assert page.inner_text("h1").startswith("Registreret: "), (name, page.inner_text("main")[:500])
+        sent_again_records_nothing(page, server.base)
     for page in pages.values():
         page.context.close()
     facility = api(server, "/v1/facilities/NYT-BO")
-    assert (facility["name"], facility["kind"], facility["places"]) == ("Nyt Bo", "bofaellesskab", 6)
+    assert (facility["name"], facility["kind"], facility["places"]) == ("Nyt Bo", "bofaellesskab", 7)  # from 1 Dec
     assert api(server, "/v1/tariff-schedules/2026?on=2026-12-01")["levels"][2]["daily_rate"] == "2222.22"
     periods = api(server, f"/v1/citizens/{resident}")["stays"][-1]["periods"]
     assert (periods[-2]["special_tariff"], periods[-2]["from"]) == ("S2", "2026-12-01")
     assert (periods[-1]["paying_municipality"], periods[-1]["from"]) == ("101", "2026-12-15")
     trail = api(server, "/v1/audit?facility=GRE-HAVEN", "finance")["events"]
     assert "BaselineSet" in {event["type"] for event in trail}
+    changed = api(server, "/v1/audit?facility=NYT-BO", "finance")["events"]
+    assert "CapacityChanged" in {event["type"] for event in changed}
+
+
+ROLE_NAMES = {"finance": "økonomi", "caseworker": "sagsbehandler", "auditor": "revisor", "buyer": "køberkommune"}
+
+
+def test_every_form_is_refused_to_each_role_that_may_not_send_it(browser, server):
+    for role in ("finance", "caseworker", "auditor", "buyer"):
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(f"{server.base}/ui/login")
+        page.fill("input[name=token]", server.tokens[role])
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{server.base}/ui/koeber" if role == "buyer" else f"{server.base}/ui")
+        refused = [name for name, command in COMMANDS.items() if role not in command.spec.roles]
+        assert refused, role
+        for name in refused:
+            answer = page.goto(f"{server.base}/ui/registrer/{name}")
+            assert answer is not None and answer.status == 403, (role, name)
+            assert page.locator("#command-form").count() == 0, (role, name)
+            assert f"Din rolle ({ROLE_NAMES[role]}) giver ikke adgang" in page.inner_text("main"), (role, name)
+        context.close()
+
+
+def test_a_retraction_by_a_role_that_may_not_retract_the_event_is_refused_beside_it(browser, server):
+    finance = session(browser, server, "finance")
+    position = httpx.get(server.base + "/health").json()["position"]
+    citizen_event = api(server, f"/v1/citizens/{open_stay_citizen(server)}")["events"][0]["event_id"]
+    finance.goto(f"{server.base}/ui/registrer/retraction?event_id={citizen_event}")
+    finance.fill("textarea[name=reason]", "Fejl")
+    finance.click("button[value=gem]")
+    assert error_beside(finance, "event_id").startswith("Din rolle må ikke tilbagekalde denne hændelse")
+    assert finance.input_value("textarea[name=reason]") == "Fejl"
+    assert httpx.get(server.base + "/health").json()["position"] == position
+    finance.context.close()
+
+
+@pytest.mark.xfail(strict=True, reason="a form page is no-store: Back fetches it anew with a fresh key while Chromium "
+                                       "restores the typed values, so the same form is recorded again (an open gap "
+                                       "of issue 22.1, see the audit report)")
+def test_a_form_sent_again_after_going_back_records_once(browser, server):
+    finance = session(browser, server, "finance")
+    finance.goto(f"{server.base}/ui/registrer/capacity?code=GRE-KYSTEN")
+    finance.fill("input[name=places]", "30")
+    finance.fill("input[name=effective_date]", "2026-12-20")
+    finance.click("button[value=gem]")
+    assert finance.inner_text("h1") == "Registreret: Ændr antal pladser"
+    position = httpx.get(server.base + "/health").json()["position"]
+    finance.go_back()  # the form as the user filled it in
+    assert finance.input_value("input[name=places]") == "30"
+    finance.click("button[value=gem]")
+    recorded_again = httpx.get(server.base + "/health").json()["position"]
+    finance.context.close()
+    assert recorded_again == position

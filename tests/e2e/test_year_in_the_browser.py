@@ -2,7 +2,8 @@
 PostgreSQL: a case worker records a move-in with a døgnskema, a reassessment and a move-out; a
 finance officer closes the year with its accounts, reads its regulation, runs a what-if, and
 sets up the next year (tariff schedule prefilled from the year before, frame budget). Nothing
-is sent but by the browser's forms, and every figure a page shows equals the API's."""
+is sent but by the browser's forms, each form sent again by a reload records nothing more, and
+every figure a page shows equals the API's."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 
 from service.settings import Settings
 from service.ui.formatting import kroner, signed_kroner
-from tests.e2e.browser import launch, log_in, require_chromium
+from tests.e2e.browser import launch, log_in, require_chromium, sent_again_records_nothing
 from tests.e2e.server import Server, token
 from tests.factories import facility_body, frame_body, schedule_body
 
@@ -73,6 +74,7 @@ def move_in_reassess_and_move_out(page: Any, base: str) -> None:
     assert page.inner_text("#preview-level") == "Niveau 3"
     page.click("#save-button")
     assert page.inner_text("#recorded-level") == "Niveau 3"
+    sent_again_records_nothing(page, base)
 
     page.click("#to-citizen")
     page.click("#new-reassessment")
@@ -80,6 +82,7 @@ def move_in_reassess_and_move_out(page: Any, base: str) -> None:
     page.fill("#m-egenomsorg-daytime-direct", "120")
     page.click("#save-button")
     assert page.inner_text("#recorded-level") == "Niveau 4"
+    sent_again_records_nothing(page, base)
 
     page.click("#to-citizen")
     page.click("#citizen-actions >> text=Udflytning")
@@ -87,6 +90,7 @@ def move_in_reassess_and_move_out(page: Any, base: str) -> None:
     page.select_option("select[name=kind]", "moved")
     page.click("button[value=gem]")
     assert page.inner_text("h1") == "Registreret: Udflytning"
+    sent_again_records_nothing(page, base)
 
 
 def close_the_year_and_regulate(page: Any, base: str, api: Any) -> None:
@@ -96,6 +100,7 @@ def close_the_year_and_regulate(page: Any, base: str, api: Any) -> None:
     page.fill("textarea[name=reason]", "Regnskab 2026")
     page.click("button[value=gem]")
     assert page.inner_text("h1") == "Registreret: Regnskab (luk året)"
+    sent_again_records_nothing(page, base)
 
     regulation = api.get("/v1/regulation/2026").json()
     assert [f["facility"] for f in regulation["facilities"]] == ["GRENAA-BO"]
@@ -126,6 +131,7 @@ def set_up_the_next_year(page: Any, base: str, api: Any) -> None:
     assert "Udfyldt med takstbladet for 2026" in page.inner_text("main")
     page.click("button[value=gem]")
     assert page.inner_text("h1") == "Registreret: Takstblad"
+    sent_again_records_nothing(page, base)
     published, earlier = api.get("/v1/tariff-schedules/2027").json(), api.get("/v1/tariff-schedules/2026").json()
     assert [l["published_rate"] for l in published["levels"]] == [l["published_rate"] for l in earlier["levels"]]
 
@@ -137,5 +143,6 @@ def set_up_the_next_year(page: Any, base: str, api: Any) -> None:
     preview = page.inner_text("#frame-basistakst")
     page.click("button[value=gem]")
     assert page.inner_text("h1") == "Registreret: Rammebudget"
+    sent_again_records_nothing(page, base)
     frame = api.get("/v1/facilities/GRENAA-BO/frame-budgets/2027").json()
     assert preview == f"{kroner(frame['basistakst'])} kr. pr. døgn"
