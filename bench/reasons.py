@@ -24,7 +24,7 @@ def why_missed(figure: Any, measured: dict[str, Any], data: dict[str, Any]) -> s
         dead = data["dead_rows_at_reads"]
         return (f"{UNEXPLAINED}; when the reads began, PostgreSQL counted "
                 f"{_count(sum(dead.values()))} dead row versions in the read models "
-                f"({_count(dead.get('rm_budget_months', 0))} of month rows), left since the projector's last VACUUM")
+                f"({_count(dead.get('rm_facility_years', 0))} of facility-year rows), left since the projector's last VACUUM")
     return UNEXPLAINED
 
 
@@ -65,7 +65,7 @@ def _rebuild(figure: Any, measured: dict[str, Any], data: dict[str, Any]) -> str
     if rows and events:
         total = sum(rows.values())
         parts.append(f"the rebuild wrote {_count(total)} read-model row versions, {total / events:.1f} per event "
-                     f"(month rows {_count(rows.get('rm_budget_months', 0))})")
+                     f"(facility-year rows {_count(rows.get('rm_facility_years', 0))})")
     usage: CpuUsage | None = measured.get("rebuild_cpu")
     if usage is not None and events and figure.baseline:
         per_event = usage.processes.get("rebuild", 0) * 1e6 / events
