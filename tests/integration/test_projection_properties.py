@@ -33,7 +33,7 @@ from hypothesis import HealthCheck, Phase, example, given, settings as hypothesi
 from sqlalchemy import select
 
 from domain.errors import DomainError, NotFound
-from service.db import migrate, rm_budget_months, rm_facts, rm_statement_lines, rm_stays
+from service.db import migrate, rm_facility_years, rm_facts, rm_statement_lines, rm_stays
 from service.explain import Explainer, figure as explained_figure
 from service.ledger import Actor, BudgetLedger, Timeline
 from service.projection import Projector
@@ -231,7 +231,7 @@ def setup(ledger: BudgetLedger) -> list[str]:
 
 def dump(ledger: BudgetLedger) -> list[tuple]:
     with ledger.engine.connect() as connection:
-        months = connection.execute(select(rm_budget_months).order_by(*rm_budget_months.primary_key.columns)).all()
+        months = connection.execute(select(rm_facility_years).order_by(*rm_facility_years.primary_key.columns)).all()
         facts = connection.execute(select(rm_facts).order_by(*rm_facts.primary_key.columns)).all()
         facts += connection.execute(select(rm_statement_lines).order_by(*rm_statement_lines.primary_key.columns)).all()
         facts += connection.execute(select(rm_stays).order_by(*rm_stays.primary_key.columns)).all()

@@ -49,13 +49,13 @@ def test_the_http_reasons_split_the_cpu_per_command_and_bound_the_throughput_and
 
 def test_the_rebuild_and_import_reasons_name_the_baseline_below_the_target_and_what_was_written():
     data = {"store_events": 1000, "commands": 900,
-            "read_model_rows": {"rm_budget_months": 9000, "rm_facts": 100, "rm_statement_lines": 500, "rm_stays": 400}}
+            "read_model_rows": {"rm_facility_years": 9000, "rm_facts": 100, "rm_statement_lines": 500, "rm_stays": 400}}
     measurements = {"rebuild": 2.0, "rebuild_cpu": CpuUsage({"rebuild": 1.5}, 1.8, 4.0, 2),
                     "import": 1.0, "import_cpu": CpuUsage({"import": 0.9}, 1.0, 2.0, 2)}
     rebuild = Figure("rebuild", "ledger rebuild", "/s", 500.0, True, baseline=40_000.0, target=50_000, min_ratio=0.5)
     reason = why_missed(rebuild, measurements, data)
     assert "read + decode alone ran at 40 000/s here, below 50 000/s" in reason
-    assert "10 000 read-model row versions, 10.0 per event (month rows 9 000)" in reason
+    assert "10 000 read-model row versions, 10.0 per event (facility-year rows 9 000)" in reason
     assert "1500 µs of the rebuild's CPU per event" in reason and "against 25 µs to read and decode one" in reason
     imported = Figure("import", "ledger import", "/s", 900.0, True, baseline=12_000.0, target=20_000)
     reason = why_missed(imported, measurements, data)
@@ -72,11 +72,11 @@ def test_a_miss_no_measurement_explains_says_so():
 
 def test_a_read_miss_on_postgresql_names_the_dead_row_versions_when_the_reads_began():
     read = Figure("read_budget_p95", "budget of a facility-year, random as_of, p95", "ms", 80.0, target=50.0)
-    data = {"dead_rows_at_reads": {"rm_budget_months": 210_000, "rm_facts": 10, "rm_statement_lines": 5_000,
+    data = {"dead_rows_at_reads": {"rm_facility_years": 210_000, "rm_facts": 10, "rm_statement_lines": 5_000,
                                    "rm_stays": 0}}
     assert why_missed(read, {}, data) == (
         "not explained by a measurement of this run; when the reads began, PostgreSQL counted 215 010 dead row "
-        "versions in the read models (210 000 of month rows), left since the projector's last VACUUM")
+        "versions in the read models (210 000 of facility-year rows), left since the projector's last VACUUM")
 
 
 def test_a_load_starts_counting_once_every_client_has_warmed_up():
