@@ -16,7 +16,7 @@ after the move-outs of their year with run-off 0 or 2, payer changes mid-month, 
 tariffs (S1, S2) ended by a later level.
 - a citizen read from the read models (its stays from the stay rows, its events from the
   store) equals the citizen aggregate at that position;
-- the what-if's charged revenue equals the revenue of the month rows, and its facilities and
+- the what-if's charged revenue equals the revenue of the year rows, and its facilities and
   paying municipalities add up to the same.
 """
 
@@ -76,7 +76,7 @@ FAR_YEARS = (2028, 2029, 2029, 2030, 2099)
 ledger takes, whose December run-off would reach past it)."""
 LATE_YEARS = range(2026, 2030)
 """Years a schedule may be published for after the move-outs it prices (not 2099: the
-projection keeps month rows up to the latest published year)."""
+projection keeps year rows up to the latest published year)."""
 
 EDGE_CASES = ("move_out_december", "move_out_far", "payer_mid", "special_ends")
 """The kinds that stage an edge case within a stay (`run`)."""
@@ -333,7 +333,7 @@ def test_projection_follows_rebuilds_and_reads_as_the_aggregates_do(store, ops, 
                         assert found.stays == tuple(StayRecord.of(s) for s in citizen.active_stays), (position, ref)
                         assert [e.meta.event_id for e in found.events] == \
                             [e.meta.event_id for e in ledger.events.get(citizen.id, lte=citizen.version)]
-                    for year in YEARS:  # the what-if's charged revenue is the month rows' revenue
+                    for year in YEARS:  # the what-if's charged revenue is the year rows' revenue
                         replay = what_if(ledger, year, position, {level: Decimal(level * 100) for level in range(1, 11)})
                         actual = {row["facility"]: row["actual"] for row in replay["facilities"]}
                         for code in FACILITIES:
