@@ -74,6 +74,17 @@ class Versions(Generic[T]):
         return value if recorded_to is None or recorded_to > position else None
 
 
+def _boundaries(versions: Versions[Any], low: int, high: int) -> set[int]:
+    """The positions in (low, high] at which a version starts or ends."""
+    return {p for start, (end, _) in zip(versions.starts, versions.rows) for p in (start, end)
+            if p is not None and low < p <= high}
+
+
+def _month(months: tuple[Any, ...] | None, month: int) -> Any:
+    """A month of a year row's value (None: no row, or no figures that month)."""
+    return None if months is None else months[month - 1]
+
+
 def _group(rows: Iterable[Any], key: Any, value: Any) -> dict[Any, Versions[Any]]:
     groups: dict[Any, Versions[Any]] = defaultdict(Versions)
     for row in rows:
@@ -218,20 +229,23 @@ class YearWindow:
 
     def changes(self, code: str, month: int | None, beyond: bool) -> list[int]:
         """The positions in (low, high] at which a row `total` reads for the facility may have
-        changed: a version of its year row or of its frame starts or ends there. A version of
-        the year row is a candidate for every month (`month` is not narrowed here): the
-        caller compares the figure at each candidate and keeps those where it moved. With
-        `beyond` (the year was beyond the horizon at some point of the window), also a version
-        of its stay rows, of the schedules, of the horizon or of its registration. Every such
-        version is in the window (it is valid somewhere in it), so no query is needed."""
-        groups: list[Versions[Any]] = [self._year_versions().get(code, Versions())]
-        groups.append(self.facts.get(("frame", code, self.year), Versions()))
+        changed: a version of its year row or of its frame starts or ends there (of the year
+        row, for `month`, only where that month's figures differ on its two sides: the row
+        holds every month). With `beyond` (the year was beyond the horizon at some point of
+        the window), also a version of its stay rows, of the schedules, of the horizon or of
+        its registration. Every such version is in the window (it is valid somewhere in it),
+        so no query is needed. The caller compares the figure at each candidate and keeps
+        those where it moved."""
+        year = self._year_versions().get(code, Versions())
+        groups: list[Versions[Any]] = [self.facts.get(("frame", code, self.year), Versions())]
         if beyond:
             groups += [versions for (kind, facility, _), versions in self.facts.items()
                        if kind in ("schedule", "horizon") or (kind == "facility" and facility == code)]
             groups += self._stay_versions().get(code, {}).values()
-        return sorted({p for versions in groups for start, (end, _) in zip(versions.starts, versions.rows)
-                       for p in (start, end) if p is not None and self.low < p <= self.high})
+        found = {p for versions in groups for start, (end, _) in zip(versions.starts, versions.rows)
+                 for p in (start, end) if p is not None and self.low < p <= self.high}
+        return sorted(found | {p for p in _boundaries(year, self.low, self.high)
+                               if month is None or _month(year.at(p), month) != _month(year.at(p - 1), month)})
 
     # Beyond the horizon --------------------------------------------------------------------
 
