@@ -156,9 +156,9 @@ class StayFigures:
     """The figures that add up from stays to facility-months: the one declaration of them.
 
     Each field is one figure with its `Kind`; `FIGURES` reads them in this order, and the
-    month rows' columns, their encoding and decoding (service/db.py, service/facts.py) and
+    year rows' columns, their encoding and decoding (service/db.py, service/facts.py) and
     every sum below follow it, so a new figure is a new field here and its rule in
-    `stay_months` (docs/adr/0036)."""
+    `stay_months` (docs/adr/0036, 0039)."""
 
     activity: Decimal = figure(Kind.MONEY)
     present_days: int = figure(Kind.COUNT)

@@ -7,10 +7,14 @@ applying each event with the domain's own `mutate`, so every rule about what cou
 level) is the domain's, never re-implemented here. From them it keeps the current value of
 every read-model row:
 
-- `month` rows, per facility, year and month: what the stays add (activity, present and
-  funded days, sold days, support hours, citizens by level at month end): the sum of the
-  stays' `StayMonth`s, kept by adding what a changed stay adds now and taking away what it
-  added before;
+- `year` rows, per facility and year: what the stays add to each of its months (activity,
+  present and funded days, sold days, support hours, citizens by level at month end): the sum
+  of the stays' `StayMonth`s, kept month by month by adding what a changed stay adds now and
+  taking away what it added before, and written as one row of the twelve months for every
+  facility-year whose months an event changed (docs/adr/0039);
+- `line` rows, per paying municipality, year and stay: the stay's statement lines of each
+  month of the year (`projections.statements.year_of_lines`), kept by month and written as
+  one row per year an event changed;
 - `stay` rows: each stay's facts (move-in, conditions by date, move-out and its kind, the
   assessments in force), for the reads that compute a facility's stays as of a point
   (docs/adr/0014) and for a citizen's reads (docs/adr/0035);
@@ -18,7 +22,7 @@ every read-model row:
   budget (with basistakst) and baseline; a year's schedule (hourly rate, run-off); the
   horizon.
 
-The horizon is the last year whose month rows are kept: the latest year of a published
+The horizon is the last year whose year rows are kept: the latest year of a published
 schedule or a set frame budget (docs/adr/0014). An open stay is counted up to the horizon's last
 day; reads of a later year are computed from the stay rows instead (no schedule or frame
 reaches such a year; docs/adr/0014).
@@ -43,15 +47,21 @@ from domain.ledger import public_type
 from domain.tariff_schedule import TariffSchedule
 from projections.budget import BudgetMonth, Month, StayFacts, StayMonth, stay_months
 from projections.frame import basistakst, frame_total
-from projections.statements import statement_lines
+from projections.statements import statement_lines, year_of_lines
 from projections.stays import StayRecord, stay_value
 
 MonthKey = tuple[str, int, int]
-"""(facility code, year, month)"""
+"""(facility code, year, month): the state's key of a month's figures."""
+YearKey = tuple[str, int]
+"""(facility code, year): a `year` row's key."""
 FactKey = tuple[str, str, int]
 """(kind, facility code or "", year or 0)"""
-LineKey = tuple[str, int, int, str]
-"""(paying municipality, year, month, stay id)"""
+LineMonthKey = tuple[str, int, int, str]
+"""(paying municipality, year, month, stay id): the state's key of a month's statement line."""
+LineKey = tuple[str, int, str]
+"""(paying municipality, year, stay id): a `line` row's key."""
+YearValue = tuple[BudgetMonth | None, ...]
+"""The twelve months of a facility-year (None: a month without figures)."""
 StayKey = tuple[str]
 """(stay id,)"""
 Delta = dict[MonthKey, list[tuple[StayMonth, int]]]
@@ -63,8 +73,8 @@ class Change:
     """From this event's position on, the row `key` of `table` holds `value` (None: no row)."""
 
     table: str
-    key: MonthKey | FactKey | LineKey
-    value: BudgetMonth | str | None
+    key: YearKey | FactKey | LineKey | StayKey
+    value: YearValue | str | None
     replaces: bool
     """True when a row held the key before this change (it is closed at this position)."""
 
@@ -84,9 +94,9 @@ class BudgetProjection:
         self.horizon: int | None = None
         self.months: dict[MonthKey, BudgetMonth] = {}
         self.facts: dict[FactKey, str] = {}
-        self.lines: dict[LineKey, str] = {}
+        self.lines: dict[LineMonthKey, str] = {}
         """Statement lines: a stay's present days paid by another municipality, by month."""
-        self.line_keys: dict[str, set[LineKey]] = {}
+        self.line_keys: dict[str, set[LineMonthKey]] = {}
         self.stay_rows: dict[StayKey, str] = {}
         """Each stay's facts (`projections.stays`), by stay id."""
         self._before: dict[tuple[str, Any], Any] = {}
@@ -125,11 +135,18 @@ class BudgetProjection:
             self.schedules[year], self.schedule_years[stream] = event.mutate(self.schedules.get(year)), year
             self._stays, self._rates, self._revisions = {}, {}, None
 
-    def restore(self, months: dict[MonthKey, BudgetMonth], facts: dict[FactKey, str],
+    def restore(self, years: dict[YearKey, YearValue], facts: dict[FactKey, str],
                 lines: dict[LineKey, str], stays: dict[StayKey, str]) -> None:
         """Take the rows the read models hold at the position the aggregates were replayed
         to (`replay`): the state is then the one `apply` would have reached."""
-        self.months, self.facts, self.lines = dict(months), dict(facts), dict(lines)
+        self.months = {(facility, year, month): figures for (facility, year), months in years.items()
+                       for month, figures in enumerate(months, 1) if figures is not None}
+        self.facts, self.lines = dict(facts), {}
+        for (payer, year, stay_id), text in lines.items():
+            value = json.loads(text)
+            for month, periods in value["months"].items():
+                self.lines[(payer, year, int(month), stay_id)] = canonical(
+                    {"facility": value["facility"], "periods": periods})
         self.stay_rows = dict(stays)
         self.line_keys = {}
         for key in self.lines:
@@ -142,14 +159,47 @@ class BudgetProjection:
 
     def _changes(self) -> list[Change]:
         """One change per row the event left different (a row can change more than once
-        within one event, e.g. when the horizon is raised and then the rates change)."""
+        within one event, e.g. when the horizon is raised and then the rates change): the
+        months and the monthly statement lines it changed are written as their years' rows."""
         changes = []
-        for table, key in sorted(self._before, key=lambda slot: (slot[0], slot[1])):
-            before = self._before[(table, key)]
-            after = self._table(table).get(key)
-            if after != before:
+        years: dict[YearKey, dict[int, BudgetMonth | None]] = defaultdict(dict)
+        line_years: dict[LineKey, dict[int, str | None]] = defaultdict(dict)
+        for (table, key), before in self._before.items():
+            if table == "month":
+                years[key[:2]][key[2]] = before
+            elif table == "line":
+                line_years[(key[0], key[1], key[3])][key[2]] = before
+            elif (after := self._table(table).get(key)) != before:
                 changes.append(Change(table, key, after, before is not None))
-        return changes
+        for (facility, year), months_before in years.items():
+            after = self.year_row(facility, year)
+            before = tuple(months_before[m] if m in months_before else now for m, now in enumerate(after, 1))
+            if after != before:
+                changes.append(Change("year", (facility, year), after if any(m is not None for m in after) else None,
+                                      any(m is not None for m in before)))
+        for key, lines_before in line_years.items():
+            now = self._lines_of_year(key)
+            was = tuple(lines_before[m] if m in lines_before else line for m, line in enumerate(now, 1))
+            if now != was:
+                changes.append(Change("line", key, self._line_row(now), any(line is not None for line in was)))
+        return sorted(changes, key=lambda change: (change.table, change.key))
+
+    def year_row(self, facility: str, year: int) -> YearValue:
+        """The twelve months of a facility-year as the state holds them."""
+        return tuple(self.months.get((facility, year, month)) for month in range(1, 13))
+
+    def _lines_of_year(self, key: LineKey) -> tuple[str | None, ...]:
+        payer, year, stay_id = key
+        return tuple(self.lines.get((payer, year, month, stay_id)) for month in range(1, 13))
+
+    @staticmethod
+    def _line_row(months: tuple[str | None, ...]) -> str | None:
+        """A year's monthly statement lines of one stay and payer as its row (None: no line)."""
+        found = {month: json.loads(text) for month, text in enumerate(months, 1) if text is not None}
+        if not found:
+            return None
+        facility = next(iter(found.values()))["facility"]
+        return canonical(year_of_lines(facility, {month: value["periods"] for month, value in found.items()}))
 
     # Citizens ----------------------------------------------------------------------------
 
@@ -298,7 +348,7 @@ class BudgetProjection:
     # Horizon -----------------------------------------------------------------------------
 
     def _raise_horizon(self, year: int) -> None:
-        """Keep month rows up to `year`: add what every stay adds to the years now in reach."""
+        """Keep the months up to `year`: add what every stay adds to the years now in reach."""
         if self.horizon is not None and year <= self.horizon:
             return
         earlier = self.horizon

@@ -134,32 +134,38 @@ FIGURE_TYPES = {Kind.MONEY: BigInteger, Kind.COUNT: Integer, Kind.HOURS: BigInte
 (64 bits), days as they are (32 bits)."""
 
 
-def month_table(metadata: MetaData, figures: tuple[Figure, ...] = FIGURES, name: str = "rm_budget_months") -> Table:
-    """The facility-month rows: the key, the versions' positions, a column for each summed figure
-    of the declaration (`projections.budget.StayFigures`, in its order) and the citizens by
-    level (docs/adr/0036)."""
+def month_column(month: int, name: str) -> str:
+    """The column of a figure (or of the citizens by level) of a month in a facility-year row."""
+    return f"m{month:02d}_{name}"
+
+
+def year_table(metadata: MetaData, figures: tuple[Figure, ...] = FIGURES, name: str = "rm_facility_years") -> Table:
+    """The facility-year rows (docs/adr/0039): the key, the versions' positions, a column for
+    each month and summed figure of the declaration (`projections.budget.StayFigures`, month
+    by month in its order: `m01_activity` ... `m12_support_hours`) and the citizens by level
+    of the twelve months (JSON: a list of twelve, null for a month without figures)."""
     return Table(
         name,
         metadata,
         Column("facility", String(64), primary_key=True),
         Column("year", Integer, primary_key=True),
-        Column("month", Integer, primary_key=True),
         Column("recorded_from", BigInteger, primary_key=True),
         Column("recorded_to", BigInteger, nullable=True),
-        *(Column(figure.name, FIGURE_TYPES[figure.kind], nullable=False) for figure in figures),
+        *(Column(month_column(month, figure.name), FIGURE_TYPES[figure.kind], nullable=False)
+          for month in range(1, 13) for figure in figures),
         Column("citizens_by_level", Text, nullable=False),
         Index(f"ix_{name}_from", "recorded_from"),
         Index(f"ix_{name}_to", "recorded_to", postgresql_where=text("recorded_to IS NOT NULL"),
               sqlite_where=text("recorded_to IS NOT NULL")),
-        Index(f"ix_{name}_open", "recorded_to", "year", "facility", "month",
+        Index(f"ix_{name}_open", "recorded_to", "year", "facility",
               postgresql_where=text("recorded_to IS NULL"), sqlite_where=text("recorded_to IS NULL")),
         Index(f"ix_{name}_closed", "year", "recorded_to", postgresql_where=text("recorded_to IS NOT NULL"),
               sqlite_where=text("recorded_to IS NOT NULL")),
     )
 
 
-rm_budget_months = month_table(metadata)
-"""Bitemporal: what the stays add to a facility-month, valid for recorded_from <= N < recorded_to."""
+rm_facility_years = year_table(metadata)
+"""Bitemporal: what the stays add to each month of a facility-year, valid for recorded_from <= N < recorded_to."""
 
 rm_facts = Table(
     "rm_facts",
@@ -180,14 +186,14 @@ rm_statement_lines = Table(
     metadata,
     Column("municipality", String(3), primary_key=True),
     Column("year", Integer, primary_key=True),
-    Column("month", Integer, primary_key=True),
     Column("stay_id", String(36), primary_key=True),
     Column("recorded_from", BigInteger, primary_key=True),
     Column("recorded_to", BigInteger, nullable=True),
     Column("value", Text, nullable=False),
     Index("ix_rm_statement_lines_to", "recorded_to"),
 )
-"""Bitemporal: a stay's statement line for a paying municipality and month (JSON periods)."""
+"""Bitemporal: a stay's statement lines for a paying municipality in a year: its facility and
+its periods by month (JSON, `service.facts.line_value`; docs/adr/0039)."""
 
 rm_stays = Table(
     "rm_stays",
@@ -220,7 +226,7 @@ projection_stops = Table(
 """Where a projection stopped: the event it could not apply and why (service/projection.py);
 no row while it runs."""
 
-READ_MODEL_TABLES = ("rm_budget_months", "rm_facts", "rm_statement_lines", "rm_stays")
+READ_MODEL_TABLES = ("rm_facility_years", "rm_facts", "rm_statement_lines", "rm_stays")
 LEDGER_INDEX_TABLES = ("ledger_entries", "ledger_residents")
 """The ledger's own index of the events, written with them (append-only)."""
 

@@ -38,9 +38,9 @@ from projections.projector import BudgetProjection, Change
 from sqlalchemy import Table, and_, or_, select
 from starlette.concurrency import run_in_threadpool
 
-from service.db import LEDGER_INDEX_TABLES, READ_MODEL_TABLES, rm_budget_months, rm_facts, rm_statement_lines, rm_stays
+from service.db import LEDGER_INDEX_TABLES, READ_MODEL_TABLES, rm_facility_years, rm_facts, rm_statement_lines, rm_stays
 from service.db import utc
-from service.facts import MONTH_ROWS, named
+from service.facts import YEAR_ROWS, named
 from service.ledger import BudgetLedger
 from service.next_tables import REBUILD_APPLICATION, SUFFIX, create_statements, next_table, switch_statements
 from service.projection_stops import ProjectionStopped, Stop, clear_stop, event_stop, read_stop, record_stop
@@ -80,14 +80,14 @@ def stay_values(value: str) -> tuple[Any, ...]:
 
 
 TABLES = {
-    "month": Written(rm_budget_months, MONTH_ROWS.encode),
+    "year": Written(rm_facility_years, YEAR_ROWS.encode),
     "fact": Written(rm_facts, json_value),
     "line": Written(rm_statement_lines, json_value),
     "stay": Written(rm_stays, stay_values),
 }
 """Each change table's read-model table and how its values are written."""
 
-READ_MODELS = (rm_budget_months, rm_facts, rm_statement_lines, rm_stays)
+READ_MODELS = (rm_facility_years, rm_facts, rm_statement_lines, rm_stays)
 
 
 class ReadModelWriter:
@@ -280,11 +280,11 @@ def make_view(settings: Settings, create_table: bool = False) -> ReadModelWriter
 
 
 def rows_at(engine: Any, position: int, suffix: str = ""
-            ) -> tuple[dict[Any, BudgetMonth], dict[Any, str], dict[Any, str], dict[Any, str]]:
+            ) -> tuple[dict[Any, tuple[BudgetMonth | None, ...]], dict[Any, str], dict[Any, str], dict[Any, str]]:
     """Every read-model row valid at `position` (recorded_from <= N < recorded_to): the
     projection's state there, keyed as the projection keys it (`suffix`: of a rebuild's
     `_next` tables)."""
-    rm_budget_months, rm_facts, rm_statement_lines, rm_stays = (
+    rm_facility_years, rm_facts, rm_statement_lines, rm_stays = (
         READ_MODELS if not suffix else tuple(next_table(table.name) for table in READ_MODELS))
 
     def valid(table: Any) -> Any:
@@ -292,15 +292,15 @@ def rows_at(engine: Any, position: int, suffix: str = ""
                     or_(table.c.recorded_to.is_(None), table.c.recorded_to > position))
 
     with engine.connect() as connection:
-        result = connection.execute(select(rm_budget_months).where(valid(rm_budget_months)))
-        key, decode = named(result.keys(), "facility", "year", "month"), MONTH_ROWS.decoder(result.keys())
-        months = {key(r): decode(r) for r in result}
+        result = connection.execute(select(rm_facility_years).where(valid(rm_facility_years)))
+        key, decode = named(result.keys(), "facility", "year"), YEAR_ROWS.decoder(result.keys())
+        years = {key(r): decode(r) for r in result}
         facts = {(r.kind, r.facility, r.year): r.value
                  for r in connection.execute(select(rm_facts).where(valid(rm_facts)))}
-        lines = {(r.municipality, r.year, r.month, r.stay_id): r.value
+        lines = {(r.municipality, r.year, r.stay_id): r.value
                  for r in connection.execute(select(rm_statement_lines).where(valid(rm_statement_lines)))}
         stays = {(r.stay_id,): r.value for r in connection.execute(select(rm_stays).where(valid(rm_stays)))}
-    return months, facts, lines, stays
+    return years, facts, lines, stays
 
 
 STATISTICS_EVERY = 50_000

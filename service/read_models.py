@@ -1,7 +1,7 @@
 """Reads of the budget read models as of a store position (docs/adr/0006).
 
 A row counts at position N when recorded_from <= N < recorded_to (or recorded_to is NULL),
-so a facility-year at any point is a handful of indexed rows: its month rows, its frame, its
+so a facility-year at any point is a handful of indexed rows: its year row, its frame, its
 facility and the year's schedule. A year beyond the horizon the projection keeps as of N (no
 frame or schedule reaches it yet) is computed from the stay rows valid at N instead: no
 schedule prices its days (a level's day counts 0.00, a special tariff its own rate) and no
@@ -130,21 +130,23 @@ class StatementReads:
         self.budgets = BudgetReads(ledger)
 
     def lines(self, municipality: str, year: int, month: int, position: int) -> list[StatementLine]:
-        from projections.statements import StatementPeriod
+        """The lines of `month`, from the rows of the year's lines (one per stay: docs/adr/0039)."""
+        from projections.statements import StatementPeriod, periods_of_month
 
         horizon = self.budgets.horizon(position)
         if horizon is None or year > horizon:
             return self._beyond_horizon(municipality, year, month, position)
         query = select(rm_statement_lines).where(
             rm_statement_lines.c.municipality == municipality, rm_statement_lines.c.year == year,
-            rm_statement_lines.c.month == month, _valid(rm_statement_lines, position))
+            _valid(rm_statement_lines, position))
         with self.ledger.engine.connect() as connection:
             rows = connection.execute(query).all()
         lines = []
         for row in rows:
             value = json.loads(row.value)
-            lines.append(StatementLine(row.stay_id, value["facility"],
-                                       tuple(StatementPeriod.of(p) for p in value["periods"])))
+            if periods := periods_of_month(value, month):
+                lines.append(StatementLine(row.stay_id, value["facility"],
+                                           tuple(StatementPeriod.of(p) for p in periods)))
         return lines
 
     def _beyond_horizon(self, municipality: str, year: int, month: int, position: int) -> list[StatementLine]:

@@ -1,13 +1,13 @@
 """A year of some facilities as the read models held it anywhere between two positions.
 
-The row versions a facility-year is computed from (its month rows and frame, the facility,
+The row versions a facility-year is computed from (its year rows and frame, the facility,
 the schedules and the horizon, and, beyond the horizon, its stay rows) are read once for the
 whole window; the figures as of any position in it are then found without asking the store
 again. A version counts at position N when recorded_from <= N < recorded_to (or recorded_to is
 NULL); the versions of one row never overlap, so the one in force is found by bisection.
 
 One position is a window too (low = high): a read of one facility-year costs two queries (the
-facts, then the month rows or, beyond the horizon, the stay rows); a read of every facility
+facts, then the year rows or, beyond the horizon, the stay rows); a read of every facility
 asks the open and the closed versions of each table apart (docs/adr/0015). Explain (every
 change between two points) and regulation (every facility as of its own closing) read a wide
 window once instead of one facility-year per position.
@@ -32,8 +32,8 @@ from domain.values import ZERO
 from projections.budget import BudgetMonth, Month, StayFacts, StayMonth, YearFigures, assemble_year, stay_months
 from projections.frame import frame_total, monthly_frames
 from projections.stays import has_special_tariff, stay_of
-from service.db import rm_budget_months, rm_facts, rm_stays
-from service.facts import MONTH_ROWS, FacilityFact, frame_of, named
+from service.db import rm_facility_years, rm_facts, rm_stays
+from service.facts import YEAR_ROWS, FacilityFact, frame_of, named
 
 T = TypeVar("T")
 
@@ -74,6 +74,17 @@ class Versions(Generic[T]):
         return value if recorded_to is None or recorded_to > position else None
 
 
+def _boundaries(versions: Versions[Any], low: int, high: int) -> set[int]:
+    """The positions in (low, high] at which a version starts or ends."""
+    return {p for start, (end, _) in zip(versions.starts, versions.rows) for p in (start, end)
+            if p is not None and low < p <= high}
+
+
+def _month(months: tuple[Any, ...] | None, month: int) -> Any:
+    """A month of a year row's value (None: no row, or no figures that month)."""
+    return None if months is None else months[month - 1]
+
+
 def _group(rows: Iterable[Any], key: Any, value: Any) -> dict[Any, Versions[Any]]:
     groups: dict[Any, Versions[Any]] = defaultdict(Versions)
     for row in rows:
@@ -95,7 +106,7 @@ class YearWindow:
             and_(facts.kind == "facility", mine), and_(facts.kind == "frame", facts.year == year, mine),
             facts.kind.in_(("schedule", "horizon"))))
         self.facts = _group(rows, lambda r: (r.kind, r.facility, r.year), lambda r: json.loads(r.value))
-        self._months: dict[Any, Versions[Any]] | None = None
+        self._years: dict[str, Versions[Any]] | None = None
         self._stays: dict[str, dict[str, Versions[dict[str, Any]]]] | None = None
         self._stay_values: dict[tuple[str, int, int], dict[str, Any]] = {}
         self._computed: dict[tuple[str, int, int], dict[Month, StayMonth]] = {}
@@ -132,24 +143,23 @@ class YearWindow:
             closed = connection.execute(select(table).where(table.c.recorded_to > self.low, started, *where)).all()
         return open_ + closed
 
-    def _month_versions(self) -> dict[Any, Versions[Any]]:
-        """The month rows of the year, by facility and month, read on first need."""
-        if self._months is None:
-            months = rm_budget_months.c
-            rows = self._versions(rm_budget_months, months.year == self.year,
-                                  true() if self.codes is None else months.facility.in_(self.codes))
-            groups: dict[Any, Versions[Any]] = defaultdict(Versions)
+    def _year_versions(self) -> dict[str, Versions[Any]]:
+        """The year rows of the year (their twelve months), by facility, read on first need."""
+        if self._years is None:
+            years = rm_facility_years.c
+            rows = self._versions(rm_facility_years, years.year == self.year,
+                                  true() if self.codes is None else years.facility.in_(self.codes))
+            groups: dict[str, Versions[Any]] = defaultdict(Versions)
             if rows:
                 columns = rows[0]._fields
-                slot, decode = named(columns, "facility", "month", "recorded_from", "recorded_to"), \
-                    MONTH_ROWS.decoder(columns)
+                slot, decode = named(columns, "facility", "recorded_from", "recorded_to"), YEAR_ROWS.decoder(columns)
                 for row in rows:
-                    facility, month, recorded_from, recorded_to = slot(row)
-                    groups[(facility, month)].add(recorded_from, recorded_to, decode(row))
+                    facility, recorded_from, recorded_to = slot(row)
+                    groups[facility].add(recorded_from, recorded_to, decode(row))
             for versions in groups.values():
                 versions.sort()
-            self._months = dict(groups)
-        return self._months
+            self._years = dict(groups)
+        return self._years
 
     def _fact(self, kind: str, facility: str, year: int, position: int) -> Any:
         versions = self.facts.get((kind, facility, year))
@@ -194,14 +204,11 @@ class YearWindow:
                              None if schedule is None else Decimal(schedule["hourly_rate"]))
 
     def _months_at(self, code: str, position: int) -> dict[int, BudgetMonth]:
-        """The facility's month rows as of `position`, by month (a month without a row has none)."""
-        months = {}
-        for month in range(1, 13):
-            versions = self._month_versions().get((code, month))
-            value = None if versions is None else versions.at(position)
-            if value is not None:
-                months[month] = value
-        return months
+        """The facility's months as of `position` from its year row (a month without figures has none)."""
+        versions = self._year_versions().get(code)
+        value = None if versions is None else versions.at(position)
+        return {} if value is None else {month: figures for month, figures in enumerate(value, 1)
+                                         if figures is not None}
 
     def total(self, code: str, position: int, month: int | None) -> Decimal:
         """The facility budget (frame + activity) of `month`, or of the year (None), as of
@@ -222,20 +229,23 @@ class YearWindow:
 
     def changes(self, code: str, month: int | None, beyond: bool) -> list[int]:
         """The positions in (low, high] at which a row `total` reads for the facility may have
-        changed: a version of its month rows (of `month`, or of every month) or of its frame
-        starts or ends there. With `beyond` (the year was beyond the horizon at some point of
+        changed: a version of its year row or of its frame starts or ends there (of the year
+        row, for `month`, only where that month's figures differ on its two sides: the row
+        holds every month). With `beyond` (the year was beyond the horizon at some point of
         the window), also a version of its stay rows, of the schedules, of the horizon or of
         its registration. Every such version is in the window (it is valid somewhere in it),
-        so no query is needed."""
-        groups: list[Versions[Any]] = [self._month_versions().get((code, m), Versions())
-                                       for m in (range(1, 13) if month is None else (month,))]
-        groups.append(self.facts.get(("frame", code, self.year), Versions()))
+        so no query is needed. The caller compares the figure at each candidate and keeps
+        those where it moved."""
+        year = self._year_versions().get(code, Versions())
+        groups: list[Versions[Any]] = [self.facts.get(("frame", code, self.year), Versions())]
         if beyond:
             groups += [versions for (kind, facility, _), versions in self.facts.items()
                        if kind in ("schedule", "horizon") or (kind == "facility" and facility == code)]
             groups += self._stay_versions().get(code, {}).values()
-        return sorted({p for versions in groups for start, (end, _) in zip(versions.starts, versions.rows)
-                       for p in (start, end) if p is not None and self.low < p <= self.high})
+        found = {p for versions in groups for start, (end, _) in zip(versions.starts, versions.rows)
+                 for p in (start, end) if p is not None and self.low < p <= self.high}
+        return sorted(found | {p for p in _boundaries(year, self.low, self.high)
+                               if month is None or _month(year.at(p), month) != _month(year.at(p - 1), month)})
 
     # Beyond the horizon --------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ after the move-outs of their year with run-off 0 or 2, payer changes mid-month, 
 tariffs (S1, S2) ended by a later level.
 - a citizen read from the read models (its stays from the stay rows, its events from the
   store) equals the citizen aggregate at that position;
-- the what-if's charged revenue equals the revenue of the month rows, and its facilities and
+- the what-if's charged revenue equals the revenue of the year rows, and its facilities and
   paying municipalities add up to the same.
 """
 
@@ -33,7 +33,7 @@ from hypothesis import HealthCheck, Phase, example, given, settings as hypothesi
 from sqlalchemy import select
 
 from domain.errors import DomainError, NotFound
-from service.db import migrate, rm_budget_months, rm_facts, rm_statement_lines, rm_stays
+from service.db import migrate, rm_facility_years, rm_facts, rm_statement_lines, rm_stays
 from service.explain import Explainer, figure as explained_figure
 from service.ledger import Actor, BudgetLedger, Timeline
 from service.projection import Projector
@@ -76,7 +76,7 @@ FAR_YEARS = (2028, 2029, 2029, 2030, 2099)
 ledger takes, whose December run-off would reach past it)."""
 LATE_YEARS = range(2026, 2030)
 """Years a schedule may be published for after the move-outs it prices (not 2099: the
-projection keeps month rows up to the latest published year)."""
+projection keeps year rows up to the latest published year)."""
 
 EDGE_CASES = ("move_out_december", "move_out_far", "payer_mid", "special_ends")
 """The kinds that stage an edge case within a stay (`run`)."""
@@ -231,7 +231,7 @@ def setup(ledger: BudgetLedger) -> list[str]:
 
 def dump(ledger: BudgetLedger) -> list[tuple]:
     with ledger.engine.connect() as connection:
-        months = connection.execute(select(rm_budget_months).order_by(*rm_budget_months.primary_key.columns)).all()
+        months = connection.execute(select(rm_facility_years).order_by(*rm_facility_years.primary_key.columns)).all()
         facts = connection.execute(select(rm_facts).order_by(*rm_facts.primary_key.columns)).all()
         facts += connection.execute(select(rm_statement_lines).order_by(*rm_statement_lines.primary_key.columns)).all()
         facts += connection.execute(select(rm_stays).order_by(*rm_stays.primary_key.columns)).all()
@@ -333,7 +333,7 @@ def test_projection_follows_rebuilds_and_reads_as_the_aggregates_do(store, ops, 
                         assert found.stays == tuple(StayRecord.of(s) for s in citizen.active_stays), (position, ref)
                         assert [e.meta.event_id for e in found.events] == \
                             [e.meta.event_id for e in ledger.events.get(citizen.id, lte=citizen.version)]
-                    for year in YEARS:  # the what-if's charged revenue is the month rows' revenue
+                    for year in YEARS:  # the what-if's charged revenue is the year rows' revenue
                         replay = what_if(ledger, year, position, {level: Decimal(level * 100) for level in range(1, 11)})
                         actual = {row["facility"]: row["actual"] for row in replay["facilities"]}
                         for code in FACILITIES:
