@@ -10,7 +10,7 @@ The candidates are the positions at which a row of the facility-year changed in 
 models (a month row or the frame got a new version, or lost one). For a year the projection
 does not reach at some point between the two (beyond its horizon), the changes of the
 facility's stay rows, of the schedules and the horizon, and of its registration are
-candidates too (docs/adr/0014). Every such version is valid somewhere between the two
+candidates too (docs/adr/0014; the horizon rises and is lowered: docs/adr/0040). Every such version is valid somewhere between the two
 points, so one read of the window (`YearWindow`) finds the candidates and the figure at each
 (docs/adr/0017).
 """
@@ -63,8 +63,7 @@ class Explainer:
 
         before, after = figure_at(start), figure_at(end)
         changes, previous = [], before
-        beyond = any(h is None or year > h for h in (window.horizon(start), window.horizon(end)))  # it only rises
-        for position in window.changes(code, month, beyond):
+        for position in window.changes(code, month, window.beyond()):
             now = figure_at(position)
             if now != previous:
                 changes.append(Change(position, now - previous))
