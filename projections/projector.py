@@ -122,6 +122,7 @@ class BudgetProjection:
     def replay(self, event: Any) -> None:
         """Apply one event to the aggregates only, computing no rows: with `restore`, how a
         projector picks up where the read models are instead of computing them again."""
+        self._recorded(event)
         stream = event.originator_id
         if stream in self.citizens or isinstance(event, Citizen.Event):
             self.citizens[stream] = event.mutate(self.citizens.get(stream))
