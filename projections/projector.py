@@ -15,14 +15,14 @@ every read-model row:
   assessments in force), for the reads that compute a facility's stays as of a point
   (docs/adr/0014) and for a citizen's reads (docs/adr/0035);
 - `fact` rows: a facility's name, places and capacity changes; a facility-year's frame
-  budget (with basistakst) and baseline; a year's schedule (hourly rate, run-off); the
-  horizon.
+  budget (with basistakst) and baseline; a year's schedule (hourly rate, run-off) and its
+  rates (levels, revisions in force); the horizon.
 
 The horizon is the last year whose month rows are kept: the latest year of a published
 schedule or a set frame budget, but never later than the year after the latest event's
 recording time (`cap`, docs/adr/0040). An open stay is counted up to the horizon's last day;
 reads of a later year are computed from the stay rows and the facts instead (priced by the
-schedule fact of their year, funded by their frame: docs/adr/0040). The horizon rises when a
+rates fact of their year, funded by their frame: docs/adr/0040). The horizon rises when a
 schedule or frame reaches a later year within the cap, or when the cap rises to a year one
 reaches; it is lowered, and the rows of the years beyond it dropped, when the schedule or
 frame that reached the latest year is retracted.
@@ -263,7 +263,11 @@ class BudgetProjection:
         else:
             schedule = self._reprice(event, year, before)
         self._move_horizon()
-        self._set_fact(("schedule", "", year), schedule_fact(schedule))
+        current = schedule.current
+        self._set_fact(("schedule", "", year), None if current is None else {
+            "hourly_rate": str(current["hourly_rate"]), "runoff_months": current["runoff_months"],
+        })
+        self._set_fact(("rates", "", year), rates_fact(schedule))
 
     def _reprice(self, event: Any, year: int, before: TariffSchedule | None) -> TariffSchedule:
         """A schedule of a year in the rows prices its days and sets the run-off of the stays
@@ -462,15 +466,14 @@ def repriced(event: Any, year: int, schedule: TariffSchedule | None) -> tuple[da
     return date(year, 1, 1), None
 
 
-def schedule_fact(schedule: TariffSchedule) -> dict[str, Any] | None:
-    """A year's schedule as its read-model row (None: not published): the hourly rate, the
-    run-off, each level's published rate and the revisions in force in recording order, so a
-    read beyond the horizon prices a day as `TariffSchedule.rate_on` does (docs/adr/0040)."""
-    current = schedule.current
-    if current is None:
+def rates_fact(schedule: TariffSchedule) -> dict[str, Any] | None:
+    """A year's service rates as their read-model row (None: the schedule is not published):
+    each level's published rate and the revisions in force in recording order, so a read beyond
+    the horizon prices a day as `TariffSchedule.rate_on` does (docs/adr/0040). A fact of its own
+    beside the "schedule" fact (hourly rate, run-off): a rate revision changes this one only."""
+    if not schedule.is_published:
         return None
     return {
-        "hourly_rate": str(current["hourly_rate"]), "runoff_months": current["runoff_months"],
         "levels": {str(level.level): str(level.daily_rate) for level in schedule.levels},
         "revisions": [[r["level"], r["effective_date"].isoformat(), str(r["daily_rate"])]
                       for r in schedule.active_revisions()],

@@ -138,23 +138,19 @@ def frame_of(value: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 @dataclass(frozen=True)
-class ScheduleFact:
-    """A year's published tariff schedule as its fact row holds it
-    (`projections.projector.schedule_fact`): enough to price the year's days where no month
-    row does, beyond the horizon (docs/adr/0040)."""
+class RatesFact:
+    """A year's service rates as their fact row holds them (`projections.projector.rates_fact`):
+    enough to price the year's days where no month row does, beyond the horizon
+    (docs/adr/0040)."""
 
     year: int
-    hourly_rate: Decimal
-    runoff_months: int
     levels: tuple[tuple[int, Decimal], ...]
     revisions: tuple[tuple[int, date, Decimal], ...]
     """(level, effective date, daily rate) of the revisions in force, in recording order."""
 
     @classmethod
-    def of(cls, year: int, value: dict[str, Any]) -> "ScheduleFact":
-        """KeyError when the row predates the rates in the schedule fact (`ledger rebuild`)."""
-        return cls(year, Decimal(value["hourly_rate"]), value["runoff_months"],
-                   tuple((int(level), Decimal(rate)) for level, rate in value["levels"].items()),
+    def of(cls, year: int, value: dict[str, Any]) -> "RatesFact":
+        return cls(year, tuple((int(level), Decimal(rate)) for level, rate in value["levels"].items()),
                    tuple((level, date.fromisoformat(day), Decimal(rate)) for level, day, rate in value["revisions"]))
 
     def rate_on(self, level: int, day: date) -> Decimal:
@@ -171,7 +167,7 @@ class ScheduleFact:
         return [day for _, day, _ in self.revisions]
 
 
-def rates_of(schedule: ScheduleFact | None) -> Callable[[int, date], Decimal | None]:
+def rates_of(schedule: RatesFact | None) -> Callable[[int, date], Decimal | None]:
     """The rate of a level on a day of the schedule's year (None: no schedule prices it),
     remembered: a read asks the same few hundred days of every stay."""
     remembered: dict[tuple[int, date], Decimal | None] = {}

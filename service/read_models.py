@@ -3,7 +3,7 @@
 A row counts at position N when recorded_from <= N < recorded_to (or recorded_to is NULL),
 so a facility-year at any point is a handful of indexed rows: its month rows, its frame, its
 facility and the year's schedule. A year beyond the horizon the projection keeps as of N is
-computed from the stay rows valid at N instead, priced by the year's schedule fact and funded
+computed from the stay rows valid at N instead, priced by the year's rates fact and funded
 by its frame as of N (a level's day of a year without a schedule counts 0.00, a special tariff
 its own rate): the figures the month rows would hold (docs/adr/0014, docs/adr/0040).
 tests/reference.py computes the same from the aggregates: the reference the read models are
@@ -149,7 +149,7 @@ class StatementReads:
 
     def _beyond_horizon(self, municipality: str, year: int, month: int, position: int) -> list[StatementLine]:
         """Statement lines of a month beyond the horizon, from the stay rows, priced by the
-        year's schedule fact as of the position (a level's day of a year without one has no
+        year's rates fact as of the position (a level's day of a year without one has no
         rate, a special tariff its own)."""
         from projections.statements import statement_lines
 

@@ -4,8 +4,8 @@
 Here the rates come from the schedule itself as the schedule read serves it
 (service/queries/schedules.py `schedule_as_of`, GET /v1/tariff-schedules/{year}): one short
 stream per year, loaded once per read (docs/adr/0035, "Reads from the read models only"). The
-"schedule" fact rows hold the same rates (docs/adr/0040), which the reads of a year beyond the
-horizon price its days with (service/facts.py `ScheduleFact`).
+"rates" fact rows hold the same rates (docs/adr/0040), which the reads of a year beyond the
+horizon price its days with (service/facts.py `RatesFact`).
 """
 
 from __future__ import annotations

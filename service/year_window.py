@@ -13,7 +13,7 @@ change between two points) and regulation (every facility as of its own closing)
 window once instead of one facility-year per position.
 
 Beyond the horizon as of N (the projection keeps no month rows of the year), the figures are
-the stays' days priced by the year's schedule fact as of N (a level's rate with its revisions,
+the stays' days priced by the year's rates fact as of N (a level's rate with its revisions,
 a special tariff its own rate; no schedule: a level's day counts 0.00), with the year's frame
 as of N: what the month rows would hold (docs/adr/0040).
 """
@@ -36,7 +36,7 @@ from projections.frame import frame_total, monthly_frames
 from projections.stays import has_special_tariff, stay_of
 from projections.periods import RateOf
 from service.db import rm_budget_months, rm_facts, rm_stays
-from service.facts import MONTH_ROWS, FacilityFact, ScheduleFact, frame_of, named, rates_of
+from service.facts import MONTH_ROWS, FacilityFact, RatesFact, frame_of, named, rates_of
 from service.projection import ReadModelsOutdated
 
 T = TypeVar("T")
@@ -92,7 +92,7 @@ class YearWindow:
         mine = true() if codes is None else facts.facility.in_(codes)
         rows = self._versions(rm_facts, or_(
             and_(facts.kind == "facility", mine), and_(facts.kind == "frame", facts.year == year, mine),
-            facts.kind.in_(("schedule", "horizon"))))
+            and_(facts.kind == "rates", facts.year == year), facts.kind.in_(("schedule", "horizon"))))
         self.facts = _group(rows, lambda r: (r.kind, r.facility, r.year), lambda r: json.loads(r.value))
         self._months: dict[Any, Versions[Any]] | None = None
         self._stays: dict[str, dict[str, Versions[dict[str, Any]]]] | None = None
@@ -242,7 +242,7 @@ class YearWindow:
         groups.append(self.facts.get(("frame", code, self.year), Versions()))
         if beyond:
             groups += [versions for (kind, facility, _), versions in self.facts.items()
-                       if kind in ("schedule", "horizon") or (kind == "facility" and facility == code)]
+                       if kind in ("schedule", "rates", "horizon") or (kind == "facility" and facility == code)]
             groups += self._stay_versions().get(code, {}).values()
         return sorted({p for versions in groups for start, (end, _) in zip(versions.starts, versions.rows)
                        for p in (start, end) if p is not None and self.low < p <= self.high})
@@ -267,26 +267,25 @@ class YearWindow:
     def stay_facilities(self) -> list[str]:
         return sorted(self._stay_versions())
 
-    def schedule(self, position: int) -> ScheduleFact | None:
-        """The year's published schedule as of `position` (None: none)."""
-        value = self._fact("schedule", "", self.year, position)
+    def rates(self, position: int) -> RatesFact | None:
+        """The year's service rates as of `position` (None: no schedule is published)."""
+        value = self._fact("rates", "", self.year, position)
         if value is None:
+            if self._fact("schedule", "", self.year, position) is not None:
+                raise ReadModelsOutdated(f"the read models hold no rates of the {self.year} schedule "
+                                         "(docs/adr/0040): run ledger rebuild")
             return None
-        try:
-            return ScheduleFact.of(self.year, value)
-        except KeyError:
-            raise ReadModelsOutdated(f"the schedule fact of {self.year} predates the rates it holds now "
-                                     "(docs/adr/0040): run ledger rebuild") from None
+        return RatesFact.of(self.year, value)
 
     def _price_key(self, position: int) -> int:
-        """Which version of the year's schedule prices its days at `position` (the position it
+        """Which version of the year's rates prices its days at `position` (the position it
         starts at; -1: none), its rates and revision days kept in `_pricing`."""
-        versions = self.facts.get(("schedule", "", self.year))
+        versions = self.facts.get(("rates", "", self.year))
         value = None if versions is None else versions.at(position)
         key = -1 if value is None else versions.starts[bisect_right(versions.starts, position) - 1]  # type: ignore[union-attr]
         if key not in self._pricing:
-            schedule = self.schedule(position)
-            self._pricing[key] = (rates_of(schedule), [] if schedule is None else schedule.revision_days())
+            rates = self.rates(position)
+            self._pricing[key] = (rates_of(rates), [] if rates is None else rates.revision_days())
         return key
 
     def pricing(self, position: int) -> tuple[RateOf, list[date]]:
@@ -359,16 +358,17 @@ class YearWindow:
         return self._changes[code]
 
     def _runoff_changes(self) -> list[int]:
-        """The positions at which a schedule version (its run-off) starts or ends, in order."""
+        """The positions at which a version of a schedule (its run-off) or of the year's rates
+        starts or ends, in order."""
         if self._schedule_changes is None:
             self._schedule_changes = sorted(
-                p for (kind, _, _), versions in self.facts.items() if kind == "schedule"
+                p for (kind, _, _), versions in self.facts.items() if kind in ("schedule", "rates")
                 for start, (end, _) in zip(versions.starts, versions.rows) for p in (start, end) if p is not None)
         return self._schedule_changes
 
     def _changed_between(self, code: str, since: int, position: int) -> set[str] | None:
         """The stays of the facility whose version may differ between two positions (since <=
-        position); None when a schedule changed between them (any run-off may have)."""
+        position); None when a schedule changed between them (any run-off or rate may have)."""
         schedules = self._runoff_changes()
         if bisect_right(schedules, position) != bisect_right(schedules, since):
             return None
@@ -379,10 +379,10 @@ class YearWindow:
         """The facility-year from its stays, priced by the year's schedule as of `position`,
         with its frame then: what the month rows would give (docs/adr/0040)."""
         frame = frame_of(self._fact("frame", facility.code, self.year, position))
-        schedule = self.schedule(position)
+        schedule = self._fact("schedule", "", self.year, position)
         return assemble_year(self.year, frame, self.capacity(facility),
                              self._beyond_horizon_months(facility.code, position),
-                             None if schedule is None else schedule.hourly_rate)
+                             None if schedule is None else Decimal(schedule["hourly_rate"]))
 
     def _stay_keys(self, code: str, position: int, last: tuple[int | None, dict[str, Any]]
                    ) -> tuple[dict[str, tuple[str, int, int, int]], Iterable[str]]:

@@ -1,5 +1,5 @@
-"""The schedule fact holds what prices a day beyond the horizon (docs/adr/0040): a level's rate
-on a day found from the fact is the schedule's own `rate_on`, revisions and republications
+"""The rates fact holds what prices a day beyond the horizon (docs/adr/0040): a level's rate on
+a day found from the fact is the schedule's own `rate_on`, revisions and republications
 counted, and its revision days are those of the revisions in force."""
 
 from __future__ import annotations
@@ -9,13 +9,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from domain.tariff_schedule import TariffSchedule
-from projections.projector import canonical, schedule_fact
-from service.facts import ScheduleFact, rates_of
+from projections.projector import canonical, rates_fact
+from service.facts import RatesFact, rates_of
 from tests.factories import SPECIAL_TARIFFS, levels, meta
 
 
-def fact_of(schedule: TariffSchedule) -> ScheduleFact:
-    return ScheduleFact.of(schedule.year, json.loads(canonical(schedule_fact(schedule))))  # as stored and read
+def fact_of(schedule: TariffSchedule) -> RatesFact:
+    return RatesFact.of(schedule.year, json.loads(canonical(rates_fact(schedule))))  # as stored and read
 
 
 def same_rates(schedule: TariffSchedule) -> None:
@@ -25,7 +25,6 @@ def same_rates(schedule: TariffSchedule) -> None:
         for day in days:
             assert fact.rate_on(level, day) == schedule.rate_on(level, day), (level, day)
     assert sorted(fact.revision_days()) == sorted(r["effective_date"] for r in schedule.active_revisions())
-    assert (fact.hourly_rate, fact.runoff_months) == (schedule.hourly_rate, schedule.runoff_months)
 
 
 def test_rates_from_the_fact_are_the_schedules_own_with_revisions_and_republications():
