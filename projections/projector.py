@@ -228,7 +228,8 @@ class BudgetProjection:
     def _facility_event(self, event: Any) -> None:
         facility = event.mutate(self.facilities.get(event.originator_id))
         self.facilities[event.originator_id] = facility
-        self._move_horizon()  # a frame set or retracted
+        if type(event).__name__ == "FrameBudgetSet" or getattr(event, "retracted_event_id", None) is not None:
+            self._move_horizon()  # a frame set or retracted
         code = facility.code
         self._set_fact(("facility", code, 0), {
             "name": facility.name, "kind": facility.kind, "area": facility.area,
