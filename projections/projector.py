@@ -19,13 +19,17 @@ every read-model row:
   assessments in force), for the reads that compute a facility's stays as of a point
   (docs/adr/0014) and for a citizen's reads (docs/adr/0035);
 - `fact` rows: a facility's name, places and capacity changes; a facility-year's frame
-  budget (with basistakst) and baseline; a year's schedule (hourly rate, run-off); the
-  horizon.
+  budget (with basistakst) and baseline; a year's schedule (hourly rate, run-off) and its
+  rates (levels, revisions in force); the horizon.
 
 The horizon is the last year whose year rows are kept: the latest year of a published
-schedule or a set frame budget (docs/adr/0014). An open stay is counted up to the horizon's last
-day; reads of a later year are computed from the stay rows instead (no schedule or frame
-reaches such a year; docs/adr/0014).
+schedule or a set frame budget, but never later than the year after the latest event's
+recording time (`cap`, docs/adr/0040). An open stay is counted up to the horizon's last day;
+reads of a later year are computed from the stay rows and the facts instead (priced by the
+rates fact of their year, funded by their frame: docs/adr/0040). The horizon rises when a
+schedule or frame reaches a later year within the cap, or when the cap rises to a year one
+reaches; it is lowered, and the rows of the years beyond it dropped, when the schedule or
+frame that reached the latest year is retracted.
 
 The same events in the same order always give the same changes, however they are batched:
 that is what makes a rebuild equal to following.
@@ -36,7 +40,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timezone
 from decimal import Decimal
 from typing import Any, Iterable
 from uuid import UUID
@@ -92,6 +96,8 @@ class BudgetProjection:
         self.schedule_years: dict[UUID, int] = {}
         self.citizens: dict[UUID, Citizen] = {}
         self.horizon: int | None = None
+        self.cap: int | None = None
+        """The year after the latest event's recording time: the horizon never passes it."""
         self.months: dict[MonthKey, BudgetMonth] = {}
         self.facts: dict[FactKey, str] = {}
         self.lines: dict[LineMonthKey, str] = {}
@@ -111,6 +117,8 @@ class BudgetProjection:
     def apply(self, event: Any) -> list[Change]:
         """Apply one domain event; return the rows it changes, in a stable order."""
         self._before = {}
+        if self._recorded(event):
+            self._move_horizon()  # the first event recorded in a new year: a configured year may be in reach
         stream = event.originator_id
         # A retraction's class is the shared LedgerAggregate.EntryRetracted: know it by its stream.
         if stream in self.citizens or isinstance(event, Citizen.Event):
@@ -124,6 +132,7 @@ class BudgetProjection:
     def replay(self, event: Any) -> None:
         """Apply one event to the aggregates only, computing no rows: with `restore`, how a
         projector picks up where the read models are instead of computing them again."""
+        self._recorded(event)
         stream = event.originator_id
         if stream in self.citizens or isinstance(event, Citizen.Event):
             self.citizens[stream] = event.mutate(self.citizens.get(stream))
@@ -153,6 +162,17 @@ class BudgetProjection:
             self.line_keys.setdefault(key[3], set()).add(key)
         horizon = self.facts.get(("horizon", "", 0))
         self.horizon = None if horizon is None else json.loads(horizon)["year"]
+
+    def _recorded(self, event: Any) -> bool:
+        """Take the event's recording time: True when it raises the cap. The store records an
+        event at its own timestamp, raised to the latest recorded before it (service/store.py),
+        so the latest timestamp so far is the latest event's `recorded_at`: the cap is a
+        function of the events in order, never of a clock read here."""
+        cap = event.timestamp.astimezone(timezone.utc).year + 1
+        if self.cap is not None and cap <= self.cap:
+            return False
+        self.cap = cap
+        return True
 
     def _table(self, name: str) -> dict[Any, Any]:
         return {"month": self.months, "fact": self.facts, "line": self.lines, "stay": self.stay_rows}[name]
@@ -256,10 +276,10 @@ class BudgetProjection:
     # Facilities --------------------------------------------------------------------------
 
     def _facility_event(self, event: Any) -> None:
-        if type(event).__name__ == "FrameBudgetSet":
-            self._raise_horizon(event.year)
         facility = event.mutate(self.facilities.get(event.originator_id))
         self.facilities[event.originator_id] = facility
+        if type(event).__name__ == "FrameBudgetSet" or getattr(event, "retracted_event_id", None) is not None:
+            self._move_horizon()  # a frame set or retracted
         code = facility.code
         self._set_fact(("facility", code, 0), {
             "name": facility.name, "kind": facility.kind, "area": facility.area,
@@ -291,13 +311,14 @@ class BudgetProjection:
             self.schedules[year], self.schedule_years[event.originator_id] = schedule, year
             self._schedule_changed([cid for cid, stays in self._stays.items()
                                     if any(s.move_out is not None and s.move_out.year == year for s in stays)])
-            self._raise_horizon(year)
         else:
             schedule = self._reprice(event, year, before)
+        self._move_horizon()
         current = schedule.current
         self._set_fact(("schedule", "", year), None if current is None else {
             "hourly_rate": str(current["hourly_rate"]), "runoff_months": current["runoff_months"],
         })
+        self._set_fact(("rates", "", year), rates_fact(schedule))
 
     def _reprice(self, event: Any, year: int, before: TariffSchedule | None) -> TariffSchedule:
         """A schedule of a year in the rows prices its days and sets the run-off of the stays
@@ -346,6 +367,41 @@ class BudgetProjection:
         return self._revisions
 
     # Horizon -----------------------------------------------------------------------------
+
+    def configured(self) -> int | None:
+        """The latest year of a published schedule or a set frame budget (None: none)."""
+        years = [year for year, schedule in self.schedules.items() if schedule.is_published]
+        years += [frame["year"] for facility in self.facilities.values() for frame in facility.frame_budgets
+                  if frame["active"]]
+        return max(years, default=None)
+
+    def _move_horizon(self) -> None:
+        """Keep month rows up to the latest configured year, within the cap: raise the
+        horizon to it, or lower it when what reached the latest year was retracted."""
+        configured = self.configured()
+        target = None if configured is None or self.cap is None else min(configured, self.cap)
+        if target == self.horizon:
+            return
+        if target is not None and (self.horizon is None or target > self.horizon):
+            self._raise_horizon(target)
+        else:
+            self._lower_horizon(target)
+
+    def _lower_horizon(self, year: int | None) -> None:
+        """Keep month rows up to `year` only (None: none): drop the rows of the later years,
+        which are read from the stay rows and the facts from now on."""
+        self.horizon = year
+        last = -1 if year is None else year
+        for key in [key for key in self.months if key[1] > last]:
+            self._before.setdefault(("month", key), self.months.pop(key))
+        for stay_id in list(self.line_keys):
+            keys = self.line_keys[stay_id]
+            for key in [key for key in keys if key[1] > last]:
+                self._set_row("line", key, None)
+                keys.discard(key)
+            if not keys:
+                del self.line_keys[stay_id]
+        self._set_fact(("horizon", "", 0), None if year is None else {"year": year})
 
     def _raise_horizon(self, year: int) -> None:
         """Keep the months up to `year`: add what every stay adds to the years now in reach."""
@@ -459,6 +515,20 @@ def repriced(event: Any, year: int, schedule: TariffSchedule | None) -> tuple[da
             level = next(r["level"] for r in schedule.revisions if r["event_id"] == retracted)
             return entry.effective_date, frozenset({level})
     return date(year, 1, 1), None
+
+
+def rates_fact(schedule: TariffSchedule) -> dict[str, Any] | None:
+    """A year's service rates as their read-model row (None: the schedule is not published):
+    each level's published rate and the revisions in force in recording order, so a read beyond
+    the horizon prices a day as `TariffSchedule.rate_on` does (docs/adr/0040). A fact of its own
+    beside the "schedule" fact (hourly rate, run-off): a rate revision changes this one only."""
+    if not schedule.is_published:
+        return None
+    return {
+        "levels": {str(level.level): str(level.daily_rate) for level in schedule.levels},
+        "revisions": [[r["level"], r["effective_date"].isoformat(), str(r["daily_rate"])]
+                      for r in schedule.active_revisions()],
+    }
 
 
 def frame_fact(frame: dict[str, Any] | None, year: int) -> dict[str, Any] | None:

@@ -179,7 +179,7 @@ rm_facts = Table(
     Index("ix_rm_facts_kind_year", "kind", "year", "recorded_from"),
     Index("ix_rm_facts_to", "recorded_to"),
 )
-"""Bitemporal facts as JSON: facility, frame, baseline, schedule, horizon."""
+"""Bitemporal facts as JSON: facility, frame, baseline, schedule, rates (of a schedule), horizon."""
 
 rm_statement_lines = Table(
     "rm_statement_lines",

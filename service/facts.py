@@ -151,3 +151,47 @@ def frame_of(value: dict[str, Any] | None) -> dict[str, Any] | None:
     return {"budgeted_places": value["budgeted_places"],
             "planned_occupancy_pct": Decimal(value["planned_occupancy_pct"]),
             "lines": [{"category": line["category"], "amount": Decimal(line["amount"])} for line in value["lines"]]}
+
+
+@dataclass(frozen=True)
+class RatesFact:
+    """A year's service rates as their fact row holds them (`projections.projector.rates_fact`):
+    enough to price the year's days where no month row does, beyond the horizon
+    (docs/adr/0040)."""
+
+    year: int
+    levels: tuple[tuple[int, Decimal], ...]
+    revisions: tuple[tuple[int, date, Decimal], ...]
+    """(level, effective date, daily rate) of the revisions in force, in recording order."""
+
+    @classmethod
+    def of(cls, year: int, value: dict[str, Any]) -> "RatesFact":
+        return cls(year, tuple((int(level), Decimal(rate)) for level, rate in value["levels"].items()),
+                   tuple((level, date.fromisoformat(day), Decimal(rate)) for level, day, rate in value["revisions"]))
+
+    def rate_on(self, level: int, day: date) -> Decimal:
+        """Servicetakst of `level` on `day`, as `TariffSchedule.rate_on` finds it: the latest
+        revision effective on or before the day (then the latest recorded), else the
+        published rate."""
+        rate = dict(self.levels)[level]
+        candidates = [r for r in self.revisions if r[0] == level and r[1] <= day]
+        if candidates:
+            rate = sorted(candidates, key=itemgetter(1))[-1][2]  # stable: the latest recorded last
+        return rate
+
+    def revision_days(self) -> list[date]:
+        return [day for _, day, _ in self.revisions]
+
+
+def rates_of(schedule: RatesFact | None) -> Callable[[int, date], Decimal | None]:
+    """The rate of a level on a day of the schedule's year (None: no schedule prices it),
+    remembered: a read asks the same few hundred days of every stay."""
+    remembered: dict[tuple[int, date], Decimal | None] = {}
+
+    def rate_of(level: int, day: date) -> Decimal | None:
+        key = (level, day)
+        if key not in remembered:
+            remembered[key] = None if schedule is None or day.year != schedule.year else schedule.rate_on(level, day)
+        return remembered[key]
+
+    return rate_of

@@ -12,8 +12,10 @@ asks the open and the closed versions of each table apart (docs/adr/0015). Expla
 change between two points) and regulation (every facility as of its own closing) read a wide
 window once instead of one facility-year per position.
 
-Beyond the horizon as of N (no frame or schedule reaches the year), the figures are the stays'
-days, unpriced but for special tariffs, with no frame (docs/adr/0014).
+Beyond the horizon as of N (the projection keeps no month rows of the year), the figures are
+the stays' days priced by the year's rates fact as of N (a level's rate with its revisions,
+a special tariff its own rate; no schedule: a level's day counts 0.00), with the year's frame
+as of N: what the month rows would hold (docs/adr/0040).
 """
 
 from __future__ import annotations
@@ -32,8 +34,10 @@ from domain.values import ZERO
 from projections.budget import BudgetMonth, Month, StayFacts, StayMonth, YearFigures, assemble_year, stay_months
 from projections.frame import frame_total, monthly_frames
 from projections.stays import has_special_tariff, stay_of
+from projections.periods import RateOf
 from service.db import rm_facility_years, rm_facts, rm_stays
-from service.facts import YEAR_ROWS, FacilityFact, frame_of, named
+from service.facts import YEAR_ROWS, FacilityFact, RatesFact, frame_of, named, rates_of
+from service.projection import ReadModelsOutdated
 
 T = TypeVar("T")
 
@@ -41,11 +45,6 @@ FEW_FACILITIES = 10
 """A window of this many facilities or fewer reads their versions by the table's key, whatever
 the statistics say (`YearWindow._versions`); a regulation of more closed facilities asks as
 before (docs/adr/0019)."""
-
-
-def unpriced(level: int, day: date) -> None:
-    """No schedule prices a day beyond the horizon."""
-    return None
 
 
 class Versions(Generic[T]):
@@ -104,19 +103,22 @@ class YearWindow:
         mine = true() if codes is None else facts.facility.in_(codes)
         rows = self._versions(rm_facts, or_(
             and_(facts.kind == "facility", mine), and_(facts.kind == "frame", facts.year == year, mine),
-            facts.kind.in_(("schedule", "horizon"))))
+            and_(facts.kind == "rates", facts.year == year), facts.kind.in_(("schedule", "horizon"))))
         self.facts = _group(rows, lambda r: (r.kind, r.facility, r.year), lambda r: json.loads(r.value))
         self._years: dict[str, Versions[Any]] | None = None
         self._stays: dict[str, dict[str, Versions[dict[str, Any]]]] | None = None
-        self._stay_values: dict[tuple[str, int, int], dict[str, Any]] = {}
-        self._computed: dict[tuple[str, int, int], dict[Month, StayMonth]] = {}
-        self._activities: dict[tuple[str, int, int], dict[int, Decimal]] = {}
-        self._sums: dict[str, tuple[int, dict[str, tuple[str, int, int]], dict[int, BudgetMonth]]] = {}
-        self._activity_sums: dict[str, tuple[int, dict[str, tuple[str, int, int]], dict[int, Decimal]]] = {}
+        self._stay_values: dict[tuple[str, int, int, int], dict[str, Any]] = {}
+        self._computed: dict[tuple[str, int, int, int], dict[Month, StayMonth]] = {}
+        self._activities: dict[tuple[str, int, int, int], dict[int, Decimal]] = {}
+        self._sums: dict[str, tuple[int, dict[str, tuple[str, int, int, int]], dict[int, BudgetMonth]]] = {}
+        self._activity_sums: dict[str, tuple[int, dict[str, tuple[str, int, int, int]], dict[int, Decimal]]] = {}
         self._changes: dict[str, tuple[list[int], list[str]]] = {}
         self._schedule_changes: list[int] | None = None
         self._facilities: dict[tuple[str, int], Any] = {}
         self._capacity: dict[Any, list[int]] = {}
+        self._pricing: dict[int, tuple[RateOf, list[date]]] = {}
+        """The rates and revision days of each version of the year's schedule (by the position
+        it starts at; -1: no schedule), for the stays' days beyond the horizon."""
 
     def _versions(self, table: Any, *where: Any) -> list[Any]:
         """The versions of `table` valid somewhere in the window. For every facility at once,
@@ -169,6 +171,14 @@ class YearWindow:
         fact = self._fact("horizon", "", 0, position)
         return None if fact is None else fact["year"]
 
+    def beyond(self) -> bool:
+        """True when the year is beyond the horizon at some position of the window (the
+        horizon rises and is lowered: its versions in the window are each looked at)."""
+        versions = self.facts.get(("horizon", "", 0), Versions())
+        points = {self.low} | {p for start, (end, _) in zip(versions.starts, versions.rows)
+                               for p in (start, end) if p is not None and self.low < p <= self.high}
+        return any((horizon := self.horizon(p)) is None or self.year > horizon for p in points)
+
     def facility(self, code: str, position: int) -> Any:
         """The facility as registered at `position` (a `FacilityFact`), or None."""
         versions = self.facts.get(("facility", code, 0))
@@ -218,12 +228,12 @@ class YearWindow:
         if facility is None:
             return ZERO
         wanted = range(1, 13) if month is None else (month,)
-        horizon = self.horizon(position)
-        if horizon is None or self.year > horizon:  # no frame; the stays' days
-            activity = self._beyond_horizon_activity(code, position)
-            return sum((activity[m] for m in wanted if m in activity), ZERO)
         frame = self._fact("frame", code, self.year, position)
         frames = [ZERO] * 12 if frame is None else monthly_frames(frame_total(frame["lines"]))
+        horizon = self.horizon(position)
+        if horizon is None or self.year > horizon:  # the frame and the stays' days
+            activity = self._beyond_horizon_activity(code, position)
+            return sum((frames[m - 1] + activity.get(m, ZERO) for m in wanted), ZERO)
         months = self._months_at(code, position)
         return sum((frames[m - 1] + (months[m].activity if m in months else ZERO) for m in wanted), ZERO)
 
@@ -232,7 +242,7 @@ class YearWindow:
         changed: a version of its year row or of its frame starts or ends there (of the year
         row, for `month`, only where that month's figures differ on its two sides: the row
         holds every month). With `beyond` (the year was beyond the horizon at some point of
-        the window), also a version of its stay rows, of the schedules, of the horizon or of
+        the window), also a version of its stay rows, of the schedules (their rates and run-offs), of the horizon or of
         its registration. Every such version is in the window (it is valid somewhere in it),
         so no query is needed. The caller compares the figure at each candidate and keeps
         those where it moved."""
@@ -240,7 +250,7 @@ class YearWindow:
         groups: list[Versions[Any]] = [self.facts.get(("frame", code, self.year), Versions())]
         if beyond:
             groups += [versions for (kind, facility, _), versions in self.facts.items()
-                       if kind in ("schedule", "horizon") or (kind == "facility" and facility == code)]
+                       if kind in ("schedule", "rates", "horizon") or (kind == "facility" and facility == code)]
             groups += self._stay_versions().get(code, {}).values()
         found = {p for versions in groups for start, (end, _) in zip(versions.starts, versions.rows)
                  for p in (start, end) if p is not None and self.low < p <= self.high}
@@ -267,6 +277,32 @@ class YearWindow:
     def stay_facilities(self) -> list[str]:
         return sorted(self._stay_versions())
 
+    def rates(self, position: int) -> RatesFact | None:
+        """The year's service rates as of `position` (None: no schedule is published)."""
+        value = self._fact("rates", "", self.year, position)
+        if value is None:
+            if self._fact("schedule", "", self.year, position) is not None:
+                raise ReadModelsOutdated(f"the read models hold no rates of the {self.year} schedule "
+                                         "(docs/adr/0040): run ledger rebuild")
+            return None
+        return RatesFact.of(self.year, value)
+
+    def _price_key(self, position: int) -> int:
+        """Which version of the year's rates prices its days at `position` (the position it
+        starts at; -1: none), its rates and revision days kept in `_pricing`."""
+        versions = self.facts.get(("rates", "", self.year))
+        value = None if versions is None else versions.at(position)
+        key = -1 if value is None else versions.starts[bisect_right(versions.starts, position) - 1]  # type: ignore[union-attr]
+        if key not in self._pricing:
+            rates = self.rates(position)
+            self._pricing[key] = (rates_of(rates), [] if rates is None else rates.revision_days())
+        return key
+
+    def pricing(self, position: int) -> tuple[RateOf, list[date]]:
+        """The rate of a level on a day of the year as of `position` and the days on which a
+        revision takes effect: how the stays' days beyond the horizon are priced."""
+        return self._pricing[self._price_key(position)]
+
     def _runoff(self, value: dict[str, Any], position: int) -> int:
         if value["move_out"] is None:
             return 1
@@ -284,35 +320,39 @@ class YearWindow:
         return found
 
     def _stay_key(self, stay_id: str, versions: Versions[dict[str, Any]], position: int
-                  ) -> tuple[str, int, int] | None:
-        """Which version of the stay counts at `position`, with its run-off (None: none does)."""
+                  ) -> tuple[str, int, int, int] | None:
+        """Which version of the stay counts at `position`, with its run-off and the version of
+        the year's schedule that prices it (None: none does)."""
         value = versions.at(position)
         if value is None:
             return None
         runoff = self._runoff(value, position)
-        key = (stay_id, versions.starts[bisect_right(versions.starts, position) - 1], runoff)
+        key = (stay_id, versions.starts[bisect_right(versions.starts, position) - 1], runoff,
+               self._price_key(position))
         self._stay_values.setdefault(key, value)
         return key
 
-    def _stay_months(self, key: tuple[str, int, int] | None) -> dict[Month, StayMonth]:
-        """What a stay version adds to each month of the year (computed once per window)."""
+    def _stay_months(self, key: tuple[str, int, int, int] | None) -> dict[Month, StayMonth]:
+        """What a stay version adds to each month of the year, priced by its schedule version
+        (computed once per window)."""
         if key is None:
             return {}
         if key not in self._computed:
             first, last = date(self.year, 1, 1), date(self.year, 12, 31)
             stay = stay_of(key[0], self._stay_values[key], key[2], since=first)
-            self._computed[key] = stay_months(stay, unpriced, until=last, since=first) \
+            rate_of, revisions = self._pricing[key[3]]
+            self._computed[key] = stay_months(stay, rate_of, revisions, until=last, since=first) \
                 if stay.touches(first, last) else {}
         return self._computed[key]
 
-    def _stay_activity(self, key: tuple[str, int, int] | None) -> dict[int, Decimal]:
-        """A stay version's activity by month of the year. Beyond the horizon no schedule
-        prices a day, so only the days of a special tariff (its own rate) cost anything: a
-        stay that never had one adds nothing, and its days need not be counted."""
+    def _stay_activity(self, key: tuple[str, int, int, int] | None) -> dict[int, Decimal]:
+        """A stay version's activity by month of the year. Without a schedule of the year only
+        the days of a special tariff (its own rate) cost anything: a stay that never had one
+        adds nothing then, and its days need not be counted."""
         if key is None:
             return {}
         if key not in self._activities:
-            special = has_special_tariff(self._stay_values[key])
+            special = key[3] != -1 or has_special_tariff(self._stay_values[key])
             self._activities[key] = {month: figures.activity for (_, month), figures in self._stay_months(key).items()
                                      if figures.activity} if special else {}
         return self._activities[key]
@@ -328,16 +368,17 @@ class YearWindow:
         return self._changes[code]
 
     def _runoff_changes(self) -> list[int]:
-        """The positions at which a schedule version (its run-off) starts or ends, in order."""
+        """The positions at which a version of a schedule (its run-off) or of the year's rates
+        starts or ends, in order."""
         if self._schedule_changes is None:
             self._schedule_changes = sorted(
-                p for (kind, _, _), versions in self.facts.items() if kind == "schedule"
+                p for (kind, _, _), versions in self.facts.items() if kind in ("schedule", "rates")
                 for start, (end, _) in zip(versions.starts, versions.rows) for p in (start, end) if p is not None)
         return self._schedule_changes
 
     def _changed_between(self, code: str, since: int, position: int) -> set[str] | None:
         """The stays of the facility whose version may differ between two positions (since <=
-        position); None when a schedule changed between them (any run-off may have)."""
+        position); None when a schedule changed between them (any run-off or rate may have)."""
         schedules = self._runoff_changes()
         if bisect_right(schedules, position) != bisect_right(schedules, since):
             return None
@@ -345,11 +386,16 @@ class YearWindow:
         return set(stay_ids[bisect_right(positions, since):bisect_right(positions, position)])
 
     def _beyond_horizon(self, facility: Any, position: int) -> YearFigures:
-        return assemble_year(self.year, None, self.capacity(facility),
-                             self._beyond_horizon_months(facility.code, position), None)
+        """The facility-year from its stays, priced by the year's schedule as of `position`,
+        with its frame then: what the month rows would give (docs/adr/0040)."""
+        frame = frame_of(self._fact("frame", facility.code, self.year, position))
+        schedule = self._fact("schedule", "", self.year, position)
+        return assemble_year(self.year, frame, self.capacity(facility),
+                             self._beyond_horizon_months(facility.code, position),
+                             None if schedule is None else Decimal(schedule["hourly_rate"]))
 
     def _stay_keys(self, code: str, position: int, last: tuple[int | None, dict[str, Any]]
-                   ) -> tuple[dict[str, tuple[str, int, int]], Iterable[str]]:
+                   ) -> tuple[dict[str, tuple[str, int, int, int]], Iterable[str]]:
         """The version of each of the facility's stays that counts at `position`, and the stays
         whose version may differ from `last` (the position of the previous read and its
         versions): consecutive reads of one window (explain walks its candidates in order)

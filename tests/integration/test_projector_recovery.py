@@ -128,7 +128,7 @@ def test_a_restarted_projector_takes_the_rows_and_holds_the_state_it_would_have_
     restarted = Projector(ledger.settings)
     restarted.load()
     assert restarted.position == computed.position
-    for name in ("months", "facts", "lines", "line_keys", "horizon", "stay_rows"):
+    for name in ("months", "facts", "lines", "line_keys", "horizon", "cap", "stay_rows"):
         assert getattr(restarted.projection, name) == getattr(computed.projection, name), name
     ledger.handle(Reassess(citizen_ref="C", effective_date=date(2026, 5, 1), assessment={"hours_per_day": "9"}
                            ), CASEWORKER)
