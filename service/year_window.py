@@ -13,7 +13,9 @@ change between two points) and regulation (every facility as of its own closing)
 window once instead of one facility-year per position.
 
 Beyond the horizon as of N (no frame or schedule reaches the year), the figures are the stays'
-days, unpriced but for special tariffs, with no frame (docs/adr/0014).
+days, unpriced but for special tariffs, with no frame (docs/adr/0014), computed from the
+facilities' open tails at N (their stays' funded days after the horizon, grouped: docs/adr/0042),
+not from every stay.
 """
 
 from __future__ import annotations
@@ -29,10 +31,11 @@ from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.engine import Engine
 
 from domain.values import ZERO
-from projections.budget import BudgetMonth, Month, StayFacts, StayMonth, YearFigures, assemble_year, stay_months
+from projections.budget import BudgetMonth, StayFacts, YearFigures, assemble_year
 from projections.frame import frame_total, monthly_frames
-from projections.stays import has_special_tariff, stay_of
-from service.db import rm_budget_months, rm_facts, rm_stays
+from projections.stays import stay_of
+from projections.tails import Group, TailPiece, Unit, tail_months
+from service.db import rm_budget_months, rm_facts, rm_stays, rm_tail_checkpoints, rm_tails
 from service.facts import MONTH_ROWS, FacilityFact, frame_of, named
 
 T = TypeVar("T")
@@ -97,13 +100,9 @@ class YearWindow:
         self.facts = _group(rows, lambda r: (r.kind, r.facility, r.year), lambda r: json.loads(r.value))
         self._months: dict[Any, Versions[Any]] | None = None
         self._stays: dict[str, dict[str, Versions[dict[str, Any]]]] | None = None
-        self._stay_values: dict[tuple[str, int, int], dict[str, Any]] = {}
-        self._computed: dict[tuple[str, int, int], dict[Month, StayMonth]] = {}
-        self._activities: dict[tuple[str, int, int], dict[int, Decimal]] = {}
-        self._sums: dict[str, tuple[int, dict[str, tuple[str, int, int]], dict[int, BudgetMonth]]] = {}
-        self._activity_sums: dict[str, tuple[int, dict[str, tuple[str, int, int]], dict[int, Decimal]]] = {}
-        self._changes: dict[str, tuple[list[int], list[str]]] = {}
-        self._schedule_changes: list[int] | None = None
+        self._tails: dict[str, dict[TailPiece, Versions[Group]]] | None = None
+        self._point_tails: dict[str, dict[TailPiece, Group]] | None = None
+        self._units: dict[tuple[TailPiece, int], Unit] = {}
         self._facilities: dict[tuple[str, int], Any] = {}
         self._capacity: dict[Any, list[int]] = {}
 
@@ -233,7 +232,7 @@ class YearWindow:
         if beyond:
             groups += [versions for (kind, facility, _), versions in self.facts.items()
                        if kind in ("schedule", "horizon") or (kind == "facility" and facility == code)]
-            groups += self._stay_versions().get(code, {}).values()
+            groups += self._tail_versions().get(code, {}).values()
         return sorted({p for versions in groups for start, (end, _) in zip(versions.starts, versions.rows)
                        for p in (start, end) if p is not None and self.low < p <= self.high})
 
@@ -273,128 +272,82 @@ class YearWindow:
                 found.append(stay_of(stay_id, value, self._runoff(value, position), since))
         return found
 
-    def _stay_key(self, stay_id: str, versions: Versions[dict[str, Any]], position: int
-                  ) -> tuple[str, int, int] | None:
-        """Which version of the stay counts at `position`, with its run-off (None: none does)."""
-        value = versions.at(position)
-        if value is None:
-            return None
-        runoff = self._runoff(value, position)
-        key = (stay_id, versions.starts[bisect_right(versions.starts, position) - 1], runoff)
-        self._stay_values.setdefault(key, value)
-        return key
-
-    def _stay_months(self, key: tuple[str, int, int] | None) -> dict[Month, StayMonth]:
-        """What a stay version adds to each month of the year (computed once per window)."""
-        if key is None:
-            return {}
-        if key not in self._computed:
-            first, last = date(self.year, 1, 1), date(self.year, 12, 31)
-            stay = stay_of(key[0], self._stay_values[key], key[2], since=first)
-            self._computed[key] = stay_months(stay, unpriced, until=last, since=first) \
-                if stay.touches(first, last) else {}
-        return self._computed[key]
-
-    def _stay_activity(self, key: tuple[str, int, int] | None) -> dict[int, Decimal]:
-        """A stay version's activity by month of the year. Beyond the horizon no schedule
-        prices a day, so only the days of a special tariff (its own rate) cost anything: a
-        stay that never had one adds nothing, and its days need not be counted."""
-        if key is None:
-            return {}
-        if key not in self._activities:
-            special = has_special_tariff(self._stay_values[key])
-            self._activities[key] = {month: figures.activity for (_, month), figures in self._stay_months(key).items()
-                                     if figures.activity} if special else {}
-        return self._activities[key]
-
-    def _stay_changes(self, code: str) -> tuple[list[int], list[str]]:
-        """The positions at which a stay version of the facility starts or ends, in order,
-        with the stay of each."""
-        if code not in self._changes:
-            found = sorted((p, stay_id) for stay_id, versions in self._stay_versions().get(code, {}).items()
-                           for start, (end, _) in zip(versions.starts, versions.rows)
-                           for p in (start, end) if p is not None)
-            self._changes[code] = ([p for p, _ in found], [stay_id for _, stay_id in found])
-        return self._changes[code]
-
-    def _runoff_changes(self) -> list[int]:
-        """The positions at which a schedule version (its run-off) starts or ends, in order."""
-        if self._schedule_changes is None:
-            self._schedule_changes = sorted(
-                p for (kind, _, _), versions in self.facts.items() if kind == "schedule"
-                for start, (end, _) in zip(versions.starts, versions.rows) for p in (start, end) if p is not None)
-        return self._schedule_changes
-
-    def _changed_between(self, code: str, since: int, position: int) -> set[str] | None:
-        """The stays of the facility whose version may differ between two positions (since <=
-        position); None when a schedule changed between them (any run-off may have)."""
-        schedules = self._runoff_changes()
-        if bisect_right(schedules, position) != bisect_right(schedules, since):
-            return None
-        positions, stay_ids = self._stay_changes(code)
-        return set(stay_ids[bisect_right(positions, since):bisect_right(positions, position)])
-
     def _beyond_horizon(self, facility: Any, position: int) -> YearFigures:
         return assemble_year(self.year, None, self.capacity(facility),
                              self._beyond_horizon_months(facility.code, position), None)
 
-    def _stay_keys(self, code: str, position: int, last: tuple[int | None, dict[str, Any]]
-                   ) -> tuple[dict[str, tuple[str, int, int]], Iterable[str]]:
-        """The version of each of the facility's stays that counts at `position`, and the stays
-        whose version may differ from `last` (the position of the previous read and its
-        versions): consecutive reads of one window (explain walks its candidates in order)
-        differ by a stay version or two."""
-        stays = self._stay_versions().get(code, {})
-        last_position, before = last
-        changed = None if last_position is None or last_position > position \
-            else self._changed_between(code, last_position, position)
-        keys = dict(before) if changed is not None else {}
-        for stay_id in (changed if changed is not None else stays):
-            key = self._stay_key(stay_id, stays[stay_id], position)
-            if key is None:
-                keys.pop(stay_id, None)
-            else:
-                keys[stay_id] = key
-        return keys, (changed if changed is not None else before.keys() | keys.keys())
-
     def _beyond_horizon_months(self, code: str, position: int) -> dict[int, BudgetMonth]:
-        """The stays' months of the year, added up. The sums of the last read are kept, and
-        only the stays whose version changed since are taken away and added (`_stay_keys`)."""
-        last_position, before, sums = self._sums.get(code, (None, {}, {}))
-        keys, compare = self._stay_keys(code, position, (last_position, before))
-        parts: dict[int, list[tuple[Any, int]]] = defaultdict(list)
-        for stay_id in compare:
-            old, new = before.get(stay_id), keys.get(stay_id)
-            if old == new:
-                continue
-            old_months, new_months = self._stay_months(old), self._stay_months(new)
-            if old_months == new_months:  # e.g. a change dated before the year
-                continue
-            for (_, month), figures in old_months.items():
-                parts[month].append((figures, -1))
-            for (_, month), figures in new_months.items():
-                parts[month].append((figures, 1))
-        by_month = dict(sums)
-        for month, signed in parts.items():
-            net = BudgetMonth.net(signed)
-            if net is not None:
-                by_month[month] = by_month.get(month, BudgetMonth()).add(net)
-        self._sums[code] = (position, keys, by_month)
-        return by_month
+        """The facility's stay figures of the year from its open tail at `position`: no schedule
+        prices a day beyond the horizon (`unpriced`), a special tariff its own rate."""
+        return tail_months(self.tail(code, position), unpriced, (), self.year, self._units)
 
     def _beyond_horizon_activity(self, code: str, position: int) -> dict[int, Decimal]:
-        """The stays' activity by month of the year, kept and updated from read to read as
-        `_beyond_horizon_months` keeps its sums (explain's figure needs nothing else)."""
-        last_position, before, sums = self._activity_sums.get(code, (None, {}, {}))
-        keys, compare = self._stay_keys(code, position, (last_position, before))
-        by_month = dict(sums)
-        for stay_id in compare:
-            old, new = before.get(stay_id), keys.get(stay_id)
-            if old == new:
-                continue
-            for month, amount in self._stay_activity(old).items():
-                by_month[month] = by_month.get(month, ZERO) - amount
-            for month, amount in self._stay_activity(new).items():
-                by_month[month] = by_month.get(month, ZERO) + amount
-        self._activity_sums[code] = (position, keys, by_month)
-        return by_month
+        """The tail's activity by month of the year (explain's figure needs nothing else)."""
+        return {month: figures.activity for month, figures in self._beyond_horizon_months(code, position).items()}
+
+    # Open tails (docs/adr/0042) -------------------------------------------------------------
+
+    def tail(self, code: str, position: int) -> dict[TailPiece, Group]:
+        """The facility's open tail at `position`: its groups of funded days after the horizon."""
+        if self.codes is None and self.low == self.high:
+            return self._tails_at_point().get(code, {})
+        found = {}
+        for key, versions in self._tail_versions().get(code, {}).items():
+            value = versions.at(position)
+            if value is not None:
+                found[key] = value
+        return found
+
+    def _tail_versions(self) -> dict[str, dict[TailPiece, Versions[Group]]]:
+        """The tail versions of the window's facilities, by facility and group, read on first need."""
+        if self._tails is None:
+            tails = rm_tails.c
+            rows = self._versions(rm_tails, true() if self.codes is None else tails.facility.in_(self.codes))
+            groups: dict[str, dict[TailPiece, Versions[Group]]] = defaultdict(dict)
+            for row in rows:
+                facility, piece, value = _tail_row(row)
+                groups[facility].setdefault(piece, Versions()).add(row.recorded_from, row.recorded_to, value)
+            for by_piece in groups.values():
+                for versions in by_piece.values():
+                    versions.sort()
+            self._tails = dict(groups)
+        return self._tails
+
+    def _tails_at_point(self) -> dict[str, dict[TailPiece, Group]]:
+        """Every facility's tail at the window's one position: the latest checkpoint at or before
+        it, and the versions that started or ended since (at most `CHECKPOINT_EVERY` positions'
+        worth), instead of every version ever closed after the position."""
+        if self._point_tails is None:
+            position, tails, points = self.high, rm_tails.c, rm_tail_checkpoints.c
+            with self.engine.connect() as connection:
+                at = connection.execute(select(func.max(points.position)).where(points.position <= position)).scalar()
+                base = 0 if at is None else at
+                kept = connection.execute(select(rm_tail_checkpoints).where(points.position == at)).all() \
+                    if at is not None else []
+                started = connection.execute(select(rm_tails).where(
+                    tails.recorded_from > base, tails.recorded_from <= position)).all()
+                ended = connection.execute(select(rm_tails).where(
+                    tails.recorded_to > base, tails.recorded_to <= position, tails.recorded_from <= base)).all()
+            state: dict[tuple[str, TailPiece], Group | None] = {}
+            for row in kept:
+                facility, piece, value = _tail_row(row)
+                state[(facility, piece)] = value
+            for row in ended:  # valid at the checkpoint, closed since
+                facility, piece, _ = _tail_row(row)
+                state[(facility, piece)] = None
+            for row in sorted(started, key=lambda r: r.recorded_from):  # the latest version since wins
+                facility, piece, value = _tail_row(row)
+                state[(facility, piece)] = value if row.recorded_to is None or row.recorded_to > position else None
+            found: dict[str, dict[TailPiece, Group]] = defaultdict(dict)
+            for (facility, piece), value in state.items():
+                if value is not None:
+                    found[facility][piece] = value
+            self._point_tails = dict(found)
+        return self._point_tails
+
+
+def _tail_row(row: Any) -> tuple[str, TailPiece, Group]:
+    """A tail row (or checkpoint row) as its facility, its group's piece, and citizens and hours."""
+    piece = TailPiece.of_columns(row.first_day, row.last_day, row.level_key, row.level, row.special_rate, row.sold,
+                                 row.present)
+    return row.facility, piece, (row.citizens, Decimal(row.hours).scaleb(-2))
