@@ -178,33 +178,41 @@ def tail_months(groups: Groups, rate_of: RateOf, rate_changes: Collection[date],
     groups. `units` keeps each piece's months between calls with the same `rate_of` and
     `rate_changes` (a read of many facilities prices a shared piece once)."""
     units = {} if units is None else units
-    sums: dict[int, list[Any]] = {}
-    levels: dict[int, dict[str, int]] = {}
+    sums: list[list[Any]] = [[ZERO, 0, 0, 0, 0, ZERO, ZERO, ZERO] for _ in range(13)]
+    levels: list[dict[str, int]] = [{} for _ in range(13)]
     for piece, (citizens, hours) in groups.items():
         unit = units.get((piece, year))
         if unit is None:
             unit = units[(piece, year)] = piece_months(piece, rate_of, rate_changes, year)
+        present, sold, key = piece.present, piece.sold, piece.level_key
         for month, days, activity, unpriced, at_end in unit:
-            s = sums.get(month)
-            if s is None:
-                s = sums[month] = [ZERO, 0, 0, 0, 0, ZERO, ZERO, ZERO]
-            amount = activity * citizens
-            s[0] += amount
-            s[2] += days * citizens
-            s[3] += unpriced * citizens
-            if piece.present:
-                s[1] += days * citizens
-                s[6] += amount
-                s[7] += hours * days
-                if piece.sold:
-                    s[4] += days * citizens
-                    s[5] += amount
+            s = sums[month]
+            counted = days * citizens
+            s[2] += counted
+            if unpriced:
+                s[3] += unpriced * citizens
+            if activity:
+                amount = activity * citizens
+                s[0] += amount
+                if present:
+                    s[6] += amount
+                    if sold:
+                        s[5] += amount
+            if present:
+                s[1] += counted
+                if hours:
+                    s[7] += hours * days
+                if sold:
+                    s[4] += counted
                 if at_end:
-                    by_level = levels.setdefault(month, {})
-                    by_level[piece.level_key] = by_level.get(piece.level_key, 0) + citizens
+                    by_level = levels[month]
+                    by_level[key] = by_level.get(key, 0) + citizens
     months = {}
-    for month, s in sums.items():
-        counts = tuple(sorted((k, n) for k, n in levels.get(month, {}).items() if n))
+    for month in range(1, 13):
+        s = sums[month]
+        if not s[2]:
+            continue  # no funded day: nothing to count
+        counts = tuple(sorted((k, n) for k, n in levels[month].items() if n))
         figures = BudgetMonth(activity=s[0], present_days=s[1], funded_days=s[2], unpriced_days=s[3],
                               sold_days=s[4], sold_service=s[5], present_service=s[6], support_hours=s[7],
                               citizens_by_level=counts)

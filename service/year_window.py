@@ -314,36 +314,37 @@ class YearWindow:
         return self._tails
 
     def _tails_at_point(self) -> dict[str, dict[TailPiece, Group]]:
-        """Every facility's tail at the window's one position: the latest checkpoint at or before
-        it, and the versions that started or ended since (at most `CHECKPOINT_EVERY` positions'
-        worth), instead of every version ever closed after the position."""
+        """Every facility's tail at the window's one position N: the latest checkpoint at or
+        before N (C), less the groups whose version valid at C ended by N, plus the versions
+        begun after C still valid at N (at most `CHECKPOINT_EVERY` positions' worth), instead
+        of every version ever closed after N."""
         if self._point_tails is None:
             position, tails, points = self.high, rm_tails.c, rm_tail_checkpoints.c
+            keys = [tails.facility, *(tails[name] for name in TAIL_GROUP)]
             with self.engine.connect() as connection:
                 at = connection.execute(select(func.max(points.position)).where(points.position <= position)).scalar()
                 base = 0 if at is None else at
-                kept = connection.execute(select(rm_tail_checkpoints).where(points.position == at)).all() \
+                kept = connection.execute(select(points.facility, *(points[name] for name in TAIL_GROUP),
+                                                 points.citizens, points.hours).where(points.position == at)).all() \
                     if at is not None else []
-                started = connection.execute(select(rm_tails).where(
-                    tails.recorded_from > base, tails.recorded_from <= position)).all()
-                ended = connection.execute(select(rm_tails).where(
+                ended = connection.execute(select(*keys).where(
                     tails.recorded_to > base, tails.recorded_to <= position, tails.recorded_from <= base)).all()
-            state: dict[tuple[str, TailPiece], Group | None] = {}
-            for row in kept:
-                facility, piece, value = _tail_row(row)
-                state[(facility, piece)] = value
-            for row in ended:  # valid at the checkpoint, closed since
-                facility, piece, _ = _tail_row(row)
-                state[(facility, piece)] = None
-            for row in sorted(started, key=lambda r: r.recorded_from):  # the latest version since wins
-                facility, piece, value = _tail_row(row)
-                state[(facility, piece)] = value if row.recorded_to is None or row.recorded_to > position else None
+                begun = connection.execute(select(*keys, tails.citizens, tails.hours).where(
+                    tails.recorded_from > base, tails.recorded_from <= position,
+                    or_(tails.recorded_to.is_(None), tails.recorded_to > position))).all()
+            state = {tuple(row[:8]): row[8:] for row in kept}
+            for row in ended:
+                state.pop(tuple(row), None)
+            state.update((tuple(row[:8]), row[8:]) for row in begun)
             found: dict[str, dict[TailPiece, Group]] = defaultdict(dict)
-            for (facility, piece), value in state.items():
-                if value is not None:
-                    found[facility][piece] = value
+            for (facility, *group), (citizens, hours) in state.items():
+                found[facility][TailPiece.of_columns(*group)] = (citizens, Decimal(hours).scaleb(-2))
             self._point_tails = dict(found)
         return self._point_tails
+
+
+TAIL_GROUP = ("first_day", "last_day", "level_key", "level", "special_rate", "sold", "present")
+"""A tail group's key columns after the facility, in the order of `TailPiece.columns`."""
 
 
 def _tail_row(row: Any) -> tuple[str, TailPiece, Group]:
