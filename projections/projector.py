@@ -20,7 +20,12 @@ every read-model row:
   (docs/adr/0014) and for a citizen's reads (docs/adr/0035);
 - `fact` rows: a facility's name, places and capacity changes; a facility-year's frame
   budget (with basistakst) and baseline; a year's schedule (hourly rate, run-off) and its
-  rates (levels, revisions in force); the horizon.
+  rates (levels, revisions in force); the horizon;
+- `tail` rows: each facility's open tail, its stays' funded days after the horizon's last day
+  grouped (projections/tails.py), kept from the changed stays' tails before and after, and
+  computed again from every stay when the horizon moves; `tail_checkpoint` gives every
+  facility's groups at once, which the projector writes every few thousand positions
+  (docs/adr/0042).
 
 The horizon is the last year whose year rows are kept: the latest year of a published
 schedule or a set frame budget, but never later than the year after the latest event's
@@ -48,11 +53,13 @@ from uuid import UUID
 from domain.citizen import Citizen
 from domain.facility import Facility
 from domain.ledger import public_type
+from domain.values import ZERO
 from domain.tariff_schedule import TariffSchedule
 from projections.budget import BudgetMonth, Month, StayFacts, StayMonth, stay_months
 from projections.frame import basistakst, frame_total
 from projections.statements import statement_lines, year_of_lines
 from projections.stays import StayRecord, stay_value
+from projections.tails import Group, stay_tail
 
 MonthKey = tuple[str, int, int]
 """(facility code, year, month): the state's key of a month's figures."""
@@ -68,6 +75,8 @@ YearValue = tuple[BudgetMonth | None, ...]
 """The twelve months of a facility-year (None: a month without figures)."""
 StayKey = tuple[str]
 """(stay id,)"""
+TailKey = tuple[Any, ...]
+"""(facility code, *`TailPiece.columns()`)"""
 Delta = dict[MonthKey, list[tuple[StayMonth, int]]]
 """What stays add to (+1) or take from (-1) each facility-month."""
 
@@ -77,8 +86,8 @@ class Change:
     """From this event's position on, the row `key` of `table` holds `value` (None: no row)."""
 
     table: str
-    key: YearKey | FactKey | LineKey | StayKey
-    value: YearValue | str | None
+    key: YearKey | FactKey | LineKey | StayKey | TailKey
+    value: YearValue | str | Group | None
     replaces: bool
     """True when a row held the key before this change (it is closed at this position)."""
 
@@ -105,6 +114,10 @@ class BudgetProjection:
         self.line_keys: dict[str, set[LineMonthKey]] = {}
         self.stay_rows: dict[StayKey, str] = {}
         """Each stay's facts (`projections.stays`), by stay id."""
+        self.tails: dict[TailKey, Group] = {}
+        """Each facility's open tail after the horizon's last day: citizens and hours per group."""
+        self._tail_horizon: int | None = None
+        """The horizon the tails were computed after."""
         self._before: dict[tuple[str, Any], Any] = {}
         """Rows the current event has changed, with their values before it."""
         self._stays: dict[UUID, list[StayFacts]] = {}
@@ -127,6 +140,8 @@ class BudgetProjection:
             self._facility_event(event)
         elif stream in self.schedule_years or isinstance(event, TariffSchedule.Event):
             self._schedule_event(event)
+        if self.horizon != self._tail_horizon:
+            self._retail()
         return self._changes()
 
     def replay(self, event: Any) -> None:
@@ -145,7 +160,8 @@ class BudgetProjection:
             self._stays, self._rates, self._revisions = {}, {}, None
 
     def restore(self, years: dict[YearKey, YearValue], facts: dict[FactKey, str],
-                lines: dict[LineKey, str], stays: dict[StayKey, str]) -> None:
+                lines: dict[LineKey, str], stays: dict[StayKey, str], tails: dict[TailKey, Group] | None = None
+                ) -> None:
         """Take the rows the read models hold at the position the aggregates were replayed
         to (`replay`): the state is then the one `apply` would have reached."""
         self.months = {(facility, year, month): figures for (facility, year), months in years.items()
@@ -157,11 +173,13 @@ class BudgetProjection:
                 self.lines[(payer, year, int(month), stay_id)] = canonical(
                     {"facility": value["facility"], "periods": periods})
         self.stay_rows = dict(stays)
+        self.tails = dict(tails or {})
         self.line_keys = {}
         for key in self.lines:
             self.line_keys.setdefault(key[3], set()).add(key)
         horizon = self.facts.get(("horizon", "", 0))
         self.horizon = None if horizon is None else json.loads(horizon)["year"]
+        self._tail_horizon = self.horizon
 
     def _recorded(self, event: Any) -> bool:
         """Take the event's recording time: True when it raises the cap. The store records an
@@ -175,7 +193,8 @@ class BudgetProjection:
         return True
 
     def _table(self, name: str) -> dict[Any, Any]:
-        return {"month": self.months, "fact": self.facts, "line": self.lines, "stay": self.stay_rows}[name]
+        return {"month": self.months, "fact": self.facts, "line": self.lines, "stay": self.stay_rows,
+                "tail": self.tails}[name]
 
     def _changes(self) -> list[Change]:
         """One change per row the event left different (a row can change more than once
@@ -234,6 +253,7 @@ class BudgetProjection:
         since = self._first_differences(old, new)
         self._shift(old, new, since=since)
         self._reline(new, {s.stay_id for s in old}, since)
+        self._shift_tails(old, new)
         for stay_id in {s.stay_id for s in old} - {s.stay_id for s in new}:
             self._set_row("stay", (stay_id,), None)  # a move-in retracted: the stay never was
         # Every stay of the citizen, not only those whose facts changed: the move-out's kind
@@ -342,6 +362,8 @@ class BudgetProjection:
         since.update({s.stay_id: since_month for s in new})
         self._apply(self._months_of_stays(new, 1, delta, since=since))
         self._reline(new, {s.stay_id for s in old}, since)
+        kept = set(old) & set(new)  # a publication sets the run-off of the stays that end in its year
+        self._shift_tails([s for s in old if s not in kept], [s for s in new if s not in kept])
         return schedule
 
     def _schedule_changed(self, citizens: list[UUID]) -> None:
@@ -419,6 +441,49 @@ class BudgetProjection:
         self._apply(added)
         self._reline(stays, set(), None if since is None else {s.stay_id: since for s in stays})
         self._set_fact(("horizon", "", 0), {"year": year})
+
+    # Open tails --------------------------------------------------------------------------
+
+    def _tail_day(self) -> date | None:
+        """The horizon's last day: the tails hold the funded days after it (all: no horizon)."""
+        return None if self.horizon is None else date(self.horizon, 12, 31)
+
+    def _shift_tails(self, old: list[StayFacts], new: list[StayFacts]) -> None:
+        """Take the `old` stays' pieces from their facilities' tails and add the `new` ones'."""
+        after = self._tail_day()
+        for stays, sign in ((old, -1), (new, 1)):
+            for stay in stays:
+                for piece, hours in stay_tail(stay, after):
+                    key = (stay.facility, *piece.columns())
+                    citizens, total = self.tails.get(key, (0, ZERO))
+                    self._set_tail(key, (citizens + sign, total + sign * hours))
+
+    def _retail(self) -> None:
+        """The horizon moved: every facility's tail from every stay, after its new last day."""
+        before, self.tails = self.tails, {}
+        self._tail_horizon = self.horizon
+        after = self._tail_day()
+        for cid, citizen in self.citizens.items():
+            for stay in self._stays_of_citizen(cid, citizen):
+                for piece, hours in stay_tail(stay, after):
+                    key = (stay.facility, *piece.columns())
+                    citizens, total = self.tails.get(key, (0, ZERO))
+                    self.tails[key] = (citizens + 1, total + hours)
+        for key in before.keys() | self.tails.keys():
+            if before.get(key) != self.tails.get(key):
+                self._before.setdefault(("tail", key), before.get(key))
+
+    def _set_tail(self, key: TailKey, value: Group) -> None:
+        self._before.setdefault(("tail", key), self.tails.get(key))
+        if value[0] == 0 and not value[1]:
+            self.tails.pop(key, None)
+        else:
+            self.tails[key] = value
+
+    def tail_checkpoint(self, position: int) -> list[Change]:
+        """Every facility's tail groups as they are now, labelled with `position` (the state
+        holds every event up to it): rows of the `checkpoint` table."""
+        return [Change("checkpoint", (position, *key), value, False) for key, value in sorted(self.tails.items())]
 
     # Rows --------------------------------------------------------------------------------
 

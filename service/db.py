@@ -18,6 +18,7 @@ from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -213,6 +214,45 @@ rm_stays = Table(
 )
 """Bitemporal: a stay's facts (facility, move-in, conditions by date, move-out; no citizen reference) as JSON."""
 
+def tail_columns() -> list[Column]:
+    """A tail group's key after the facility (projections/tails.py `TailPiece.columns`): its
+    days (open: 9999-12-31), level key, level (0: none), special rate in øre (0: none), sold,
+    present."""
+    return [Column("first_day", Date, primary_key=True), Column("last_day", Date, primary_key=True),
+            Column("level_key", String(8), primary_key=True), Column("level", Integer, primary_key=True),
+            Column("special_rate", BigInteger, primary_key=True), Column("sold", Boolean, primary_key=True),
+            Column("present", Boolean, primary_key=True)]
+
+
+rm_tails = Table(
+    "rm_tails",
+    metadata,
+    Column("facility", String(64), primary_key=True),
+    *tail_columns(),
+    Column("recorded_from", BigInteger, primary_key=True),
+    Column("recorded_to", BigInteger, nullable=True),
+    Column("citizens", Integer, nullable=False),
+    Column("hours", BigInteger, nullable=False),
+    Index("ix_rm_tails_from", "recorded_from"),
+    Index("ix_rm_tails_to", "recorded_to", postgresql_where=text("recorded_to IS NOT NULL"),
+          sqlite_where=text("recorded_to IS NOT NULL")),
+)
+"""Bitemporal: a facility's open tail after the horizon, one row per group (docs/adr/0042):
+the citizens on the piece and the sum of their hours per day (hundredths)."""
+
+rm_tail_checkpoints = Table(
+    "rm_tail_checkpoints",
+    metadata,
+    Column("position", BigInteger, primary_key=True),
+    Column("facility", String(64), primary_key=True),
+    *tail_columns(),
+    Column("citizens", Integer, nullable=False),
+    Column("hours", BigInteger, nullable=False),
+)
+"""Every facility's tail groups valid at `position` (written every few thousand positions), so
+that a read of every facility's tail at N reads the latest checkpoint at or before N and the
+`rm_tails` versions since (docs/adr/0042)."""
+
 projection_stops = Table(
     "projection_stops",
     metadata,
@@ -226,7 +266,8 @@ projection_stops = Table(
 """Where a projection stopped: the event it could not apply and why (service/projection.py);
 no row while it runs."""
 
-READ_MODEL_TABLES = ("rm_facility_years", "rm_facts", "rm_statement_lines", "rm_stays")
+READ_MODEL_TABLES = ("rm_facility_years", "rm_facts", "rm_statement_lines", "rm_stays", "rm_tails",
+                     "rm_tail_checkpoints")
 LEDGER_INDEX_TABLES = ("ledger_entries", "ledger_residents")
 """The ledger's own index of the events, written with them (append-only)."""
 

@@ -12,10 +12,11 @@ asks the open and the closed versions of each table apart (docs/adr/0015). Expla
 change between two points) and regulation (every facility as of its own closing) read a wide
 window once instead of one facility-year per position.
 
-Beyond the horizon as of N (the projection keeps no month rows of the year), the figures are
-the stays' days priced by the year's rates fact as of N (a level's rate with its revisions,
-a special tariff its own rate; no schedule: a level's day counts 0.00), with the year's frame
-as of N: what the month rows would hold (docs/adr/0040).
+Beyond the horizon as of N (the projection keeps no year rows of the year), the figures come
+from the facilities' open tails at N (their stays' funded days after the horizon, grouped:
+docs/adr/0042), not from every stay, priced by the year's rates fact as of N (a level's rate
+with its revisions, a special tariff its own rate; no schedule: a level's day counts 0.00),
+with the year's frame as of N: what the year rows would hold (docs/adr/0040).
 """
 
 from __future__ import annotations
@@ -31,11 +32,12 @@ from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.engine import Engine
 
 from domain.values import ZERO
-from projections.budget import BudgetMonth, Month, StayFacts, StayMonth, YearFigures, assemble_year, stay_months
+from projections.budget import BudgetMonth, StayFacts, YearFigures, assemble_year
 from projections.frame import frame_total, monthly_frames
-from projections.stays import has_special_tariff, stay_of
+from projections.stays import stay_of
 from projections.periods import RateOf
-from service.db import rm_facility_years, rm_facts, rm_stays
+from projections.tails import Group, TailPiece, Unit, tail_months
+from service.db import rm_facility_years, rm_facts, rm_stays, rm_tail_checkpoints, rm_tails
 from service.facts import YEAR_ROWS, FacilityFact, RatesFact, frame_of, named, rates_of
 from service.projection import ReadModelsOutdated
 
@@ -107,13 +109,10 @@ class YearWindow:
         self.facts = _group(rows, lambda r: (r.kind, r.facility, r.year), lambda r: json.loads(r.value))
         self._years: dict[str, Versions[Any]] | None = None
         self._stays: dict[str, dict[str, Versions[dict[str, Any]]]] | None = None
-        self._stay_values: dict[tuple[str, int, int, int], dict[str, Any]] = {}
-        self._computed: dict[tuple[str, int, int, int], dict[Month, StayMonth]] = {}
-        self._activities: dict[tuple[str, int, int, int], dict[int, Decimal]] = {}
-        self._sums: dict[str, tuple[int, dict[str, tuple[str, int, int, int]], dict[int, BudgetMonth]]] = {}
-        self._activity_sums: dict[str, tuple[int, dict[str, tuple[str, int, int, int]], dict[int, Decimal]]] = {}
-        self._changes: dict[str, tuple[list[int], list[str]]] = {}
-        self._schedule_changes: list[int] | None = None
+        self._tails: dict[str, dict[TailPiece, Versions[Group]]] | None = None
+        self._point_tails: dict[str, dict[TailPiece, Group]] | None = None
+        self._units: dict[int, dict[tuple[TailPiece, int], Unit]] = {}
+        """Each tail piece's months, by the version of the year's rates that priced them."""
         self._facilities: dict[tuple[str, int], Any] = {}
         self._capacity: dict[Any, list[int]] = {}
         self._pricing: dict[int, tuple[RateOf, list[date]]] = {}
@@ -242,7 +241,7 @@ class YearWindow:
         changed: a version of its year row or of its frame starts or ends there (of the year
         row, for `month`, only where that month's figures differ on its two sides: the row
         holds every month). With `beyond` (the year was beyond the horizon at some point of
-        the window), also a version of its stay rows, of the schedules (their rates and run-offs), of the horizon or of
+        the window), also a version of its open tail, of the schedules (their rates and run-offs), of the horizon or of
         its registration. Every such version is in the window (it is valid somewhere in it),
         so no query is needed. The caller compares the figure at each candidate and keeps
         those where it moved."""
@@ -251,7 +250,7 @@ class YearWindow:
         if beyond:
             groups += [versions for (kind, facility, _), versions in self.facts.items()
                        if kind in ("schedule", "rates", "horizon") or (kind == "facility" and facility == code)]
-            groups += self._stay_versions().get(code, {}).values()
+            groups += self._tail_versions().get(code, {}).values()
         found = {p for versions in groups for start, (end, _) in zip(versions.starts, versions.rows)
                  for p in (start, end) if p is not None and self.low < p <= self.high}
         return sorted(found | {p for p in _boundaries(year, self.low, self.high)
@@ -319,72 +318,6 @@ class YearWindow:
                 found.append(stay_of(stay_id, value, self._runoff(value, position), since))
         return found
 
-    def _stay_key(self, stay_id: str, versions: Versions[dict[str, Any]], position: int
-                  ) -> tuple[str, int, int, int] | None:
-        """Which version of the stay counts at `position`, with its run-off and the version of
-        the year's schedule that prices it (None: none does)."""
-        value = versions.at(position)
-        if value is None:
-            return None
-        runoff = self._runoff(value, position)
-        key = (stay_id, versions.starts[bisect_right(versions.starts, position) - 1], runoff,
-               self._price_key(position))
-        self._stay_values.setdefault(key, value)
-        return key
-
-    def _stay_months(self, key: tuple[str, int, int, int] | None) -> dict[Month, StayMonth]:
-        """What a stay version adds to each month of the year, priced by its schedule version
-        (computed once per window)."""
-        if key is None:
-            return {}
-        if key not in self._computed:
-            first, last = date(self.year, 1, 1), date(self.year, 12, 31)
-            stay = stay_of(key[0], self._stay_values[key], key[2], since=first)
-            rate_of, revisions = self._pricing[key[3]]
-            self._computed[key] = stay_months(stay, rate_of, revisions, until=last, since=first) \
-                if stay.touches(first, last) else {}
-        return self._computed[key]
-
-    def _stay_activity(self, key: tuple[str, int, int, int] | None) -> dict[int, Decimal]:
-        """A stay version's activity by month of the year. Without a schedule of the year only
-        the days of a special tariff (its own rate) cost anything: a stay that never had one
-        adds nothing then, and its days need not be counted."""
-        if key is None:
-            return {}
-        if key not in self._activities:
-            special = key[3] != -1 or has_special_tariff(self._stay_values[key])
-            self._activities[key] = {month: figures.activity for (_, month), figures in self._stay_months(key).items()
-                                     if figures.activity} if special else {}
-        return self._activities[key]
-
-    def _stay_changes(self, code: str) -> tuple[list[int], list[str]]:
-        """The positions at which a stay version of the facility starts or ends, in order,
-        with the stay of each."""
-        if code not in self._changes:
-            found = sorted((p, stay_id) for stay_id, versions in self._stay_versions().get(code, {}).items()
-                           for start, (end, _) in zip(versions.starts, versions.rows)
-                           for p in (start, end) if p is not None)
-            self._changes[code] = ([p for p, _ in found], [stay_id for _, stay_id in found])
-        return self._changes[code]
-
-    def _runoff_changes(self) -> list[int]:
-        """The positions at which a version of a schedule (its run-off) or of the year's rates
-        starts or ends, in order."""
-        if self._schedule_changes is None:
-            self._schedule_changes = sorted(
-                p for (kind, _, _), versions in self.facts.items() if kind in ("schedule", "rates")
-                for start, (end, _) in zip(versions.starts, versions.rows) for p in (start, end) if p is not None)
-        return self._schedule_changes
-
-    def _changed_between(self, code: str, since: int, position: int) -> set[str] | None:
-        """The stays of the facility whose version may differ between two positions (since <=
-        position); None when a schedule changed between them (any run-off or rate may have)."""
-        schedules = self._runoff_changes()
-        if bisect_right(schedules, position) != bisect_right(schedules, since):
-            return None
-        positions, stay_ids = self._stay_changes(code)
-        return set(stay_ids[bisect_right(positions, since):bisect_right(positions, position)])
-
     def _beyond_horizon(self, facility: Any, position: int) -> YearFigures:
         """The facility-year from its stays, priced by the year's schedule as of `position`,
         with its frame then: what the month rows would give (docs/adr/0040)."""
@@ -394,63 +327,81 @@ class YearWindow:
                              self._beyond_horizon_months(facility.code, position),
                              None if schedule is None else Decimal(schedule["hourly_rate"]))
 
-    def _stay_keys(self, code: str, position: int, last: tuple[int | None, dict[str, Any]]
-                   ) -> tuple[dict[str, tuple[str, int, int, int]], Iterable[str]]:
-        """The version of each of the facility's stays that counts at `position`, and the stays
-        whose version may differ from `last` (the position of the previous read and its
-        versions): consecutive reads of one window (explain walks its candidates in order)
-        differ by a stay version or two."""
-        stays = self._stay_versions().get(code, {})
-        last_position, before = last
-        changed = None if last_position is None or last_position > position \
-            else self._changed_between(code, last_position, position)
-        keys = dict(before) if changed is not None else {}
-        for stay_id in (changed if changed is not None else stays):
-            key = self._stay_key(stay_id, stays[stay_id], position)
-            if key is None:
-                keys.pop(stay_id, None)
-            else:
-                keys[stay_id] = key
-        return keys, (changed if changed is not None else before.keys() | keys.keys())
-
     def _beyond_horizon_months(self, code: str, position: int) -> dict[int, BudgetMonth]:
-        """The stays' months of the year, added up. The sums of the last read are kept, and
-        only the stays whose version changed since are taken away and added (`_stay_keys`)."""
-        last_position, before, sums = self._sums.get(code, (None, {}, {}))
-        keys, compare = self._stay_keys(code, position, (last_position, before))
-        parts: dict[int, list[tuple[Any, int]]] = defaultdict(list)
-        for stay_id in compare:
-            old, new = before.get(stay_id), keys.get(stay_id)
-            if old == new:
-                continue
-            old_months, new_months = self._stay_months(old), self._stay_months(new)
-            if old_months == new_months:  # e.g. a change dated before the year
-                continue
-            for (_, month), figures in old_months.items():
-                parts[month].append((figures, -1))
-            for (_, month), figures in new_months.items():
-                parts[month].append((figures, 1))
-        by_month = dict(sums)
-        for month, signed in parts.items():
-            net = BudgetMonth.net(signed)
-            if net is not None:
-                by_month[month] = by_month.get(month, BudgetMonth()).add(net)
-        self._sums[code] = (position, keys, by_month)
-        return by_month
+        """The facility's stay figures of the year from its open tail at `position`, priced by
+        the year's rates as of `position` (`pricing`), a special tariff at its own rate."""
+        key = self._price_key(position)
+        rate_of, revisions = self._pricing[key]
+        return tail_months(self.tail(code, position), rate_of, revisions, self.year, self._units.setdefault(key, {}))
 
     def _beyond_horizon_activity(self, code: str, position: int) -> dict[int, Decimal]:
-        """The stays' activity by month of the year, kept and updated from read to read as
-        `_beyond_horizon_months` keeps its sums (explain's figure needs nothing else)."""
-        last_position, before, sums = self._activity_sums.get(code, (None, {}, {}))
-        keys, compare = self._stay_keys(code, position, (last_position, before))
-        by_month = dict(sums)
-        for stay_id in compare:
-            old, new = before.get(stay_id), keys.get(stay_id)
-            if old == new:
-                continue
-            for month, amount in self._stay_activity(old).items():
-                by_month[month] = by_month.get(month, ZERO) - amount
-            for month, amount in self._stay_activity(new).items():
-                by_month[month] = by_month.get(month, ZERO) + amount
-        self._activity_sums[code] = (position, keys, by_month)
-        return by_month
+        """The tail's activity by month of the year (explain's figure needs nothing else)."""
+        return {month: figures.activity for month, figures in self._beyond_horizon_months(code, position).items()}
+
+    # Open tails (docs/adr/0042) -------------------------------------------------------------
+
+    def tail(self, code: str, position: int) -> dict[TailPiece, Group]:
+        """The facility's open tail at `position`: its groups of funded days after the horizon."""
+        if self.codes is None and self.low == self.high:
+            return self._tails_at_point().get(code, {})
+        found = {}
+        for key, versions in self._tail_versions().get(code, {}).items():
+            value = versions.at(position)
+            if value is not None:
+                found[key] = value
+        return found
+
+    def _tail_versions(self) -> dict[str, dict[TailPiece, Versions[Group]]]:
+        """The tail versions of the window's facilities, by facility and group, read on first need."""
+        if self._tails is None:
+            tails = rm_tails.c
+            rows = self._versions(rm_tails, true() if self.codes is None else tails.facility.in_(self.codes))
+            groups: dict[str, dict[TailPiece, Versions[Group]]] = defaultdict(dict)
+            for row in rows:
+                facility, piece, value = _tail_row(row)
+                groups[facility].setdefault(piece, Versions()).add(row.recorded_from, row.recorded_to, value)
+            for by_piece in groups.values():
+                for versions in by_piece.values():
+                    versions.sort()
+            self._tails = dict(groups)
+        return self._tails
+
+    def _tails_at_point(self) -> dict[str, dict[TailPiece, Group]]:
+        """Every facility's tail at the window's one position N: the latest checkpoint at or
+        before N (C), less the groups whose version valid at C ended by N, plus the versions
+        begun after C still valid at N (at most `CHECKPOINT_EVERY` positions' worth), instead
+        of every version ever closed after N."""
+        if self._point_tails is None:
+            position, tails, points = self.high, rm_tails.c, rm_tail_checkpoints.c
+            keys = [tails.facility, *(tails[name] for name in TAIL_GROUP)]
+            with self.engine.connect() as connection:
+                at = connection.execute(select(func.max(points.position)).where(points.position <= position)).scalar()
+                base = 0 if at is None else at
+                kept = connection.execute(select(points.facility, *(points[name] for name in TAIL_GROUP),
+                                                 points.citizens, points.hours).where(points.position == at)).all() \
+                    if at is not None else []
+                ended = connection.execute(select(*keys).where(
+                    tails.recorded_to > base, tails.recorded_to <= position, tails.recorded_from <= base)).all()
+                begun = connection.execute(select(*keys, tails.citizens, tails.hours).where(
+                    tails.recorded_from > base, tails.recorded_from <= position,
+                    or_(tails.recorded_to.is_(None), tails.recorded_to > position))).all()
+            state = {tuple(row[:8]): row[8:] for row in kept}
+            for row in ended:
+                state.pop(tuple(row), None)
+            state.update((tuple(row[:8]), row[8:]) for row in begun)
+            found: dict[str, dict[TailPiece, Group]] = defaultdict(dict)
+            for (facility, *group), (citizens, hours) in state.items():
+                found[facility][TailPiece.of_columns(*group)] = (citizens, Decimal(hours).scaleb(-2))
+            self._point_tails = dict(found)
+        return self._point_tails
+
+
+TAIL_GROUP = ("first_day", "last_day", "level_key", "level", "special_rate", "sold", "present")
+"""A tail group's key columns after the facility, in the order of `TailPiece.columns`."""
+
+
+def _tail_row(row: Any) -> tuple[str, TailPiece, Group]:
+    """A tail row (or checkpoint row) as its facility, its group's piece, and citizens and hours."""
+    piece = TailPiece.of_columns(row.first_day, row.last_day, row.level_key, row.level, row.special_rate, row.sold,
+                                 row.present)
+    return row.facility, piece, (row.citizens, Decimal(row.hours).scaleb(-2))

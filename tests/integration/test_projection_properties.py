@@ -36,7 +36,7 @@ from hypothesis import HealthCheck, Phase, example, given, settings as hypothesi
 from sqlalchemy import select
 
 from domain.errors import DomainError, NotFound
-from service.db import migrate, rm_facility_years, rm_facts, rm_statement_lines, rm_stays
+from service.db import migrate, rm_facility_years, rm_facts, rm_statement_lines, rm_stays, rm_tail_checkpoints, rm_tails
 from service.explain import Explainer, figure as explained_figure
 from service.ledger import Actor, BudgetLedger, Timeline
 from service.projection import Projector
@@ -82,6 +82,9 @@ LATE_YEARS = range(2026, 2030)
 FAR = 2099
 """A year far beyond the year after the recording (the horizon's cap): a schedule or frame for
 it may be published (`far`), but no month row of it is kept (docs/adr/0040)."""
+
+CHECKPOINT_EVERY = 4
+"""Positions between the tails' checkpoints: a few in every history (docs/adr/0042)."""
 
 EDGE_CASES = ("move_out_december", "move_out_far", "payer_mid", "special_ends")
 """The kinds that stage an edge case within a stay (`run`)."""
@@ -264,6 +267,8 @@ def dump(ledger: BudgetLedger) -> list[tuple]:
         facts = connection.execute(select(rm_facts).order_by(*rm_facts.primary_key.columns)).all()
         facts += connection.execute(select(rm_statement_lines).order_by(*rm_statement_lines.primary_key.columns)).all()
         facts += connection.execute(select(rm_stays).order_by(*rm_stays.primary_key.columns)).all()
+        facts += connection.execute(select(rm_tails).order_by(*rm_tails.primary_key.columns)).all()
+        facts += connection.execute(select(rm_tail_checkpoints).order_by(*rm_tail_checkpoints.primary_key.columns)).all()
     return [tuple(row) for row in months] + [tuple(row) for row in facts]
 
 
@@ -306,7 +311,7 @@ def test_projection_follows_rebuilds_and_reads_as_the_aggregates_do(store, ops, 
         for settings in make_settings(store, Path(directory)):
             migrate(settings)
             ledger = BudgetLedger(settings)
-            follower = Projector(settings, batch_size=1)
+            follower = Projector(settings, batch_size=1, checkpoint_every=CHECKPOINT_EVERY)
             try:
                 recorded = setup(ledger)
                 follower.catch_up()
@@ -318,14 +323,14 @@ def test_projection_follows_rebuilds_and_reads_as_the_aggregates_do(store, ops, 
                     run(ledger, op, recorded)
                     if index in restarts:  # a new projector picks up from the read models' rows
                         follower.close()
-                        follower = Projector(settings, batch_size=1)
+                        follower = Projector(settings, batch_size=1, checkpoint_every=CHECKPOINT_EVERY)
                     follower.catch_up()
                     position = Timeline(ledger.engine).max_position()
                     seen[(position, "F1", 2026)] = figures(reads.facility_year("F1", 2026, position))
                 followed = dump(ledger)
                 last = Timeline(ledger.engine).max_position()
 
-                rebuilder = Projector(settings, batch_size=500)
+                rebuilder = Projector(settings, batch_size=500, checkpoint_every=CHECKPOINT_EVERY)
                 rebuilder.rebuild()
                 rebuilder.close()
                 assert dump(ledger) == followed
@@ -382,11 +387,13 @@ def test_projection_follows_rebuilds_and_reads_as_the_aggregates_do(store, ops, 
                             assert sum((r[column] for r in replay["facilities"]), Decimal(0)) == \
                                 sum((r[column] for r in replay["paying_municipalities"]), Decimal(0))
                     horizon = reads.horizon(position) or START.year  # the latest year a schedule or frame reaches
-                    for code in FACILITIES:
-                        for year in sorted({*YEARS, BEYOND, FAR, horizon + 1}):
+                    for year in sorted({*YEARS, BEYOND, FAR, horizon + 1}):
+                        every = reads.all_facility_years(year, position)  # beyond the horizon: tails by checkpoint
+                        for code in FACILITIES:
                             expected = reference_facility_year(ledger, code, year, position)
                             assert figures(reads.facility_year(code, year, position)) == figures(expected), \
                                 (position, code, year)
+                            assert figures(every[code][1]) == figures(expected), (position, code, year)
                     for year, month in ((2026, 3 + position % 10), (2027, 1 + position % 12), (2028, 1),
                                         (horizon + 1, 1), (horizon + 1, 1 + position % 12),  # beyond the horizon
                                         (horizon + 2, 12 - position % 12), (BEYOND, 1 + position // 3 % 12),
