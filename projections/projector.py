@@ -326,11 +326,17 @@ class BudgetProjection:
         before = self.schedules.get(year)
         if self.horizon is None or year > self.horizon:
             # Nothing of the year is in the rows yet: raising the horizon with the schedule in
-            # place computes its months once, at their rates.
+            # place computes its months once, at their rates. The run-off of the stays that end
+            # in the year is the schedule's: their tails change even when the horizon stays.
+            ending = [cid for cid, c in self.citizens.items()
+                      if any(s.move_out is not None and s.move_out.year == year for s in self._stays_of_citizen(cid, c))]
+            old = [s for cid in ending for s in self._stays[cid]]
             schedule = event.mutate(before)
             self.schedules[year], self.schedule_years[event.originator_id] = schedule, year
-            self._schedule_changed([cid for cid, stays in self._stays.items()
-                                    if any(s.move_out is not None and s.move_out.year == year for s in stays)])
+            self._schedule_changed(ending)
+            new = [s for cid in ending for s in self._stays_of_citizen(cid, self.citizens[cid])]
+            kept = set(old) & set(new)
+            self._shift_tails([s for s in old if s not in kept], [s for s in new if s not in kept])
         else:
             schedule = self._reprice(event, year, before)
         self._move_horizon()
