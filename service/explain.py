@@ -11,9 +11,9 @@ models (the year row, where the month's figures differ, or the frame got a new v
 lost one); the figure is compared at each and only the positions where it moved are kept. For
 a year the projection does not reach at some point between the two (beyond its horizon), the
 changes of the facility's stay rows, of the schedules and the horizon, and of its
-registration are candidates too (docs/adr/0014). Every such version is valid somewhere between the two
-points, so one read of the window (`YearWindow`) finds the candidates and the figure at each
-(docs/adr/0017).
+registration are candidates too (docs/adr/0014). Every such version is valid somewhere
+between the two points, so one read of the window (`YearWindow`) finds the candidates and the
+figure at each (docs/adr/0017).
 """
 
 from __future__ import annotations
