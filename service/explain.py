@@ -10,11 +10,10 @@ The candidates are the positions at which a row of the facility-year changed in 
 models (the year row, where the month's figures differ, or the frame got a new version, or
 lost one); the figure is compared at each and only the positions where it moved are kept. For
 a year the projection does not reach at some point between the two (beyond its horizon), the
-changes of the facility's stay rows, of the schedules and the horizon, and of its
-registration are candidates too (docs/adr/0014; the horizon rises and is lowered:
-docs/adr/0040; beyond it, the versions of the facility's open tail: docs/adr/0042). Every such
-version is valid somewhere between the two points, so one read of the window (`YearWindow`)
-finds the candidates and the figure at each (docs/adr/0017).
+versions of the facility's open tail (docs/adr/0042), of the schedules, their rates and the
+horizon, and of its registration are candidates too (docs/adr/0014; the horizon rises and is
+lowered: docs/adr/0040). Every such version is valid somewhere between the two points, so one
+read of the window (`YearWindow`) finds the candidates and the figure at each (docs/adr/0017).
 """
 
 from __future__ import annotations
