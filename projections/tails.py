@@ -29,7 +29,7 @@ from decimal import Decimal
 from typing import Any, Collection, Iterable, Mapping
 
 from domain.values import NORDDJURS, ZERO
-from projections.budget import BudgetMonth, StayFacts, level_key, month_end
+from projections.budget import BudgetMonth, StayFacts, add_run, level_key, month_end, zero_figures
 from projections.periods import RateOf
 
 ONE_DAY = timedelta(days=1)
@@ -103,7 +103,8 @@ def _piece(first: date, last: date | None, condition: Any, present: bool) -> Tai
                      present and condition.paying_municipality != NORDDJURS, present)
 
 
-def add_tail(groups: dict[TailPiece, Group], pieces: Iterable[tuple[TailPiece, Decimal]], sign: int = 1) -> set[TailPiece]:
+def add_tail(groups: dict[TailPiece, Group], pieces: Iterable[tuple[TailPiece, Decimal]], sign: int = 1
+             ) -> set[TailPiece]:
     """Add (sign 1) or take away (-1) a stay's pieces to a facility's groups; a group left with
     no citizen goes. Returns the pieces whose group changed."""
     changed = set()
@@ -178,7 +179,7 @@ def tail_months(groups: Groups, rate_of: RateOf, rate_changes: Collection[date],
     groups. `units` keeps each piece's months between calls with the same `rate_of` and
     `rate_changes` (a read of many facilities prices a shared piece once)."""
     units = {} if units is None else units
-    sums: list[list[Any]] = [[ZERO, 0, 0, 0, 0, ZERO, ZERO, ZERO] for _ in range(13)]
+    sums = [zero_figures() for _ in range(13)]
     levels: list[dict[str, int]] = [{} for _ in range(13)]
     for piece, (citizens, hours) in groups.items():
         unit = units.get((piece, year))
@@ -186,36 +187,16 @@ def tail_months(groups: Groups, rate_of: RateOf, rate_changes: Collection[date],
             unit = units[(piece, year)] = piece_months(piece, rate_of, rate_changes, year)
         present, sold, key = piece.present, piece.sold, piece.level_key
         for month, days, activity, unpriced, at_end in unit:
-            s = sums[month]
-            counted = days * citizens
-            s[2] += counted
-            if unpriced:
-                s[3] += unpriced * citizens
-            if activity:
-                amount = activity * citizens
-                s[0] += amount
-                if present:
-                    s[6] += amount
-                    if sold:
-                        s[5] += amount
-            if present:
-                s[1] += counted
-                if hours:
-                    s[7] += hours * days
-                if sold:
-                    s[4] += counted
-                if at_end:
-                    by_level = levels[month]
-                    by_level[key] = by_level.get(key, 0) + citizens
+            add_run(sums[month], days * citizens, activity * citizens, unpriced * citizens, present, sold, hours * days)
+            if present and at_end:
+                by_level = levels[month]
+                by_level[key] = by_level.get(key, 0) + citizens
     months = {}
     for month in range(1, 13):
-        s = sums[month]
-        if not s[2]:
+        if not sums[month]["funded_days"]:
             continue  # no funded day: nothing to count
         counts = tuple(sorted((k, n) for k, n in levels[month].items() if n))
-        figures = BudgetMonth(activity=s[0], present_days=s[1], funded_days=s[2], unpriced_days=s[3],
-                              sold_days=s[4], sold_service=s[5], present_service=s[6], support_hours=s[7],
-                              citizens_by_level=counts)
+        figures = BudgetMonth(**sums[month], citizens_by_level=counts)
         if not figures.is_empty:
             months[month] = figures
     return months
