@@ -156,9 +156,9 @@ class StayFigures:
     """The figures that add up from stays to facility-months: the one declaration of them.
 
     Each field is one figure with its `Kind`; `FIGURES` reads them in this order, and the
-    month rows' columns, their encoding and decoding (service/db.py, service/facts.py) and
+    year rows' columns, their encoding and decoding (service/db.py, service/facts.py) and
     every sum below follow it, so a new figure is a new field here and its rule in
-    `stay_months` (docs/adr/0036)."""
+    `stay_months` (docs/adr/0036, 0039)."""
 
     activity: Decimal = figure(Kind.MONEY)
     present_days: int = figure(Kind.COUNT)
@@ -322,21 +322,34 @@ def stay_months(
         at_end[key] = level_key(condition) if segment.present else None
         month = sums.get(key)
         if month is None:
-            month = sums[key] = _ZERO_FIGURES.copy()
-        amount = ZERO if rate is None else rate * days
-        month["activity"] += amount
-        month["funded_days"] += days
-        if rate is None:
-            month["unpriced_days"] += days
-        if segment.present:
-            month["present_days"] += days
-            month["present_service"] += amount
-            month["support_hours"] += condition.hours_per_day * days
-            if condition.paying_municipality != NORDDJURS:
-                month["sold_days"] += days
-                month["sold_service"] += amount
+            month = sums[key] = zero_figures()
+        add_run(month, days, ZERO if rate is None else rate * days, days if rate is None else 0, segment.present,
+                condition.paying_municipality != NORDDJURS, condition.hours_per_day * days)
     # A copy of _ZERO_FIGURES keeps the figures in the order of StayMonth's fields.
     return {key: StayMonth(*month.values(), at_end[key]) for key, month in sums.items()}
+
+
+def zero_figures() -> dict[str, Any]:
+    """Every summed figure at its kind's zero, by name, in the order of `StayFigures`."""
+    return _ZERO_FIGURES.copy()
+
+
+def add_run(month: dict[str, Any], funded: int, amount: Decimal, unpriced: int, present: bool, sold: bool,
+            support: Decimal) -> None:
+    """Add to a month's figures (`zero_figures`) what a run of funded days adds: the one rule of
+    each summed figure. `funded` days cost `amount` in service rates, `unpriced` of them have
+    no schedule; when the citizens are `present`, the days, the service and the `support`
+    hours count as present, and as sold when another municipality than Norddjurs pays."""
+    month["activity"] += amount
+    month["funded_days"] += funded
+    month["unpriced_days"] += unpriced
+    if present:
+        month["present_days"] += funded
+        month["present_service"] += amount
+        month["support_hours"] += support
+        if sold:
+            month["sold_days"] += funded
+            month["sold_service"] += amount
 
 
 # Figures of a facility-year -----------------------------------------------------------------

@@ -7,21 +7,34 @@ applying each event with the domain's own `mutate`, so every rule about what cou
 level) is the domain's, never re-implemented here. From them it keeps the current value of
 every read-model row:
 
-- `month` rows, per facility, year and month: what the stays add (activity, present and
-  funded days, sold days, support hours, citizens by level at month end): the sum of the
-  stays' `StayMonth`s, kept by adding what a changed stay adds now and taking away what it
-  added before;
+- `year` rows, per facility and year: what the stays add to each of its months (activity,
+  present and funded days, sold days, support hours, citizens by level at month end): the sum
+  of the stays' `StayMonth`s, kept month by month by adding what a changed stay adds now and
+  taking away what it added before, and written as one row of the twelve months for every
+  facility-year whose months an event changed (docs/adr/0039);
+- `line` rows, per paying municipality, year and stay: the stay's statement lines of each
+  month of the year (`projections.statements.year_of_lines`), kept by month and written as
+  one row per year an event changed;
 - `stay` rows: each stay's facts (move-in, conditions by date, move-out and its kind, the
   assessments in force), for the reads that compute a facility's stays as of a point
   (docs/adr/0014) and for a citizen's reads (docs/adr/0035);
 - `fact` rows: a facility's name, places and capacity changes; a facility-year's frame
-  budget (with basistakst) and baseline; a year's schedule (hourly rate, run-off); the
-  horizon.
+  budget (with basistakst) and baseline; a year's schedule (hourly rate, run-off) and its
+  rates (levels, revisions in force); the horizon;
+- `tail` rows: each facility's open tail, its stays' funded days after the horizon's last day
+  grouped (projections/tails.py), kept from the changed stays' tails before and after, and
+  computed again from every stay when the horizon moves; `tail_checkpoint` gives every
+  facility's groups at once, which the projector writes every few thousand positions
+  (docs/adr/0042).
 
-The horizon is the last year whose month rows are kept: the latest year of a published
-schedule or a set frame budget (docs/adr/0014). An open stay is counted up to the horizon's last
-day; reads of a later year are computed from the stay rows instead (no schedule or frame
-reaches such a year; docs/adr/0014).
+The horizon is the last year whose year rows are kept: the latest year of a published
+schedule or a set frame budget, but never later than the year after the latest event's
+recording time (`cap`, docs/adr/0040). An open stay is counted up to the horizon's last day;
+reads of a later year are computed from the stay rows and the facts instead (priced by the
+rates fact of their year, funded by their frame: docs/adr/0040). The horizon rises when a
+schedule or frame reaches a later year within the cap, or when the cap rises to a year one
+reaches; it is lowered, and the rows of the years beyond it dropped, when the schedule or
+frame that reached the latest year is retracted.
 
 The same events in the same order always give the same changes, however they are batched:
 that is what makes a rebuild equal to following.
@@ -32,7 +45,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timezone
 from decimal import Decimal
 from typing import Any, Iterable
 from uuid import UUID
@@ -40,20 +53,30 @@ from uuid import UUID
 from domain.citizen import Citizen
 from domain.facility import Facility
 from domain.ledger import public_type
+from domain.values import ZERO
 from domain.tariff_schedule import TariffSchedule
 from projections.budget import BudgetMonth, Month, StayFacts, StayMonth, stay_months
 from projections.frame import basistakst, frame_total
-from projections.statements import statement_lines
+from projections.statements import statement_lines, year_of_lines
 from projections.stays import StayRecord, stay_value
+from projections.tails import Group, stay_tail
 
 MonthKey = tuple[str, int, int]
-"""(facility code, year, month)"""
+"""(facility code, year, month): the state's key of a month's figures."""
+YearKey = tuple[str, int]
+"""(facility code, year): a `year` row's key."""
 FactKey = tuple[str, str, int]
 """(kind, facility code or "", year or 0)"""
-LineKey = tuple[str, int, int, str]
-"""(paying municipality, year, month, stay id)"""
+LineMonthKey = tuple[str, int, int, str]
+"""(paying municipality, year, month, stay id): the state's key of a month's statement line."""
+LineKey = tuple[str, int, str]
+"""(paying municipality, year, stay id): a `line` row's key."""
+YearValue = tuple[BudgetMonth | None, ...]
+"""The twelve months of a facility-year (None: a month without figures)."""
 StayKey = tuple[str]
 """(stay id,)"""
+TailKey = tuple[Any, ...]
+"""(facility code, *`TailPiece.columns()`)"""
 Delta = dict[MonthKey, list[tuple[StayMonth, int]]]
 """What stays add to (+1) or take from (-1) each facility-month."""
 
@@ -63,8 +86,8 @@ class Change:
     """From this event's position on, the row `key` of `table` holds `value` (None: no row)."""
 
     table: str
-    key: MonthKey | FactKey | LineKey
-    value: BudgetMonth | str | None
+    key: YearKey | FactKey | LineKey | StayKey | TailKey
+    value: YearValue | str | Group | None
     replaces: bool
     """True when a row held the key before this change (it is closed at this position)."""
 
@@ -82,13 +105,19 @@ class BudgetProjection:
         self.schedule_years: dict[UUID, int] = {}
         self.citizens: dict[UUID, Citizen] = {}
         self.horizon: int | None = None
+        self.cap: int | None = None
+        """The year after the latest event's recording time: the horizon never passes it."""
         self.months: dict[MonthKey, BudgetMonth] = {}
         self.facts: dict[FactKey, str] = {}
-        self.lines: dict[LineKey, str] = {}
+        self.lines: dict[LineMonthKey, str] = {}
         """Statement lines: a stay's present days paid by another municipality, by month."""
-        self.line_keys: dict[str, set[LineKey]] = {}
+        self.line_keys: dict[str, set[LineMonthKey]] = {}
         self.stay_rows: dict[StayKey, str] = {}
         """Each stay's facts (`projections.stays`), by stay id."""
+        self.tails: dict[TailKey, Group] = {}
+        """Each facility's open tail after the horizon's last day: citizens and hours per group."""
+        self._tail_horizon: int | None = None
+        """The horizon the tails were computed after."""
         self._before: dict[tuple[str, Any], Any] = {}
         """Rows the current event has changed, with their values before it."""
         self._stays: dict[UUID, list[StayFacts]] = {}
@@ -101,6 +130,8 @@ class BudgetProjection:
     def apply(self, event: Any) -> list[Change]:
         """Apply one domain event; return the rows it changes, in a stable order."""
         self._before = {}
+        if self._recorded(event):
+            self._move_horizon()  # the first event recorded in a new year: a configured year may be in reach
         stream = event.originator_id
         # A retraction's class is the shared LedgerAggregate.EntryRetracted: know it by its stream.
         if stream in self.citizens or isinstance(event, Citizen.Event):
@@ -109,11 +140,14 @@ class BudgetProjection:
             self._facility_event(event)
         elif stream in self.schedule_years or isinstance(event, TariffSchedule.Event):
             self._schedule_event(event)
+        if self.horizon != self._tail_horizon:
+            self._retail()
         return self._changes()
 
     def replay(self, event: Any) -> None:
         """Apply one event to the aggregates only, computing no rows: with `restore`, how a
         projector picks up where the read models are instead of computing them again."""
+        self._recorded(event)
         stream = event.originator_id
         if stream in self.citizens or isinstance(event, Citizen.Event):
             self.citizens[stream] = event.mutate(self.citizens.get(stream))
@@ -125,31 +159,86 @@ class BudgetProjection:
             self.schedules[year], self.schedule_years[stream] = event.mutate(self.schedules.get(year)), year
             self._stays, self._rates, self._revisions = {}, {}, None
 
-    def restore(self, months: dict[MonthKey, BudgetMonth], facts: dict[FactKey, str],
-                lines: dict[LineKey, str], stays: dict[StayKey, str]) -> None:
+    def restore(self, years: dict[YearKey, YearValue], facts: dict[FactKey, str],
+                lines: dict[LineKey, str], stays: dict[StayKey, str], tails: dict[TailKey, Group] | None = None
+                ) -> None:
         """Take the rows the read models hold at the position the aggregates were replayed
         to (`replay`): the state is then the one `apply` would have reached."""
-        self.months, self.facts, self.lines = dict(months), dict(facts), dict(lines)
+        self.months = {(facility, year, month): figures for (facility, year), months in years.items()
+                       for month, figures in enumerate(months, 1) if figures is not None}
+        self.facts, self.lines = dict(facts), {}
+        for (payer, year, stay_id), text in lines.items():
+            value = json.loads(text)
+            for month, periods in value["months"].items():
+                self.lines[(payer, year, int(month), stay_id)] = canonical(
+                    {"facility": value["facility"], "periods": periods})
         self.stay_rows = dict(stays)
+        self.tails = dict(tails or {})
         self.line_keys = {}
         for key in self.lines:
             self.line_keys.setdefault(key[3], set()).add(key)
         horizon = self.facts.get(("horizon", "", 0))
         self.horizon = None if horizon is None else json.loads(horizon)["year"]
+        self._tail_horizon = self.horizon
+
+    def _recorded(self, event: Any) -> bool:
+        """Take the event's recording time: True when it raises the cap. The store records an
+        event at its own timestamp, raised to the latest recorded before it (service/store.py),
+        so the latest timestamp so far is the latest event's `recorded_at`: the cap is a
+        function of the events in order, never of a clock read here."""
+        cap = event.timestamp.astimezone(timezone.utc).year + 1
+        if self.cap is not None and cap <= self.cap:
+            return False
+        self.cap = cap
+        return True
 
     def _table(self, name: str) -> dict[Any, Any]:
-        return {"month": self.months, "fact": self.facts, "line": self.lines, "stay": self.stay_rows}[name]
+        return {"month": self.months, "fact": self.facts, "line": self.lines, "stay": self.stay_rows,
+                "tail": self.tails}[name]
 
     def _changes(self) -> list[Change]:
         """One change per row the event left different (a row can change more than once
-        within one event, e.g. when the horizon is raised and then the rates change)."""
+        within one event, e.g. when the horizon is raised and then the rates change): the
+        months and the monthly statement lines it changed are written as their years' rows."""
         changes = []
-        for table, key in sorted(self._before, key=lambda slot: (slot[0], slot[1])):
-            before = self._before[(table, key)]
-            after = self._table(table).get(key)
-            if after != before:
+        years: dict[YearKey, dict[int, BudgetMonth | None]] = defaultdict(dict)
+        line_years: dict[LineKey, dict[int, str | None]] = defaultdict(dict)
+        for (table, key), before in self._before.items():
+            if table == "month":
+                years[key[:2]][key[2]] = before
+            elif table == "line":
+                line_years[(key[0], key[1], key[3])][key[2]] = before
+            elif (after := self._table(table).get(key)) != before:
                 changes.append(Change(table, key, after, before is not None))
-        return changes
+        for (facility, year), months_before in years.items():
+            after = self.year_row(facility, year)
+            before = tuple(months_before[m] if m in months_before else now for m, now in enumerate(after, 1))
+            if after != before:
+                changes.append(Change("year", (facility, year), after if any(m is not None for m in after) else None,
+                                      any(m is not None for m in before)))
+        for key, lines_before in line_years.items():
+            now = self._lines_of_year(key)
+            was = tuple(lines_before[m] if m in lines_before else line for m, line in enumerate(now, 1))
+            if now != was:
+                changes.append(Change("line", key, self._line_row(now), any(line is not None for line in was)))
+        return sorted(changes, key=lambda change: (change.table, change.key))
+
+    def year_row(self, facility: str, year: int) -> YearValue:
+        """The twelve months of a facility-year as the state holds them."""
+        return tuple(self.months.get((facility, year, month)) for month in range(1, 13))
+
+    def _lines_of_year(self, key: LineKey) -> tuple[str | None, ...]:
+        payer, year, stay_id = key
+        return tuple(self.lines.get((payer, year, month, stay_id)) for month in range(1, 13))
+
+    @staticmethod
+    def _line_row(months: tuple[str | None, ...]) -> str | None:
+        """A year's monthly statement lines of one stay and payer as its row (None: no line)."""
+        found = {month: json.loads(text) for month, text in enumerate(months, 1) if text is not None}
+        if not found:
+            return None
+        facility = next(iter(found.values()))["facility"]
+        return canonical(year_of_lines(facility, {month: value["periods"] for month, value in found.items()}))
 
     # Citizens ----------------------------------------------------------------------------
 
@@ -164,6 +253,7 @@ class BudgetProjection:
         since = self._first_differences(old, new)
         self._shift(old, new, since=since)
         self._reline(new, {s.stay_id for s in old}, since)
+        self._shift_tails(old, new)
         for stay_id in {s.stay_id for s in old} - {s.stay_id for s in new}:
             self._set_row("stay", (stay_id,), None)  # a move-in retracted: the stay never was
         # Every stay of the citizen, not only those whose facts changed: the move-out's kind
@@ -206,10 +296,10 @@ class BudgetProjection:
     # Facilities --------------------------------------------------------------------------
 
     def _facility_event(self, event: Any) -> None:
-        if type(event).__name__ == "FrameBudgetSet":
-            self._raise_horizon(event.year)
         facility = event.mutate(self.facilities.get(event.originator_id))
         self.facilities[event.originator_id] = facility
+        if type(event).__name__ == "FrameBudgetSet" or getattr(event, "retracted_event_id", None) is not None:
+            self._move_horizon()  # a frame set or retracted
         code = facility.code
         self._set_fact(("facility", code, 0), {
             "name": facility.name, "kind": facility.kind, "area": facility.area,
@@ -236,18 +326,25 @@ class BudgetProjection:
         before = self.schedules.get(year)
         if self.horizon is None or year > self.horizon:
             # Nothing of the year is in the rows yet: raising the horizon with the schedule in
-            # place computes its months once, at their rates.
+            # place computes its months once, at their rates. The run-off of the stays that end
+            # in the year is the schedule's: their tails change even when the horizon stays.
+            ending = [cid for cid, c in self.citizens.items()
+                      if any(s.move_out is not None and s.move_out.year == year for s in self._stays_of_citizen(cid, c))]
+            old = [s for cid in ending for s in self._stays[cid]]
             schedule = event.mutate(before)
             self.schedules[year], self.schedule_years[event.originator_id] = schedule, year
-            self._schedule_changed([cid for cid, stays in self._stays.items()
-                                    if any(s.move_out is not None and s.move_out.year == year for s in stays)])
-            self._raise_horizon(year)
+            self._schedule_changed(ending)
+            new = [s for cid in ending for s in self._stays_of_citizen(cid, self.citizens[cid])]
+            kept = set(old) & set(new)
+            self._shift_tails([s for s in old if s not in kept], [s for s in new if s not in kept])
         else:
             schedule = self._reprice(event, year, before)
+        self._move_horizon()
         current = schedule.current
         self._set_fact(("schedule", "", year), None if current is None else {
             "hourly_rate": str(current["hourly_rate"]), "runoff_months": current["runoff_months"],
         })
+        self._set_fact(("rates", "", year), rates_fact(schedule))
 
     def _reprice(self, event: Any, year: int, before: TariffSchedule | None) -> TariffSchedule:
         """A schedule of a year in the rows prices its days and sets the run-off of the stays
@@ -271,6 +368,8 @@ class BudgetProjection:
         since.update({s.stay_id: since_month for s in new})
         self._apply(self._months_of_stays(new, 1, delta, since=since))
         self._reline(new, {s.stay_id for s in old}, since)
+        kept = set(old) & set(new)  # a publication sets the run-off of the stays that end in its year
+        self._shift_tails([s for s in old if s not in kept], [s for s in new if s not in kept])
         return schedule
 
     def _schedule_changed(self, citizens: list[UUID]) -> None:
@@ -297,8 +396,43 @@ class BudgetProjection:
 
     # Horizon -----------------------------------------------------------------------------
 
+    def configured(self) -> int | None:
+        """The latest year of a published schedule or a set frame budget (None: none)."""
+        years = [year for year, schedule in self.schedules.items() if schedule.is_published]
+        years += [frame["year"] for facility in self.facilities.values() for frame in facility.frame_budgets
+                  if frame["active"]]
+        return max(years, default=None)
+
+    def _move_horizon(self) -> None:
+        """Keep month rows up to the latest configured year, within the cap: raise the
+        horizon to it, or lower it when what reached the latest year was retracted."""
+        configured = self.configured()
+        target = None if configured is None or self.cap is None else min(configured, self.cap)
+        if target == self.horizon:
+            return
+        if target is not None and (self.horizon is None or target > self.horizon):
+            self._raise_horizon(target)
+        else:
+            self._lower_horizon(target)
+
+    def _lower_horizon(self, year: int | None) -> None:
+        """Keep month rows up to `year` only (None: none): drop the rows of the later years,
+        which are read from the stay rows and the facts from now on."""
+        self.horizon = year
+        last = -1 if year is None else year
+        for key in [key for key in self.months if key[1] > last]:
+            self._before.setdefault(("month", key), self.months.pop(key))
+        for stay_id in list(self.line_keys):
+            keys = self.line_keys[stay_id]
+            for key in [key for key in keys if key[1] > last]:
+                self._set_row("line", key, None)
+                keys.discard(key)
+            if not keys:
+                del self.line_keys[stay_id]
+        self._set_fact(("horizon", "", 0), None if year is None else {"year": year})
+
     def _raise_horizon(self, year: int) -> None:
-        """Keep month rows up to `year`: add what every stay adds to the years now in reach."""
+        """Keep the months up to `year`: add what every stay adds to the years now in reach."""
         if self.horizon is not None and year <= self.horizon:
             return
         earlier = self.horizon
@@ -313,6 +447,49 @@ class BudgetProjection:
         self._apply(added)
         self._reline(stays, set(), None if since is None else {s.stay_id: since for s in stays})
         self._set_fact(("horizon", "", 0), {"year": year})
+
+    # Open tails --------------------------------------------------------------------------
+
+    def _tail_day(self) -> date | None:
+        """The horizon's last day: the tails hold the funded days after it (all: no horizon)."""
+        return None if self.horizon is None else date(self.horizon, 12, 31)
+
+    def _shift_tails(self, old: list[StayFacts], new: list[StayFacts]) -> None:
+        """Take the `old` stays' pieces from their facilities' tails and add the `new` ones'."""
+        after = self._tail_day()
+        for stays, sign in ((old, -1), (new, 1)):
+            for stay in stays:
+                for piece, hours in stay_tail(stay, after):
+                    key = (stay.facility, *piece.columns())
+                    citizens, total = self.tails.get(key, (0, ZERO))
+                    self._set_tail(key, (citizens + sign, total + sign * hours))
+
+    def _retail(self) -> None:
+        """The horizon moved: every facility's tail from every stay, after its new last day."""
+        before, self.tails = self.tails, {}
+        self._tail_horizon = self.horizon
+        after = self._tail_day()
+        for cid, citizen in self.citizens.items():
+            for stay in self._stays_of_citizen(cid, citizen):
+                for piece, hours in stay_tail(stay, after):
+                    key = (stay.facility, *piece.columns())
+                    citizens, total = self.tails.get(key, (0, ZERO))
+                    self.tails[key] = (citizens + 1, total + hours)
+        for key in before.keys() | self.tails.keys():
+            if before.get(key) != self.tails.get(key):
+                self._before.setdefault(("tail", key), before.get(key))
+
+    def _set_tail(self, key: TailKey, value: Group) -> None:
+        self._before.setdefault(("tail", key), self.tails.get(key))
+        if value[0] == 0 and not value[1]:
+            self.tails.pop(key, None)
+        else:
+            self.tails[key] = value
+
+    def tail_checkpoint(self, position: int) -> list[Change]:
+        """Every facility's tail groups as they are now, labelled with `position` (the state
+        holds every event up to it): rows of the `checkpoint` table."""
+        return [Change("checkpoint", (position, *key), value, False) for key, value in sorted(self.tails.items())]
 
     # Rows --------------------------------------------------------------------------------
 
@@ -409,6 +586,20 @@ def repriced(event: Any, year: int, schedule: TariffSchedule | None) -> tuple[da
             level = next(r["level"] for r in schedule.revisions if r["event_id"] == retracted)
             return entry.effective_date, frozenset({level})
     return date(year, 1, 1), None
+
+
+def rates_fact(schedule: TariffSchedule) -> dict[str, Any] | None:
+    """A year's service rates as their read-model row (None: the schedule is not published):
+    each level's published rate and the revisions in force in recording order, so a read beyond
+    the horizon prices a day as `TariffSchedule.rate_on` does (docs/adr/0040). A fact of its own
+    beside the "schedule" fact (hourly rate, run-off): a rate revision changes this one only."""
+    if not schedule.is_published:
+        return None
+    return {
+        "levels": {str(level.level): str(level.daily_rate) for level in schedule.levels},
+        "revisions": [[r["level"], r["effective_date"].isoformat(), str(r["daily_rate"])]
+                      for r in schedule.active_revisions()],
+    }
 
 
 def frame_fact(frame: dict[str, Any] | None, year: int) -> dict[str, Any] | None:

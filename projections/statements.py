@@ -69,5 +69,17 @@ def statement_lines(
     return {key: tuple(periods) for key, periods in lines.items()}
 
 
+def year_of_lines(facility: str, periods: dict[int, list[dict[str, Any]]]) -> dict[str, Any]:
+    """A stay's statement lines of one year for one paying municipality, as its read-model row
+    holds them (docs/adr/0039): the facility and each month's periods (`StatementPeriod.as_dict`)
+    under the month's two digits ("01" to "12"); a month without a line has no key."""
+    return {"facility": facility, "months": {f"{month:02d}": found for month, found in sorted(periods.items())}}
+
+
+def periods_of_month(value: dict[str, Any], month: int) -> list[dict[str, Any]]:
+    """The periods of `month` in a year of statement lines (`year_of_lines`); [] for none."""
+    return value["months"].get(f"{month:02d}", [])  # type: ignore[no-any-return]
+
+
 def line_amount(periods: Collection[StatementPeriod], basistakst: Decimal) -> Decimal:
     return sum((p.amount(basistakst) for p in periods), ZERO)

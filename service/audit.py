@@ -27,7 +27,7 @@ from domain.citizen import Citizen, citizen_id
 from domain.facility import Facility, facility_id
 from domain.ledger import LedgerAggregate, public_type
 from domain.tariff_schedule import TariffSchedule
-from service.db import citizen_reads, ledger_entries, rm_budget_months, rm_facts, utc
+from service.db import citizen_reads, ledger_entries, rm_facility_years, rm_facts, utc
 from service.ledger import Actor, BudgetLedger
 
 _HIDDEN = {"meta", "originator_id", "originator_version", "timestamp", "originator_topic"}
@@ -234,10 +234,10 @@ class AuditTrail:
     def _post_closing(self, position: int) -> list[dict[str, Any]]:
         """The closed facility-years whose budget this event changed (domain §4.9): accepted
         as facts, flagged here, and shown as post-closing adjustments in the regulation."""
-        months = rm_budget_months.c
+        years = rm_facility_years.c
         with self.ledger.engine.connect() as connection:
-            touched = connection.execute(select(months.facility, months.year).where(
-                or_(months.recorded_from == position, months.recorded_to == position)).distinct()).all()
+            touched = connection.execute(select(years.facility, years.year).where(
+                or_(years.recorded_from == position, years.recorded_to == position)).distinct()).all()
             touched += connection.execute(select(rm_facts.c.facility, rm_facts.c.year).where(
                 rm_facts.c.kind.in_(("frame", "baseline")),
                 or_(rm_facts.c.recorded_from == position, rm_facts.c.recorded_to == position)).distinct()).all()

@@ -18,6 +18,7 @@ from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -134,32 +135,38 @@ FIGURE_TYPES = {Kind.MONEY: BigInteger, Kind.COUNT: Integer, Kind.HOURS: BigInte
 (64 bits), days as they are (32 bits)."""
 
 
-def month_table(metadata: MetaData, figures: tuple[Figure, ...] = FIGURES, name: str = "rm_budget_months") -> Table:
-    """The facility-month rows: the key, the versions' positions, a column for each summed figure
-    of the declaration (`projections.budget.StayFigures`, in its order) and the citizens by
-    level (docs/adr/0036)."""
+def month_column(month: int, name: str) -> str:
+    """The column of a figure (or of the citizens by level) of a month in a facility-year row."""
+    return f"m{month:02d}_{name}"
+
+
+def year_table(metadata: MetaData, figures: tuple[Figure, ...] = FIGURES, name: str = "rm_facility_years") -> Table:
+    """The facility-year rows (docs/adr/0039): the key, the versions' positions, a column for
+    each month and summed figure of the declaration (`projections.budget.StayFigures`, month
+    by month in its order: `m01_activity` ... `m12_support_hours`) and the citizens by level
+    of the twelve months (JSON: a list of twelve, null for a month without figures)."""
     return Table(
         name,
         metadata,
         Column("facility", String(64), primary_key=True),
         Column("year", Integer, primary_key=True),
-        Column("month", Integer, primary_key=True),
         Column("recorded_from", BigInteger, primary_key=True),
         Column("recorded_to", BigInteger, nullable=True),
-        *(Column(figure.name, FIGURE_TYPES[figure.kind], nullable=False) for figure in figures),
+        *(Column(month_column(month, figure.name), FIGURE_TYPES[figure.kind], nullable=False)
+          for month in range(1, 13) for figure in figures),
         Column("citizens_by_level", Text, nullable=False),
         Index(f"ix_{name}_from", "recorded_from"),
         Index(f"ix_{name}_to", "recorded_to", postgresql_where=text("recorded_to IS NOT NULL"),
               sqlite_where=text("recorded_to IS NOT NULL")),
-        Index(f"ix_{name}_open", "recorded_to", "year", "facility", "month",
+        Index(f"ix_{name}_open", "recorded_to", "year", "facility",
               postgresql_where=text("recorded_to IS NULL"), sqlite_where=text("recorded_to IS NULL")),
         Index(f"ix_{name}_closed", "year", "recorded_to", postgresql_where=text("recorded_to IS NOT NULL"),
               sqlite_where=text("recorded_to IS NOT NULL")),
     )
 
 
-rm_budget_months = month_table(metadata)
-"""Bitemporal: what the stays add to a facility-month, valid for recorded_from <= N < recorded_to."""
+rm_facility_years = year_table(metadata)
+"""Bitemporal: what the stays add to each month of a facility-year, valid for recorded_from <= N < recorded_to."""
 
 rm_facts = Table(
     "rm_facts",
@@ -173,21 +180,21 @@ rm_facts = Table(
     Index("ix_rm_facts_kind_year", "kind", "year", "recorded_from"),
     Index("ix_rm_facts_to", "recorded_to"),
 )
-"""Bitemporal facts as JSON: facility, frame, baseline, schedule, horizon."""
+"""Bitemporal facts as JSON: facility, frame, baseline, schedule, rates (of a schedule), horizon."""
 
 rm_statement_lines = Table(
     "rm_statement_lines",
     metadata,
     Column("municipality", String(3), primary_key=True),
     Column("year", Integer, primary_key=True),
-    Column("month", Integer, primary_key=True),
     Column("stay_id", String(36), primary_key=True),
     Column("recorded_from", BigInteger, primary_key=True),
     Column("recorded_to", BigInteger, nullable=True),
     Column("value", Text, nullable=False),
     Index("ix_rm_statement_lines_to", "recorded_to"),
 )
-"""Bitemporal: a stay's statement line for a paying municipality and month (JSON periods)."""
+"""Bitemporal: a stay's statement lines for a paying municipality in a year: its facility and
+its periods by month (JSON, `service.facts.line_value`; docs/adr/0039)."""
 
 rm_stays = Table(
     "rm_stays",
@@ -207,6 +214,45 @@ rm_stays = Table(
 )
 """Bitemporal: a stay's facts (facility, move-in, conditions by date, move-out; no citizen reference) as JSON."""
 
+def tail_columns() -> list[Column]:
+    """A tail group's key after the facility (projections/tails.py `TailPiece.columns`): its
+    days (open: 9999-12-31), level key, level (0: none), special rate in øre (0: none), sold,
+    present."""
+    return [Column("first_day", Date, primary_key=True), Column("last_day", Date, primary_key=True),
+            Column("level_key", String(8), primary_key=True), Column("level", Integer, primary_key=True),
+            Column("special_rate", BigInteger, primary_key=True), Column("sold", Boolean, primary_key=True),
+            Column("present", Boolean, primary_key=True)]
+
+
+rm_tails = Table(
+    "rm_tails",
+    metadata,
+    Column("facility", String(64), primary_key=True),
+    *tail_columns(),
+    Column("recorded_from", BigInteger, primary_key=True),
+    Column("recorded_to", BigInteger, nullable=True),
+    Column("citizens", Integer, nullable=False),
+    Column("hours", BigInteger, nullable=False),
+    Index("ix_rm_tails_from", "recorded_from"),
+    Index("ix_rm_tails_to", "recorded_to", postgresql_where=text("recorded_to IS NOT NULL"),
+          sqlite_where=text("recorded_to IS NOT NULL")),
+)
+"""Bitemporal: a facility's open tail after the horizon, one row per group (docs/adr/0042):
+the citizens on the piece and the sum of their hours per day (hundredths)."""
+
+rm_tail_checkpoints = Table(
+    "rm_tail_checkpoints",
+    metadata,
+    Column("position", BigInteger, primary_key=True),
+    Column("facility", String(64), primary_key=True),
+    *tail_columns(),
+    Column("citizens", Integer, nullable=False),
+    Column("hours", BigInteger, nullable=False),
+)
+"""Every facility's tail groups valid at `position` (written every few thousand positions), so
+that a read of every facility's tail at N reads the latest checkpoint at or before N and the
+`rm_tails` versions since (docs/adr/0042)."""
+
 projection_stops = Table(
     "projection_stops",
     metadata,
@@ -220,7 +266,8 @@ projection_stops = Table(
 """Where a projection stopped: the event it could not apply and why (service/projection.py);
 no row while it runs."""
 
-READ_MODEL_TABLES = ("rm_budget_months", "rm_facts", "rm_statement_lines", "rm_stays")
+READ_MODEL_TABLES = ("rm_facility_years", "rm_facts", "rm_statement_lines", "rm_stays", "rm_tails",
+                     "rm_tail_checkpoints")
 LEDGER_INDEX_TABLES = ("ledger_entries", "ledger_residents")
 """The ledger's own index of the events, written with them (append-only)."""
 

@@ -15,15 +15,17 @@ UI only formats:
   when a selective filter has not filled the page by then the page says where to go on.
 - **Change points** (`ChangePoints.steps`): the positions at which the read-model rows that a
   page's figures are read from were replaced (`recorded_from`/`recorded_to` of
-  `rm_budget_months`, `rm_facts`, `rm_stays`, `rm_statement_lines`, which the projection writes
-  only when a row's value changes), or, for a citizen, the positions of the citizen's own
-  stream. The latest at or before the page's position is the event that made the page what it
+  `rm_facility_years`, `rm_facts`, `rm_stays`, `rm_statement_lines`, which the projection writes
+  only when a row's value changes; a statement month's only where a version of a stay's year
+  of lines changed that month: docs/adr/0039), or, for a citizen, the positions of the
+  citizen's own stream. The latest at or before the page's position is the event that made the page what it
   is; reading as of one position before it shows the page just before that event; the first
   after it is the next event that changes the page.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Iterator, Union
@@ -34,7 +36,8 @@ from domain.citizen import citizen_id
 from domain.errors import InvalidValue
 from domain.values import check_reference
 from service.audit import EVENT_TYPES, AuditTrail
-from service.db import ledger_entries, rm_budget_months, rm_facts, rm_statement_lines, rm_stays, utc
+from projections.statements import periods_of_month
+from service.db import ledger_entries, rm_facility_years, rm_facts, rm_statement_lines, rm_stays, utc
 from service.ledger import BudgetLedger, Timeline
 
 SCAN_LIMIT = 5000
@@ -289,10 +292,10 @@ def _year_touched(year: int) -> Any:
 
 def _columns(scope: Scope) -> list[tuple[Any, Any]]:
     """(column, condition) pairs whose values are the positions at which the scope's rows changed."""
-    months, facts = rm_budget_months.c, rm_facts.c
+    years, facts = rm_facility_years.c, rm_facts.c
     if isinstance(scope, FacilityYear):
         return [
-            *_versions(rm_budget_months, and_(months.facility == scope.facility, months.year == scope.year)),
+            *_versions(rm_facility_years, and_(years.facility == scope.facility, years.year == scope.year)),
             *_versions(rm_facts, and_(facts.facility == scope.facility,
                                       or_(and_(facts.kind == "facility", facts.year == 0),
                                           and_(facts.kind == "frame", facts.year == scope.year)))),
@@ -301,23 +304,43 @@ def _columns(scope: Scope) -> list[tuple[Any, Any]]:
         ]
     if isinstance(scope, MunicipalityYear):
         return [
-            *_versions(rm_budget_months, months.year == scope.year),
+            *_versions(rm_facility_years, years.year == scope.year),
             *_versions(rm_facts, or_(and_(facts.kind == "facility", facts.year == 0),
                                      and_(facts.kind.in_(("frame", "baseline", "schedule")), facts.year == scope.year))),
         ]
-    if isinstance(scope, StatementMonth):
-        lines = rm_statement_lines.c
-        return _versions(rm_statement_lines, and_(lines.municipality == scope.municipality, lines.year == scope.year,
-                                                  lines.month == scope.month))
     if isinstance(scope, RegulationYear):
         return [
-            *_versions(rm_budget_months, months.year == scope.year),
+            *_versions(rm_facility_years, years.year == scope.year),
             *_versions(rm_facts, or_(and_(facts.kind == "facility", facts.year == 0),
                                      and_(facts.kind.in_(("frame", "accounts")), facts.year == scope.year),
                                      and_(facts.kind == "frame", facts.year == scope.target_year))),
         ]
     stream = citizen_id(check_reference(scope.citizen, "citizen")).hex
     return [(ledger_entries.c.position, ledger_entries.c.originator_id == stream)]
+
+
+def _statement_month_changes(connection: Any, scope: StatementMonth) -> set[int]:
+    """The positions at which the municipality's statement lines of the month changed: a row
+    holds a stay's lines of the whole year, so a version boundary counts only where the
+    month's periods differ on its two sides."""
+    lines = rm_statement_lines.c
+    rows = connection.execute(select(lines.stay_id, lines.recorded_from, lines.recorded_to, lines.value).where(
+        lines.municipality == scope.municipality, lines.year == scope.year)).all()
+    by_stay: dict[str, list[tuple[int, int | None, list[Any]]]] = {}
+    for row in rows:
+        by_stay.setdefault(row.stay_id, []).append(
+            (row.recorded_from, row.recorded_to, periods_of_month(json.loads(row.value), scope.month)))
+
+    def at(versions: list[tuple[int, int | None, list[Any]]], position: int) -> list[Any]:
+        return next((periods for start, end, periods in versions
+                     if start <= position and (end is None or end > position)), [])
+
+    changed = set()
+    for versions in by_stay.values():
+        for boundary in {p for start, end, _ in versions for p in (start, end) if p is not None}:
+            if at(versions, boundary) != at(versions, boundary - 1):
+                changed.add(boundary)
+    return changed
 
 
 class ChangePoints:
@@ -332,6 +355,10 @@ class ChangePoints:
         last: list[int] = []
         following: list[int] = []
         with self.ledger.engine.connect() as connection:
+            if isinstance(scope, StatementMonth):
+                changed = _statement_month_changes(connection, scope)
+                return (max((p for p in changed if p <= position), default=None),
+                        min((p for p in changed if p > position), default=None))
             for column, where in _columns(scope):
                 found = connection.execute(select(func.max(column)).where(where, column <= position)).scalar()
                 if found is not None:

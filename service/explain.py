@@ -7,12 +7,13 @@ just before it. The events are applied one at a time in recording order, so the 
 exactly to after − before.
 
 The candidates are the positions at which a row of the facility-year changed in the read
-models (a month row or the frame got a new version, or lost one). For a year the projection
-does not reach at some point between the two (beyond its horizon), the changes of the
-facility's stay rows, of the schedules and the horizon, and of its registration are
-candidates too (docs/adr/0014). Every such version is valid somewhere between the two
-points, so one read of the window (`YearWindow`) finds the candidates and the figure at each
-(docs/adr/0017).
+models (the year row, where the month's figures differ, or the frame got a new version, or
+lost one); the figure is compared at each and only the positions where it moved are kept. For
+a year the projection does not reach at some point between the two (beyond its horizon), the
+versions of the facility's open tail (docs/adr/0042), of the schedules, their rates and the
+horizon, and of its registration are candidates too (docs/adr/0014; the horizon rises and is
+lowered: docs/adr/0040). Every such version is valid somewhere between the two points, so one
+read of the window (`YearWindow`) finds the candidates and the figure at each (docs/adr/0017).
 """
 
 from __future__ import annotations
@@ -63,8 +64,7 @@ class Explainer:
 
         before, after = figure_at(start), figure_at(end)
         changes, previous = [], before
-        beyond = any(h is None or year > h for h in (window.horizon(start), window.horizon(end)))  # it only rises
-        for position in window.changes(code, month, beyond):
+        for position in window.changes(code, month, window.beyond()):
             now = figure_at(position)
             if now != previous:
                 changes.append(Change(position, now - previous))

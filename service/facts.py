@@ -1,11 +1,12 @@
-"""The read models' rows and facts as what the budget rules read: a facility-month's figures
-as its month row and back, a facility as registered and a frame budget from their stored JSON.
+"""The read models' rows and facts as what the budget rules read: a facility-year's figures
+as its year row and back, a year's statement lines as their row, a facility as registered and a frame budget from their stored JSON.
 
-A month row's figure columns, how they are written and how they are read all follow the one
-declaration of the summed figures (`projections.budget.StayFigures`, docs/adr/0036): an
-amount or hours with two decimals is stored as whole hundredths, a count as it is, and the
-citizens by level as JSON with its keys sorted. Rows are read by the names of their columns,
-through positions found once per result (`MonthRows.decoder`), never by a hand-kept order.
+A year row's figure columns (one per month and figure), how they are written and how they are
+read all follow the one declaration of the summed figures (`projections.budget.StayFigures`,
+docs/adr/0036, 0039): an amount or hours with two decimals is stored as whole hundredths, a
+count as it is, and the citizens by level as JSON with its keys sorted. Rows are read by the
+names of their columns, through positions found once per result (`YearRows.decoder`), never
+by a hand-kept order.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from typing import Any, Callable, Sequence
 
 from domain.facility import places_in_force
 from projections.budget import BudgetMonth, capacity_days, figures_of
+from service.db import month_column
 
 LEVELS = "citizens_by_level"
-"""The month row's column of citizens by level at month end."""
+"""The year row's column of citizens by level at each month end."""
 
 
 def whole(value: Decimal, places: int) -> int:
@@ -43,13 +45,13 @@ def levels_json(citizens_by_level: tuple[tuple[str, int], ...]) -> str:
 _json_document = json.JSONDecoder().raw_decode
 
 
-def _levels(text: str) -> tuple[tuple[str, int], ...]:
-    """Citizens by level as stored: JSON with its keys sorted (`levels_json`), so the items
-    come in the order of `BudgetMonth.citizens_by_level`. The JSON is the projection's own,
-    without whitespace: read by the decoder's `raw_decode`, without `json.loads`' checks
-    around it. (Nearly every month row of a large store has its own counts: remembering them
-    saved nothing.)"""
-    return tuple(_json_document(text)[0].items())
+def _levels(text: str) -> list[tuple[tuple[str, int], ...] | None]:
+    """The citizens by level of twelve months as stored: a JSON list of objects with their
+    keys sorted (`levels_json`), so the items come in the order of
+    `BudgetMonth.citizens_by_level`, null for a month without figures. The JSON is the
+    projection's own, without whitespace: read by the decoder's `raw_decode`, without
+    `json.loads`' checks around it."""
+    return [None if by_level is None else tuple(by_level.items()) for by_level in _json_document(text)[0]]
 
 
 def named(columns: Sequence[str], *names: str) -> Callable[[Sequence[Any]], Any]:
@@ -58,10 +60,15 @@ def named(columns: Sequence[str], *names: str) -> Callable[[Sequence[Any]], Any]
     return itemgetter(*(list(columns).index(name) for name in names))
 
 
-class MonthRows:
-    """A facility-month's figures (`month_type`, by default `BudgetMonth`) as the value columns
-    of its row, and back: one column per summed figure the type declares, in its order, then
-    the citizens by level."""
+MONTHS = range(1, 13)
+
+
+class YearRows:
+    """A facility-year's figures, twelve months (`month_type`, by default `BudgetMonth`, or
+    None for a month without figures), as the value columns of its row, and back: for each
+    month, one column per summed figure the type declares, in its order (`month_column`), then
+    the citizens by level of the twelve months (a JSON list, null for a month without
+    figures, whose figure columns hold 0)."""
 
     def __init__(self, month_type: type = BudgetMonth) -> None:
         self.month_type = month_type
@@ -69,42 +76,51 @@ class MonthRows:
         names = [figure.name for figure in self.figures]
         if [f.name for f in fields(month_type)] != [*names, LEVELS]:  # made by position: `decoder`
             raise TypeError(f"{month_type.__name__} must declare its summed figures, then {LEVELS}")
-        self.figure_columns: tuple[str, ...] = tuple(names)
-        self.columns: tuple[str, ...] = (*names, LEVELS)
+        self.figure_columns: tuple[str, ...] = tuple(month_column(month, name) for month in MONTHS for name in names)
+        self.columns: tuple[str, ...] = (*self.figure_columns, LEVELS)
         """The row's columns after its key and recorded_from/recorded_to (the table's order)."""
         self._values = attrgetter(*names)
-        places = sorted({figure.kind.places for figure in self.figures} - {0})
-        self._scaled = tuple((n, tuple(i for i, figure in enumerate(self.figures) if figure.kind.places == n))
-                             for n in places)
-        """The figures kept in whole 10^-n, by n: their positions in `columns`."""
+        self._places = tuple(figure.kind.places for figure in self.figures)
+        self._zeros = (0,) * len(names)
 
-    def encode(self, month: Any) -> tuple[Any, ...]:
-        """The month's figures in the order of `columns`, as stored."""
-        values = list(self._values(month))
-        for places, positions in self._scaled:
-            for i in positions:
-                values[i] = whole(values[i], places)
-        return (*values, levels_json(month.citizens_by_level))
+    def encode(self, months: Sequence[Any]) -> tuple[Any, ...]:
+        """The twelve months' figures in the order of `columns`, as stored."""
+        values: list[Any] = []
+        levels = []
+        for month in months:
+            if month is None:
+                values.extend(self._zeros)
+                levels.append("null")
+                continue
+            values.extend(whole(value, places) if places else value
+                          for value, places in zip(self._values(month), self._places))
+            levels.append(levels_json(month.citizens_by_level))
+        return (*values, f"[{','.join(levels)}]")
 
-    def decoder(self, columns: Sequence[str]) -> Callable[[Sequence[Any]], Any]:
+    def decoder(self, columns: Sequence[str]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
         """Decodes rows whose columns are `columns` (a result's keys: any order, any other
-        columns beside), with the positions of the figures found once."""
+        columns beside) into their twelve months, with the positions of the figures found once."""
         take = named(columns, *self.figure_columns)
         at = list(columns).index(LEVELS)
-        scaled, month_type = self._scaled, self.month_type
+        places, month_type, count = self._places, self.month_type, len(self._places)
 
-        def decode(row: Sequence[Any]) -> Any:
-            values = list(take(row))
-            for places, positions in scaled:
-                for i in positions:
-                    values[i] = Decimal(values[i]).scaleb(-places)
-            return month_type(*values, _levels(row[at]))
+        def decode(row: Sequence[Any]) -> tuple[Any, ...]:
+            values = take(row)
+            months = []
+            for i, by_level in enumerate(_levels(row[at])):
+                if by_level is None:
+                    months.append(None)
+                    continue
+                part = values[i * count:(i + 1) * count]
+                months.append(month_type(*(Decimal(v).scaleb(-n) if n else v for v, n in zip(part, places)),
+                                         by_level))
+            return tuple(months)
 
         return decode
 
 
-MONTH_ROWS = MonthRows()
-"""The rows of `rm_budget_months`."""
+YEAR_ROWS = YearRows()
+"""The rows of `rm_facility_years`."""
 
 
 @dataclass(frozen=True)
@@ -135,3 +151,47 @@ def frame_of(value: dict[str, Any] | None) -> dict[str, Any] | None:
     return {"budgeted_places": value["budgeted_places"],
             "planned_occupancy_pct": Decimal(value["planned_occupancy_pct"]),
             "lines": [{"category": line["category"], "amount": Decimal(line["amount"])} for line in value["lines"]]}
+
+
+@dataclass(frozen=True)
+class RatesFact:
+    """A year's service rates as their fact row holds them (`projections.projector.rates_fact`):
+    enough to price the year's days where no month row does, beyond the horizon
+    (docs/adr/0040)."""
+
+    year: int
+    levels: tuple[tuple[int, Decimal], ...]
+    revisions: tuple[tuple[int, date, Decimal], ...]
+    """(level, effective date, daily rate) of the revisions in force, in recording order."""
+
+    @classmethod
+    def of(cls, year: int, value: dict[str, Any]) -> "RatesFact":
+        return cls(year, tuple((int(level), Decimal(rate)) for level, rate in value["levels"].items()),
+                   tuple((level, date.fromisoformat(day), Decimal(rate)) for level, day, rate in value["revisions"]))
+
+    def rate_on(self, level: int, day: date) -> Decimal:
+        """Servicetakst of `level` on `day`, as `TariffSchedule.rate_on` finds it: the latest
+        revision effective on or before the day (then the latest recorded), else the
+        published rate."""
+        rate = dict(self.levels)[level]
+        candidates = [r for r in self.revisions if r[0] == level and r[1] <= day]
+        if candidates:
+            rate = sorted(candidates, key=itemgetter(1))[-1][2]  # stable: the latest recorded last
+        return rate
+
+    def revision_days(self) -> list[date]:
+        return [day for _, day, _ in self.revisions]
+
+
+def rates_of(schedule: RatesFact | None) -> Callable[[int, date], Decimal | None]:
+    """The rate of a level on a day of the schedule's year (None: no schedule prices it),
+    remembered: a read asks the same few hundred days of every stay."""
+    remembered: dict[tuple[int, date], Decimal | None] = {}
+
+    def rate_of(level: int, day: date) -> Decimal | None:
+        key = (level, day)
+        if key not in remembered:
+            remembered[key] = None if schedule is None or day.year != schedule.year else schedule.rate_on(level, day)
+        return remembered[key]
+
+    return rate_of

@@ -26,6 +26,7 @@ import logging
 import threading
 import time
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Callable, Sequence
 
 from eventsourcing.persistence import InfrastructureFactory, InterfaceError, OperationalError, Tracking
@@ -38,9 +39,9 @@ from projections.projector import BudgetProjection, Change
 from sqlalchemy import Table, and_, or_, select
 from starlette.concurrency import run_in_threadpool
 
-from service.db import LEDGER_INDEX_TABLES, READ_MODEL_TABLES, rm_budget_months, rm_facts, rm_statement_lines, rm_stays
-from service.db import utc
-from service.facts import MONTH_ROWS, named
+from service.db import LEDGER_INDEX_TABLES, READ_MODEL_TABLES, rm_facility_years, rm_facts, rm_statement_lines, rm_stays
+from service.db import rm_tail_checkpoints, rm_tails, utc
+from service.facts import YEAR_ROWS, named, whole
 from service.ledger import BudgetLedger
 from service.next_tables import REBUILD_APPLICATION, SUFFIX, create_statements, next_table, switch_statements
 from service.projection_stops import ProjectionStopped, Stop, clear_stop, event_stop, read_stop, record_stop
@@ -60,10 +61,14 @@ class Written:
 
     def __init__(self, table: Table, encode: Callable[[Any], Sequence[Any]]) -> None:
         self.name, self.encode = table.name, encode
+        self.versioned = "recorded_from" in table.c
+        """False for a table whose rows are written once and never closed (the tails'
+        checkpoints): the change's key and its encoded value, nothing else."""
         self.keys = tuple(c.name for c in table.primary_key.columns if c.name != "recorded_from")
         self.values = tuple(c.name for c in table.columns
                             if c.name not in self.keys and c.name not in ("recorded_from", "recorded_to"))
-        self.columns = (*self.keys, "recorded_from", "recorded_to", *self.values)
+        self.columns = (*self.keys, "recorded_from", "recorded_to", *self.values) if self.versioned \
+            else (*self.keys, *self.values)
 
 
 def json_value(value: str) -> tuple[str]:
@@ -79,15 +84,28 @@ def stay_values(value: str) -> tuple[Any, ...]:
     return tuple(columns[column] for column in TABLES["stay"].values)
 
 
+def tail_values(value: tuple[int, Any]) -> tuple[int, int]:
+    """A tail group's citizens and their hours per day (in whole hundredths)."""
+    citizens, hours = value
+    return citizens, whole(hours, 2)
+
+
 TABLES = {
-    "month": Written(rm_budget_months, MONTH_ROWS.encode),
+    "year": Written(rm_facility_years, YEAR_ROWS.encode),
     "fact": Written(rm_facts, json_value),
     "line": Written(rm_statement_lines, json_value),
     "stay": Written(rm_stays, stay_values),
+    "tail": Written(rm_tails, tail_values),
+    "checkpoint": Written(rm_tail_checkpoints, tail_values),
 }
 """Each change table's read-model table and how its values are written."""
 
-READ_MODELS = (rm_budget_months, rm_facts, rm_statement_lines, rm_stays)
+READ_MODELS = (rm_facility_years, rm_facts, rm_statement_lines, rm_stays, rm_tails)
+"""The tables whose rows valid at a position are the projection's state there (`rows_at`)."""
+
+CHECKPOINT_EVERY = 10_000
+"""Positions between two checkpoints of every facility's tail (docs/adr/0042): a read of every
+facility's tail reads one checkpoint and the tail versions of at most this many positions."""
 
 
 class ReadModelWriter:
@@ -116,6 +134,9 @@ class ReadModelWriter:
         for position, change in changes:
             slot = (change.table, change.key)
             written = TABLES[change.table]
+            if not written.versioned:
+                inserts[change.table].append([*change.key, *written.encode(change.value)])
+                continue
             earlier = open_in_batch.pop(slot, None)
             if earlier is not None:
                 earlier[len(written.keys) + 1] = position  # the version written earlier in this batch ends here
@@ -280,11 +301,12 @@ def make_view(settings: Settings, create_table: bool = False) -> ReadModelWriter
 
 
 def rows_at(engine: Any, position: int, suffix: str = ""
-            ) -> tuple[dict[Any, BudgetMonth], dict[Any, str], dict[Any, str], dict[Any, str]]:
+            ) -> tuple[dict[Any, tuple[BudgetMonth | None, ...]], dict[Any, str], dict[Any, str], dict[Any, str],
+                       dict[Any, Any]]:
     """Every read-model row valid at `position` (recorded_from <= N < recorded_to): the
     projection's state there, keyed as the projection keys it (`suffix`: of a rebuild's
     `_next` tables)."""
-    rm_budget_months, rm_facts, rm_statement_lines, rm_stays = (
+    rm_facility_years, rm_facts, rm_statement_lines, rm_stays, rm_tails = (
         READ_MODELS if not suffix else tuple(next_table(table.name) for table in READ_MODELS))
 
     def valid(table: Any) -> Any:
@@ -292,15 +314,18 @@ def rows_at(engine: Any, position: int, suffix: str = ""
                     or_(table.c.recorded_to.is_(None), table.c.recorded_to > position))
 
     with engine.connect() as connection:
-        result = connection.execute(select(rm_budget_months).where(valid(rm_budget_months)))
-        key, decode = named(result.keys(), "facility", "year", "month"), MONTH_ROWS.decoder(result.keys())
-        months = {key(r): decode(r) for r in result}
+        result = connection.execute(select(rm_facility_years).where(valid(rm_facility_years)))
+        key, decode = named(result.keys(), "facility", "year"), YEAR_ROWS.decoder(result.keys())
+        years = {key(r): decode(r) for r in result}
         facts = {(r.kind, r.facility, r.year): r.value
                  for r in connection.execute(select(rm_facts).where(valid(rm_facts)))}
-        lines = {(r.municipality, r.year, r.month, r.stay_id): r.value
+        lines = {(r.municipality, r.year, r.stay_id): r.value
                  for r in connection.execute(select(rm_statement_lines).where(valid(rm_statement_lines)))}
         stays = {(r.stay_id,): r.value for r in connection.execute(select(rm_stays).where(valid(rm_stays)))}
-    return months, facts, lines, stays
+        result = connection.execute(select(rm_tails).where(valid(rm_tails)))
+        key = named(result.keys(), *TABLES["tail"].keys)
+        tails = {key(r): (r.citizens, Decimal(r.hours).scaleb(-2)) for r in result}
+    return years, facts, lines, stays, tails
 
 
 STATISTICS_EVERY = 50_000
@@ -314,9 +339,10 @@ everything it wrote, not of what it had at the last doubling."""
 class Projector:
     """The budget projection against one store."""
 
-    def __init__(self, settings: Settings, batch_size: int = 500) -> None:
+    def __init__(self, settings: Settings, batch_size: int = 500, checkpoint_every: int = CHECKPOINT_EVERY) -> None:
         self.settings = settings
         self.batch_size = batch_size
+        self.checkpoint_every = checkpoint_every
         self.source = BudgetLedger(settings)
         self.view = make_view(settings)
         self.projection = BudgetProjection()
@@ -391,7 +417,13 @@ class Projector:
         return count
 
     def _record(self, batch: list[tuple[int, Any]]) -> None:
-        changes = [(position, change) for position, event in batch for change in self.projection.apply(event)]
+        changes: list[tuple[int, Change]] = []
+        every, previous = self.checkpoint_every, self.position
+        for position, event in batch:
+            if position // every > previous // every:  # the state holds every event before the boundary
+                changes += [(position, c) for c in self.projection.tail_checkpoint(position // every * every - 1)]
+            changes += [(position, change) for change in self.projection.apply(event)]
+            previous = position
         self.view.record_batch(changes, Tracking(self.view.application, batch[-1][0]), after=self.position)
         self.position = batch[-1][0]
 

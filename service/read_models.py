@@ -1,11 +1,11 @@
 """Reads of the budget read models as of a store position (docs/adr/0006).
 
 A row counts at position N when recorded_from <= N < recorded_to (or recorded_to is NULL),
-so a facility-year at any point is a handful of indexed rows: its month rows, its frame, its
-facility and the year's schedule. A year beyond the horizon the projection keeps as of N (no
-frame or schedule reaches it yet) is computed from the stay rows valid at N instead: no
-schedule prices its days (a level's day counts 0.00, a special tariff its own rate) and no
-frame funds it, so the stays and the run-off of earlier years are all it needs (docs/adr/0014).
+so a facility-year at any point is a handful of indexed rows: its year row, its frame, its
+facility and the year's schedule. A year beyond the horizon the projection keeps as of N is
+computed from the stay rows valid at N instead, priced by the year's rates fact and funded
+by its frame as of N (a level's day of a year without a schedule counts 0.00, a special tariff
+its own rate): the figures the year rows would hold (docs/adr/0014, docs/adr/0040).
 tests/reference.py computes the same from the aggregates: the reference the read models are
 tested against.
 """
@@ -30,7 +30,7 @@ from service.facts import FacilityFact
 from service.db import ledger_entries, rm_facts, rm_statement_lines, rm_stays
 from service.ledger import BudgetLedger, Timeline, citizen_stream
 from service.projection import ReadModelsOutdated
-from service.year_window import YearWindow, unpriced
+from service.year_window import YearWindow
 
 
 def _valid(table: Any, position: int) -> Any:
@@ -130,33 +130,38 @@ class StatementReads:
         self.budgets = BudgetReads(ledger)
 
     def lines(self, municipality: str, year: int, month: int, position: int) -> list[StatementLine]:
-        from projections.statements import StatementPeriod
+        """The lines of `month`, from the rows of the year's lines (one per stay: docs/adr/0039)."""
+        from projections.statements import StatementPeriod, periods_of_month
 
         horizon = self.budgets.horizon(position)
         if horizon is None or year > horizon:
             return self._beyond_horizon(municipality, year, month, position)
         query = select(rm_statement_lines).where(
             rm_statement_lines.c.municipality == municipality, rm_statement_lines.c.year == year,
-            rm_statement_lines.c.month == month, _valid(rm_statement_lines, position))
+            _valid(rm_statement_lines, position))
         with self.ledger.engine.connect() as connection:
             rows = connection.execute(query).all()
         lines = []
         for row in rows:
             value = json.loads(row.value)
-            lines.append(StatementLine(row.stay_id, value["facility"],
-                                       tuple(StatementPeriod.of(p) for p in value["periods"])))
+            if periods := periods_of_month(value, month):
+                lines.append(StatementLine(row.stay_id, value["facility"],
+                                           tuple(StatementPeriod.of(p) for p in periods)))
         return lines
 
     def _beyond_horizon(self, municipality: str, year: int, month: int, position: int) -> list[StatementLine]:
-        """Statement lines of a month no schedule reaches, from the stay rows: a level's day is
-        charged 0.00 (named as unpriced), a special tariff its own rate."""
+        """Statement lines of a month beyond the horizon, from the stay rows, priced by the
+        year's rates fact as of the position (a level's day of a year without one has no
+        rate, a special tariff its own)."""
         from projections.statements import statement_lines
 
         lines = []
         first = date(year, month, 1)
-        for code, stays in self.budgets.stays(position, year, since=first).items():
-            for stay in stays:
-                found = statement_lines(stay, unpriced, (), month_end(first), since=first)
+        window = self.budgets.window(year, position, position)
+        rate_of, revisions = window.pricing(position)
+        for code in window.stay_facilities():
+            for stay in window.stays(code, position, first):
+                found = statement_lines(stay, rate_of, revisions, month_end(first), since=first)
                 periods = found.get((municipality, year, month))
                 if periods:
                     lines.append(StatementLine(stay.stay_id, code, periods))

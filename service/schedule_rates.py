@@ -1,11 +1,11 @@
 """The service rates the tariff schedules set, as of a store position: a level's rate on a day
 (its revisions counted) and the days on which a revision takes effect.
 
-The read models hold a schedule's hourly rate and run-off (the "schedule" fact rows), not its
-rates by level nor its revisions, so the rates come from the schedule itself as the schedule
-read serves it (service/queries/schedules.py `schedule_as_of`, GET /v1/tariff-schedules/{year}):
-one short stream per year, loaded once per read (docs/adr/0035, "Reads from the read models
-only").
+Here the rates come from the schedule itself as the schedule read serves it
+(service/queries/schedules.py `schedule_as_of`, GET /v1/tariff-schedules/{year}): one short
+stream per year, loaded once per read (docs/adr/0035, "Reads from the read models only"). The
+"rates" fact rows hold the same rates (docs/adr/0040), which the reads of a year beyond the
+horizon price its days with (service/facts.py `RatesFact`).
 """
 
 from __future__ import annotations

@@ -1,19 +1,22 @@
 """A year of some facilities as the read models held it anywhere between two positions.
 
-The row versions a facility-year is computed from (its month rows and frame, the facility,
+The row versions a facility-year is computed from (its year rows and frame, the facility,
 the schedules and the horizon, and, beyond the horizon, its stay rows) are read once for the
 whole window; the figures as of any position in it are then found without asking the store
 again. A version counts at position N when recorded_from <= N < recorded_to (or recorded_to is
 NULL); the versions of one row never overlap, so the one in force is found by bisection.
 
 One position is a window too (low = high): a read of one facility-year costs two queries (the
-facts, then the month rows or, beyond the horizon, the stay rows); a read of every facility
+facts, then the year rows or, beyond the horizon, the stay rows); a read of every facility
 asks the open and the closed versions of each table apart (docs/adr/0015). Explain (every
 change between two points) and regulation (every facility as of its own closing) read a wide
 window once instead of one facility-year per position.
 
-Beyond the horizon as of N (no frame or schedule reaches the year), the figures are the stays'
-days, unpriced but for special tariffs, with no frame (docs/adr/0014).
+Beyond the horizon as of N (the projection keeps no year rows of the year), the figures come
+from the facilities' open tails at N (their stays' funded days after the horizon, grouped:
+docs/adr/0042), not from every stay, priced by the year's rates fact as of N (a level's rate
+with its revisions, a special tariff its own rate; no schedule: a level's day counts 0.00),
+with the year's frame as of N: what the year rows would hold (docs/adr/0040).
 """
 
 from __future__ import annotations
@@ -29,11 +32,14 @@ from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.engine import Engine
 
 from domain.values import ZERO
-from projections.budget import BudgetMonth, Month, StayFacts, StayMonth, YearFigures, assemble_year, stay_months
+from projections.budget import BudgetMonth, StayFacts, YearFigures, assemble_year
 from projections.frame import frame_total, monthly_frames
-from projections.stays import has_special_tariff, stay_of
-from service.db import rm_budget_months, rm_facts, rm_stays
-from service.facts import MONTH_ROWS, FacilityFact, frame_of, named
+from projections.stays import stay_of
+from projections.periods import RateOf
+from projections.tails import Group, TailPiece, Unit, tail_months
+from service.db import rm_facility_years, rm_facts, rm_stays, rm_tail_checkpoints, rm_tails
+from service.facts import YEAR_ROWS, FacilityFact, RatesFact, frame_of, named, rates_of
+from service.projection import ReadModelsOutdated
 
 T = TypeVar("T")
 
@@ -41,11 +47,6 @@ FEW_FACILITIES = 10
 """A window of this many facilities or fewer reads their versions by the table's key, whatever
 the statistics say (`YearWindow._versions`); a regulation of more closed facilities asks as
 before (docs/adr/0019)."""
-
-
-def unpriced(level: int, day: date) -> None:
-    """No schedule prices a day beyond the horizon."""
-    return None
 
 
 class Versions(Generic[T]):
@@ -74,6 +75,17 @@ class Versions(Generic[T]):
         return value if recorded_to is None or recorded_to > position else None
 
 
+def _boundaries(versions: Versions[Any], low: int, high: int) -> set[int]:
+    """The positions in (low, high] at which a version starts or ends."""
+    return {p for start, (end, _) in zip(versions.starts, versions.rows) for p in (start, end)
+            if p is not None and low < p <= high}
+
+
+def _month(months: tuple[Any, ...] | None, month: int) -> Any:
+    """A month of a year row's value (None: no row, or no figures that month)."""
+    return None if months is None else months[month - 1]
+
+
 def _group(rows: Iterable[Any], key: Any, value: Any) -> dict[Any, Versions[Any]]:
     groups: dict[Any, Versions[Any]] = defaultdict(Versions)
     for row in rows:
@@ -93,19 +105,19 @@ class YearWindow:
         mine = true() if codes is None else facts.facility.in_(codes)
         rows = self._versions(rm_facts, or_(
             and_(facts.kind == "facility", mine), and_(facts.kind == "frame", facts.year == year, mine),
-            facts.kind.in_(("schedule", "horizon"))))
+            and_(facts.kind == "rates", facts.year == year), facts.kind.in_(("schedule", "horizon"))))
         self.facts = _group(rows, lambda r: (r.kind, r.facility, r.year), lambda r: json.loads(r.value))
-        self._months: dict[Any, Versions[Any]] | None = None
+        self._years: dict[str, Versions[Any]] | None = None
         self._stays: dict[str, dict[str, Versions[dict[str, Any]]]] | None = None
-        self._stay_values: dict[tuple[str, int, int], dict[str, Any]] = {}
-        self._computed: dict[tuple[str, int, int], dict[Month, StayMonth]] = {}
-        self._activities: dict[tuple[str, int, int], dict[int, Decimal]] = {}
-        self._sums: dict[str, tuple[int, dict[str, tuple[str, int, int]], dict[int, BudgetMonth]]] = {}
-        self._activity_sums: dict[str, tuple[int, dict[str, tuple[str, int, int]], dict[int, Decimal]]] = {}
-        self._changes: dict[str, tuple[list[int], list[str]]] = {}
-        self._schedule_changes: list[int] | None = None
+        self._tails: dict[str, dict[TailPiece, Versions[Group]]] | None = None
+        self._point_tails: dict[str, dict[TailPiece, Group]] | None = None
+        self._units: dict[int, dict[tuple[TailPiece, int], Unit]] = {}
+        """Each tail piece's months, by the version of the year's rates that priced them."""
         self._facilities: dict[tuple[str, int], Any] = {}
         self._capacity: dict[Any, list[int]] = {}
+        self._pricing: dict[int, tuple[RateOf, list[date]]] = {}
+        """The rates and revision days of each version of the year's schedule (by the position
+        it starts at; -1: no schedule), for the stays' days beyond the horizon."""
 
     def _versions(self, table: Any, *where: Any) -> list[Any]:
         """The versions of `table` valid somewhere in the window. For every facility at once,
@@ -132,24 +144,23 @@ class YearWindow:
             closed = connection.execute(select(table).where(table.c.recorded_to > self.low, started, *where)).all()
         return open_ + closed
 
-    def _month_versions(self) -> dict[Any, Versions[Any]]:
-        """The month rows of the year, by facility and month, read on first need."""
-        if self._months is None:
-            months = rm_budget_months.c
-            rows = self._versions(rm_budget_months, months.year == self.year,
-                                  true() if self.codes is None else months.facility.in_(self.codes))
-            groups: dict[Any, Versions[Any]] = defaultdict(Versions)
+    def _year_versions(self) -> dict[str, Versions[Any]]:
+        """The year rows of the year (their twelve months), by facility, read on first need."""
+        if self._years is None:
+            years = rm_facility_years.c
+            rows = self._versions(rm_facility_years, years.year == self.year,
+                                  true() if self.codes is None else years.facility.in_(self.codes))
+            groups: dict[str, Versions[Any]] = defaultdict(Versions)
             if rows:
                 columns = rows[0]._fields
-                slot, decode = named(columns, "facility", "month", "recorded_from", "recorded_to"), \
-                    MONTH_ROWS.decoder(columns)
+                slot, decode = named(columns, "facility", "recorded_from", "recorded_to"), YEAR_ROWS.decoder(columns)
                 for row in rows:
-                    facility, month, recorded_from, recorded_to = slot(row)
-                    groups[(facility, month)].add(recorded_from, recorded_to, decode(row))
+                    facility, recorded_from, recorded_to = slot(row)
+                    groups[facility].add(recorded_from, recorded_to, decode(row))
             for versions in groups.values():
                 versions.sort()
-            self._months = dict(groups)
-        return self._months
+            self._years = dict(groups)
+        return self._years
 
     def _fact(self, kind: str, facility: str, year: int, position: int) -> Any:
         versions = self.facts.get((kind, facility, year))
@@ -158,6 +169,14 @@ class YearWindow:
     def horizon(self, position: int) -> int | None:
         fact = self._fact("horizon", "", 0, position)
         return None if fact is None else fact["year"]
+
+    def beyond(self) -> bool:
+        """True when the year is beyond the horizon at some position of the window (the
+        horizon rises and is lowered: its versions in the window are each looked at)."""
+        versions = self.facts.get(("horizon", "", 0), Versions())
+        points = {self.low} | {p for start, (end, _) in zip(versions.starts, versions.rows)
+                               for p in (start, end) if p is not None and self.low < p <= self.high}
+        return any((horizon := self.horizon(p)) is None or self.year > horizon for p in points)
 
     def facility(self, code: str, position: int) -> Any:
         """The facility as registered at `position` (a `FacilityFact`), or None."""
@@ -194,14 +213,11 @@ class YearWindow:
                              None if schedule is None else Decimal(schedule["hourly_rate"]))
 
     def _months_at(self, code: str, position: int) -> dict[int, BudgetMonth]:
-        """The facility's month rows as of `position`, by month (a month without a row has none)."""
-        months = {}
-        for month in range(1, 13):
-            versions = self._month_versions().get((code, month))
-            value = None if versions is None else versions.at(position)
-            if value is not None:
-                months[month] = value
-        return months
+        """The facility's months as of `position` from its year row (a month without figures has none)."""
+        versions = self._year_versions().get(code)
+        value = None if versions is None else versions.at(position)
+        return {} if value is None else {month: figures for month, figures in enumerate(value, 1)
+                                         if figures is not None}
 
     def total(self, code: str, position: int, month: int | None) -> Decimal:
         """The facility budget (frame + activity) of `month`, or of the year (None), as of
@@ -211,31 +227,34 @@ class YearWindow:
         if facility is None:
             return ZERO
         wanted = range(1, 13) if month is None else (month,)
-        horizon = self.horizon(position)
-        if horizon is None or self.year > horizon:  # no frame; the stays' days
-            activity = self._beyond_horizon_activity(code, position)
-            return sum((activity[m] for m in wanted if m in activity), ZERO)
         frame = self._fact("frame", code, self.year, position)
         frames = [ZERO] * 12 if frame is None else monthly_frames(frame_total(frame["lines"]))
+        horizon = self.horizon(position)
+        if horizon is None or self.year > horizon:  # the frame and the stays' days
+            activity = self._beyond_horizon_activity(code, position)
+            return sum((frames[m - 1] + activity.get(m, ZERO) for m in wanted), ZERO)
         months = self._months_at(code, position)
         return sum((frames[m - 1] + (months[m].activity if m in months else ZERO) for m in wanted), ZERO)
 
     def changes(self, code: str, month: int | None, beyond: bool) -> list[int]:
         """The positions in (low, high] at which a row `total` reads for the facility may have
-        changed: a version of its month rows (of `month`, or of every month) or of its frame
-        starts or ends there. With `beyond` (the year was beyond the horizon at some point of
-        the window), also a version of its stay rows, of the schedules, of the horizon or of
+        changed: a version of its year row or of its frame starts or ends there (of the year
+        row, for `month`, only where that month's figures differ on its two sides: the row
+        holds every month). With `beyond` (the year was beyond the horizon at some point of
+        the window), also a version of its open tail, of the schedules (their rates and run-offs), of the horizon or of
         its registration. Every such version is in the window (it is valid somewhere in it),
-        so no query is needed."""
-        groups: list[Versions[Any]] = [self._month_versions().get((code, m), Versions())
-                                       for m in (range(1, 13) if month is None else (month,))]
-        groups.append(self.facts.get(("frame", code, self.year), Versions()))
+        so no query is needed. The caller compares the figure at each candidate and keeps
+        those where it moved."""
+        year = self._year_versions().get(code, Versions())
+        groups: list[Versions[Any]] = [self.facts.get(("frame", code, self.year), Versions())]
         if beyond:
             groups += [versions for (kind, facility, _), versions in self.facts.items()
-                       if kind in ("schedule", "horizon") or (kind == "facility" and facility == code)]
-            groups += self._stay_versions().get(code, {}).values()
-        return sorted({p for versions in groups for start, (end, _) in zip(versions.starts, versions.rows)
-                       for p in (start, end) if p is not None and self.low < p <= self.high})
+                       if kind in ("schedule", "rates", "horizon") or (kind == "facility" and facility == code)]
+            groups += self._tail_versions().get(code, {}).values()
+        found = {p for versions in groups for start, (end, _) in zip(versions.starts, versions.rows)
+                 for p in (start, end) if p is not None and self.low < p <= self.high}
+        return sorted(found | {p for p in _boundaries(year, self.low, self.high)
+                               if month is None or _month(year.at(p), month) != _month(year.at(p - 1), month)})
 
     # Beyond the horizon --------------------------------------------------------------------
 
@@ -257,6 +276,32 @@ class YearWindow:
     def stay_facilities(self) -> list[str]:
         return sorted(self._stay_versions())
 
+    def rates(self, position: int) -> RatesFact | None:
+        """The year's service rates as of `position` (None: no schedule is published)."""
+        value = self._fact("rates", "", self.year, position)
+        if value is None:
+            if self._fact("schedule", "", self.year, position) is not None:
+                raise ReadModelsOutdated(f"the read models hold no rates of the {self.year} schedule "
+                                         "(docs/adr/0040): run ledger rebuild")
+            return None
+        return RatesFact.of(self.year, value)
+
+    def _price_key(self, position: int) -> int:
+        """Which version of the year's rates prices its days at `position` (the position it
+        starts at; -1: none), its rates and revision days kept in `_pricing`."""
+        versions = self.facts.get(("rates", "", self.year))
+        value = None if versions is None else versions.at(position)
+        key = -1 if value is None else versions.starts[bisect_right(versions.starts, position) - 1]  # type: ignore[union-attr]
+        if key not in self._pricing:
+            rates = self.rates(position)
+            self._pricing[key] = (rates_of(rates), [] if rates is None else rates.revision_days())
+        return key
+
+    def pricing(self, position: int) -> tuple[RateOf, list[date]]:
+        """The rate of a level on a day of the year as of `position` and the days on which a
+        revision takes effect: how the stays' days beyond the horizon are priced."""
+        return self._pricing[self._price_key(position)]
+
     def _runoff(self, value: dict[str, Any], position: int) -> int:
         if value["move_out"] is None:
             return 1
@@ -273,128 +318,90 @@ class YearWindow:
                 found.append(stay_of(stay_id, value, self._runoff(value, position), since))
         return found
 
-    def _stay_key(self, stay_id: str, versions: Versions[dict[str, Any]], position: int
-                  ) -> tuple[str, int, int] | None:
-        """Which version of the stay counts at `position`, with its run-off (None: none does)."""
-        value = versions.at(position)
-        if value is None:
-            return None
-        runoff = self._runoff(value, position)
-        key = (stay_id, versions.starts[bisect_right(versions.starts, position) - 1], runoff)
-        self._stay_values.setdefault(key, value)
-        return key
-
-    def _stay_months(self, key: tuple[str, int, int] | None) -> dict[Month, StayMonth]:
-        """What a stay version adds to each month of the year (computed once per window)."""
-        if key is None:
-            return {}
-        if key not in self._computed:
-            first, last = date(self.year, 1, 1), date(self.year, 12, 31)
-            stay = stay_of(key[0], self._stay_values[key], key[2], since=first)
-            self._computed[key] = stay_months(stay, unpriced, until=last, since=first) \
-                if stay.touches(first, last) else {}
-        return self._computed[key]
-
-    def _stay_activity(self, key: tuple[str, int, int] | None) -> dict[int, Decimal]:
-        """A stay version's activity by month of the year. Beyond the horizon no schedule
-        prices a day, so only the days of a special tariff (its own rate) cost anything: a
-        stay that never had one adds nothing, and its days need not be counted."""
-        if key is None:
-            return {}
-        if key not in self._activities:
-            special = has_special_tariff(self._stay_values[key])
-            self._activities[key] = {month: figures.activity for (_, month), figures in self._stay_months(key).items()
-                                     if figures.activity} if special else {}
-        return self._activities[key]
-
-    def _stay_changes(self, code: str) -> tuple[list[int], list[str]]:
-        """The positions at which a stay version of the facility starts or ends, in order,
-        with the stay of each."""
-        if code not in self._changes:
-            found = sorted((p, stay_id) for stay_id, versions in self._stay_versions().get(code, {}).items()
-                           for start, (end, _) in zip(versions.starts, versions.rows)
-                           for p in (start, end) if p is not None)
-            self._changes[code] = ([p for p, _ in found], [stay_id for _, stay_id in found])
-        return self._changes[code]
-
-    def _runoff_changes(self) -> list[int]:
-        """The positions at which a schedule version (its run-off) starts or ends, in order."""
-        if self._schedule_changes is None:
-            self._schedule_changes = sorted(
-                p for (kind, _, _), versions in self.facts.items() if kind == "schedule"
-                for start, (end, _) in zip(versions.starts, versions.rows) for p in (start, end) if p is not None)
-        return self._schedule_changes
-
-    def _changed_between(self, code: str, since: int, position: int) -> set[str] | None:
-        """The stays of the facility whose version may differ between two positions (since <=
-        position); None when a schedule changed between them (any run-off may have)."""
-        schedules = self._runoff_changes()
-        if bisect_right(schedules, position) != bisect_right(schedules, since):
-            return None
-        positions, stay_ids = self._stay_changes(code)
-        return set(stay_ids[bisect_right(positions, since):bisect_right(positions, position)])
-
     def _beyond_horizon(self, facility: Any, position: int) -> YearFigures:
-        return assemble_year(self.year, None, self.capacity(facility),
-                             self._beyond_horizon_months(facility.code, position), None)
-
-    def _stay_keys(self, code: str, position: int, last: tuple[int | None, dict[str, Any]]
-                   ) -> tuple[dict[str, tuple[str, int, int]], Iterable[str]]:
-        """The version of each of the facility's stays that counts at `position`, and the stays
-        whose version may differ from `last` (the position of the previous read and its
-        versions): consecutive reads of one window (explain walks its candidates in order)
-        differ by a stay version or two."""
-        stays = self._stay_versions().get(code, {})
-        last_position, before = last
-        changed = None if last_position is None or last_position > position \
-            else self._changed_between(code, last_position, position)
-        keys = dict(before) if changed is not None else {}
-        for stay_id in (changed if changed is not None else stays):
-            key = self._stay_key(stay_id, stays[stay_id], position)
-            if key is None:
-                keys.pop(stay_id, None)
-            else:
-                keys[stay_id] = key
-        return keys, (changed if changed is not None else before.keys() | keys.keys())
+        """The facility-year from its stays, priced by the year's schedule as of `position`,
+        with its frame then: what the month rows would give (docs/adr/0040)."""
+        frame = frame_of(self._fact("frame", facility.code, self.year, position))
+        schedule = self._fact("schedule", "", self.year, position)
+        return assemble_year(self.year, frame, self.capacity(facility),
+                             self._beyond_horizon_months(facility.code, position),
+                             None if schedule is None else Decimal(schedule["hourly_rate"]))
 
     def _beyond_horizon_months(self, code: str, position: int) -> dict[int, BudgetMonth]:
-        """The stays' months of the year, added up. The sums of the last read are kept, and
-        only the stays whose version changed since are taken away and added (`_stay_keys`)."""
-        last_position, before, sums = self._sums.get(code, (None, {}, {}))
-        keys, compare = self._stay_keys(code, position, (last_position, before))
-        parts: dict[int, list[tuple[Any, int]]] = defaultdict(list)
-        for stay_id in compare:
-            old, new = before.get(stay_id), keys.get(stay_id)
-            if old == new:
-                continue
-            old_months, new_months = self._stay_months(old), self._stay_months(new)
-            if old_months == new_months:  # e.g. a change dated before the year
-                continue
-            for (_, month), figures in old_months.items():
-                parts[month].append((figures, -1))
-            for (_, month), figures in new_months.items():
-                parts[month].append((figures, 1))
-        by_month = dict(sums)
-        for month, signed in parts.items():
-            net = BudgetMonth.net(signed)
-            if net is not None:
-                by_month[month] = by_month.get(month, BudgetMonth()).add(net)
-        self._sums[code] = (position, keys, by_month)
-        return by_month
+        """The facility's stay figures of the year from its open tail at `position`, priced by
+        the year's rates as of `position` (`pricing`), a special tariff at its own rate."""
+        key = self._price_key(position)
+        rate_of, revisions = self._pricing[key]
+        return tail_months(self.tail(code, position), rate_of, revisions, self.year, self._units.setdefault(key, {}))
 
     def _beyond_horizon_activity(self, code: str, position: int) -> dict[int, Decimal]:
-        """The stays' activity by month of the year, kept and updated from read to read as
-        `_beyond_horizon_months` keeps its sums (explain's figure needs nothing else)."""
-        last_position, before, sums = self._activity_sums.get(code, (None, {}, {}))
-        keys, compare = self._stay_keys(code, position, (last_position, before))
-        by_month = dict(sums)
-        for stay_id in compare:
-            old, new = before.get(stay_id), keys.get(stay_id)
-            if old == new:
-                continue
-            for month, amount in self._stay_activity(old).items():
-                by_month[month] = by_month.get(month, ZERO) - amount
-            for month, amount in self._stay_activity(new).items():
-                by_month[month] = by_month.get(month, ZERO) + amount
-        self._activity_sums[code] = (position, keys, by_month)
-        return by_month
+        """The tail's activity by month of the year (explain's figure needs nothing else)."""
+        return {month: figures.activity for month, figures in self._beyond_horizon_months(code, position).items()}
+
+    # Open tails (docs/adr/0042) -------------------------------------------------------------
+
+    def tail(self, code: str, position: int) -> dict[TailPiece, Group]:
+        """The facility's open tail at `position`: its groups of funded days after the horizon."""
+        if self.codes is None and self.low == self.high:
+            return self._tails_at_point().get(code, {})
+        found = {}
+        for key, versions in self._tail_versions().get(code, {}).items():
+            value = versions.at(position)
+            if value is not None:
+                found[key] = value
+        return found
+
+    def _tail_versions(self) -> dict[str, dict[TailPiece, Versions[Group]]]:
+        """The tail versions of the window's facilities, by facility and group, read on first need."""
+        if self._tails is None:
+            tails = rm_tails.c
+            rows = self._versions(rm_tails, true() if self.codes is None else tails.facility.in_(self.codes))
+            groups: dict[str, dict[TailPiece, Versions[Group]]] = defaultdict(dict)
+            for row in rows:
+                facility, piece, value = _tail_row(row)
+                groups[facility].setdefault(piece, Versions()).add(row.recorded_from, row.recorded_to, value)
+            for by_piece in groups.values():
+                for versions in by_piece.values():
+                    versions.sort()
+            self._tails = dict(groups)
+        return self._tails
+
+    def _tails_at_point(self) -> dict[str, dict[TailPiece, Group]]:
+        """Every facility's tail at the window's one position N: the latest checkpoint at or
+        before N (C), less the groups whose version valid at C ended by N, plus the versions
+        begun after C still valid at N (at most `CHECKPOINT_EVERY` positions' worth), instead
+        of every version ever closed after N."""
+        if self._point_tails is None:
+            position, tails, points = self.high, rm_tails.c, rm_tail_checkpoints.c
+            keys = [tails.facility, *(tails[name] for name in TAIL_GROUP)]
+            with self.engine.connect() as connection:
+                at = connection.execute(select(func.max(points.position)).where(points.position <= position)).scalar()
+                base = 0 if at is None else at
+                kept = connection.execute(select(points.facility, *(points[name] for name in TAIL_GROUP),
+                                                 points.citizens, points.hours).where(points.position == at)).all() \
+                    if at is not None else []
+                ended = connection.execute(select(*keys).where(
+                    tails.recorded_to > base, tails.recorded_to <= position, tails.recorded_from <= base)).all()
+                begun = connection.execute(select(*keys, tails.citizens, tails.hours).where(
+                    tails.recorded_from > base, tails.recorded_from <= position,
+                    or_(tails.recorded_to.is_(None), tails.recorded_to > position))).all()
+            state = {tuple(row[:8]): row[8:] for row in kept}
+            for row in ended:
+                state.pop(tuple(row), None)
+            state.update((tuple(row[:8]), row[8:]) for row in begun)
+            found: dict[str, dict[TailPiece, Group]] = defaultdict(dict)
+            for (facility, *group), (citizens, hours) in state.items():
+                found[facility][TailPiece.of_columns(*group)] = (citizens, Decimal(hours).scaleb(-2))
+            self._point_tails = dict(found)
+        return self._point_tails
+
+
+TAIL_GROUP = ("first_day", "last_day", "level_key", "level", "special_rate", "sold", "present")
+"""A tail group's key columns after the facility, in the order of `TailPiece.columns`."""
+
+
+def _tail_row(row: Any) -> tuple[str, TailPiece, Group]:
+    """A tail row (or checkpoint row) as its facility, its group's piece, and citizens and hours."""
+    piece = TailPiece.of_columns(row.first_day, row.last_day, row.level_key, row.level, row.special_rate, row.sold,
+                                 row.present)
+    return row.facility, piece, (row.citizens, Decimal(row.hours).scaleb(-2))

@@ -204,8 +204,11 @@ def test_every_page_with_figures_steps_to_the_event_before_and_after(world):
     assert f"(position {p['a_reassessed']}" in steps_of(statement)
     march = world.page(link(statement, "step-previous"))
     assert f"(position {p['a_in']}" in steps_of(march)
+    april = world.page("/ui/afregning?municipality=751&year=2026&month=4")  # the row holds the year: the
+    assert f"(position {p['a_in']}" in steps_of(april)  # reassessment from May changed it, not April's lines
+    assert link(april, "step-next") is None
     regulation = steps_of(world.page("/ui/efterregulering?year=2026"))
-    assert f"(position {p['b_special']}" in regulation  # no year is closed: its month rows are what it reads
+    assert f"(position {p['b_special']}" in regulation  # no year is closed: its year rows are what it reads
     first = world.page(f"/ui/tilbud/GRENAA-BO?year=2026&as_of_position={p['grenaa']}")
     assert f"Senest ændret ved Tilbud oprettet (position {p['grenaa']}" in steps_of(first)
     assert query_of(link(first, "step-next"))["as_of_position"] == str(p["schedule"])  # its hourly rate

@@ -125,8 +125,9 @@ def test_a_rebuild_that_fails_leaves_the_read_models_serving_and_says_why(ledger
     apply = BudgetProjection.apply
 
     def apply_overflowing(self, event):  # type: ignore[no-untyped-def]
-        return [dataclasses.replace(c, value=dataclasses.replace(c.value, activity=Decimal(10) ** 18))
-                if c.table == "month" and c.value is not None else c for c in apply(self, event)]
+        return [dataclasses.replace(c, value=tuple(None if m is None else dataclasses.replace(m, activity=Decimal(10) ** 18)
+                                                   for m in c.value))
+                if c.table == "year" and c.value is not None else c for c in apply(self, event)]
 
     monkeypatch.setattr(BudgetProjection, "apply", apply_overflowing)
     projector = Projector(ledger.settings)

@@ -8,15 +8,18 @@
   reference, tests/reference.py) at that position;
 - a read as of a position never changes after later events;
 - statement lines in the read models equal those computed from the aggregates, also for the
-  years after the latest year a schedule or frame reaches (beyond the horizon);
+  years after the latest year a schedule or frame reaches (beyond the horizon), and for a far
+  year with a schedule or a frame of its own (priced and funded beyond the horizon);
 
 The random histories stage the edge cases the read side must hold (`run`): move-outs in
 December (run-off into the next year) and dated more than a year ahead, schedules published
-after the move-outs of their year with run-off 0 or 2, payer changes mid-month, and special
-tariffs (S1, S2) ended by a later level.
+after the move-outs of their year with run-off 0 or 2, payer changes mid-month, special
+tariffs (S1, S2) ended by a later level, and a schedule or frame for a far year (FAR) published
+and retracted, and the 2027 schedule retracted: the horizon rises and is lowered
+(docs/adr/0040).
 - a citizen read from the read models (its stays from the stay rows, its events from the
   store) equals the citizen aggregate at that position;
-- the what-if's charged revenue equals the revenue of the month rows, and its facilities and
+- the what-if's charged revenue equals the revenue of the year rows, and its facilities and
   paying municipalities add up to the same.
 """
 
@@ -33,7 +36,7 @@ from hypothesis import HealthCheck, Phase, example, given, settings as hypothesi
 from sqlalchemy import select
 
 from domain.errors import DomainError, NotFound
-from service.db import migrate, rm_budget_months, rm_facts, rm_statement_lines, rm_stays
+from service.db import migrate, rm_facility_years, rm_facts, rm_statement_lines, rm_stays, rm_tail_checkpoints, rm_tails
 from service.explain import Explainer, figure as explained_figure
 from service.ledger import Actor, BudgetLedger, Timeline
 from service.projection import Projector
@@ -75,15 +78,20 @@ FAR_YEARS = (2028, 2029, 2029, 2030, 2099)
 """Years of move-outs dated more than a year after their recording (2099: the last year the
 ledger takes, whose December run-off would reach past it)."""
 LATE_YEARS = range(2026, 2030)
-"""Years a schedule may be published for after the move-outs it prices (not 2099: the
-projection keeps month rows up to the latest published year)."""
+"""Years a schedule may be published for after the move-outs it prices."""
+FAR = 2099
+"""A year far beyond the year after the recording (the horizon's cap): a schedule or frame for
+it may be published (`far`), but no month row of it is kept (docs/adr/0040)."""
+
+CHECKPOINT_EVERY = 4
+"""Positions between the tails' checkpoints: a few in every history (docs/adr/0042)."""
 
 EDGE_CASES = ("move_out_december", "move_out_far", "payer_mid", "special_ends")
 """The kinds that stage an edge case within a stay (`run`)."""
 
 operation = st.tuples(
     st.sampled_from(["move_in"] * 4 + ["reassess"] * 3 + ["special", "payer", "move_out", "move_out"]
-                    + ["retract"] * 2 + ["revise", "publish", "frame", "capacity", "baseline", "publish_late"]
+                    + ["retract"] * 2 + ["revise", "publish", "frame", "capacity", "baseline", "publish_late", "far"]
                     + list(EDGE_CASES) * 2),
     st.integers(0, len(CITIZENS) - 1),
     st.integers(0, 540),
@@ -123,7 +131,10 @@ def run(ledger: BudgetLedger, op: tuple, recorded: list[str], refused: list[str]
       run-off 0 or 2 months;
     - `payer_mid`: a payer change mid-month, sometimes changed back later in the same month;
     - `special_ends`: a special tariff (S1 or S2), sometimes the other one later, then a
-      reassessment onto a level that ends it (on the same day or later).
+      reassessment onto a level that ends it (on the same day or later);
+    - `far`: (`flag`) the schedule of FAR or (else) a frame for FAR published, or (`pick` % 4
+      == 0) retracted, or (== 1) the 2027 schedule's publication in force retracted: the
+      horizon rises and is lowered.
     """
     kind, who, offset, hours, flag, pick = op
     ref, day = CITIZENS[who], START + timedelta(days=offset)
@@ -190,6 +201,27 @@ def run(ledger: BudgetLedger, op: tuple, recorded: list[str], refused: list[str]
             year = FAR_YEARS[(offset + pick) % len(FAR_YEARS)]
             day = date(year, 12, 31) if pick % 4 == 0 else date(year, 1 + offset % 12, 1 + offset % 28)
         handle(MoveOut(citizen_ref=ref, effective_date=day, kind="deceased" if flag else "moved"), CASEWORKER)
+    elif kind == "far":
+        choice = pick % 4
+        if choice == 1 or (choice == 0 and flag):
+            try:
+                schedule = ledger.schedule(2027 if choice == 1 else FAR)
+            except DomainError:  # none recorded
+                schedule = None
+            if schedule is not None and schedule.current is not None:
+                handle(Retract(event_id=schedule.current["event_id"], reason="wrong year"), ADMIN)
+        elif choice == 0:
+            frames = [f for code in FACILITIES if (f := ledger.facility(code).frame_budget(FAR)) is not None]
+            if frames:
+                handle(Retract(event_id=frames[0]["event_id"], reason="wrong year"), ADMIN)
+        elif flag:
+            handle(PublishSchedule(year=FAR, levels=levels(factor=Decimal("1.5")), special_tariffs=SPECIAL_TARIFFS,
+                                   hourly_rate="500.00", runoff_months=pick % 3), FINANCE)
+        else:
+            body = frame_body()
+            body["lines"][0]["amount"] = f"{2000000 + pick}.00"
+            handle(SetFrameBudget(code=facility, year=FAR, budgeted_places=8 + pick % 5, planned_occupancy_pct="95",
+                                  lines=body["lines"], reason="b"), FINANCE)
     elif kind == "retract":
         if recorded:
             handle(Retract(event_id=recorded[pick % len(recorded)], reason="wrong"), ADMIN)
@@ -231,10 +263,12 @@ def setup(ledger: BudgetLedger) -> list[str]:
 
 def dump(ledger: BudgetLedger) -> list[tuple]:
     with ledger.engine.connect() as connection:
-        months = connection.execute(select(rm_budget_months).order_by(*rm_budget_months.primary_key.columns)).all()
+        months = connection.execute(select(rm_facility_years).order_by(*rm_facility_years.primary_key.columns)).all()
         facts = connection.execute(select(rm_facts).order_by(*rm_facts.primary_key.columns)).all()
         facts += connection.execute(select(rm_statement_lines).order_by(*rm_statement_lines.primary_key.columns)).all()
         facts += connection.execute(select(rm_stays).order_by(*rm_stays.primary_key.columns)).all()
+        facts += connection.execute(select(rm_tails).order_by(*rm_tails.primary_key.columns)).all()
+        facts += connection.execute(select(rm_tail_checkpoints).order_by(*rm_tail_checkpoints.primary_key.columns)).all()
     return [tuple(row) for row in months] + [tuple(row) for row in facts]
 
 
@@ -263,12 +297,21 @@ def figures(year_figures) -> tuple:  # type: ignore[no-untyped-def]
     ("move_out_december", 0, 30, 0, True, 1),  # 31 December 2027: run-off into 2028, not yet published
     ("publish", 0, 0, 0, False, 2),  # 2028 with run-off 0
 ], checks=[2, 7, 1, 30])
+@example(ops=[  # the horizon rises and is lowered
+    ("move_in", 0, 100, 2, True, 0), ("far", 0, 0, 0, True, 2),  # FAR's schedule: the horizon stays at the cap
+    ("far", 0, 0, 0, False, 3), ("move_out_far", 0, 7, 0, False, 2),  # F2's frame for FAR; 8 August 2099
+    ("far", 0, 0, 0, True, 1),  # 2027's schedule retracted: FAR still reaches past the cap
+    ("far", 0, 0, 0, True, 0), ("reassess", 0, 30, 3, False, 1),  # FAR's schedule retracted: its frame reaches
+    ("far", 0, 0, 0, False, 0),  # the frame retracted: the horizon is lowered to 2026, 2027 is read beyond it
+    ("special", 0, 400, 0, True, 9), ("publish", 0, 0, 0, False, 1),  # 2027 again: the horizon rises
+    ("move_in", 1, 5, 1, False, 1),
+], checks=[4, 9, 2, 13])
 def test_projection_follows_rebuilds_and_reads_as_the_aggregates_do(store, ops, checks):
     with tempfile.TemporaryDirectory() as directory:
         for settings in make_settings(store, Path(directory)):
             migrate(settings)
             ledger = BudgetLedger(settings)
-            follower = Projector(settings, batch_size=1)
+            follower = Projector(settings, batch_size=1, checkpoint_every=CHECKPOINT_EVERY)
             try:
                 recorded = setup(ledger)
                 follower.catch_up()
@@ -280,14 +323,14 @@ def test_projection_follows_rebuilds_and_reads_as_the_aggregates_do(store, ops, 
                     run(ledger, op, recorded)
                     if index in restarts:  # a new projector picks up from the read models' rows
                         follower.close()
-                        follower = Projector(settings, batch_size=1)
+                        follower = Projector(settings, batch_size=1, checkpoint_every=CHECKPOINT_EVERY)
                     follower.catch_up()
                     position = Timeline(ledger.engine).max_position()
                     seen[(position, "F1", 2026)] = figures(reads.facility_year("F1", 2026, position))
                 followed = dump(ledger)
                 last = Timeline(ledger.engine).max_position()
 
-                rebuilder = Projector(settings, batch_size=500)
+                rebuilder = Projector(settings, batch_size=500, checkpoint_every=CHECKPOINT_EVERY)
                 rebuilder.rebuild()
                 rebuilder.close()
                 assert dump(ledger) == followed
@@ -296,7 +339,7 @@ def test_projection_follows_rebuilds_and_reads_as_the_aggregates_do(store, ops, 
                     assert figures(reads.facility_year(code, year, position)) == before
                 for check in checks[:2] if last > first else ():
                     code, month = FACILITIES[check % 2], (None, 1, 4, 12)[check % 4]
-                    year = (*YEARS, BEYOND)[check % (len(YEARS) + 1)]
+                    year = (*YEARS, BEYOND, FAR)[check % (len(YEARS) + 2)]
                     start = first + check % (last - first)
                     end = start + 1 + (check // 7) % (last - start)  # first <= start < end <= last
                     explainer = Explainer(ledger)
@@ -333,7 +376,7 @@ def test_projection_follows_rebuilds_and_reads_as_the_aggregates_do(store, ops, 
                         assert found.stays == tuple(StayRecord.of(s) for s in citizen.active_stays), (position, ref)
                         assert [e.meta.event_id for e in found.events] == \
                             [e.meta.event_id for e in ledger.events.get(citizen.id, lte=citizen.version)]
-                    for year in YEARS:  # the what-if's charged revenue is the month rows' revenue
+                    for year in YEARS:  # the what-if's charged revenue is the year rows' revenue
                         replay = what_if(ledger, year, position, {level: Decimal(level * 100) for level in range(1, 11)})
                         actual = {row["facility"]: row["actual"] for row in replay["facilities"]}
                         for code in FACILITIES:
@@ -344,14 +387,17 @@ def test_projection_follows_rebuilds_and_reads_as_the_aggregates_do(store, ops, 
                             assert sum((r[column] for r in replay["facilities"]), Decimal(0)) == \
                                 sum((r[column] for r in replay["paying_municipalities"]), Decimal(0))
                     horizon = reads.horizon(position) or START.year  # the latest year a schedule or frame reaches
-                    for code in FACILITIES:
-                        for year in sorted({*YEARS, BEYOND, horizon + 1}):
+                    for year in sorted({*YEARS, BEYOND, FAR, horizon + 1}):
+                        every = reads.all_facility_years(year, position)  # beyond the horizon: tails by checkpoint
+                        for code in FACILITIES:
                             expected = reference_facility_year(ledger, code, year, position)
                             assert figures(reads.facility_year(code, year, position)) == figures(expected), \
                                 (position, code, year)
+                            assert figures(every[code][1]) == figures(expected), (position, code, year)
                     for year, month in ((2026, 3 + position % 10), (2027, 1 + position % 12), (2028, 1),
                                         (horizon + 1, 1), (horizon + 1, 1 + position % 12),  # beyond the horizon
-                                        (horizon + 2, 12 - position % 12), (BEYOND, 1 + position // 3 % 12)):
+                                        (horizon + 2, 12 - position % 12), (BEYOND, 1 + position // 3 % 12),
+                                        (FAR, 1 + position % 12)):
                         expected_lines = reference_statement_lines(ledger, "751", year, month, position)
                         assert sorted(statements.lines("751", year, month, position), key=str) == \
                             sorted(expected_lines, key=str), (position, year, month)

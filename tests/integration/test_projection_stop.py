@@ -25,7 +25,7 @@ TOO_LARGE = Decimal(10) ** 18
 
 @pytest.fixture
 def overflowing(monkeypatch):  # type: ignore[no-untyped-def]
-    """While on, every month a citizen event changes gets an activity no 64-bit column holds."""
+    """While on, every month of a facility-year a citizen event changes gets an activity no 64-bit column holds."""
     state = {"on": False}
     apply = BudgetProjection.apply
 
@@ -33,8 +33,9 @@ def overflowing(monkeypatch):  # type: ignore[no-untyped-def]
         changes = apply(self, event)
         if not state["on"]:
             return changes
-        return [dataclasses.replace(c, value=dataclasses.replace(c.value, activity=TOO_LARGE))
-                if c.table == "month" and c.value is not None else c for c in changes]
+        return [dataclasses.replace(c, value=tuple(None if m is None else dataclasses.replace(m, activity=TOO_LARGE)
+                                                   for m in c.value))
+                if c.table == "year" and c.value is not None else c for c in changes]
 
     monkeypatch.setattr(BudgetProjection, "apply", apply_overflowing)
     return state

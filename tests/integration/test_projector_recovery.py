@@ -128,7 +128,7 @@ def test_a_restarted_projector_takes_the_rows_and_holds_the_state_it_would_have_
     restarted = Projector(ledger.settings)
     restarted.load()
     assert restarted.position == computed.position
-    for name in ("months", "facts", "lines", "line_keys", "horizon", "stay_rows"):
+    for name in ("months", "facts", "lines", "line_keys", "horizon", "cap", "stay_rows"):
         assert getattr(restarted.projection, name) == getattr(computed.projection, name), name
     ledger.handle(Reassess(citizen_ref="C", effective_date=date(2026, 5, 1), assessment={"hours_per_day": "9"}
                            ), CASEWORKER)
@@ -165,7 +165,7 @@ def test_the_planner_sees_the_read_models_after_a_rebuild_and_as_they_grow(ledge
             analysed = connection.execute(text(
                 "SELECT relname FROM pg_stat_user_tables WHERE schemaname = :schema AND last_analyze IS NOT NULL AND last_vacuum IS NOT NULL"),
                 {"schema": ledger.settings.database_schema}).scalars().all()
-        assert {"rm_budget_months", "rm_facts", "rm_statement_lines", "rm_stays"} <= set(analysed)
+        assert {"rm_facility_years", "rm_facts", "rm_statement_lines", "rm_stays"} <= set(analysed)
         with ledger.engine.connect() as connection:  # the ledger's index: analysed (append-only: no vacuum)
             analysed = connection.execute(text(
                 "SELECT relname FROM pg_stat_user_tables WHERE schemaname = :schema AND last_analyze IS NOT NULL"),
@@ -233,7 +233,7 @@ def test_a_failed_refresh_of_the_statistics_leaves_the_projection_whole(ledger, 
     projector = Projector(ledger.settings, batch_size=1)
 
     def refuse(view):  # type: ignore[no-untyped-def]
-        raise RuntimeError("must be owner of table rm_budget_months")
+        raise RuntimeError("must be owner of table rm_facility_years")
 
     monkeypatch.setattr(type(projector.view), "refresh_statistics", refuse)
     monkeypatch.setattr(projection, "STATISTICS_EVERY", 1)

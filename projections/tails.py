@@ -1,0 +1,202 @@
+"""Open tails: what the stays of a facility fund after the horizon's last day, grouped, so that
+a year beyond the horizon is computed from a few groups instead of from every stay
+(docs/adr/0042).
+
+A stay's *tail* after a day H is its funded days after H as dated pieces (`TailPiece`): one
+piece per condition in force while present (from the day after H, or the condition's date, to
+the next condition, the move-out, or open while the stay is), and one piece for the run-off
+(the day after the move-out to the funded end, at the condition of the move-out day, not
+present: `projections.budget.stay_segments`). A piece keeps only what prices and counts its
+days (domain §4.3-4.5): the level or the special tariff's own rate, the level key (S1 and S2
+apart, for the citizens by level at month end), sold or not (a present day paid by another
+municipality than 707), present or run-off. The assessed hours per day go beside it: they add
+up (support hours = hours × present days).
+
+A facility's tail is its stays' pieces grouped: piece → (citizens, the sum of their hours per
+day). Many stays share a piece (every open stay on level 3 paid by Norddjurs shares
+`(H + 1 day, open, "3", 3, -, not sold, present)`), so a facility's tail is a few groups.
+
+`tail_months(groups, rate_of, rate_changes, year)` gives the facility's `BudgetMonth`s of any
+year after H's year: the same sums as adding `stay_months(stay, rate_of, rate_changes,
+until=31 December, since=1 January)` of each of the stays (the property test holds it so).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, Collection, Iterable, Mapping
+
+from domain.values import NORDDJURS, ZERO
+from projections.budget import BudgetMonth, StayFacts, add_run, level_key, month_end, zero_figures
+from projections.periods import RateOf
+
+ONE_DAY = timedelta(days=1)
+OPEN_END = date(9999, 12, 31)
+"""The last day of an open piece as stored (a key column cannot be NULL)."""
+
+Group = tuple[int, Decimal]
+"""(citizens, the sum of their hours per day)"""
+Groups = Mapping["TailPiece", Group]
+
+
+@dataclass(frozen=True, order=True)
+class TailPiece:
+    """A run of funded days after the horizon with one price, level key, payer kind and
+    presence; `last` None while the stay is open. A special tariff's piece has its own rate
+    and no level (the level does not price it); a level's piece has no special rate."""
+
+    first: date
+    last: date | None
+    level_key: str
+    level: int | None
+    special_rate: Decimal | None
+    sold: bool
+    present: bool
+
+    @property
+    def special(self) -> bool:
+        return not self.level_key.isdigit() and self.level_key != "None"
+
+    def columns(self) -> tuple[Any, ...]:
+        """The piece as its stored key: days as dates (open: `OPEN_END`), the level (0: none)
+        and the special rate in whole øre (0: none; a special rate is at least 0.01)."""
+        rate = 0 if self.special_rate is None else int(self.special_rate.scaleb(2))
+        return (self.first, OPEN_END if self.last is None else self.last, self.level_key,
+                0 if self.level is None else self.level, rate, self.sold, self.present)
+
+    @classmethod
+    def of_columns(cls, first: date, last: date, key: str, level: int, special_rate: int, sold: Any,
+                   present: Any) -> "TailPiece":
+        return cls(first, None if last == OPEN_END else last, key, level or None,
+                   None if not special_rate else Decimal(special_rate).scaleb(-2), bool(sold), bool(present))
+
+
+def stay_tail(stay: StayFacts, after: date | None) -> list[tuple[TailPiece, Decimal]]:
+    """The stay's funded days after `after` (None: all of them) as pieces, each with the hours
+    per day of its citizen (0 on the run-off, which counts no support hours)."""
+    start = stay.move_in if after is None else max(stay.move_in, after + ONE_DAY)
+    move_out, conditions = stay.move_out, stay.conditions
+    pieces: list[tuple[TailPiece, Decimal]] = []
+    if move_out is None or start <= move_out:
+        for i, (since, condition) in enumerate(conditions):
+            first = max(since, start)
+            ends = [d for d in (conditions[i + 1][0] - ONE_DAY if i + 1 < len(conditions) else None, move_out)
+                    if d is not None]
+            last = min(ends) if ends else None
+            if last is not None and last < first:
+                continue
+            pieces.append((_piece(first, last, condition, present=True), condition.hours_per_day))
+    funded = stay.funded_until
+    if move_out is not None and funded is not None and funded > move_out:
+        first = max(move_out + ONE_DAY, start)
+        if first <= funded:
+            pieces.append((_piece(first, funded, stay.condition_on(move_out), present=False), ZERO))
+    return pieces
+
+
+def _piece(first: date, last: date | None, condition: Any, present: bool) -> TailPiece:
+    special = condition.special_tariff is not None
+    return TailPiece(first, last, level_key(condition), None if special else condition.level,
+                     condition.special_rate if special else None,
+                     present and condition.paying_municipality != NORDDJURS, present)
+
+
+def add_tail(groups: dict[TailPiece, Group], pieces: Iterable[tuple[TailPiece, Decimal]], sign: int = 1
+             ) -> set[TailPiece]:
+    """Add (sign 1) or take away (-1) a stay's pieces to a facility's groups; a group left with
+    no citizen goes. Returns the pieces whose group changed."""
+    changed = set()
+    for piece, hours in pieces:
+        citizens, total = groups.get(piece, (0, ZERO))
+        citizens, total = citizens + sign, total + sign * hours
+        if citizens == 0 and not total:
+            groups.pop(piece, None)
+        else:
+            groups[piece] = (citizens, total)
+        changed.add(piece)
+    return changed
+
+
+def tail_groups(stays: Iterable[StayFacts], after: date | None) -> dict[str, dict[TailPiece, Group]]:
+    """Every facility's tail after `after`, from its stays."""
+    tails: dict[str, dict[TailPiece, Group]] = {}
+    for stay in stays:
+        pieces = stay_tail(stay, after)
+        if pieces:
+            add_tail(tails.setdefault(stay.facility, {}), pieces)
+    return tails
+
+
+# Pricing a year ----------------------------------------------------------------------------
+
+Unit = tuple[tuple[int, int, Decimal, int, bool], ...]
+"""A piece's months in one year, for one citizen: (month, days, activity, unpriced days, the
+piece holds the month's last day)."""
+
+
+def piece_months(piece: TailPiece, rate_of: RateOf, rate_changes: Collection[date], year: int) -> Unit:
+    """What one citizen on `piece` adds to each month of `year`: its days split at month starts
+    and rate changes, each run priced at its first day's rate (as `stay_segments` prices)."""
+    first = max(piece.first, date(year, 1, 1))
+    last = min(piece.last or OPEN_END, date(year, 12, 31))
+    if last < first:
+        return ()
+    months = []
+    changes = sorted(d for d in rate_changes if first < d <= last)
+    month_start = first
+    while month_start <= last:
+        month_last = min(month_end(month_start), last)
+        days = unpriced = 0
+        activity = ZERO
+        starts = [month_start, *(d for d in changes if month_start < d <= month_last)]
+        for i, start in enumerate(starts):
+            stop = starts[i + 1] - ONE_DAY if i + 1 < len(starts) else month_last
+            run = (stop - start).days + 1
+            rate = _rate(piece, start, rate_of)
+            days += run
+            if rate is None:
+                unpriced += run
+            else:
+                activity += rate * run
+        months.append((month_start.month, days, activity, unpriced, month_last == month_end(month_start)))
+        month_start = month_last + ONE_DAY
+    return tuple(months)
+
+
+def _rate(piece: TailPiece, day: date, rate_of: RateOf) -> Decimal | None:
+    if piece.special:
+        return piece.special_rate
+    if piece.level is None:
+        return None
+    return rate_of(piece.level, day)
+
+
+def tail_months(groups: Groups, rate_of: RateOf, rate_changes: Collection[date], year: int,
+                units: dict[tuple[TailPiece, int], Unit] | None = None) -> dict[int, BudgetMonth]:
+    """A facility's stay figures of each month of `year` (a year after the tail's day) from its
+    groups. `units` keeps each piece's months between calls with the same `rate_of` and
+    `rate_changes` (a read of many facilities prices a shared piece once)."""
+    units = {} if units is None else units
+    sums = [zero_figures() for _ in range(13)]
+    levels: list[dict[str, int]] = [{} for _ in range(13)]
+    for piece, (citizens, hours) in groups.items():
+        unit = units.get((piece, year))
+        if unit is None:
+            unit = units[(piece, year)] = piece_months(piece, rate_of, rate_changes, year)
+        present, sold, key = piece.present, piece.sold, piece.level_key
+        for month, days, activity, unpriced, at_end in unit:
+            add_run(sums[month], days * citizens, activity * citizens, unpriced * citizens, present, sold, hours * days)
+            if present and at_end:
+                by_level = levels[month]
+                by_level[key] = by_level.get(key, 0) + citizens
+    months = {}
+    for month in range(1, 13):
+        if not sums[month]["funded_days"]:
+            continue  # no funded day: nothing to count
+        counts = tuple(sorted((k, n) for k, n in levels[month].items() if n))
+        figures = BudgetMonth(**sums[month], citizens_by_level=counts)
+        if not figures.is_empty:
+            months[month] = figures
+    return months
