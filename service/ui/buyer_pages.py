@@ -11,6 +11,10 @@ under its own path.
   before;
 - /ui/koeber/afregning: its statement of a month, and the statement as a PDF document
   (/ui/koeber/dokument/...), also as a correction since an earlier day.
+
+Each page has a step bar of its own (docs/adr/0045, service/queries/buyer_steps.py): the
+positions at which what it shows that municipality changed, with the time and the part of the
+page that changed, never the event's type or actor.
 """
 
 from __future__ import annotations
