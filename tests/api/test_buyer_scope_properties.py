@@ -167,7 +167,7 @@ def check_bars(api: Any, citizens: list[str], position: int) -> None:
                 assert buyer_view(api, path, named) != buyer_view(api, path, named - 1), (citizen, named)
         if previous is not None:
             assert previous == last - 1 and buyer_view(api, path, previous) is not None
-    for month in (1, 6):
+    for month in (6,):
         last, previous, following = bar(api.client.get(f"/ui/koeber/afregning?year={YEAR}&month={month}"
                                                         f"&as_of={position}"))
         for named in (last, following):

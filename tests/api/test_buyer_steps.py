@@ -68,10 +68,21 @@ def positions_of(api: Any, citizen: str) -> set[int]:
 
 
 def test_a_buyers_pages_step_to_exactly_the_events_that_changed_what_it_sees(aarhus):  # noqa: F811
+    """On top of the fixture: another facility and its frame budget (nothing Aarhus pays for),
+    a retraction of C's move-out (Aarhus pays again) and of B's move-in (Randers' citizen)."""
+    from tests.factories import facility_body, frame_body
+
+    assert aarhus.post("/v1/facilities", facility_body("AUNING-BO"), role="finance").status_code == 201
+    assert aarhus.put("/v1/facilities/AUNING-BO/frame-budgets/2026", frame_body(), role="finance").status_code == 201
+    for citizen, kind in (("C", "CitizenMovedOut"), ("B", "CitizenMovedIn")):
+        events = aarhus.get(f"/v1/audit?citizen={citizen}&type={kind}", role="auditor").json()["events"]
+        retracted = aarhus.post("/v1/retractions", {"event_id": events[0]["event_id"], "reason": "fejl"},
+                                role="caseworker")
+        assert retracted.status_code == 201, retracted.text
     latest = aarhus.get("/health").json()["position"]
     client = aarhus.client
     client.cookies.set("ledger_session", log_in(client, aarhus.tokens["buyer"]))
-    b_only = positions_of(aarhus, "B")
+    b_only = positions_of(aarhus, "B") | {latest - 3, latest - 2}  # B's events, the other facility's
     for path in ("/ui/koeber", "/ui/koeber/borger/A", "/ui/koeber/borger/C",
                  "/ui/koeber/afregning?year=2026&month=3", "/ui/koeber/afregning?year=2026&month=1"):
         changes = check_walk(client, path, latest)
