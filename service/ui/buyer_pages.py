@@ -11,6 +11,10 @@ under its own path.
   before;
 - /ui/koeber/afregning: its statement of a month, and the statement as a PDF document
   (/ui/koeber/dokument/...), also as a correction since an earlier day.
+
+Each page has a step bar of its own (docs/adr/0045, service/queries/buyer_steps.py): the
+positions at which what it shows that municipality changed, with the time and the part of the
+page that changed, never the event's type or actor.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from collections import defaultdict
 from decimal import Decimal
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
@@ -29,6 +34,7 @@ from service.audit import log_citizen_reads
 from service.auth import BUYER
 from service.danish import KINDS, SLOTS, THEMES
 from service.ledger import Actor, BudgetLedger
+from service.queries.buyer_steps import BuyerSteps, citizens_steps, statement_steps, support_steps
 from service.queries.buyers import buyer_citizen_body, buyer_citizens_body
 from service.queries.values import public
 from service.queries.statements import (
@@ -39,7 +45,7 @@ from service.ui.asof import PointInTime, UiProblem, parse_as_of, read_position, 
 from service.ui.auth import ui_allow
 from service.ui.formatting import COPENHAGEN
 from service.ui.finance_pages import check_municipality, previous_month, refused
-from service.ui.render import REFUSALS, facility_names, ledger_of, page, parse_month, parse_year
+from service.ui.render import REFUSALS, facility_names, ledger_of, page, parse_month, parse_year, with_query
 
 router = APIRouter(include_in_schema=False)
 UiBuyingReader = Annotated[Actor, Depends(ui_allow(*BUYING_READERS))]
@@ -52,6 +58,28 @@ def municipality_of(actor: Actor, chosen: str | None) -> str | None:
             raise UiProblem(403, "Du kan kun se din egen kommunes borgere og afregninger.")
         return actor.municipality
     return check_municipality(chosen) if chosen else None
+
+
+CHANGED = {"citizens": "borgere og betalte perioder", "amounts": "beløb for måneden til dato",
+           "names": "tilbuddenes navne", "paid": "om kommunen betaler for borgeren",
+           "periods": "perioder, niveau og takst", "assessments": "døgnskemaer", "month": "månedens afregning",
+           "year": "årets afregninger"}
+"""What a step bar names as changed (`BuyerChange.changed`): the part of the page, never the event."""
+
+
+def step_links(steps: BuyerSteps, path: str, **params: Any) -> dict[str, Any]:
+    """A buyer page's step bar (docs/adr/0045): `steps`, what changed in words, and the links
+    that read `path` with `params` as of the position just before the last change and as of
+    the next one."""
+    previous = steps.previous_position
+
+    def words(change: Any) -> str | None:
+        return None if change is None else ", ".join(CHANGED[part] for part in change.changed).capitalize()
+
+    return {"steps": steps, "last_changed": words(steps.last), "next_changed": words(steps.next),
+            "previous_href": None if previous is None else with_query(path, **params, as_of=previous),
+            "next_href": None if steps.next is None else with_query(path, **params, as_of=steps.next.position),
+            "latest_href": with_query(path, **params)}
 
 
 def base_form(actor: Actor, municipality: str | None, as_of: str | None) -> dict[str, Any]:
@@ -83,8 +111,11 @@ def buyer_citizens(request: Request, actor: UiBuyingReader, municipality: str | 
                          else _level(paid.level, paid.special_tariff),
                          "month_to_date": now.amount if now and runs_today else Decimal("0.00")})
         log_citizen_reads(ledger, actor, "/ui/koeber", [r["citizen_ref"] for r in rows])
+        chosen = None if actor.role == BUYER else code
         return {"body": body, "rows": rows, "day": day, "total": sum((r["month_to_date"] for r in rows), Decimal(0)),
-                "names": facility_names(ledger, position)}
+                "names": facility_names(ledger, position),
+                "history": step_links(citizens_steps(ledger, actor, code, day, position), "/ui/koeber",
+                                      municipality=chosen)}
 
     return page(request, actor, "koeber.html", form, build)
 
@@ -120,8 +151,11 @@ def buyer_citizen(request: Request, ref: str, actor: UiBuyingReader, municipalit
         found = buyer_citizen_body(ledger, actor, code, ref, position)
         log_citizen_reads(ledger, actor, f"/ui/koeber/borger/{ref}", [found.citizen_ref])
         body = public(found)
+        chosen = None if actor.role == BUYER else code
         return {"support": body, "assessments": [schema_table(a) for a in body["assessments"]],
-                "names": facility_names(ledger, found.as_of_position)}
+                "names": facility_names(ledger, found.as_of_position),
+                "history": step_links(support_steps(ledger, actor, code, ref, position),
+                                      f"/ui/koeber/borger/{quote(ref, safe='')}", municipality=chosen)}
 
     return page(request, actor, "koeber_borger.html", form, build)
 
@@ -163,8 +197,11 @@ def buyer_statement(request: Request, actor: UiBuyingReader, municipality: str |
         position = read_position(request, parse_as_of(as_of))
         found = statement_body(ledger, code, year_, month_, position, request.app.state.projections)
         log_statement_reads(ledger, actor, "/ui/koeber/afregning", found.citizen_refs())
+        chosen = None if actor.role == BUYER else code
         return {"statement": public(found), "names": facility_names(ledger, position),
-                "months": year_of_statements(ledger, code, year_, position)}
+                "months": year_of_statements(ledger, code, year_, position),
+                "history": step_links(statement_steps(ledger, actor, code, year_, month_, position),
+                                      "/ui/koeber/afregning", municipality=chosen, year=year_, month=month_)}
 
     return page(request, actor, "koeber_afregning.html", form, build)
 

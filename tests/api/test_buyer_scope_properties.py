@@ -2,8 +2,9 @@
 (751) holds only stays and days that Aarhus pays for, and every citizen Aarhus pays for is
 there, now and as of an earlier point; a citizen Aarhus never paid for reads exactly as an
 unknown one; the statement's export and PDF document name exactly the citizens of its JSON
-read. The truth of who pays when is the citizen's own read (GET /v1/citizens/{ref} by
-admin), a path of its own.
+read; every position a Køberkommune page's step bar names is one where what that page shows
+Aarhus changed (docs/adr/0045). The truth of who pays when is the citizen's own read
+(GET /v1/citizens/{ref} by admin), a path of its own.
 
 Histories: stays moving between payers (751, 730, 707), payer changes mid-month,
 reassessments, retractions of the latest event, move-outs and new stays with another payer, on both stores; a modest number of
@@ -135,11 +136,53 @@ def check_scope(api: Any, citizens: list[str], position: int) -> None:
             assert {citizen for citizen in truth if citizen in text} == on_statement & set(truth), month
 
 
+def buyer_view(api: Any, path: str, position: int) -> Any:
+    """A buyer's JSON read as of a position without its point (None: not there)."""
+    read = api.get(f"{path}?as_of_position={position}", role="buyer")
+    if read.status_code == 404:
+        return None
+    assert read.status_code == 200, read.text
+    return {key: value for key, value in read.json().items() if key not in ("as_of_position", "now")}
+
+
+def statement_view(api: Any, month: int, position: int) -> Any:
+    """What the statement page shows: the month's statement and each month's stays and total."""
+    months = [buyer_view(api, f"/v1/statements/{AARHUS}/{YEAR}/{m}", position) for m in range(1, 13)]
+    return months[month - 1], [(len(s["lines"]), s["total"]) for s in months]
+
+
+def check_bars(api: Any, citizens: list[str], position: int) -> None:
+    """Every position a buyer page's step bar names (its last change, its previous and next
+    links) is one where what that page shows Aarhus changed, by the buyer's own JSON reads."""
+    from tests.api.test_buyer_steps import bar
+
+    for citizen in citizens:
+        page = api.client.get(f"/ui/koeber/borger/{citizen}?as_of={position}")
+        if page.status_code == 404:
+            continue
+        path = f"/v1/buyers/{AARHUS}/citizens/{citizen}"
+        last, previous, following = bar(page)
+        for named in (last, following):
+            if named is not None:
+                assert buyer_view(api, path, named) != buyer_view(api, path, named - 1), (citizen, named)
+        if previous is not None:
+            assert previous == last - 1 and buyer_view(api, path, previous) is not None
+    for month in (6,):
+        last, previous, following = bar(api.client.get(f"/ui/koeber/afregning?year={YEAR}&month={month}"
+                                                        f"&as_of={position}"))
+        for named in (last, following):
+            if named is not None:
+                assert statement_view(api, month, named) != statement_view(api, month, named - 1), (month, named)
+
+
 def test_every_buyer_response_holds_only_what_its_municipality_pays_for(api):
     api.post("/v1/facilities", facility_body("GRENAA-BO", places=50), role="finance")
     api.put(f"/v1/tariff-schedules/{YEAR}", schedule_body(), role="finance")
     api.put(f"/v1/facilities/GRENAA-BO/frame-budgets/{YEAR}", frame_body(), role="finance")
     recorded: list[str] = []
+    from tests.api.ui_session import log_in
+
+    api.client.cookies.set("ledger_session", log_in(api.client, api.tokens["buyer"]))
 
     @given(st.lists(CITIZEN, min_size=1, max_size=3))
     @hypothesis_settings(max_examples=10, deadline=None, database=None,
@@ -154,5 +197,7 @@ def test_every_buyer_response_holds_only_what_its_municipality_pays_for(api):
         latest = api.get("/health").json()["position"]
         check_scope(api, recorded, latest)
         check_scope(api, recorded, (start + latest) // 2)
+        check_bars(api, refs, latest)
+        check_bars(api, refs, (start + latest) // 2)
 
     history()

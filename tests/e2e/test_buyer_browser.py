@@ -61,3 +61,34 @@ def test_a_buyer_sees_its_citizens_their_døgnskema_and_downloads_its_statement(
         context.close()
         browser.close()
     assert elsewhere == [], f"the UI reached outside the service or broke its CSP: {elsewhere}"
+
+
+def test_a_buyer_steps_back_and_forth_through_the_changes_of_its_list(server):
+    """The list's step bar (docs/adr/0045): "Før ændringen" reads the list just before the last
+    change that it shows Aarhus, which differs; "Næste ændring" comes back to that change; the
+    bar names no actor and no event type."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        context, elsewhere = offline_context(browser, server)
+        page = context.new_page()
+        page.goto(f"{server.base}/ui/login")
+        page.fill("input[name=token]", server.tokens["buyer"])
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{server.base}/ui/koeber")
+        bar = page.locator("#steps").inner_text()
+        assert "Senest ændret" in bar and "demo-" not in bar and "Betalende" not in bar
+        now = page.locator("#buyer-citizens").inner_text()
+        last = int(bar.split("(position ")[1].split(",")[0])
+        page.click("#step-previous")
+        page.wait_for_url(f"{server.base}/ui/koeber?as_of={last - 1}")
+        before = page.locator("main").inner_text()
+        assert page.locator("#buyer-citizens").count() == 0 or page.locator("#buyer-citizens").inner_text() != now
+        assert "Næste ændring" in before and f"(position {last})" in before
+        page.click("#step-next")
+        page.wait_for_url(f"{server.base}/ui/koeber?as_of={last}")
+        assert page.locator("#buyer-citizens").inner_text() == now
+        context.close()
+        browser.close()
+    assert elsewhere == [], f"the UI reached outside the service or broke its CSP: {elsewhere}"
