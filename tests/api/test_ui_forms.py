@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+import time
 from typing import Any
 
 import pytest
@@ -400,3 +401,23 @@ def test_a_form_of_every_kind_sent_again_anew_records_once(world):
         again = forms.send(name, values, role)
         assert again.status_code == 409 and 'id="already-recorded"' in again.text, name
         assert positions(ledger) == position, name
+
+
+def test_the_rule_lasts_its_window_and_a_mark_the_store_does_not_back_refuses_nothing(settings, ledger, tokens):
+    """`LEDGER_UI_FORM_REPEAT_MINUTES` (here 1.2 s, real time) bounds the rule; the cookie only
+    says where to look, so a forged mark (a key the store never recorded this command under)
+    refuses nothing."""
+    short = settings.model_copy(update={"ui_form_repeat_minutes": 0.02})
+    with TestClient(create_app(short, ledger), raise_server_exceptions=False) as client:
+        api, forms = Api(client, tokens), Forms(client, tokens)
+        assert api.post("/v1/facilities", facility_body("GRENAA-BO")).status_code == 201
+        values = {"code": "GRENAA-BO", "places": "12", "effective_date": "2026-09-01"}
+        assert forms.send("capacity", values, "finance").status_code == 201
+        assert forms.send("capacity", values, "finance").status_code == 409
+        time.sleep(1.3)
+        assert forms.send("capacity", values, "finance").status_code == 201
+        tag, _, marks = forms.kept["finance"].partition(".")
+        content = marks.split(":")[0]
+        forms.kept["finance"] = f"{tag}.{content}:{'0' * 64}"  # the same command, a key never used
+        before = positions(ledger)
+        assert forms.send("capacity", values, "finance").status_code == 201 and positions(ledger) == before + 1
