@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     """A web UI session unused for this long ends (the user logs in again)."""
     ui_session_max_hours: float = Field(12.0, gt=0)
     """A web UI session ends this long after log-in however much it is used."""
+    ui_form_repeat_minutes: float = Field(30.0, gt=0)
+    """A web UI form whose command the same session recorded from another form within this
+    long is not recorded again unless the user confirms it (docs/adr/0044)."""
 
     @field_validator("database_url")
     @classmethod

@@ -7,7 +7,9 @@ level the døgnskema gives under the schedule of the effective date (service/ui/
 the same form asks for it; "Gem" records the command through `BudgetLedger.handle`, as the
 API does, with the session's actor. Every rendered form carries an idempotency key of its own,
 kept through its previews and refusals, so a form sent twice records once; the key is bound
-to the command's request (method, path, body), as an `Idempotency-Key` of the API is. After
+to the command's request (method, path, body), as an `Idempotency-Key` of the API is; the
+same move-in or reassessment sent again by the form rendered anew (Back, after saving) is not
+recorded twice either, unless "Registrer igen" is ticked (docs/adr/0044). After
 "Gem" the page shows the events recorded and, as every form's answer does
 (service/ui/form_pages.py `links_after`), links to the facility's budget and to "Hvorfor
 ændrede det sig?" for exactly these events.
@@ -40,7 +42,8 @@ from service.queries.assessments import AssessmentPreview, citizen_assessments
 from service.queries.positions import consistent_position
 from service.ui.auth import ui_allow
 from service.ui.doegnskema import SkemaErrors, cell_values, fieldset, parse_assessment, preview, values_of
-from service.ui.form_pages import describe_events, links_after
+from service.ui.form_pages import CONFIRM, AlreadyRecorded, already_recorded, describe_events, links_after
+from service.ui.form_pages import remember_recorded
 from service.ui.forms import form_idempotency, new_key, valid_key
 from service.ui.render import facility_names, ledger_of, render
 
@@ -150,6 +153,8 @@ class FormState:
         self.assessment: Any = None
         self.current: AssessmentRecord | None = None
         """The assessment in force that a reassessment starts from."""
+        self.repeat: AlreadyRecorded | None = None
+        """The same registration this session saved a moment ago by another form."""
 
     def refuse(self, field: str, message: str) -> None:
         self.errors.setdefault(field, message)
@@ -213,11 +218,17 @@ def _command(state: FormState) -> MoveIn | Reassess | None:
     return None if state.errors else command
 
 
-def _record(state: FormState, command: MoveIn | Reassess, request: Request, actor: Actor) -> dict[str, Any] | None:
+def _record(state: FormState, command: MoveIn | Reassess, request: Request, actor: Actor,
+            confirmation: str | None) -> dict[str, Any] | None:
     """Record the command; its outcome, or None when refused (the refusals set on `state`)."""
+    key = state.form["idempotency_key"]
+    if (repeat := already_recorded(request, actor, command, key, confirmation)) is not None:
+        state.repeat = repeat
+        state.problem = {"status": 409, "message": f"Denne registrering er allerede gemt kl. {repeat.time}: "
+                         "intet er registreret nu.", "detail": None}
+        return None
     try:
-        recorded = ledger_of(request).handle(command, actor, form_idempotency(actor, state.form["idempotency_key"],
-                                                                               command))
+        recorded = ledger_of(request).handle(command, actor, form_idempotency(actor, key, command))
     except IdempotencyConflict:
         state.form["idempotency_key"] = new_key()
         state.problem = {"status": 409, "message": "Formularen er allerede sendt med andre værdier og registreret. "
@@ -227,7 +238,7 @@ def _record(state: FormState, command: MoveIn | Reassess, request: Request, acto
     except DomainError as refused:
         _domain_refusal(state, refused)
         return None
-    return {"command": command, "body": recorded.body, "replayed": recorded.replayed}
+    return {"command": command, "body": recorded.body, "replayed": recorded.replayed, "recorded": recorded}
 
 
 def _page(request: Request, actor: Actor, state: FormState, status: int = 200, outcome: dict | None = None
@@ -237,7 +248,7 @@ def _page(request: Request, actor: Actor, state: FormState, status: int = 200, o
     context = {
         "kind": state.kind, "form": state.form, "errors": state.errors, "form_problem": state.problem,
         "skema": fieldset(state.cells, state.errors), "preview": state.preview, "outcome": outcome,
-        "current": state.current,
+        "current": state.current, "repeat": state.repeat, "confirm": CONFIRM,
         "show_special": needs_special or bool(state.form["special_code"] or state.form["special_rate"])
         or any(f.startswith("special") for f in state.errors),
         "facilities": facility_choices(ledger) if state.kind == "move-in" else {},
@@ -274,16 +285,19 @@ def _submitted(request: Request, actor: Actor, kind: str, form: Mapping[str, str
         state.problem = state.problem or {"status": 422, "message": "Formularen har fejl: se felterne markeret "
                                           "nedenfor. Intet er registreret.", "detail": None}
         return _page(request, actor, state, _status(state))
-    outcome = _record(state, command, request, actor)
+    confirmation = form.get(CONFIRM)
+    outcome = _record(state, command, request, actor, confirmation)
     if outcome is None:
         return _page(request, actor, state, _status(state))
     ref = outcome["command"].citizen_ref
     events = describe_events(ledger_of(request), outcome["body"]["event_ids"])
-    return render(request, actor, "assessment_recorded.html", {
+    page = render(request, actor, "assessment_recorded.html", {
         "kind": kind, "title": "Indflytning registreret" if kind == "move-in" else "Revurdering registreret",
         "outcome": outcome, "body": outcome["body"], "form": {}, "events": events,
         "links": [link for link in links_after(outcome["command"], events) if not link[1].startswith("/ui/borger/")],
         "citizen_href": f"/ui/borger/{quote(ref.upper(), safe='')}"}, 200)
+    return remember_recorded(request, page, actor, outcome["command"], state.form["idempotency_key"],
+                             outcome["recorded"])
 
 
 def _citizen_known(request: Request, state: FormState) -> None:

@@ -5,13 +5,18 @@ with the session's actor, exactly as the API decides it.
 
 A rendered form carries a random key that is the command's Idempotency-Key (as the API's
 header is, under the session's actor): a form sent twice, by a double click or a reload,
-records once and shows the same events. A refusal shows the form again with what was typed,
+records once and shows the same events. A form rendered anew (Back, after saving) with the
+content the session recorded a few minutes ago is not recorded again either: the page says
+when it was saved, links to it, and offers "Registrer igen" for the rare command meant twice
+(`already_recorded`, docs/adr/0044). A refusal shows the form again with what was typed,
 the messages beside their inputs, and nothing recorded. After a command the page shows the
 events recorded and links to what they changed and to "Hvorfor ændrede det sig?" for them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, Iterable
 from urllib.parse import quote
 
@@ -30,14 +35,20 @@ from service.commands.declarations import COMMANDS, Command, Retract
 from service.db import ledger_entries
 from service.ledger import RETRACTABLE_BY_ROLE, Actor, BudgetLedger, NotAllowed, Recorded
 from service.queries.facilities import facility_as_of
+from service.queries.recorded_requests import recorded_request
 from service.ui.asof import UiProblem, read_position
 from service.ui.auth import RoleNotAllowed, ui_allow
-from service.ui.forms import FORM_KEY, FormState, form_idempotency, frame_preview, new_key, parse, parts, place
-from service.ui.forms import place_domain_error, valid_key
+from service.ui.csrf import SESSION_COOKIE
+from service.ui.forms import FORM_KEY, FormState, content_fingerprint, form_idempotency, frame_preview, new_key, parse
+from service.ui.forms import parts, place, place_domain_error, valid_key
+from service.ui.login import cookie_options
+from service.ui.recent_forms import COOKIE as RECENT_FORMS
+from service.ui.recent_forms import cookie_value, read_marks, with_recording
+from service.ui.sessions import session_hash
 from service.ui.render import (
     COMMAND_ROLES, REFUSALS, TEMPLATES, facility_names, ledger_of, may_send, render, with_query,
 )
-from service.ui.formatting import kroner, number
+from service.ui.formatting import COPENHAGEN, kroner, number
 from service.ui.timeline import timeline
 
 router = APIRouter(include_in_schema=False)
@@ -252,18 +263,87 @@ def retraction_target(ledger: BudgetLedger, event_id: str | None) -> dict[str, A
     return found[0] if found else None
 
 
+# The same registration again ---------------------------------------------------------------------------
+
+
+CONFIRM = "gentag"
+"""The "Registrer igen" checkbox: its value is the confirmation of the recording it repeats."""
+
+
+@dataclass(frozen=True)
+class AlreadyRecorded:
+    """A form's command that this session recorded a moment ago by another form: when (HH:MM,
+    Copenhagen time), its events, links to what they changed, and the confirmation that
+    "Registrer igen" carries (the recording's first event)."""
+
+    time: str
+    events: list[dict[str, Any]]
+    links: list[tuple[str, str]]
+    confirmation: str
+
+
+def session_of(request: Request) -> str:
+    """The session as the store keeps it: the SHA-256 of its id (the actor was found by it)."""
+    return session_hash(request.cookies.get(SESSION_COOKIE, ""))
+
+
+def already_recorded(request: Request, actor: Actor, command: Command, key: str, confirmation: str | None
+                     ) -> AlreadyRecorded | None:
+    """The session's latest recording of exactly this command, within the last
+    `ui_form_repeat_minutes` and by another form than the one with `key` (service/ui
+    /recent_forms.py); None when there is none, or when the form confirms ("Registrer igen")
+    that it repeats exactly that recording. The rule of every UI form, not of the API: what it
+    returns is refused, and nothing recorded."""
+    fingerprint, own = content_fingerprint(command), form_idempotency(actor, key, command).key_hash
+    ledger = ledger_of(request)
+    window = timedelta(minutes=request.app.state.settings.ui_form_repeat_minutes)
+    for mark in read_marks(request.cookies.get(RECENT_FORMS), session_of(request)):
+        if not mark.marks(fingerprint) or mark.key_hash == own:
+            continue
+        earlier = recorded_request(ledger, actor.name, mark.key_hash)
+        if earlier is None or earlier.fingerprint != fingerprint or not earlier.event_ids or \
+                datetime.now(timezone.utc) - earlier.recorded_at >= window:
+            continue
+        if confirmation == earlier.event_ids[0]:
+            return None
+        events = describe_events(ledger, earlier.event_ids)
+        return AlreadyRecorded(earlier.recorded_at.astimezone(COPENHAGEN).strftime("%H:%M"), events,
+                               links_after(command, events), earlier.event_ids[0])
+    return None
+
+
+def remember_recorded(request: Request, response: Response, actor: Actor, command: Command, key: str,
+                      recorded: Recorded) -> Response:
+    """The answer to a form that recorded its command, with the session's mark of it (a
+    replay is no new recording)."""
+    if recorded.replayed:
+        return response
+    session = session_of(request)
+    marks = with_recording(read_marks(request.cookies.get(RECENT_FORMS), session), content_fingerprint(command),
+                           form_idempotency(actor, key, command).key_hash)
+    response.set_cookie(RECENT_FORMS, cookie_value(marks, session),
+                        max_age=int(request.app.state.settings.ui_form_repeat_minutes * 60) + 1,
+                        **cookie_options(request))  # type: ignore[arg-type]
+    return response
+
+
+def confirmation_of(posted: Any) -> str | None:
+    value = posted.get(CONFIRM)
+    return value if isinstance(value, str) else None
+
+
 # The pages ---------------------------------------------------------------------------------------------
 
 
-def form_page(request: Request, actor: Actor, state: FormState, status: int = 200, note: str | None = None
-              ) -> Response:
+def form_page(request: Request, actor: Actor, state: FormState, status: int = 200, note: str | None = None,
+              repeat: AlreadyRecorded | None = None) -> Response:
     ledger = ledger_of(request)
     preview = frame_preview(state.values) if state.command.spec.name == "frame-budget" else None
     target = retraction_target(ledger, state.values.get("event_id")) if state.command is Retract else None
     return render(request, actor, "command_form.html", {
         "state": state, "spec": state.command.spec, "parts": parts(state), "intro": INTROS.get(state.command.spec.name),
         "warning": WARNINGS.get(state.command.spec.name), "preview": preview, "target": target, "note": note,
-        "form_key": FORM_KEY, "form": {}, "problem": None}, status)
+        "form_key": FORM_KEY, "repeat": repeat, "confirm": CONFIRM, "form": {}, "problem": None}, status)
 
 
 def with_facilities(request: Request, state: FormState) -> FormState:
@@ -306,14 +386,16 @@ async def send_form(request: Request, name: str, actor: UiWriter) -> Response:
         return render(request, actor, "message.html", {"problem": problem, "form": {}}, problem.status)
     _allowed(actor, command)
     posted = await request.form()
-    values = {k: v for k, v in posted.items() if isinstance(v, str) and k not in (FORM_KEY, "csrf_token", "handling")}
+    values = {k: v for k, v in posted.items()
+              if isinstance(v, str) and k not in (FORM_KEY, "csrf_token", "handling", CONFIRM)}
     key = posted.get(FORM_KEY)
     state = FormState(command, values, key=key if isinstance(key, str) and valid_key(key) else new_key())
     return await run_in_threadpool(decide, request, actor, state, isinstance(key, str) and valid_key(key),
-                                   posted.get("handling") == "beregn")
+                                   posted.get("handling") == "beregn", confirmation_of(posted))
 
 
-def decide(request: Request, actor: Actor, state: FormState, keyed: bool, preview_only: bool) -> Response:
+def decide(request: Request, actor: Actor, state: FormState, keyed: bool, preview_only: bool,
+           confirmation: str | None = None) -> Response:
     with_facilities(request, state)
     if not keyed:
         state.problems.append("Formularen manglede sin nøgle. Kontrollér værdierne og send den igen.")
@@ -323,6 +405,8 @@ def decide(request: Request, actor: Actor, state: FormState, keyed: bool, previe
         return form_page(request, actor, state, 422)
     if preview_only:
         return form_page(request, actor, state)
+    if (repeat := already_recorded(request, actor, command, state.key, confirmation)) is not None:
+        return form_page(request, actor, state, 409, repeat=repeat)
     ledger = ledger_of(request)
     try:
         recorded = ledger.handle(command, actor, form_idempotency(actor, state.key, command))
@@ -334,7 +418,8 @@ def decide(request: Request, actor: Actor, state: FormState, keyed: bool, previe
         place_domain_error(state, error)
         status = 422 if isinstance(error, InvalidValue) else 404 if isinstance(error, NotFound) else 409
         return form_page(request, actor, state, status)
-    return done_page(request, actor, command, recorded)
+    return remember_recorded(request, done_page(request, actor, command, recorded), actor, command, state.key,
+                             recorded)
 
 
 # After a command ---------------------------------------------------------------------------------------

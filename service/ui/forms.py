@@ -541,9 +541,15 @@ def form_idempotency(actor: Actor, key: str, command: Command) -> Idempotency:
     """What makes a rendered form record once: its key under the actor, with the command's
     request as the fingerprint (the same form sent again replays its first answer; the same
     key with other values is `idempotency_key_reused`)."""
+    return Idempotency(principal=actor.name, key=f"ui-form-{key}", fingerprint=content_fingerprint(command))
+
+
+def content_fingerprint(command: Command) -> str:
+    """The command's declared content as the API's request for it (method, path, canonical
+    body), hashed: what an idempotency key is bound to, and what tells that a form records
+    the same thing as one recorded a moment ago (service/ui/recent_forms.py)."""
     body = json.dumps(command.request_body(), sort_keys=True, separators=(",", ":")).encode()
-    return Idempotency(principal=actor.name, key=f"ui-form-{key}",
-                       fingerprint=request_fingerprint("POST", command.request_path(), body))
+    return request_fingerprint("POST", command.request_path(), body)
 
 
 @dataclass(frozen=True)

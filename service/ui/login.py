@@ -19,6 +19,7 @@ from starlette.responses import Response
 from service.throttle import AuthThrottled, authenticate_throttled
 from service.ui.auth import COOKIE, MESSAGES, safe_next
 from service.ui.csrf import LOGIN_COOKIE, LOGIN_PATH, csrf_token
+from service.ui.recent_forms import COOKIE as RECENT_FORMS_COOKIE
 from service.ui.render import TEMPLATES
 from service.ui.sessions import close_session, open_session
 
@@ -85,11 +86,13 @@ def log_in(request: Request, token: Annotated[str, Form(max_length=300)] = "",
 @router.post("/ui/logout")
 def log_out(request: Request) -> Response:
     """Log out: the session's row is deleted (its cookie, even replayed, is refused from now on)
-    and the cookie cleared. A POST from the page's button only, with the session's CSRF token."""
+    and the cookies cleared (the session's, and its marks of recent forms). A POST from the
+    page's button only, with the session's CSRF token."""
     session_id = request.cookies.get(COOKIE)
     if session_id:
         close_session(request.app.state.ledger.engine, session_id)
     response = RedirectResponse("/ui/login?besked=logget-ud", status_code=303)
     response.delete_cookie(COOKIE, **cookie_options(request))
     response.delete_cookie(OLD_TOKEN_COOKIE, **cookie_options(request))
+    response.delete_cookie(RECENT_FORMS_COOKIE, **cookie_options(request))
     return response

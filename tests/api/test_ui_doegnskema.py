@@ -20,7 +20,8 @@ from service.commands.fields import Assessment
 from service.ledger import Timeline
 from service.queries.assessments import citizen_assessments, preview_assessment
 from service.ui.doegnskema import SKEMA, SkemaErrors, cell_field, parse_assessment
-from tests.api.ui_session import ORIGIN, form_token, log_in, session_header
+from service.ui.recent_forms import COOKIE as RECENT_FORMS
+from tests.api.ui_session import ORIGIN, form_token, log_in, session_header, set_cookies
 from tests.conftest import Api
 from tests.factories import døgnskema, facility_body, schedule_body
 
@@ -31,12 +32,14 @@ class Forms:
     """A browser holding a UI session per role, filling the døgnskema pages."""
 
     def __init__(self, client: TestClient, tokens: dict[str, str]) -> None:
-        self.client, self.tokens, self.sessions = client, tokens, {}
+        self.client, self.tokens, self.sessions, self.kept = client, tokens, {}, {}
 
     def headers(self, role: str) -> dict[str, str]:
         if role not in self.sessions:
             self.sessions[role] = log_in(self.client, self.tokens[role])
-        return {**session_header(self.sessions[role]), "Origin": ORIGIN}
+        kept = self.kept.get(role)
+        cookie = session_header(self.sessions[role])["Cookie"] + (f"; {RECENT_FORMS}={kept}" if kept else "")
+        return {"Cookie": cookie, "Origin": ORIGIN}
 
     def get(self, path: str, role: str = "caseworker"):  # type: ignore[no-untyped-def]
         return self.client.get(path, headers=self.headers(role), follow_redirects=False)
@@ -48,7 +51,11 @@ class Forms:
         return {"csrf_token": form_token(page.text), "idempotency_key": KEY.search(page.text).group(1)}
 
     def post(self, path: str, data: dict[str, str], role: str = "caseworker"):  # type: ignore[no-untyped-def]
-        return self.client.post(path, data=data, headers=self.headers(role), follow_redirects=False)
+        """The form posted; the cookie of recent forms kept as the browser keeps it."""
+        response = self.client.post(path, data=data, headers=self.headers(role), follow_redirects=False)
+        if RECENT_FORMS in (found := set_cookies(response)):
+            self.kept[role] = found[RECENT_FORMS][RECENT_FORMS].value
+        return response
 
 
 def cells(**minutes: int | str) -> dict[str, str]:
@@ -285,3 +292,36 @@ def test_the_citizen_page_shows_each_assessment_as_its_table_and_what_changed(wo
     assert re.search(r'class="num total-minutes">300<.*class="num total-minutes">420<', page, re.S)
     assert 'id="new-reassessment"' not in page  # the auditor may not reassess
     assert 'id="new-reassessment"' in forms.get("/ui/borger/BOR-0042").text
+
+
+AGAIN = re.compile(r'<input type="checkbox" id="register-again" name="gentag" value="([^"]+)">')
+
+
+def test_a_move_in_or_reassessment_sent_again_by_the_form_rendered_anew_records_nothing_unless_registrer_igen(world):
+    """Back after "Gem" renders the døgnskema form anew with a fresh key while the browser
+    restores the cells: the same move-in or reassessment is not recorded again; the page says
+    when it was saved and links to it, and "Registrer igen" records it once more (docs/adr/0044)."""
+    api, forms, ledger = world
+    assert forms.post("/ui/indflytning", {**forms.open("/ui/indflytning"), **MOVE_IN, **FIVE_HOURS,
+                                          "handling": "gem"}).status_code == 200
+    position = Timeline(ledger.engine).max_position()
+    back = forms.post("/ui/indflytning", {**forms.open("/ui/indflytning"), **MOVE_IN, **FIVE_HOURS, "handling": "gem"})
+    assert back.status_code == 409 and Timeline(ledger.engine).max_position() == position
+    notice = back.text[back.text.index('id="already-recorded"'):]
+    assert re.search(r"Denne registrering er allerede gemt i denne session kl\. \d\d:\d\d\.", notice)
+    assert f"position {position}," in notice and "/ui/forklar?facility=GRENAA-BO" in notice
+    assert AGAIN.search(back.text).group(1) == api.get("/v1/citizens/BOR-0042").json()["events"][0]["event_id"]
+    assert 'value="2026-03-01"' in back.text  # what was typed is kept
+
+    reassess = {"citizen_ref": "BOR-0042", "effective_date": "2026-05-01", **FIVE_HOURS, "handling": "gem"}
+    assert forms.post("/ui/revurdering", {**forms.open("/ui/revurdering?ref=BOR-0042"), **reassess}).status_code == 200
+    position = Timeline(ledger.engine).max_position()
+    form = forms.open("/ui/revurdering?ref=BOR-0042")
+    refused = forms.post("/ui/revurdering", {**form, **reassess})
+    assert refused.status_code == 409 and 'id="already-recorded"' in refused.text
+    assert forms.post("/ui/revurdering", {**form, **reassess, "gentag": "an-older-one"}).status_code == 409
+    assert Timeline(ledger.engine).max_position() == position
+    again = forms.post("/ui/revurdering", {**form, **reassess, "gentag": AGAIN.search(refused.text).group(1)})
+    assert again.status_code == 200 and 'id="replayed"' not in again.text
+    assert [e["type"] for e in api.get("/v1/citizens/BOR-0042").json()["events"]] == [
+        "CitizenMovedIn", "CitizenReassessed", "CitizenReassessed"]

@@ -3,13 +3,15 @@
 declaration and offered only to the roles it names; a posted form records exactly what the API
 records for the same values; a refusal (a declared bound, a domain rule) comes back in Danish
 beside its input with what was typed and nothing recorded; a form sent twice records once;
-after a command the page shows its events and links to what they changed. The browser test
-is tests/e2e/test_forms_browser.py."""
+after a command the page shows its events and links to what they changed; the same command
+sent again by the form rendered anew (Back) records nothing unless "Registrer igen" is ticked.
+The browser test is tests/e2e/test_forms_browser.py."""
 
 from __future__ import annotations
 
 import html
 import re
+import time
 from typing import Any
 
 import pytest
@@ -18,7 +20,8 @@ from fastapi.testclient import TestClient
 from service.api.app import create_app
 from service.commands.declarations import COMMANDS
 from service.ledger import Timeline
-from tests.api.ui_session import ORIGIN, form_token, log_in, session_header
+from service.ui.recent_forms import COOKIE as RECENT_FORMS
+from tests.api.ui_session import ORIGIN, form_token, log_in, session_header, set_cookies
 from tests.conftest import Api
 from tests.factories import facility_body, frame_body, move_in_body, schedule_body
 
@@ -27,15 +30,24 @@ _ERROR = re.compile(r'<span class="field-error" id="[^"]*" data-field="([^"]+)">
 
 
 class Forms:
-    """A browser's session per role, posting the UI's forms as the browser does."""
+    """A browser's session per role, posting the UI's forms as the browser does, and keeping
+    the cookie of its recent forms as the browser does."""
 
     def __init__(self, client: TestClient, tokens: dict[str, str]) -> None:
-        self.client, self.tokens, self.sessions = client, tokens, {}
+        self.client, self.tokens, self.sessions, self.kept = client, tokens, {}, {}
 
     def headers(self, role: str) -> dict[str, str]:
         if role not in self.sessions:
             self.sessions[role] = log_in(self.client, self.tokens[role])
-        return session_header(self.sessions[role])
+        kept = self.kept.get(role)
+        cookie = session_header(self.sessions[role])["Cookie"] + (f"; {RECENT_FORMS}={kept}" if kept else "")
+        return {"Cookie": cookie}
+
+    def keep(self, role: str, response):  # type: ignore[no-untyped-def]
+        """The response, its cookie of recent forms kept for the role's next requests."""
+        if RECENT_FORMS in (found := set_cookies(response)):
+            self.kept[role] = found[RECENT_FORMS][RECENT_FORMS].value
+        return response
 
     def open(self, path: str, role: str):  # type: ignore[no-untyped-def]
         return self.client.get(path, headers=self.headers(role), follow_redirects=False)
@@ -46,15 +58,17 @@ class Forms:
         page = page or self.open(f"/ui/registrer/{name}{query}", role)
         assert page.status_code == 200, page.text
         data = {**filled(page.text), **values, "csrf_token": form_token(page.text), "handling": action}
-        return self.client.post(f"/ui/registrer/{name}", data=data, headers={**self.headers(role), "Origin": ORIGIN},
-                                follow_redirects=False)
+        return self.keep(role, self.client.post(f"/ui/registrer/{name}", data=data,
+                                                headers={**self.headers(role), "Origin": ORIGIN},
+                                                follow_redirects=False))
 
 
 def filled(text: str) -> dict[str, str]:
     """What a browser sends of a page's form as it stands: its inputs' values and selected options."""
     form = text[text.index('id="command-form"'):]
-    inputs = re.finditer(r'<input[^>]* name="([^"]+)" value="([^"]*)"', form)
-    values = {m.group(1): html.unescape(m.group(2)) for m in inputs}
+    inputs = re.finditer(r'<input([^>]*) name="([^"]+)" value="([^"]*)"([^>]*)>', form)
+    values = {m.group(2): html.unescape(m.group(3)) for m in inputs
+              if 'type="checkbox"' not in m.group(1) or " checked" in m.group(4)}  # a box not ticked is not sent
     for select in re.finditer(r'<select[^>]* name="([^"]+)"[^>]*>(.*?)</select>', form, re.S):
         chosen = re.search(r'<option value="([^"]*)" selected>', select.group(2))
         values[select.group(1)] = html.unescape(chosen.group(1)) if chosen else ""
@@ -305,3 +319,105 @@ def test_a_form_without_its_key_or_naming_what_does_not_exist_is_refused_in_dani
                                       "reason": "Flere pladser"}, "finance")
     assert unknown.status_code == 404 and errors(unknown.text) == {"code": "Tilbuddet findes ikke; opret det først."}
     assert positions(ledger) == before
+
+
+_AGAIN = re.compile(r'<input type="checkbox" id="register-again" name="gentag" value="([^"]+)">')
+
+
+def test_a_form_rendered_anew_with_what_the_session_just_saved_records_nothing_unless_registrer_igen(world):
+    """Back after "Gem" fetches the form anew (no-store) with a fresh key while the browser
+    restores what was typed: the same command is not recorded again. The page says when it was
+    saved and links to it; "Registrer igen" (naming exactly that recording) records it once more.
+    Another session, other values, and the API are not bound by the rule (docs/adr/0044)."""
+    api, forms, ledger = world
+    values = {"code": "GRENAA-BO", "places": "12", "effective_date": "2026-09-01", "reason": "Ombygning"}
+    first = forms.send("capacity", values, "finance")
+    assert first.status_code == 201, errors(first.text)
+    position = positions(ledger)
+    first_event = api.get("/v1/audit?facility=GRENAA-BO", role="finance").json()["events"][-1]
+    assert first_event["type"] == "CapacityChanged" and first_event["position"] == position
+
+    back = forms.send("capacity", values, "finance")  # the form rendered anew, typed the same
+    assert back.status_code == 409 and positions(ledger) == position
+    notice = back.text[back.text.index('id="already-recorded"'):]
+    assert re.search(r"Denne registrering er allerede gemt i denne session kl\. \d\d:\d\d\.", notice)
+    assert f"position {position}," in notice
+    explain = html.unescape(re.search(r'<a href="(/ui/forklar[^"]+)">Hvorfor ændrede det sig\?</a>', notice).group(1))
+    assert f"fra={position - 1}" in explain and f"til={position}" in explain
+    assert forms.open(explain, "finance").status_code == 200
+    assert _AGAIN.search(back.text).group(1) == first_event["event_id"]
+    assert ">Ombygning</textarea>" in back.text  # what was typed is kept
+    assert 'id="recorded"' not in back.text
+
+    def post(page, extra):  # type: ignore[no-untyped-def]
+        data = {**filled(page.text), **extra, "csrf_token": form_token(page.text), "handling": "gem"}
+        return forms.keep("finance", forms.client.post("/ui/registrer/capacity", data=data, follow_redirects=False,
+                                                       headers={**forms.headers("finance"), "Origin": ORIGIN}))
+
+    assert post(back, {"gentag": "not-this-one"}).status_code == 409 and positions(ledger) == position
+    beregn = post(back, {"handling": "beregn"})
+    assert beregn.status_code in (200, 409) and positions(ledger) == position
+
+    again = post(back, {"gentag": _AGAIN.search(back.text).group(1)})  # "Registrer igen" ticked
+    assert again.status_code == 201 and positions(ledger) == position + 1
+    reloaded = post(back, {"gentag": _AGAIN.search(back.text).group(1)})  # that answer reloaded
+    assert reloaded.status_code == 200 and 'id="replayed"' in reloaded.text and positions(ledger) == position + 1
+
+    third = forms.send("capacity", values, "finance")  # Back once more: the newer recording is named
+    assert third.status_code == 409 and f"position {position + 1}," in third.text
+    assert _AGAIN.search(third.text).group(1) != first_event["event_id"]
+    stale = post(third, {"gentag": first_event["event_id"]})  # a tick restored for the older recording
+    assert stale.status_code == 409 and positions(ledger) == position + 1
+
+    other = forms.send("capacity", {**values, "places": "13"}, "finance")
+    assert other.status_code == 201 and positions(ledger) == position + 2
+    assert RECENT_FORMS in forms.headers("finance")["Cookie"]
+    forms.sessions["finance"] = log_in(forms.client, forms.tokens["finance"])  # another session, the same browser
+    assert forms.send("capacity", values, "finance").status_code == 201 and positions(ledger) == position + 3
+    assert forms.send("capacity", values, "finance").status_code == 409  # and that session's own rule
+    body = {"places": 12, "effective_date": "2026-09-01", "reason": "Ombygning"}
+    assert api.post("/v1/facilities/GRENAA-BO/capacity", body, role="finance").status_code == 201
+    assert api.post("/v1/facilities/GRENAA-BO/capacity", body, role="finance").status_code == 201
+    assert positions(ledger) == position + 5
+
+
+def test_a_form_of_every_kind_sent_again_anew_records_once(world):
+    """The rule holds for each generic form: sent, then sent again from a new rendering."""
+    api, forms, ledger = world
+    assert api.post("/v1/citizens/F/move-in", move_in_body("GRENAA-BO"), role="caseworker").status_code == 201
+    sent = {
+        "register-facility": ({"code": "to-bo", "name": "To Bo", "kind": "bofaellesskab", "area": "Auning",
+                               "places": "4"}, "finance"),
+        "baseline": ({"code": "GRENAA-BO", "year": "2026", "baseline_budget": "3.500.000", "phase_in_pct": "50"},
+                     "finance"),
+        "special-tariff": ({"citizen_ref": "F", "code": "S2", "daily_rate": "4000", "reason": "Særlige behov",
+                            "effective_date": "2026-06-01"}, "caseworker"),
+        "paying-municipality": ({"citizen_ref": "F", "paying_municipality": "101", "effective_date": "2026-08-01"},
+                                "caseworker"),
+    }
+    for name, (values, role) in sent.items():
+        assert forms.send(name, values, role).status_code == 201, name
+        position = positions(ledger)
+        again = forms.send(name, values, role)
+        assert again.status_code == 409 and 'id="already-recorded"' in again.text, name
+        assert positions(ledger) == position, name
+
+
+def test_the_rule_lasts_its_window_and_a_mark_the_store_does_not_back_refuses_nothing(settings, ledger, tokens):
+    """`LEDGER_UI_FORM_REPEAT_MINUTES` (here 1.2 s, real time) bounds the rule; the cookie only
+    says where to look, so a forged mark (a key the store never recorded this command under)
+    refuses nothing."""
+    short = settings.model_copy(update={"ui_form_repeat_minutes": 0.02})
+    with TestClient(create_app(short, ledger), raise_server_exceptions=False) as client:
+        api, forms = Api(client, tokens), Forms(client, tokens)
+        assert api.post("/v1/facilities", facility_body("GRENAA-BO")).status_code == 201
+        values = {"code": "GRENAA-BO", "places": "12", "effective_date": "2026-09-01"}
+        assert forms.send("capacity", values, "finance").status_code == 201
+        assert forms.send("capacity", values, "finance").status_code == 409
+        time.sleep(1.3)
+        assert forms.send("capacity", values, "finance").status_code == 201
+        tag, _, marks = forms.kept["finance"].partition(".")
+        content = marks.split(":")[0]
+        forms.kept["finance"] = f"{tag}.{content}:{'0' * 64}"  # the same command, a key never used
+        before = positions(ledger)
+        assert forms.send("capacity", values, "finance").status_code == 201 and positions(ledger) == before + 1
