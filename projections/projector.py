@@ -4,8 +4,13 @@ says which read-model rows change at each position (docs/adr/0006).
 It keeps the aggregates as the events left them (facilities, tariff schedules, citizens),
 applying each event with the domain's own `mutate`, so every rule about what counts
 (retractions, the latest effective then latest recorded, a special tariff until the next
-level) is the domain's, never re-implemented here. From them it keeps the current value of
-every read-model row:
+level) is the domain's, never re-implemented here. Facilities and schedules are few and all
+held; citizens are many, and an event needs only its own citizen's stays before and after it:
+the projection holds the citizens it applied events to last (a bounded LRU), and a citizen it
+does not hold is loaded from the store by its stream, at the version before the event
+(`CitizenLoader`, injected by the service). What concerns every stay (a schedule repricing a
+year, the horizon raised) is computed from the stay rows, not from the citizens
+(docs/adr/0041). From them it keeps the current value of every read-model row:
 
 - `month` rows, per facility, year and month: what the stays add (activity, present and
   funded days, sold days, support hours, citizens by level at month end): the sum of the
@@ -30,21 +35,21 @@ that is what makes a rebuild equal to following.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
-from dataclasses import dataclass
+from collections import OrderedDict, defaultdict
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 from uuid import UUID
 
 from domain.citizen import Citizen
 from domain.facility import Facility
-from domain.ledger import public_type
+from domain.ledger import LedgerAggregate, public_type
 from domain.tariff_schedule import TariffSchedule
 from projections.budget import BudgetMonth, Month, StayFacts, StayMonth, stay_months
 from projections.frame import basistakst, frame_total
 from projections.statements import statement_lines
-from projections.stays import StayRecord, stay_value
+from projections.stays import StayRecord, stay_of, stay_value
 
 MonthKey = tuple[str, int, int]
 """(facility code, year, month)"""
@@ -56,6 +61,8 @@ StayKey = tuple[str]
 """(stay id,)"""
 Delta = dict[MonthKey, list[tuple[StayMonth, int]]]
 """What stays add to (+1) or take from (-1) each facility-month."""
+CitizenLoader = Callable[[UUID, int], Citizen]
+"""The citizen of a stream as its first `version` events left it (version ≥ 1), from the store."""
 
 
 @dataclass(frozen=True)
@@ -76,11 +83,16 @@ def canonical(value: Any) -> str:
 class BudgetProjection:
     """In-memory state of the budget read models, advanced one event at a time."""
 
-    def __init__(self) -> None:
+    def __init__(self, load_citizen: CitizenLoader | None = None, citizens: int = 4096) -> None:
+        """With `load_citizen`, at most `citizens` citizens are held (the last used), the others
+        loaded again when an event of theirs comes; without it every citizen is held."""
         self.facilities: dict[UUID, Facility] = {}
         self.schedules: dict[int, TariffSchedule] = {}
         self.schedule_years: dict[UUID, int] = {}
-        self.citizens: dict[UUID, Citizen] = {}
+        self.citizens: OrderedDict[UUID, Citizen] = OrderedDict()
+        """The citizens held, the least recently used first."""
+        self.load_citizen = load_citizen
+        self.citizen_limit = max(1, citizens) if load_citizen is not None else None
         self.horizon: int | None = None
         self.months: dict[MonthKey, BudgetMonth] = {}
         self.facts: dict[FactKey, str] = {}
@@ -92,7 +104,8 @@ class BudgetProjection:
         self._before: dict[tuple[str, Any], Any] = {}
         """Rows the current event has changed, with their values before it."""
         self._stays: dict[UUID, list[StayFacts]] = {}
-        """Each citizen's stays as last computed (dropped when a schedule changes)."""
+        """Each held citizen's stays as last computed (dropped when a schedule changes or the
+        citizen is no longer held)."""
         self._rates: dict[tuple[int, date], Decimal | None] = {}
         self._revisions: frozenset[date] | None = None
         """Rates of a level on a day, and the days of rate revisions, as the schedules say
@@ -103,32 +116,43 @@ class BudgetProjection:
         self._before = {}
         stream = event.originator_id
         # A retraction's class is the shared LedgerAggregate.EntryRetracted: know it by its stream.
-        if stream in self.citizens or isinstance(event, Citizen.Event):
-            self._citizen_event(event)
-        elif stream in self.facilities or isinstance(event, Facility.Event):
+        # Every facility and schedule is held (each stream's first event creates it), so a
+        # retraction in any other stream is a citizen's.
+        if stream in self.facilities or isinstance(event, Facility.Event):
             self._facility_event(event)
         elif stream in self.schedule_years or isinstance(event, TariffSchedule.Event):
             self._schedule_event(event)
+        elif isinstance(event, (Citizen.Event, LedgerAggregate.Event)):
+            self._citizen_event(event)
         return self._changes()
 
     def replay(self, event: Any) -> None:
-        """Apply one event to the aggregates only, computing no rows: with `restore`, how a
-        projector picks up where the read models are instead of computing them again."""
+        """Apply one event to the aggregates only, computing no rows."""
         stream = event.originator_id
-        if stream in self.citizens or isinstance(event, Citizen.Event):
-            self.citizens[stream] = event.mutate(self.citizens.get(stream))
-            self._stays.pop(stream, None)
-        elif stream in self.facilities or isinstance(event, Facility.Event):
+        if stream in self.facilities or isinstance(event, Facility.Event):
             self.facilities[stream] = event.mutate(self.facilities.get(stream))
         elif stream in self.schedule_years or isinstance(event, TariffSchedule.Event):
             year = self.schedule_years.get(stream) or event.year
             self.schedules[year], self.schedule_years[stream] = event.mutate(self.schedules.get(year)), year
             self._stays, self._rates, self._revisions = {}, {}, None
+        elif isinstance(event, (Citizen.Event, LedgerAggregate.Event)):
+            self._hold(stream, event.mutate(self._citizen(stream, event.originator_version - 1)))
+            self._stays.pop(stream, None)
+
+    def take(self, aggregate: Facility | TariffSchedule) -> None:
+        """Take a facility or a tariff schedule as the store has it at the position the rows
+        are restored to (`restore`): with them, how a projector picks up where the read models
+        are (citizens come from the store as their events do)."""
+        if isinstance(aggregate, Facility):
+            self.facilities[aggregate.id] = aggregate
+        else:
+            self.schedules[aggregate.year], self.schedule_years[aggregate.id] = aggregate, aggregate.year
+            self._stays, self._rates, self._revisions = {}, {}, None
 
     def restore(self, months: dict[MonthKey, BudgetMonth], facts: dict[FactKey, str],
                 lines: dict[LineKey, str], stays: dict[StayKey, str]) -> None:
-        """Take the rows the read models hold at the position the aggregates were replayed
-        to (`replay`): the state is then the one `apply` would have reached."""
+        """Take the rows the read models hold at the position the facilities and schedules
+        were taken at (`take`): the state is then the one `apply` would have reached."""
         self.months, self.facts, self.lines = dict(months), dict(facts), dict(lines)
         self.stay_rows = dict(stays)
         self.line_keys = {}
@@ -154,10 +178,10 @@ class BudgetProjection:
     # Citizens ----------------------------------------------------------------------------
 
     def _citizen_event(self, event: Any) -> None:
-        before = self.citizens.get(event.originator_id)
+        before = self._citizen(event.originator_id, event.originator_version - 1)
         old = self._stays_of_citizen(event.originator_id, before)
         citizen = event.mutate(before)
-        self.citizens[event.originator_id] = citizen
+        self._hold(event.originator_id, citizen)
         new = self._stays[event.originator_id] = self.stays_of(citizen)
         unchanged = set(old) & set(new)
         old, new = [s for s in old if s not in unchanged], [s for s in new if s not in unchanged]
@@ -171,6 +195,25 @@ class BudgetProjection:
         records = {stay.stay_id: stay for stay in citizen.active_stays}
         for stay in self._stays[event.originator_id]:
             self._set_row("stay", (stay.stay_id,), stay_value(stay, StayRecord.of(records[stay.stay_id])))
+
+    def _citizen(self, citizen_id: UUID, version: int) -> Citizen | None:
+        """The citizen as its first `version` events left it: held, else from the store (None
+        before its first event)."""
+        citizen = self.citizens.get(citizen_id)
+        if citizen is not None:
+            self.citizens.move_to_end(citizen_id)
+            return citizen
+        if version < 1 or self.load_citizen is None:
+            return None
+        return self.load_citizen(citizen_id, version)
+
+    def _hold(self, citizen_id: UUID, citizen: Citizen) -> None:
+        """Hold the citizen as the last used; let go of the least recently used beyond the limit."""
+        self.citizens[citizen_id] = citizen
+        self.citizens.move_to_end(citizen_id)
+        while self.citizen_limit is not None and len(self.citizens) > self.citizen_limit:
+            gone, _ = self.citizens.popitem(last=False)
+            self._stays.pop(gone, None)
 
     def _stays_of_citizen(self, citizen_id: UUID, citizen: Citizen | None) -> list[StayFacts]:
         if citizen is None:
@@ -192,15 +235,26 @@ class BudgetProjection:
         return since
 
     def stays_of(self, citizen: Citizen) -> list[StayFacts]:
+        return [StayFacts(citizen.citizen_ref, stay.move_in, stay.move_out, tuple(stay.conditions()),
+                          self.runoff_of(stay.move_out), stay.facility, stay.stay_id)
+                for stay in citizen.active_stays]
+
+    def runoff_of(self, move_out: date | None) -> int:
+        """The run-off of a stay that moves out on `move_out`: its year's published schedule's,
+        else one month."""
+        if move_out is not None:
+            schedule = self.schedules.get(move_out.year)
+            if schedule is not None and schedule.is_published:
+                return schedule.runoff_months
+        return 1
+
+    def stays_in_rows(self) -> list[StayFacts]:
+        """Every stay as its row holds it, with the run-off the schedules set now (and no
+        citizen reference: the months and statement lines need none)."""
         stays = []
-        for stay in citizen.active_stays:
-            runoff = 1
-            if stay.move_out is not None:
-                schedule = self.schedules.get(stay.move_out.year)
-                if schedule is not None and schedule.is_published:
-                    runoff = schedule.runoff_months
-            stays.append(StayFacts(citizen.citizen_ref, stay.move_in, stay.move_out, tuple(stay.conditions()),
-                                   runoff, stay.facility, stay.stay_id))
+        for (stay_id,), text in self.stay_rows.items():
+            stay = stay_of(stay_id, json.loads(text))
+            stays.append(stay if stay.move_out is None else replace(stay, runoff_months=self.runoff_of(stay.move_out)))
         return stays
 
     # Facilities --------------------------------------------------------------------------
@@ -239,8 +293,7 @@ class BudgetProjection:
             # place computes its months once, at their rates.
             schedule = event.mutate(before)
             self.schedules[year], self.schedule_years[event.originator_id] = schedule, year
-            self._schedule_changed([cid for cid, stays in self._stays.items()
-                                    if any(s.move_out is not None and s.move_out.year == year for s in stays)])
+            self._schedule_changed(self._ending_in(year))
             self._raise_horizon(year)
         else:
             schedule = self._reprice(event, year, before)
@@ -255,23 +308,23 @@ class BudgetProjection:
         change (`repriced`) are recomputed, at the old and then at the new rates."""
         (first, levels), last = repriced(event, year, before), date(year, 12, 31)
         since_month = date(first.year, first.month, 1)
-        touched = [(cid, c) for cid, c in self.citizens.items()
-                   if any(s.touches(first, last) and (levels is None or s.has_level_between(levels, first, last))
-                          for s in self._stays_of_citizen(cid, c))]
-        old = [s for cid, c in touched for s in self._stays_of_citizen(cid, c)]
+        old = [s for s in self.stays_in_rows()
+               if s.touches(first, last) and (levels is None or s.has_level_between(levels, first, last))]
         since = {s.stay_id: since_month for s in old}
         delta = self._months_of_stays(old, -1, since=since)  # at the old rates
         schedule = event.mutate(before)
         self.schedules[year], self.schedule_years[event.originator_id] = schedule, year
         # Only a publication sets the run-off (of the stays that end in its year, all touched).
-        self._schedule_changed([] if levels is not None else [
-            cid for cid, _ in touched
-            if any(s.move_out is not None and s.move_out.year == year for s in self._stays.get(cid, ()))])
-        new = [s for cid, c in touched for s in self._stays_of_citizen(cid, c)]
-        since.update({s.stay_id: since_month for s in new})
+        self._schedule_changed([] if levels is not None else self._ending_in(year))
+        new = [s if s.move_out is None else replace(s, runoff_months=self.runoff_of(s.move_out)) for s in old]
         self._apply(self._months_of_stays(new, 1, delta, since=since))
         self._reline(new, {s.stay_id for s in old}, since)
         return schedule
+
+    def _ending_in(self, year: int) -> list[UUID]:
+        """The held citizens with a stay that moves out in `year`."""
+        return [cid for cid, stays in self._stays.items()
+                if any(s.move_out is not None and s.move_out.year == year for s in stays)]
 
     def _schedule_changed(self, citizens: list[UUID]) -> None:
         """After a schedule changed: drop the rates and revision days, and the stays of
@@ -306,7 +359,7 @@ class BudgetProjection:
         added: Delta = defaultdict(list)
         revisions = self.revision_days()
         since = None if earlier is None else date(earlier + 1, 1, 1)
-        stays = [s for cid, c in self.citizens.items() for s in self._stays_of_citizen(cid, c)]
+        stays = self.stays_in_rows()
         for stay in stays:
             for (y, m), figures in self._months_of(stay, revisions, since).items():
                 added[(stay.facility, y, m)].append((figures, 1))

@@ -5,8 +5,10 @@
   position of the batch's last event) in one transaction of the library's own tracking
   recorder: a batch is stored whole or not at all, and never twice (the single-row tracking
   insert refuses a position that is not beyond the tracked one).
-- On start, the in-memory state is replayed from the store up to the tracked position
-  (nothing is written for those events), then the projection continues from there.
+- On start, the rows valid at the tracked position are read from the read models and the
+  facilities and tariff schedules from their streams as of that position (nothing is
+  written); the citizens are read from the store by their streams as their events come
+  (`BudgetProjection`'s bounded LRU, docs/adr/0041). The projection continues from there.
 - `follow()` runs until stopped: in the service process (the embedded default), woken by
   every write; or as its own process (`ledger project --follow`), polling.
 - `rebuild()` projects the whole store into `<table>_next` tables with a tracked position of
@@ -27,18 +29,24 @@ import threading
 import time
 from datetime import date, datetime
 from typing import Any, Callable, Sequence
+from uuid import UUID
 
 from eventsourcing.persistence import InfrastructureFactory, InterfaceError, OperationalError, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 from eventsourcing.utils import Environment
 
+from domain.citizen import Citizen
+from domain.facility import facility_id
+from domain.tariff_schedule import schedule_id
+from domain.values import FIRST_YEAR, LAST_YEAR
 from projections.budget import BudgetMonth
 from projections.projector import BudgetProjection, Change
-from sqlalchemy import Table, and_, or_, select
+from sqlalchemy import Table, and_, func, or_, select
 from starlette.concurrency import run_in_threadpool
 
 from service.db import LEDGER_INDEX_TABLES, READ_MODEL_TABLES, rm_budget_months, rm_facts, rm_statement_lines, rm_stays
+from service.db import ledger_entries
 from service.db import utc
 from service.facts import MONTH_ROWS, named
 from service.ledger import BudgetLedger
@@ -319,7 +327,7 @@ class Projector:
         self.batch_size = batch_size
         self.source = BudgetLedger(settings)
         self.view = make_view(settings)
-        self.projection = BudgetProjection()
+        self.projection = self._projection()
         self.position = 0
         """The position the in-memory state has reached."""
         self.loaded = False
@@ -343,25 +351,46 @@ class Projector:
         notifications = self.source.recorder.select_notifications(start=position + 1, limit=limit, stop=stop)
         return [(n.id, self.source.mapper.to_domain_event(n)) for n in notifications]
 
+    def _projection(self) -> BudgetProjection:
+        """An empty projection whose citizens come from this store."""
+        return BudgetProjection(self._citizen, self.settings.projector_citizens)
+
+    def _citizen(self, citizen_id: UUID, version: int) -> Citizen:
+        return self.source.repository.get(citizen_id, version=version)
+
     def load(self, progress: Callable[[int], None] | None = None) -> None:
-        """Pick up where the read models are, writing nothing: replay the aggregates up to the
-        tracked position (no rows computed) and take the rows valid at that position from the
-        read models, so a restart costs reading the store, not projecting it again."""
-        self.projection, self.position, self.loaded = BudgetProjection(), 0, True
+        """Pick up where the read models are, writing nothing: take the rows valid at the
+        tracked position from the read models, and the facilities and tariff schedules as of
+        that position from their streams, so a restart costs reading the rows, not the history
+        (the citizens are read as their events come)."""
+        self.projection, self.position, self.loaded = self._projection(), 0, True
         target = self.tracked()
-        while self.position < target:
-            batch = self._events_after(self.position, self.batch_size * 4, stop=target)
-            if not batch:
-                break
-            for position, event in batch:
-                self.projection.replay(event)
-                self.position = position
+        if target:
+            rows = rows_at(self.source.engine, target, self.view.suffix)
+            for aggregate in self._aggregates_at(target, rows[1]):
+                self.projection.take(aggregate)
+            self.projection.restore(*rows)
+            self.position = target
             if progress:
                 progress(self.position)
-        if target:
-            self.projection.restore(*rows_at(self.source.engine, target, self.view.suffix))
         self.analysed_at = target
         self.stop = read_stop(self.source.engine, self.view.application)
+
+    def _aggregates_at(self, position: int, facts: dict[tuple[str, str, int], str]) -> list[Any]:
+        """The facilities (those the fact rows name) and the tariff schedules (of any year)
+        as their events up to `position` left them."""
+        streams = [facility_id(code) for kind, code, _ in facts if kind == "facility"]
+        streams += [schedule_id(year) for year in range(FIRST_YEAR, LAST_YEAR + 1)]
+        versions: dict[str, int] = {}
+        with self.source.engine.connect() as connection:
+            for chunk in range(0, len(streams), 500):
+                versions.update(connection.execute(
+                    select(ledger_entries.c.originator_id, func.max(ledger_entries.c.originator_version))
+                    .where(ledger_entries.c.originator_id.in_([s.hex for s in streams[chunk:chunk + 500]]),
+                           ledger_entries.c.position <= position)
+                    .group_by(ledger_entries.c.originator_id)).all())
+        return [self.source.repository.get(UUID(stream), version=version)
+                for stream, version in sorted(versions.items())]
 
     def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
         """Project every event recorded after the state's position; return how many."""
@@ -429,7 +458,7 @@ class Projector:
         left = self.view.prepare_rebuild()
         if left and discarded:
             discarded(left)
-        self.projection, self.position, self.loaded, self.analysed_at = BudgetProjection(), 0, True, 0
+        self.projection, self.position, self.loaded, self.analysed_at = self._projection(), 0, True, 0
         self.stop = None
         count = self.catch_up(progress)
         if self.position != self.analysed_at:
