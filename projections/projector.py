@@ -63,6 +63,9 @@ Delta = dict[MonthKey, list[tuple[StayMonth, int]]]
 """What stays add to (+1) or take from (-1) each facility-month."""
 CitizenLoader = Callable[[UUID, int], Citizen]
 """The citizen of a stream as its first `version` events left it (version ≥ 1), from the store."""
+StayReader = Callable[[date | None, date | None], dict[str, str]]
+"""The stay rows the read models hold now (written), by stay id: at least those of the stays
+with a funded day in [first, last] (None: unbounded), maybe more."""
 
 
 @dataclass(frozen=True)
@@ -83,9 +86,12 @@ def canonical(value: Any) -> str:
 class BudgetProjection:
     """In-memory state of the budget read models, advanced one event at a time."""
 
-    def __init__(self, load_citizen: CitizenLoader | None = None, citizens: int = 4096) -> None:
+    def __init__(self, load_citizen: CitizenLoader | None = None, citizens: int = 4096,
+                 read_stays: StayReader | None = None) -> None:
         """With `load_citizen`, at most `citizens` citizens are held (the last used), the others
-        loaded again when an event of theirs comes; without it every citizen is held."""
+        loaded again when an event of theirs comes; without it every citizen is held. With
+        `read_stays` too, the stay rows and statement lines are held only for the stays of the
+        citizens held and those changed since the rows were last written (`written`)."""
         self.facilities: dict[UUID, Facility] = {}
         self.schedules: dict[int, TariffSchedule] = {}
         self.schedule_years: dict[UUID, int] = {}
@@ -93,6 +99,10 @@ class BudgetProjection:
         """The citizens held, the least recently used first."""
         self.load_citizen = load_citizen
         self.citizen_limit = max(1, citizens) if load_citizen is not None else None
+        self.read_stays = read_stays if load_citizen is not None else None
+        self._gone: set[str] = set()
+        """Stays whose rows were dropped since the rows were last written (the read models
+        still hold them)."""
         self.horizon: int | None = None
         self.months: dict[MonthKey, BudgetMonth] = {}
         self.facts: dict[FactKey, str] = {}
@@ -100,7 +110,8 @@ class BudgetProjection:
         """Statement lines: a stay's present days paid by another municipality, by month."""
         self.line_keys: dict[str, set[LineKey]] = {}
         self.stay_rows: dict[StayKey, str] = {}
-        """Each stay's facts (`projections.stays`), by stay id."""
+        """Each stay's facts (`projections.stays`), by stay id: of every stay, or with
+        `read_stays` of the stays held (their statement lines are held with them)."""
         self._before: dict[tuple[str, Any], Any] = {}
         """Rows the current event has changed, with their values before it."""
         self._stays: dict[UUID, list[StayFacts]] = {}
@@ -205,7 +216,39 @@ class BudgetProjection:
             return citizen
         if version < 1 or self.load_citizen is None:
             return None
-        return self.load_citizen(citizen_id, version)
+        citizen = self.load_citizen(citizen_id, version)
+        stays = self._stays[citizen_id] = self.stays_of(citizen)
+        records = {stay.stay_id: stay for stay in citizen.active_stays}
+        self._hold_rows(stays, lambda stay: canonical(stay_value(stay, StayRecord.of(records[stay.stay_id]))))
+        return citizen
+
+    def _hold_rows(self, stays: list[StayFacts], row: Callable[[StayFacts], str]) -> None:
+        """Hold the stay rows and statement lines of `stays` not held (as they were written:
+        the rows of a stay are a function of its facts, the schedules and the horizon);
+        `row(stay)` is its stay row."""
+        for stay in stays:
+            if self.read_stays is None or (stay.stay_id,) in self.stay_rows or stay.stay_id in self._gone:
+                continue
+            self.stay_rows[(stay.stay_id,)] = row(stay)
+            if self.horizon is not None and stay.ever_sold:
+                lines = self._line_values(stay)
+                self.lines.update((key, canonical(value)) for key, value in lines.items())
+                if lines:
+                    self.line_keys[stay.stay_id] = set(lines)
+
+    def written(self) -> None:
+        """The rows changed so far are in the read models: let go of the stay rows and
+        statement lines of the stays no held citizen has (read again when needed)."""
+        if self.read_stays is None:
+            return
+        held = {stay.stay_id for cid, citizen in self.citizens.items()
+                for stay in self._stays_of_citizen(cid, citizen)}
+        for key in [key for key in self.stay_rows if key[0] not in held]:
+            del self.stay_rows[key]
+        for stay_id in [stay_id for stay_id in self.line_keys if stay_id not in held]:
+            for key in self.line_keys.pop(stay_id):
+                self.lines.pop(key, None)
+        self._gone = set()
 
     def _hold(self, citizen_id: UUID, citizen: Citizen) -> None:
         """Hold the citizen as the last used; let go of the least recently used beyond the limit."""
@@ -248,13 +291,22 @@ class BudgetProjection:
                 return schedule.runoff_months
         return 1
 
-    def stays_in_rows(self) -> list[StayFacts]:
-        """Every stay as its row holds it, with the run-off the schedules set now (and no
-        citizen reference: the months and statement lines need none)."""
+    def stays_in_rows(self, first: date | None = None, last: date | None = None) -> list[StayFacts]:
+        """Every stay with a funded day in [first, last] (None: unbounded) as its row holds it,
+        with the run-off the schedules set now (and no citizen reference: the months and
+        statement lines need none). Those not held are read from the read models and held
+        with their statement lines until the rows are next written."""
+        rows = {} if self.read_stays is None else self.read_stays(first, last)
+        rows.update((stay_id, text) for (stay_id,), text in self.stay_rows.items())
         stays = []
-        for (stay_id,), text in self.stay_rows.items():
+        for stay_id, text in rows.items():
+            if stay_id in self._gone:
+                continue
             stay = stay_of(stay_id, json.loads(text))
-            stays.append(stay if stay.move_out is None else replace(stay, runoff_months=self.runoff_of(stay.move_out)))
+            stay = stay if stay.move_out is None else replace(stay, runoff_months=self.runoff_of(stay.move_out))
+            if stay.touches(first or date.min, last or date.max):
+                stays.append(stay)
+        self._hold_rows(stays, lambda stay: rows[stay.stay_id])
         return stays
 
     # Facilities --------------------------------------------------------------------------
@@ -308,8 +360,8 @@ class BudgetProjection:
         change (`repriced`) are recomputed, at the old and then at the new rates."""
         (first, levels), last = repriced(event, year, before), date(year, 12, 31)
         since_month = date(first.year, first.month, 1)
-        old = [s for s in self.stays_in_rows()
-               if s.touches(first, last) and (levels is None or s.has_level_between(levels, first, last))]
+        old = [s for s in self.stays_in_rows(first, last)
+               if levels is None or s.has_level_between(levels, first, last)]
         since = {s.stay_id: since_month for s in old}
         delta = self._months_of_stays(old, -1, since=since)  # at the old rates
         schedule = event.mutate(before)
@@ -355,11 +407,11 @@ class BudgetProjection:
         if self.horizon is not None and year <= self.horizon:
             return
         earlier = self.horizon
+        since = None if earlier is None else date(earlier + 1, 1, 1)
+        stays = self.stays_in_rows(since)  # held with their lines to the horizon as it was
         self.horizon = year
         added: Delta = defaultdict(list)
         revisions = self.revision_days()
-        since = None if earlier is None else date(earlier + 1, 1, 1)
-        stays = self.stays_in_rows()
         for stay in stays:
             for (y, m), figures in self._months_of(stay, revisions, since).items():
                 added[(stay.facility, y, m)].append((figures, 1))
@@ -421,17 +473,24 @@ class BudgetProjection:
                 continue
             start = (since or {}).get(stay.stay_id)
             kept = {key for key in earlier if start is not None and (key[1], key[2]) < (start.year, start.month)}
-            lines = statement_lines(stay, self.rate_of, revisions, until, since=start)
-            keys = kept | {(payer, y, m, stay.stay_id) for payer, y, m in lines}
+            lines = self._line_values(stay, revisions, until, start)
+            keys = kept | set(lines)
             for key in earlier - keys:
                 self._set_row("line", key, None)
-            for (payer, y, m), periods in lines.items():
-                self._set_row("line", (payer, y, m, stay.stay_id),
-                              {"facility": stay.facility, "periods": [p.as_dict() for p in periods]})
+            for key, value in lines.items():
+                self._set_row("line", key, value)
             if keys:
                 self.line_keys[stay.stay_id] = keys
             else:
                 self.line_keys.pop(stay.stay_id, None)
+
+    def _line_values(self, stay: StayFacts, revisions: Iterable[date] | None = None, until: date | None = None,
+                     since: date | None = None) -> dict[LineKey, dict[str, Any]]:
+        """The statement lines of a stay (from `since` when given) as their rows' values."""
+        lines = statement_lines(stay, self.rate_of, self.revision_days() if revisions is None else revisions,
+                                until or date(self.horizon or stay.move_in.year, 12, 31), since=since)
+        return {(payer, y, m, stay.stay_id): {"facility": stay.facility, "periods": [p.as_dict() for p in periods]}
+                for (payer, y, m), periods in lines.items()}
 
     def _set_fact(self, key: FactKey, value: Any) -> None:
         self._set_row("fact", key, value)
@@ -444,6 +503,8 @@ class BudgetProjection:
         self._before.setdefault((table, key), rows.get(key))
         if text is None:
             del rows[key]
+            if table == "stay":
+                self._gone.add(key[0])
         else:
             rows[key] = text
 

@@ -287,11 +287,12 @@ def make_view(settings: Settings, create_table: bool = False) -> ReadModelWriter
     return factory.tracking_recorder(view_class)  # type: ignore[arg-type,return-value]
 
 
-def rows_at(engine: Any, position: int, suffix: str = ""
+def rows_at(engine: Any, position: int, suffix: str = "", stays: bool = True
             ) -> tuple[dict[Any, BudgetMonth], dict[Any, str], dict[Any, str], dict[Any, str]]:
     """Every read-model row valid at `position` (recorded_from <= N < recorded_to): the
     projection's state there, keyed as the projection keys it (`suffix`: of a rebuild's
-    `_next` tables)."""
+    `_next` tables). Without `stays`, no stay rows and no statement lines (a projector reads
+    those of the stays it needs, docs/adr/0041)."""
     rm_budget_months, rm_facts, rm_statement_lines, rm_stays = (
         READ_MODELS if not suffix else tuple(next_table(table.name) for table in READ_MODELS))
 
@@ -305,10 +306,12 @@ def rows_at(engine: Any, position: int, suffix: str = ""
         months = {key(r): decode(r) for r in result}
         facts = {(r.kind, r.facility, r.year): r.value
                  for r in connection.execute(select(rm_facts).where(valid(rm_facts)))}
+        if not stays:
+            return months, facts, {}, {}
         lines = {(r.municipality, r.year, r.month, r.stay_id): r.value
                  for r in connection.execute(select(rm_statement_lines).where(valid(rm_statement_lines)))}
-        stays = {(r.stay_id,): r.value for r in connection.execute(select(rm_stays).where(valid(rm_stays)))}
-    return months, facts, lines, stays
+        held = {(r.stay_id,): r.value for r in connection.execute(select(rm_stays).where(valid(rm_stays)))}
+    return months, facts, lines, held
 
 
 STATISTICS_EVERY = 50_000
@@ -352,11 +355,25 @@ class Projector:
         return [(n.id, self.source.mapper.to_domain_event(n)) for n in notifications]
 
     def _projection(self) -> BudgetProjection:
-        """An empty projection whose citizens come from this store."""
-        return BudgetProjection(self._citizen, self.settings.projector_citizens)
+        """An empty projection whose citizens, and stay rows of other citizens, come from this store."""
+        return BudgetProjection(self._citizen, self.settings.projector_citizens, self._stays_touching)
 
     def _citizen(self, citizen_id: UUID, version: int) -> Citizen:
         return self.source.repository.get(citizen_id, version=version)
+
+    def _stays_touching(self, first: date | None, last: date | None) -> dict[str, str]:
+        """The stay rows valid now in the tables this projector writes, by stay id: those that
+        move in by `last` and are open or move out at most a year before `first` (the longest
+        run-off; the projection keeps those with a funded day in [first, last])."""
+        table = rm_stays if not self.view.suffix else next_table(rm_stays.name)
+        query = select(table.c.stay_id, table.c.value).where(table.c.recorded_to.is_(None))
+        if last is not None:
+            query = query.where(table.c.move_in <= last)
+        if first is not None:
+            query = query.where(or_(table.c.move_out.is_(None),
+                                    table.c.move_out >= date(first.year - 1, first.month, 1)))
+        with self.source.engine.connect() as connection:
+            return dict(connection.execute(query).all())
 
     def load(self, progress: Callable[[int], None] | None = None) -> None:
         """Pick up where the read models are, writing nothing: take the rows valid at the
@@ -366,7 +383,7 @@ class Projector:
         self.projection, self.position, self.loaded = self._projection(), 0, True
         target = self.tracked()
         if target:
-            rows = rows_at(self.source.engine, target, self.view.suffix)
+            rows = rows_at(self.source.engine, target, self.view.suffix, stays=False)
             for aggregate in self._aggregates_at(target, rows[1]):
                 self.projection.take(aggregate)
             self.projection.restore(*rows)
@@ -423,6 +440,7 @@ class Projector:
         changes = [(position, change) for position, event in batch for change in self.projection.apply(event)]
         self.view.record_batch(changes, Tracking(self.view.application, batch[-1][0]), after=self.position)
         self.position = batch[-1][0]
+        self.projection.written()
 
     def _record_one_by_one(self, batch: list[tuple[int, Any]]) -> int:
         """After a batch failed (nothing of it written, the state in memory spoilt): replay the
