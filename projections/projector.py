@@ -103,6 +103,9 @@ class BudgetProjection:
         self._gone: set[str] = set()
         """Stays whose rows were dropped since the rows were last written (the read models
         still hold them)."""
+        self._borrowed: set[str] = set()
+        """Stays not held whose statement lines the current event holds from the first
+        month it may change (`stays_in_rows`): let go of when it is applied."""
         self.horizon: int | None = None
         self.months: dict[MonthKey, BudgetMonth] = {}
         self.facts: dict[FactKey, str] = {}
@@ -135,7 +138,12 @@ class BudgetProjection:
             self._schedule_event(event)
         elif isinstance(event, (Citizen.Event, LedgerAggregate.Event)):
             self._citizen_event(event)
-        return self._changes()
+        changes = self._changes()
+        for stay_id in self._borrowed:
+            for key in self.line_keys.pop(stay_id, ()):
+                self.lines.pop(key, None)
+        self._borrowed = set()
+        return changes
 
     def replay(self, event: Any) -> None:
         """Apply one event to the aggregates only, computing no rows."""
@@ -294,8 +302,9 @@ class BudgetProjection:
     def stays_in_rows(self, first: date | None = None, last: date | None = None) -> list[StayFacts]:
         """Every stay with a funded day in [first, last] (None: unbounded) as its row holds it,
         with the run-off the schedules set now (and no citizen reference: the months and
-        statement lines need none). Those not held are read from the read models and held
-        with their statement lines until the rows are next written."""
+        statement lines need none). Those not held are read from the read models, and their
+        statement lines from the month of `first` on are held while the event is applied
+        (the event changes none before it)."""
         rows = {} if self.read_stays is None else self.read_stays(first, last)
         rows.update((stay_id, text) for (stay_id,), text in self.stay_rows.items())
         stays = []
@@ -306,7 +315,15 @@ class BudgetProjection:
             stay = stay if stay.move_out is None else replace(stay, runoff_months=self.runoff_of(stay.move_out))
             if stay.touches(first or date.min, last or date.max):
                 stays.append(stay)
-        self._hold_rows(stays, lambda stay: rows[stay.stay_id])
+        for stay in stays:
+            if self.read_stays is None or (stay.stay_id,) in self.stay_rows:
+                continue
+            self._borrowed.add(stay.stay_id)
+            if first is not None and self.horizon is not None and stay.ever_sold:
+                lines = self._line_values(stay, since=date(first.year, first.month, 1))
+                self.lines.update((key, canonical(value)) for key, value in lines.items())
+                if lines:
+                    self.line_keys[stay.stay_id] = set(lines)
         return stays
 
     # Facilities --------------------------------------------------------------------------
@@ -408,7 +425,7 @@ class BudgetProjection:
             return
         earlier = self.horizon
         since = None if earlier is None else date(earlier + 1, 1, 1)
-        stays = self.stays_in_rows(since)  # held with their lines to the horizon as it was
+        stays = self.stays_in_rows(since)  # before the horizon moves: no line beyond it yet
         self.horizon = year
         added: Delta = defaultdict(list)
         revisions = self.revision_days()
