@@ -10,7 +10,10 @@ the projection holds the citizens it applied events to last (a bounded LRU), and
 does not hold is loaded from the store by its stream, at the version before the event
 (`CitizenLoader`, injected by the service). What concerns every stay (a schedule repricing a
 year, the horizon raised) is computed from the stay rows, not from the citizens
-(docs/adr/0041). From them it keeps the current value of every read-model row:
+(docs/adr/0041). From them it keeps the current value of the read-model rows (with a stay
+reader injected, the stay rows and statement lines of the held citizens' stays only: a
+stay's rows are a function of its facts, the schedules and the horizon, so those of a
+citizen loaded are computed again, and a schedule event reads the stays it reprices):
 
 - `month` rows, per facility, year and month: what the stays add (activity, present and
   funded days, sold days, support hours, citizens by level at month end): the sum of the
