@@ -9,11 +9,14 @@ held; citizens are many, and an event needs only its own citizen's stays before 
 the projection holds the citizens it applied events to last (a bounded LRU), and a citizen it
 does not hold is loaded from the store by its stream, at the version before the event
 (`CitizenLoader`, injected by the service). What concerns every stay (a schedule repricing a
-year, the horizon raised) is computed from the stay rows, not from the citizens
-(docs/adr/0041). From them it keeps the current value of the read-model rows (with a stay
-reader injected, the stay rows and statement lines of the held citizens' stays only: a
-stay's rows are a function of its facts, the schedules and the horizon, so those of a
-citizen loaded are computed again, and a schedule event reads the stays it reprices):
+year or setting the run-off of the stays ending in a year beyond the horizon, the horizon
+raised or lowered, the tails computed again) is computed from the stay rows, not from the
+citizens (`stays_in_rows`, docs/adr/0041). From them it keeps the current value of the
+read-model rows (with a stay reader injected, the stay rows and statement lines of the held
+citizens' stays only: a stay's rows are a function of its facts, the schedules and the
+horizon, so those of a citizen loaded are computed again, and an event that changes the
+lines of stays not held borrows them, from 1 January of the first year it changes, since a
+year's lines are written as one row):
 
 - `year` rows, per facility and year: what the stays add to each of its months (activity,
   present and funded days, sold days, support hours, citizens by level at month end): the sum
