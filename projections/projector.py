@@ -133,8 +133,8 @@ class BudgetProjection:
         """Stays whose rows were dropped since the rows were last written (the read models
         still hold them)."""
         self._borrowed: set[str] = set()
-        """Stays not held whose statement lines the current event holds from the first
-        month it may change (`stays_in_rows`): let go of when it is applied."""
+        """Stays not held whose statement lines the current event holds from 1 January of the
+        first year it may change (`stays_in_rows`): let go of when it is applied."""
         self.horizon: int | None = None
         self.cap: int | None = None
         """The year after the latest event's recording time: the horizon never passes it."""
@@ -426,8 +426,8 @@ class BudgetProjection:
                 continue
             self._borrowed.add(stay.stay_id)
             if self.horizon is not None and stay.ever_sold:
-                # The state is whole here (no event is half applied when rows are read), so the
-                # lines computed again are those written, also when the stay is already borrowed.
+                # Rows are read before the schedule or the horizon changes: the lines computed
+                # are those written, also when the stay was borrowed earlier in the event.
                 borrowed = self._line_values(stay, since=since)
                 self.lines.update((key, canonical(value)) for key, value in borrowed.items())
                 if borrowed:
