@@ -4,8 +4,19 @@ says which read-model rows change at each position (docs/adr/0006).
 It keeps the aggregates as the events left them (facilities, tariff schedules, citizens),
 applying each event with the domain's own `mutate`, so every rule about what counts
 (retractions, the latest effective then latest recorded, a special tariff until the next
-level) is the domain's, never re-implemented here. From them it keeps the current value of
-every read-model row:
+level) is the domain's, never re-implemented here. Facilities and schedules are few and all
+held; citizens are many, and an event needs only its own citizen's stays before and after it:
+the projection holds the citizens it applied events to last (a bounded LRU), and a citizen it
+does not hold is loaded from the store by its stream, at the version before the event
+(`CitizenLoader`, injected by the service). What concerns every stay (a schedule repricing a
+year or setting the run-off of the stays ending in a year beyond the horizon, the horizon
+raised or lowered, the tails computed again) is computed from the stay rows, not from the
+citizens (`stays_in_rows`, docs/adr/0041). From them it keeps the current value of the
+read-model rows (with a stay reader injected, the stay rows and statement lines of the held
+citizens' stays only: a stay's rows are a function of its facts, the schedules and the
+horizon, so those of a citizen loaded are computed again, and an event that changes the
+lines of stays not held borrows them, from 1 January of the first year it changes, since a
+year's lines are written as one row):
 
 - `year` rows, per facility and year: what the stays add to each of its months (activity,
   present and funded days, sold days, support hours, citizens by level at month end): the sum
@@ -43,22 +54,22 @@ that is what makes a rebuild equal to following.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date, timezone
+from collections import OrderedDict, defaultdict
+from dataclasses import dataclass, replace
+from datetime import date, timedelta, timezone
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 from uuid import UUID
 
 from domain.citizen import Citizen
 from domain.facility import Facility
-from domain.ledger import public_type
+from domain.ledger import LedgerAggregate, public_type
 from domain.values import ZERO
 from domain.tariff_schedule import TariffSchedule
 from projections.budget import BudgetMonth, Month, StayFacts, StayMonth, stay_months
 from projections.frame import basistakst, frame_total
 from projections.statements import statement_lines, year_of_lines
-from projections.stays import StayRecord, stay_value
+from projections.stays import StayRecord, stay_of, stay_value
 from projections.tails import Group, stay_tail
 
 MonthKey = tuple[str, int, int]
@@ -79,6 +90,11 @@ TailKey = tuple[Any, ...]
 """(facility code, *`TailPiece.columns()`)"""
 Delta = dict[MonthKey, list[tuple[StayMonth, int]]]
 """What stays add to (+1) or take from (-1) each facility-month."""
+CitizenLoader = Callable[[UUID, int], Citizen]
+"""The citizen of a stream as its first `version` events left it (version ≥ 1), from the store."""
+StayReader = Callable[[date | None, date | None], dict[str, str]]
+"""The stay rows the read models hold now (written), by stay id: at least those of the stays
+with a funded day in [first, last] (None: unbounded), maybe more."""
 
 
 @dataclass(frozen=True)
@@ -99,11 +115,26 @@ def canonical(value: Any) -> str:
 class BudgetProjection:
     """In-memory state of the budget read models, advanced one event at a time."""
 
-    def __init__(self) -> None:
+    def __init__(self, load_citizen: CitizenLoader | None = None, citizens: int = 4096,
+                 read_stays: StayReader | None = None) -> None:
+        """With `load_citizen`, at most `citizens` citizens are held (the last used), the others
+        loaded again when an event of theirs comes; without it every citizen is held. With
+        `read_stays` too, the stay rows and statement lines are held only for the stays of the
+        citizens held and those changed since the rows were last written (`written`)."""
         self.facilities: dict[UUID, Facility] = {}
         self.schedules: dict[int, TariffSchedule] = {}
         self.schedule_years: dict[UUID, int] = {}
-        self.citizens: dict[UUID, Citizen] = {}
+        self.citizens: OrderedDict[UUID, Citizen] = OrderedDict()
+        """The citizens held, the least recently used first."""
+        self.load_citizen = load_citizen
+        self.citizen_limit = max(1, citizens) if load_citizen is not None else None
+        self.read_stays = read_stays if load_citizen is not None else None
+        self._gone: set[str] = set()
+        """Stays whose rows were dropped since the rows were last written (the read models
+        still hold them)."""
+        self._borrowed: set[str] = set()
+        """Stays not held whose statement lines the current event holds from 1 January of the
+        first year it may change (`stays_in_rows`): let go of when it is applied."""
         self.horizon: int | None = None
         self.cap: int | None = None
         """The year after the latest event's recording time: the horizon never passes it."""
@@ -113,7 +144,8 @@ class BudgetProjection:
         """Statement lines: a stay's present days paid by another municipality, by month."""
         self.line_keys: dict[str, set[LineMonthKey]] = {}
         self.stay_rows: dict[StayKey, str] = {}
-        """Each stay's facts (`projections.stays`), by stay id."""
+        """Each stay's facts (`projections.stays`), by stay id: of every stay, or with
+        `read_stays` of the stays held (their statement lines are held with them)."""
         self.tails: dict[TailKey, Group] = {}
         """Each facility's open tail after the horizon's last day: citizens and hours per group."""
         self._tail_horizon: int | None = None
@@ -121,7 +153,8 @@ class BudgetProjection:
         self._before: dict[tuple[str, Any], Any] = {}
         """Rows the current event has changed, with their values before it."""
         self._stays: dict[UUID, list[StayFacts]] = {}
-        """Each citizen's stays as last computed (dropped when a schedule changes)."""
+        """Each held citizen's stays as last computed (dropped when a schedule changes or the
+        citizen is no longer held)."""
         self._rates: dict[tuple[int, date], Decimal | None] = {}
         self._revisions: frozenset[date] | None = None
         """Rates of a level on a day, and the days of rate revisions, as the schedules say
@@ -134,39 +167,60 @@ class BudgetProjection:
             self._move_horizon()  # the first event recorded in a new year: a configured year may be in reach
         stream = event.originator_id
         # A retraction's class is the shared LedgerAggregate.EntryRetracted: know it by its stream.
-        if stream in self.citizens or isinstance(event, Citizen.Event):
-            self._citizen_event(event)
-        elif stream in self.facilities or isinstance(event, Facility.Event):
+        # Every facility and schedule is held (each stream's first event creates it), so a
+        # retraction in any other stream is a citizen's.
+        if stream in self.facilities or isinstance(event, Facility.Event):
             self._facility_event(event)
         elif stream in self.schedule_years or isinstance(event, TariffSchedule.Event):
             self._schedule_event(event)
+        elif isinstance(event, (Citizen.Event, LedgerAggregate.Event)):
+            self._citizen_event(event)
         if self.horizon != self._tail_horizon:
             self._retail()
-        return self._changes()
+        changes = self._changes()
+        for stay_id in self._borrowed:
+            if (stay_id,) in self.stay_rows:
+                continue  # held since it was borrowed (its citizen loaded): its lines with it
+            for key in self.line_keys.pop(stay_id, ()):
+                self.lines.pop(key, None)
+        self._borrowed = set()
+        return changes
 
     def replay(self, event: Any) -> None:
-        """Apply one event to the aggregates only, computing no rows: with `restore`, how a
-        projector picks up where the read models are instead of computing them again."""
+        """Apply one event to the aggregates only, computing no rows."""
         self._recorded(event)
         stream = event.originator_id
-        if stream in self.citizens or isinstance(event, Citizen.Event):
-            self.citizens[stream] = event.mutate(self.citizens.get(stream))
-            self._stays.pop(stream, None)
-        elif stream in self.facilities or isinstance(event, Facility.Event):
+        if stream in self.facilities or isinstance(event, Facility.Event):
             self.facilities[stream] = event.mutate(self.facilities.get(stream))
         elif stream in self.schedule_years or isinstance(event, TariffSchedule.Event):
             year = self.schedule_years.get(stream) or event.year
             self.schedules[year], self.schedule_years[stream] = event.mutate(self.schedules.get(year)), year
             self._stays, self._rates, self._revisions = {}, {}, None
+        elif isinstance(event, (Citizen.Event, LedgerAggregate.Event)):
+            self._hold(stream, event.mutate(self._citizen(stream, event.originator_version - 1)))
+            self._stays.pop(stream, None)
+
+    def take(self, aggregate: Facility | TariffSchedule) -> None:
+        """Take a facility or a tariff schedule as the store has it at the position the rows
+        are restored to (`restore`): with them, how a projector picks up where the read models
+        are (citizens come from the store as their events do)."""
+        if isinstance(aggregate, Facility):
+            self.facilities[aggregate.id] = aggregate
+        else:
+            self.schedules[aggregate.year], self.schedule_years[aggregate.id] = aggregate, aggregate.year
+            self._stays, self._rates, self._revisions = {}, {}, None
 
     def restore(self, years: dict[YearKey, YearValue], facts: dict[FactKey, str],
-                lines: dict[LineKey, str], stays: dict[StayKey, str], tails: dict[TailKey, Group] | None = None
-                ) -> None:
-        """Take the rows the read models hold at the position the aggregates were replayed
-        to (`replay`): the state is then the one `apply` would have reached."""
+                lines: dict[LineKey, str], stays: dict[StayKey, str], tails: dict[TailKey, Group] | None = None,
+                cap: int | None = None) -> None:
+        """Take the rows the read models hold at the position the facilities and schedules
+        were taken at (`take`), and the cap the events up to it set: the state is then the one
+        `apply` would have reached."""
         self.months = {(facility, year, month): figures for (facility, year), months in years.items()
                        for month, figures in enumerate(months, 1) if figures is not None}
         self.facts, self.lines = dict(facts), {}
+        if cap is not None:
+            self.cap = cap
         for (payer, year, stay_id), text in lines.items():
             value = json.loads(text)
             for month, periods in value["months"].items():
@@ -243,10 +297,10 @@ class BudgetProjection:
     # Citizens ----------------------------------------------------------------------------
 
     def _citizen_event(self, event: Any) -> None:
-        before = self.citizens.get(event.originator_id)
+        before = self._citizen(event.originator_id, event.originator_version - 1)
         old = self._stays_of_citizen(event.originator_id, before)
         citizen = event.mutate(before)
-        self.citizens[event.originator_id] = citizen
+        self._hold(event.originator_id, citizen)
         new = self._stays[event.originator_id] = self.stays_of(citizen)
         unchanged = set(old) & set(new)
         old, new = [s for s in old if s not in unchanged], [s for s in new if s not in unchanged]
@@ -261,6 +315,57 @@ class BudgetProjection:
         records = {stay.stay_id: stay for stay in citizen.active_stays}
         for stay in self._stays[event.originator_id]:
             self._set_row("stay", (stay.stay_id,), stay_value(stay, StayRecord.of(records[stay.stay_id])))
+
+    def _citizen(self, citizen_id: UUID, version: int) -> Citizen | None:
+        """The citizen as its first `version` events left it: held, else from the store (None
+        before its first event)."""
+        citizen = self.citizens.get(citizen_id)
+        if citizen is not None:
+            self.citizens.move_to_end(citizen_id)
+            return citizen
+        if version < 1 or self.load_citizen is None:
+            return None
+        citizen = self.load_citizen(citizen_id, version)
+        stays = self._stays[citizen_id] = self.stays_of(citizen)
+        records = {stay.stay_id: stay for stay in citizen.active_stays}
+        self._hold_rows(stays, lambda stay: canonical(stay_value(stay, StayRecord.of(records[stay.stay_id]))))
+        return citizen
+
+    def _hold_rows(self, stays: list[StayFacts], row: Callable[[StayFacts], str]) -> None:
+        """Hold the stay rows and statement lines of `stays` not held (as they were written:
+        the rows of a stay are a function of its facts, the schedules and the horizon);
+        `row(stay)` is its stay row."""
+        for stay in stays:
+            if self.read_stays is None or (stay.stay_id,) in self.stay_rows or stay.stay_id in self._gone:
+                continue
+            self.stay_rows[(stay.stay_id,)] = row(stay)
+            if self.horizon is not None and stay.ever_sold:
+                lines = self._line_values(stay)
+                self.lines.update((key, canonical(value)) for key, value in lines.items())
+                if lines:
+                    self.line_keys[stay.stay_id] = set(lines)
+
+    def written(self) -> None:
+        """The rows changed so far are in the read models: let go of the stay rows and
+        statement lines of the stays no held citizen has (read again when needed)."""
+        if self.read_stays is None:
+            return
+        held = {stay.stay_id for cid, citizen in self.citizens.items()
+                for stay in self._stays_of_citizen(cid, citizen)}
+        for key in [key for key in self.stay_rows if key[0] not in held]:
+            del self.stay_rows[key]
+        for stay_id in [stay_id for stay_id in self.line_keys if stay_id not in held]:
+            for key in self.line_keys.pop(stay_id):
+                self.lines.pop(key, None)
+        self._gone = set()
+
+    def _hold(self, citizen_id: UUID, citizen: Citizen) -> None:
+        """Hold the citizen as the last used; let go of the least recently used beyond the limit."""
+        self.citizens[citizen_id] = citizen
+        self.citizens.move_to_end(citizen_id)
+        while self.citizen_limit is not None and len(self.citizens) > self.citizen_limit:
+            gone, _ = self.citizens.popitem(last=False)
+            self._stays.pop(gone, None)
 
     def _stays_of_citizen(self, citizen_id: UUID, citizen: Citizen | None) -> list[StayFacts]:
         if citizen is None:
@@ -282,15 +387,51 @@ class BudgetProjection:
         return since
 
     def stays_of(self, citizen: Citizen) -> list[StayFacts]:
+        return [StayFacts(citizen.citizen_ref, stay.move_in, stay.move_out, tuple(stay.conditions()),
+                          self.runoff_of(stay.move_out), stay.facility, stay.stay_id)
+                for stay in citizen.active_stays]
+
+    def runoff_of(self, move_out: date | None) -> int:
+        """The run-off of a stay that moves out on `move_out`: its year's published schedule's,
+        else one month."""
+        if move_out is not None:
+            schedule = self.schedules.get(move_out.year)
+            if schedule is not None and schedule.is_published:
+                return schedule.runoff_months
+        return 1
+
+    def stays_in_rows(self, first: date | None = None, last: date | None = None, lines: bool = True
+                      ) -> list[StayFacts]:
+        """Every stay with a funded day in [first, last] (None: unbounded) as its row holds it,
+        with the run-off the schedules set now (and no citizen reference: the months, statement
+        lines and tails need none). Those not held are read from the read models; with `lines`,
+        their statement lines from 1 January of the year of `first` on (all: None) are held
+        while the event is applied: the event changes none before `first`, and a year's lines
+        are written as one row (`_changes`), so its earlier months are needed whole."""
+        rows = {} if self.read_stays is None else self.read_stays(first, last)
+        rows.update((stay_id, text) for (stay_id,), text in self.stay_rows.items())
         stays = []
-        for stay in citizen.active_stays:
-            runoff = 1
-            if stay.move_out is not None:
-                schedule = self.schedules.get(stay.move_out.year)
-                if schedule is not None and schedule.is_published:
-                    runoff = schedule.runoff_months
-            stays.append(StayFacts(citizen.citizen_ref, stay.move_in, stay.move_out, tuple(stay.conditions()),
-                                   runoff, stay.facility, stay.stay_id))
+        for stay_id, text in rows.items():
+            if stay_id in self._gone:
+                continue
+            stay = stay_of(stay_id, json.loads(text))
+            stay = stay if stay.move_out is None else replace(stay, runoff_months=self.runoff_of(stay.move_out))
+            if stay.touches(first or date.min, last or date.max):
+                stays.append(stay)
+        if not lines or self.read_stays is None:
+            return stays
+        since = None if first is None else date(first.year, 1, 1)
+        for stay in stays:
+            if (stay.stay_id,) in self.stay_rows:
+                continue
+            self._borrowed.add(stay.stay_id)
+            if self.horizon is not None and stay.ever_sold:
+                # Rows are read before the schedule or the horizon changes: the lines computed
+                # are those written, also when the stay was borrowed earlier in the event.
+                borrowed = self._line_values(stay, since=since)
+                self.lines.update((key, canonical(value)) for key, value in borrowed.items())
+                if borrowed:
+                    self.line_keys.setdefault(stay.stay_id, set()).update(borrowed)
         return stays
 
     # Facilities --------------------------------------------------------------------------
@@ -328,13 +469,12 @@ class BudgetProjection:
             # Nothing of the year is in the rows yet: raising the horizon with the schedule in
             # place computes its months once, at their rates. The run-off of the stays that end
             # in the year is the schedule's: their tails change even when the horizon stays.
-            ending = [cid for cid, c in self.citizens.items()
-                      if any(s.move_out is not None and s.move_out.year == year for s in self._stays_of_citizen(cid, c))]
-            old = [s for cid in ending for s in self._stays[cid]]
+            old = [s for s in self.stays_in_rows(date(year, 1, 1), date(year, 12, 31), lines=False)
+                   if s.move_out is not None and s.move_out.year == year]
             schedule = event.mutate(before)
             self.schedules[year], self.schedule_years[event.originator_id] = schedule, year
-            self._schedule_changed(ending)
-            new = [s for cid in ending for s in self._stays_of_citizen(cid, self.citizens[cid])]
+            self._schedule_changed(self._ending_in(year))
+            new = [replace(s, runoff_months=self.runoff_of(s.move_out)) for s in old]
             kept = set(old) & set(new)
             self._shift_tails([s for s in old if s not in kept], [s for s in new if s not in kept])
         else:
@@ -352,25 +492,25 @@ class BudgetProjection:
         change (`repriced`) are recomputed, at the old and then at the new rates."""
         (first, levels), last = repriced(event, year, before), date(year, 12, 31)
         since_month = date(first.year, first.month, 1)
-        touched = [(cid, c) for cid, c in self.citizens.items()
-                   if any(s.touches(first, last) and (levels is None or s.has_level_between(levels, first, last))
-                          for s in self._stays_of_citizen(cid, c))]
-        old = [s for cid, c in touched for s in self._stays_of_citizen(cid, c)]
+        old = [s for s in self.stays_in_rows(first, last)
+               if levels is None or s.has_level_between(levels, first, last)]
         since = {s.stay_id: since_month for s in old}
         delta = self._months_of_stays(old, -1, since=since)  # at the old rates
         schedule = event.mutate(before)
         self.schedules[year], self.schedule_years[event.originator_id] = schedule, year
         # Only a publication sets the run-off (of the stays that end in its year, all touched).
-        self._schedule_changed([] if levels is not None else [
-            cid for cid, _ in touched
-            if any(s.move_out is not None and s.move_out.year == year for s in self._stays.get(cid, ()))])
-        new = [s for cid, c in touched for s in self._stays_of_citizen(cid, c)]
-        since.update({s.stay_id: since_month for s in new})
+        self._schedule_changed([] if levels is not None else self._ending_in(year))
+        new = [s if s.move_out is None else replace(s, runoff_months=self.runoff_of(s.move_out)) for s in old]
         self._apply(self._months_of_stays(new, 1, delta, since=since))
         self._reline(new, {s.stay_id for s in old}, since)
         kept = set(old) & set(new)  # a publication sets the run-off of the stays that end in its year
         self._shift_tails([s for s in old if s not in kept], [s for s in new if s not in kept])
         return schedule
+
+    def _ending_in(self, year: int) -> list[UUID]:
+        """The held citizens with a stay that moves out in `year`."""
+        return [cid for cid, stays in self._stays.items()
+                if any(s.move_out is not None and s.move_out.year == year for s in stays)]
 
     def _schedule_changed(self, citizens: list[UUID]) -> None:
         """After a schedule changed: drop the rates and revision days, and the stays of
@@ -418,6 +558,7 @@ class BudgetProjection:
     def _lower_horizon(self, year: int | None) -> None:
         """Keep month rows up to `year` only (None: none): drop the rows of the later years,
         which are read from the stay rows and the facts from now on."""
+        self.stays_in_rows(None if year is None else date(year + 1, 1, 1))  # their lines beyond it, to drop
         self.horizon = year
         last = -1 if year is None else year
         for key in [key for key in self.months if key[1] > last]:
@@ -436,11 +577,11 @@ class BudgetProjection:
         if self.horizon is not None and year <= self.horizon:
             return
         earlier = self.horizon
+        since = None if earlier is None else date(earlier + 1, 1, 1)
+        stays = self.stays_in_rows(since)  # before the horizon moves: no line beyond it yet
         self.horizon = year
         added: Delta = defaultdict(list)
         revisions = self.revision_days()
-        since = None if earlier is None else date(earlier + 1, 1, 1)
-        stays = [s for cid, c in self.citizens.items() for s in self._stays_of_citizen(cid, c)]
         for stay in stays:
             for (y, m), figures in self._months_of(stay, revisions, since).items():
                 added[(stay.facility, y, m)].append((figures, 1))
@@ -469,12 +610,11 @@ class BudgetProjection:
         before, self.tails = self.tails, {}
         self._tail_horizon = self.horizon
         after = self._tail_day()
-        for cid, citizen in self.citizens.items():
-            for stay in self._stays_of_citizen(cid, citizen):
-                for piece, hours in stay_tail(stay, after):
-                    key = (stay.facility, *piece.columns())
-                    citizens, total = self.tails.get(key, (0, ZERO))
-                    self.tails[key] = (citizens + 1, total + hours)
+        for stay in self.stays_in_rows(None if after is None else after + timedelta(days=1), lines=False):
+            for piece, hours in stay_tail(stay, after):
+                key = (stay.facility, *piece.columns())
+                citizens, total = self.tails.get(key, (0, ZERO))
+                self.tails[key] = (citizens + 1, total + hours)
         for key in before.keys() | self.tails.keys():
             if before.get(key) != self.tails.get(key):
                 self._before.setdefault(("tail", key), before.get(key))
@@ -545,17 +685,24 @@ class BudgetProjection:
                 continue
             start = (since or {}).get(stay.stay_id)
             kept = {key for key in earlier if start is not None and (key[1], key[2]) < (start.year, start.month)}
-            lines = statement_lines(stay, self.rate_of, revisions, until, since=start)
-            keys = kept | {(payer, y, m, stay.stay_id) for payer, y, m in lines}
+            lines = self._line_values(stay, revisions, until, start)
+            keys = kept | set(lines)
             for key in earlier - keys:
                 self._set_row("line", key, None)
-            for (payer, y, m), periods in lines.items():
-                self._set_row("line", (payer, y, m, stay.stay_id),
-                              {"facility": stay.facility, "periods": [p.as_dict() for p in periods]})
+            for key, value in lines.items():
+                self._set_row("line", key, value)
             if keys:
                 self.line_keys[stay.stay_id] = keys
             else:
                 self.line_keys.pop(stay.stay_id, None)
+
+    def _line_values(self, stay: StayFacts, revisions: Iterable[date] | None = None, until: date | None = None,
+                     since: date | None = None) -> dict[LineKey, dict[str, Any]]:
+        """The statement lines of a stay (from `since` when given) as their rows' values."""
+        lines = statement_lines(stay, self.rate_of, self.revision_days() if revisions is None else revisions,
+                                until or date(self.horizon or stay.move_in.year, 12, 31), since=since)
+        return {(payer, y, m, stay.stay_id): {"facility": stay.facility, "periods": [p.as_dict() for p in periods]}
+                for (payer, y, m), periods in lines.items()}
 
     def _set_fact(self, key: FactKey, value: Any) -> None:
         self._set_row("fact", key, value)
@@ -568,6 +715,8 @@ class BudgetProjection:
         self._before.setdefault((table, key), rows.get(key))
         if text is None:
             del rows[key]
+            if table == "stay":
+                self._gone.add(key[0])
         else:
             rows[key] = text
 

@@ -5,8 +5,10 @@
   position of the batch's last event) in one transaction of the library's own tracking
   recorder: a batch is stored whole or not at all, and never twice (the single-row tracking
   insert refuses a position that is not beyond the tracked one).
-- On start, the in-memory state is replayed from the store up to the tracked position
-  (nothing is written for those events), then the projection continues from there.
+- On start, the rows valid at the tracked position are read from the read models and the
+  facilities and tariff schedules from their streams as of that position (nothing is
+  written); the citizens are read from the store by their streams as their events come
+  (`BudgetProjection`'s bounded LRU, docs/adr/0041). The projection continues from there.
 - `follow()` runs until stopped: in the service process (the embedded default), woken by
   every write; or as its own process (`ledger project --follow`), polling.
 - `rebuild()` projects the whole store into `<table>_next` tables with a tracked position of
@@ -28,19 +30,24 @@ import time
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Callable, Sequence
+from uuid import UUID
 
 from eventsourcing.persistence import InfrastructureFactory, InterfaceError, OperationalError, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 from eventsourcing.utils import Environment
 
+from domain.citizen import Citizen
+from domain.facility import facility_id
+from domain.tariff_schedule import schedule_id
+from domain.values import FIRST_YEAR, LAST_YEAR
 from projections.budget import BudgetMonth
 from projections.projector import BudgetProjection, Change
-from sqlalchemy import Table, and_, or_, select
+from sqlalchemy import Table, and_, func, or_, select
 from starlette.concurrency import run_in_threadpool
 
 from service.db import LEDGER_INDEX_TABLES, READ_MODEL_TABLES, rm_facility_years, rm_facts, rm_statement_lines, rm_stays
-from service.db import rm_tail_checkpoints, rm_tails, utc
+from service.db import ledger_entries, rm_tail_checkpoints, rm_tails, utc
 from service.facts import YEAR_ROWS, named, whole
 from service.ledger import BudgetLedger
 from service.next_tables import REBUILD_APPLICATION, SUFFIX, create_statements, next_table, switch_statements
@@ -300,12 +307,13 @@ def make_view(settings: Settings, create_table: bool = False) -> ReadModelWriter
     return factory.tracking_recorder(view_class)  # type: ignore[arg-type,return-value]
 
 
-def rows_at(engine: Any, position: int, suffix: str = ""
+def rows_at(engine: Any, position: int, suffix: str = "", stays: bool = True
             ) -> tuple[dict[Any, tuple[BudgetMonth | None, ...]], dict[Any, str], dict[Any, str], dict[Any, str],
                        dict[Any, Any]]:
     """Every read-model row valid at `position` (recorded_from <= N < recorded_to): the
     projection's state there, keyed as the projection keys it (`suffix`: of a rebuild's
-    `_next` tables)."""
+    `_next` tables). Without `stays`, no stay rows and no statement lines (a projector reads
+    those of the stays it needs, docs/adr/0041)."""
     rm_facility_years, rm_facts, rm_statement_lines, rm_stays, rm_tails = (
         READ_MODELS if not suffix else tuple(next_table(table.name) for table in READ_MODELS))
 
@@ -319,13 +327,15 @@ def rows_at(engine: Any, position: int, suffix: str = ""
         years = {key(r): decode(r) for r in result}
         facts = {(r.kind, r.facility, r.year): r.value
                  for r in connection.execute(select(rm_facts).where(valid(rm_facts)))}
-        lines = {(r.municipality, r.year, r.stay_id): r.value
-                 for r in connection.execute(select(rm_statement_lines).where(valid(rm_statement_lines)))}
-        stays = {(r.stay_id,): r.value for r in connection.execute(select(rm_stays).where(valid(rm_stays)))}
         result = connection.execute(select(rm_tails).where(valid(rm_tails)))
         key = named(result.keys(), *TABLES["tail"].keys)
         tails = {key(r): (r.citizens, Decimal(r.hours).scaleb(-2)) for r in result}
-    return years, facts, lines, stays, tails
+        if not stays:
+            return years, facts, {}, {}, tails
+        lines = {(r.municipality, r.year, r.stay_id): r.value
+                 for r in connection.execute(select(rm_statement_lines).where(valid(rm_statement_lines)))}
+        held = {(r.stay_id,): r.value for r in connection.execute(select(rm_stays).where(valid(rm_stays)))}
+    return years, facts, lines, held, tails
 
 
 STATISTICS_EVERY = 50_000
@@ -345,7 +355,7 @@ class Projector:
         self.checkpoint_every = checkpoint_every
         self.source = BudgetLedger(settings)
         self.view = make_view(settings)
-        self.projection = BudgetProjection()
+        self.projection = self._projection()
         self.position = 0
         """The position the in-memory state has reached."""
         self.loaded = False
@@ -369,25 +379,68 @@ class Projector:
         notifications = self.source.recorder.select_notifications(start=position + 1, limit=limit, stop=stop)
         return [(n.id, self.source.mapper.to_domain_event(n)) for n in notifications]
 
+    def _projection(self) -> BudgetProjection:
+        """An empty projection whose citizens, and stay rows of other citizens, come from this store."""
+        return BudgetProjection(self._citizen, self.settings.projector_citizens, self._stays_touching)
+
+    def _citizen(self, citizen_id: UUID, version: int) -> Citizen:
+        return self.source.repository.get(citizen_id, version=version)
+
+    def _stays_touching(self, first: date | None, last: date | None) -> dict[str, str]:
+        """The stay rows valid now in the tables this projector writes, by stay id: those that
+        move in by `last` and are open or move out at most a year before `first` (the longest
+        run-off; the projection keeps those with a funded day in [first, last])."""
+        table = rm_stays if not self.view.suffix else next_table(rm_stays.name)
+        query = select(table.c.stay_id, table.c.value).where(table.c.recorded_to.is_(None))
+        if last is not None:
+            query = query.where(table.c.move_in <= last)
+        if first is not None:
+            query = query.where(or_(table.c.move_out.is_(None),
+                                    table.c.move_out >= date(first.year - 1, first.month, 1)))
+        with self.source.engine.connect() as connection:
+            return dict(connection.execute(query).all())
+
     def load(self, progress: Callable[[int], None] | None = None) -> None:
-        """Pick up where the read models are, writing nothing: replay the aggregates up to the
-        tracked position (no rows computed) and take the rows valid at that position from the
-        read models, so a restart costs reading the store, not projecting it again."""
-        self.projection, self.position, self.loaded = BudgetProjection(), 0, True
+        """Pick up where the read models are, writing nothing: take the rows valid at the
+        tracked position from the read models, and the facilities and tariff schedules as of
+        that position from their streams, so a restart costs reading the rows, not the history
+        (the citizens are read as their events come)."""
+        self.projection, self.position, self.loaded = self._projection(), 0, True
         target = self.tracked()
-        while self.position < target:
-            batch = self._events_after(self.position, self.batch_size * 4, stop=target)
-            if not batch:
-                break
-            for position, event in batch:
-                self.projection.replay(event)
-                self.position = position
+        if target:
+            rows = rows_at(self.source.engine, target, self.view.suffix, stays=False)
+            for aggregate in self._aggregates_at(target, rows[1]):
+                self.projection.take(aggregate)
+            self.projection.restore(*rows, cap=self._cap_at(target))
+            self.position = target
             if progress:
                 progress(self.position)
-        if target:
-            self.projection.restore(*rows_at(self.source.engine, target, self.view.suffix))
         self.analysed_at = target
         self.stop = read_stop(self.source.engine, self.view.application)
+
+    def _cap_at(self, position: int) -> int | None:
+        """The projection's cap after the events up to `position`: the year after the latest
+        recording time (`recorded_at` never goes backwards along the positions, service/store.py)."""
+        with self.source.engine.connect() as connection:
+            latest = connection.execute(select(ledger_entries.c.recorded_at).where(ledger_entries.c.position <= position)
+                                        .order_by(ledger_entries.c.position.desc()).limit(1)).scalar()
+        return None if latest is None else utc(latest).year + 1
+
+    def _aggregates_at(self, position: int, facts: dict[tuple[str, str, int], str]) -> list[Any]:
+        """The facilities (those the fact rows name) and the tariff schedules (of any year)
+        as their events up to `position` left them."""
+        streams = [facility_id(code) for kind, code, _ in facts if kind == "facility"]
+        streams += [schedule_id(year) for year in range(FIRST_YEAR, LAST_YEAR + 1)]
+        versions: dict[str, int] = {}
+        with self.source.engine.connect() as connection:
+            for chunk in range(0, len(streams), 500):
+                versions.update(connection.execute(
+                    select(ledger_entries.c.originator_id, func.max(ledger_entries.c.originator_version))
+                    .where(ledger_entries.c.originator_id.in_([s.hex for s in streams[chunk:chunk + 500]]),
+                           ledger_entries.c.position <= position)
+                    .group_by(ledger_entries.c.originator_id)).all())
+        return [self.source.repository.get(UUID(stream), version=version)
+                for stream, version in sorted(versions.items())]
 
     def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
         """Project every event recorded after the state's position; return how many."""
@@ -426,6 +479,7 @@ class Projector:
             previous = position
         self.view.record_batch(changes, Tracking(self.view.application, batch[-1][0]), after=self.position)
         self.position = batch[-1][0]
+        self.projection.written()
 
     def _record_one_by_one(self, batch: list[tuple[int, Any]]) -> int:
         """After a batch failed (nothing of it written, the state in memory spoilt): replay the
@@ -461,7 +515,7 @@ class Projector:
         left = self.view.prepare_rebuild()
         if left and discarded:
             discarded(left)
-        self.projection, self.position, self.loaded, self.analysed_at = BudgetProjection(), 0, True, 0
+        self.projection, self.position, self.loaded, self.analysed_at = self._projection(), 0, True, 0
         self.stop = None
         count = self.catch_up(progress)
         if self.position != self.analysed_at:

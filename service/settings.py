@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     projector: Literal["embedded", "external"] = "embedded"
     """embedded: the service runs the projections in its own process; external: another
     process does (`ledger project --follow`) and the service waits on its tracking."""
+    projector_citizens: int = Field(4096, ge=1)
+    """Citizens the projector holds in memory (the last it applied events to); an event of
+    another is applied after its citizen is read from the store (docs/adr/0041)."""
     regulation_limit_pct: Decimal = Decimal("5")
     """The carry-over a facility keeps: the result limited to ± this % of its cost basis."""
     regulation_years: int = 2

@@ -15,7 +15,7 @@ from service.db import utc
 from service.ledger import Actor, BudgetLedger, Timeline
 from service.projection import Projector
 from service.verify import verify_store
-from tests.factories import SPECIAL_TARIFFS, levels
+from tests.factories import SPECIAL_TARIFFS, frame_body, levels
 from tests.integration.test_projection_properties import dump
 from service.commands.declarations import (
     ChangePayingMunicipality,
@@ -24,9 +24,13 @@ from service.commands.declarations import (
     PublishSchedule,
     Reassess,
     RegisterFacility,
+    Retract,
+    SetFrameBudget,
+    ReviseRate,
 )
 
 FINANCE, CASEWORKER = Actor("finance-tester", "finance"), Actor("caseworker-tester", "caseworker")
+ADMIN = Actor("admin-tester", "admin")
 
 
 def record(ledger: BudgetLedger, ref: str = "A") -> None:
@@ -114,8 +118,9 @@ def test_gaps_in_the_positions_are_not_taken_for_removed_events(ledger, store):
 
 
 def test_a_restarted_projector_takes_the_rows_and_holds_the_state_it_would_have_computed(ledger):
-    """`load` replays only the aggregates and takes the rows valid at the tracked position: its
-    state is the one projecting every event again gives, and it goes on the same way."""
+    """`load` takes the rows valid at the tracked position and the facilities and schedules as
+    of it (no citizen: they come from the store as their events do): its state is the one
+    projecting every event again gives, and it goes on the same way."""
     for ref in ("A", "B", "C"):
         record(ledger, ref)
     ledger.handle(PublishSchedule(year=2027, levels=levels(), special_tariffs=SPECIAL_TARIFFS, hourly_rate="420.00",
@@ -128,8 +133,14 @@ def test_a_restarted_projector_takes_the_rows_and_holds_the_state_it_would_have_
     restarted = Projector(ledger.settings)
     restarted.load()
     assert restarted.position == computed.position
-    for name in ("months", "facts", "lines", "line_keys", "horizon", "cap", "stay_rows"):
+    for name in ("months", "facts", "horizon", "cap", "tails", "schedule_years"):
         assert getattr(restarted.projection, name) == getattr(computed.projection, name), name
+    assert not restarted.projection.stay_rows and not restarted.projection.lines  # read as the stays are needed
+    for name in ("facilities", "schedules"):
+        assert {key: aggregate.version for key, aggregate in getattr(restarted.projection, name).items()} == \
+            {key: aggregate.version for key, aggregate in getattr(computed.projection, name).items()}, name
+    assert not restarted.projection.citizens
+    assert computed.projection.stay_rows  # the held citizens' stays
     ledger.handle(Reassess(citizen_ref="C", effective_date=date(2026, 5, 1), assessment={"hours_per_day": "9"}
                            ), CASEWORKER)
     ledger.handle(PublishSchedule(year=2028, levels=levels(), special_tariffs=SPECIAL_TARIFFS, hourly_rate="420.00",
@@ -140,6 +151,84 @@ def test_a_restarted_projector_takes_the_rows_and_holds_the_state_it_would_have_
     assert dump(ledger) == followed
     computed.close()
     restarted.close()
+
+
+def test_a_projector_holding_two_citizens_writes_the_rows_of_one_holding_them_all(ledger):
+    """Citizens beyond the LRU are read from the store at the version before their event: the
+    rows are the same whatever the LRU's size, also across schedules that reprice a year and
+    raise the horizon (which read the stays from the stay rows)."""
+    refs = [f"C{n}" for n in range(6)]
+    for ref in refs:
+        record(ledger, ref)
+    for round_, ref in enumerate(refs * 2):  # every citizen again, in turn: each misses an LRU of two
+        ledger.handle(Reassess(citizen_ref=ref, effective_date=date(2026, 4 + round_ % 6, 1 + round_),
+                               assessment={"hours_per_day": str(2 + round_ % 5)}), CASEWORKER)
+        if round_ == 4:
+            ledger.handle(PublishSchedule(year=2026, levels=levels(), special_tariffs=SPECIAL_TARIFFS,
+                                          hourly_rate="430.00", runoff_months=2), FINANCE)
+        if round_ == 7:
+            ledger.handle(MoveOut(citizen_ref=ref, effective_date=date(2026, 12, 20), kind="moved"), CASEWORKER)
+            ledger.handle(PublishSchedule(year=2027, levels=levels(), special_tariffs=SPECIAL_TARIFFS,
+                                          hourly_rate="440.00", runoff_months=0), FINANCE)
+    ledger.handle(ChangePayingMunicipality(citizen_ref="C1", effective_date=date(2026, 6, 1),
+                                           paying_municipality="707"), CASEWORKER)
+    small = Projector(ledger.settings.model_copy(update={"projector_citizens": 2}), batch_size=3)
+    small.rebuild()
+    assert len(small.projection.citizens) == 2
+    held = dump(ledger)
+    large = Projector(ledger.settings)
+    large.rebuild()
+    assert len(large.projection.citizens) == len(refs)
+    assert dump(ledger) == held
+    small.close()
+    large.close()
+
+
+def test_a_projector_holding_one_citizen_writes_whole_years_of_the_stays_it_does_not_hold(ledger):
+    """The stays of citizens not held are read from the stay rows whenever every stay
+    counts: a rate revision mid-year writes their year of statement lines whole (the months
+    before it too), a lowered horizon drops their lines beyond it, a schedule beyond the
+    horizon shifts their tails, and the tails are computed again from them when the horizon
+    moves; the rows are those of a projector holding every citizen."""
+    for ref in ("A", "B", "C"):
+        record(ledger, ref)
+    ledger.handle(ChangePayingMunicipality(citizen_ref="A", effective_date=date(2026, 4, 16),
+                                           paying_municipality="707"), CASEWORKER)  # statement lines until then
+    ledger.handle(MoveOut(citizen_ref="A", effective_date=date(2028, 3, 10), kind="moved"), CASEWORKER)
+
+    def others(day: int) -> None:  # A is let go of: an LRU of one holds B or C
+        for ref in ("B", "C"):
+            ledger.handle(Reassess(citizen_ref=ref, effective_date=date(2026, 5, day),
+                                   assessment={"hours_per_day": str(2 + day % 3)}), CASEWORKER)
+
+    others(1)
+    publication = ledger.handle(PublishSchedule(year=2027, levels=levels(), special_tariffs=SPECIAL_TARIFFS,
+                                                hourly_rate="420.00", runoff_months=2), FINANCE)
+    frame = ledger.handle(SetFrameBudget(code="F1", year=2027, **frame_body()), FINANCE)
+    others(2)
+    ledger.handle(ReviseRate(year=2026, level=2, daily_rate="1300.00", effective_date=date(2026, 7, 15)), FINANCE)
+    others(3)
+    ledger.handle(ReviseRate(year=2027, level=2, daily_rate="1350.00", effective_date=date(2027, 5, 15)), FINANCE)
+    others(4)
+    ledger.handle(Retract(event_id=publication.body["event_ids"][0], reason="wrong year"), ADMIN)  # 2027 repriced
+    others(5)
+    ledger.handle(Retract(event_id=frame.body["event_ids"][0], reason="wrong year"), ADMIN)  # lowered to 2026
+    others(6)
+    ledger.handle(PublishSchedule(year=2028, levels=levels(), special_tariffs=SPECIAL_TARIFFS, hourly_rate="420.00",
+                                  runoff_months=3), FINANCE)  # beyond the horizon, which rises again
+    others(7)
+    ledger.handle(PublishSchedule(year=2028, levels=levels(), special_tariffs=SPECIAL_TARIFFS, hourly_rate="420.00",
+                                  runoff_months=0), FINANCE)  # beyond the horizon, which stays: A's tail shifts
+    others(8)
+    small = Projector(ledger.settings.model_copy(update={"projector_citizens": 1}), batch_size=1)
+    small.rebuild()
+    assert list(small.projection.citizens) != [ledger.citizen("A").id]
+    held = dump(ledger)
+    large = Projector(ledger.settings)
+    large.rebuild()
+    assert dump(ledger) == held
+    small.close()
+    large.close()
 
 
 def test_the_planner_sees_the_read_models_after_a_rebuild_and_as_they_grow(ledger, monkeypatch):
