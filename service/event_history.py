@@ -236,6 +236,14 @@ class MunicipalityYear:
 
 
 @dataclass(frozen=True)
+class WhatIfYear:
+    """The what-if of a year: every facility's budget and the year's rates, which the what-if
+    starts from (a rate revision changes what it shows even when no budget moves)."""
+
+    year: int
+
+
+@dataclass(frozen=True)
 class StatementMonth:
     """A paying municipality's statement for a month."""
 
@@ -260,7 +268,7 @@ class CitizenEvents:
     citizen: str
 
 
-Scope = Union[FacilityYear, MunicipalityYear, StatementMonth, RegulationYear, CitizenEvents]
+Scope = Union[FacilityYear, MunicipalityYear, WhatIfYear, StatementMonth, RegulationYear, CitizenEvents]
 
 
 @dataclass(frozen=True)
@@ -302,6 +310,9 @@ def _columns(scope: Scope) -> list[tuple[Any, Any]]:
             *_versions(rm_facts, and_(facts.kind == "schedule", facts.year == scope.year)),
             *_versions(rm_stays, and_(rm_stays.c.facility == scope.facility, _year_touched(scope.year))),
         ]
+    if isinstance(scope, WhatIfYear):
+        return [*_columns(MunicipalityYear(scope.year)),
+                *_versions(rm_facts, and_(facts.kind == "rates", facts.year == scope.year))]
     if isinstance(scope, MunicipalityYear):
         return [
             *_versions(rm_facility_years, years.year == scope.year),

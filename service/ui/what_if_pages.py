@@ -25,7 +25,7 @@ from domain.errors import InvalidValue, NotFound
 from domain.tariff_schedule import TariffSchedule
 from domain.values import MAX_DAILY_RATE, check_daily_rate, money
 from service import export
-from service.event_history import MunicipalityYear
+from service.event_history import WhatIfYear
 from service.ledger import BudgetLedger
 from service.queries.schedules import schedule_as_of
 from service.queries.values import public
@@ -151,7 +151,7 @@ def what_if_page(request: Request, actor: UiFinanceReader, year: str | None = No
         ledger = ledger_of(request)
         position = read_position(request, parse_as_of(as_of, as_of_position))
         draft = form["draft"] = draft_of(published_schedule(ledger, year_, position), rate_params(request))
-        history = step_bar(request, MunicipalityYear(year_), position, "/ui/hvad-hvis", year=year_, **draft.params())
+        history = step_bar(request, WhatIfYear(year_), position, "/ui/hvad-hvis", year=year_, **draft.params())
         if draft.errors:
             raise UiProblem(422, "Udkastet blev ikke beregnet: ret de markerede takster.")
         if not draft.sent:
