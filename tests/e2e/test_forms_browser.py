@@ -5,8 +5,11 @@ kept; a domain rule (a move-in of a citizen who lives somewhere) refused in Dani
 twice (the answer's page reloaded, which posts it again) recording once; a move-in, a move-out
 and a retraction from the event's row; and a role that may not send a form getting neither the
 link nor the form; every other form sent, then sent again by a reload, recording once; and
-every form refused, with its Danish message, to each role that may not send it. Every figure is
-checked against the API; the cases of each refusal in depth are tests/api/test_ui_forms.py's."""
+every form refused, with its Danish message, to each role that may not send it; and each other
+kind of refusal, with what was typed kept and nothing recorded: a citizen or facility the ledger
+does not hold (beside its field), a form key already used for other values, a form without its
+key, a wrong CSRF token. Every figure is checked against the API; the cases of each refusal in
+depth are tests/api/test_ui_forms.py's."""
 
 from __future__ import annotations
 
@@ -199,12 +202,7 @@ def test_every_other_form_is_sent_from_the_browser_and_read_back_by_the_api(brow
     for name, (role, values) in FILLED.items():
         page = pages[role]
         page.goto(f"{server.base}/ui/registrer/{name}" + (f"?citizen_ref={resident}" if role == "caseworker" else ""))
-        for field, value in values.items():
-            target = page.locator(f'#command-form [name="{field}"]')
-            if target.evaluate("element => element.tagName") == "SELECT":
-                target.select_option(value)
-            else:
-                target.fill(value)
+        type_into(page, values)
         page.click("button[value=gem]")
         assert page.inner_text("h1").startswith("Registreret: "), (name, page.inner_text("main")[:500])
         sent_again_records_nothing(page, server.base)
@@ -290,3 +288,138 @@ def test_a_form_sent_again_after_going_back_records_once(browser, server):
     assert finance.locator("h1").count() == 1
     finance.context.close()
     assert httpx.get(server.base + "/health").json()["position"] == position + 1
+
+
+def position_of(server: DemoServer) -> int:
+    return httpx.get(server.base + "/health", timeout=30).json()["position"]
+
+
+def save(page: Any) -> int:
+    """Click "Gem": the status the answer to the form's POST came with, its page loaded."""
+    with page.expect_response(lambda response: response.request.method == "POST") as answer:
+        page.click("button[value=gem]")
+    page.wait_for_load_state()
+    return answer.value.status
+
+
+def type_into(page: Any, values: dict[str, str]) -> None:
+    """Type (or choose) each value into the form's field of that name."""
+    for field, value in values.items():
+        target = page.locator(f'#command-form [name="{field}"]')
+        if target.evaluate("element => element.tagName") == "SELECT":
+            target.select_option(value)
+        else:
+            target.fill(value)
+
+
+def test_a_command_about_a_citizen_or_facility_that_does_not_exist_is_refused_beside_its_field(browser, server):
+    position = position_of(server)
+    caseworker = session(browser, server, "caseworker")
+    caseworker.goto(f"{server.base}/ui/registrer/reassessment")
+    caseworker.fill("input[name=citizen_ref]", "UKENDT-0001")
+    caseworker.fill("input[name=effective_date]", "2026-11-15")
+    caseworker.fill('input[name="assessment.hours_per_day"]', "7,5")
+    assert save(caseworker) == 404
+    assert error_beside(caseworker, "citizen_ref") == "Borgeren findes ikke i ledgeren."
+    assert "Intet er registreret" in caseworker.inner_text("#form-problems")
+    assert caseworker.input_value("input[name=citizen_ref]") == "UKENDT-0001"
+    assert caseworker.input_value('input[name="assessment.hours_per_day"]') == "7,5"
+    caseworker.goto(f"{server.base}/ui/registrer/move-out?citizen_ref=UKENDT-0002")
+    caseworker.fill("input[name=effective_date]", "2026-11-30")
+    caseworker.select_option("select[name=kind]", "deceased")
+    assert save(caseworker) == 404
+    assert error_beside(caseworker, "citizen_ref") == "Borgeren findes ikke i ledgeren."
+    assert caseworker.input_value("select[name=kind]") == "deceased"
+    assert caseworker.input_value("input[name=effective_date]") == "2026-11-30"
+    caseworker.context.close()
+
+    finance = session(browser, server, "finance")  # a link to a facility the ledger does not hold
+    finance.goto(f"{server.base}/ui/registrer/frame-budget?code=UKENDT-BO&year=2028")
+    assert finance.input_value("#command-form select[name=code]") == "UKENDT-BO"
+    finance.fill("input[name=budgeted_places]", "10")
+    finance.fill("input[name=planned_occupancy_pct]", "100")
+    finance.fill('input[name="lines.0.amount"]', "1.500.000,00")
+    assert save(finance) == 404
+    assert error_beside(finance, "code") == "Tilbuddet findes ikke; opret det først."
+    assert finance.input_value('input[name="lines.0.amount"]') == "1.500.000,00"
+    assert finance.input_value("input[name=budgeted_places]") == "10"
+    finance.context.close()
+    assert position_of(server) == position
+    for ref in ("UKENDT-0001", "UKENDT-0002"):
+        response = httpx.get(f"{server.base}/v1/citizens/{ref}",
+                             headers={"Authorization": f"Bearer {server.tokens['admin']}"})
+        assert response.status_code == 404
+
+
+def test_a_form_whose_key_was_used_for_other_values_is_refused_and_can_be_sent_anew(browser, server):
+    """The form's hidden key set to that of a form already recorded with other values: the
+    ledger refuses the key (nothing recorded), the form comes back as typed with a fresh key,
+    and "Gem" then records it once."""
+    finance = session(browser, server, "finance")
+    finance.goto(f"{server.base}/ui/registrer/register-facility")
+    used = finance.input_value("input[name=form_key]")
+    type_into(finance, {"code": "NOEGLE-BO", "name": "Nøgle Bo", "kind": "bofaellesskab", "area": "Auning",
+                        "places": "5"})
+    assert save(finance) == 201
+    position = position_of(server)
+    finance.goto(f"{server.base}/ui/registrer/register-facility")
+    type_into(finance, {"code": "NOEGLE-BO2", "name": "Nøgle Bo 2", "kind": "bofaellesskab", "area": "Auning",
+                        "places": "6"})
+    finance.evaluate("key => { document.querySelector('#command-form input[name=form_key]').value = key; }", used)
+    assert save(finance) == 409
+    assert "Denne formular er allerede sendt med andre værdier" in finance.inner_text("#form-problems")
+    assert finance.input_value('#command-form [name="code"]') == "NOEGLE-BO2"
+    assert finance.input_value('#command-form [name="places"]') == "6"
+    fresh = finance.input_value("input[name=form_key]")
+    assert fresh != used and len(fresh) == 32
+    assert position_of(server) == position
+    assert httpx.get(f"{server.base}/v1/facilities/NOEGLE-BO2",
+                     headers={"Authorization": f"Bearer {server.tokens['admin']}"}).status_code == 404
+    assert save(finance) == 201
+    assert position_of(server) == position + 1
+    assert api(server, "/v1/facilities/NOEGLE-BO2")["places"] == 6
+    assert api(server, "/v1/facilities/NOEGLE-BO")["places"] == 5
+    finance.context.close()
+
+
+def test_a_form_without_its_key_is_refused_and_comes_back_as_typed_with_a_new_key(browser, server):
+    position = position_of(server)
+    finance = session(browser, server, "finance")
+    finance.goto(f"{server.base}/ui/registrer/capacity?code=GRE-STJERNEN")
+    finance.fill("input[name=places]", "12")
+    finance.fill("input[name=effective_date]", "2026-12-28")
+    finance.fill("textarea[name=reason]", "Flere pladser")
+    finance.evaluate("() => document.querySelector('#command-form input[name=form_key]').remove()")
+    assert save(finance) == 422
+    assert "Formularen manglede sin nøgle" in finance.inner_text("#form-problems")
+    assert finance.input_value("input[name=places]") == "12"
+    assert finance.input_value("textarea[name=reason]") == "Flere pladser"
+    assert finance.input_value("#command-form select[name=code]") == "GRE-STJERNEN"
+    assert len(finance.input_value("input[name=form_key]")) == 32  # a new key to send it with
+    finance.context.close()
+    assert position_of(server) == position
+
+
+def test_a_form_with_a_wrong_csrf_token_is_refused_in_danish_and_back_keeps_what_was_typed(browser, server):
+    """The refusal is a page of its own (the form is not drawn again from a request that failed
+    the check); it says to go back, and Back shows the form as typed, with a good token, so that
+    "Gem" then records it once."""
+    position = position_of(server)
+    finance = session(browser, server, "finance")
+    finance.goto(f"{server.base}/ui/registrer/capacity?code=GRE-STJERNEN")
+    finance.fill("input[name=places]", "14")
+    finance.fill("input[name=effective_date]", "2026-12-29")
+    finance.fill("textarea[name=reason]", "Ombygning")
+    finance.evaluate("() => { document.querySelector('#command-form [name=csrf_token]').value = '0'.repeat(64); }")
+    assert save(finance) == 403
+    assert "Formularen blev afvist" in finance.inner_text("main")
+    assert "Gå tilbage" in finance.inner_text("main")
+    assert position_of(server) == position
+    finance.go_back()
+    assert finance.input_value("input[name=places]") == "14"
+    assert finance.input_value("input[name=effective_date]") == "2026-12-29"
+    assert finance.input_value("textarea[name=reason]") == "Ombygning"
+    assert position_of(server) == position
+    assert save(finance) == 201  # the form drawn anew carries the session's token
+    assert position_of(server) == position + 1
+    finance.context.close()
