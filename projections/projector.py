@@ -130,6 +130,9 @@ class BudgetProjection:
         self.citizen_limit = max(1, citizens) if load_citizen is not None else None
         self.read_stays = read_stays if load_citizen is not None else None
         self._gone: set[str] = set()
+        self._let_go = False
+        """True when a citizen was let go of since the rows were last written: its stays' rows
+        are then let go of too (`written`)."""
         """Stays whose rows were dropped since the rows were last written (the read models
         still hold them)."""
         self._borrowed: set[str] = set()
@@ -348,8 +351,8 @@ class BudgetProjection:
     def written(self) -> None:
         """The rows changed so far are in the read models: let go of the stay rows and
         statement lines of the stays no held citizen has (read again when needed)."""
-        if self.read_stays is None:
-            return
+        if self.read_stays is None or not (self._let_go or self._gone):
+            return  # every stay row and line held is a held citizen's
         held = {stay.stay_id for cid, citizen in self.citizens.items()
                 for stay in self._stays_of_citizen(cid, citizen)}
         for key in [key for key in self.stay_rows if key[0] not in held]:
@@ -357,7 +360,7 @@ class BudgetProjection:
         for stay_id in [stay_id for stay_id in self.line_keys if stay_id not in held]:
             for key in self.line_keys.pop(stay_id):
                 self.lines.pop(key, None)
-        self._gone = set()
+        self._gone, self._let_go = set(), False
 
     def _hold(self, citizen_id: UUID, citizen: Citizen) -> None:
         """Hold the citizen as the last used; let go of the least recently used beyond the limit."""
@@ -366,6 +369,7 @@ class BudgetProjection:
         while self.citizen_limit is not None and len(self.citizens) > self.citizen_limit:
             gone, _ = self.citizens.popitem(last=False)
             self._stays.pop(gone, None)
+            self._let_go = True
 
     def _stays_of_citizen(self, citizen_id: UUID, citizen: Citizen | None) -> list[StayFacts]:
         if citizen is None:
