@@ -95,6 +95,10 @@ def in_year(spans: list[tuple[date, date]]) -> bool:
     return any(a <= date(YEAR, 12, 31) and b >= date(YEAR, 1, 1) for a, b in spans)
 
 
+EXPORTED_MONTHS = (1, 6, 12)
+"""The months whose CSV export and PDF document are read too (the JSON of every month is)."""
+
+
 def check_scope(api: Any, citizens: list[str], position: int) -> None:
     truth = {citizen: paid_spans(api, citizen, position) for citizen in citizens}
     listed = api.get(f"/v1/buyers/{AARHUS}/citizens?year={YEAR}&as_of_position={position}", role="buyer")
@@ -124,16 +128,17 @@ def check_scope(api: Any, citizens: list[str], position: int) -> None:
                 continue
             assert all(within(p["from"], p["to"], truth[line["citizen_ref"]]) for p in line["periods"]), line
         on_statement = {line["citizen_ref"] for line in statement.json()["lines"]}
+        if month not in EXPORTED_MONTHS:
+            continue
         path = f"/v1/statements/{AARHUS}/{YEAR}/{month}"
         exported = api.get(f"{path}/export?format=csv&as_of_position={position}", role="buyer")
         assert exported.status_code == 200, exported.text
         rows = exported.content.decode("utf-8-sig").splitlines()[1:]
         assert {row.split(";")[0] for row in rows} & set(truth) == on_statement & set(truth), (month, rows)
-        if on_statement or month in (1, 12):  # the document of a month without Aarhus' stays names no one either
-            document = api.get(f"{path}/document?as_of_position={position}", role="buyer")
-            assert document.status_code == 200, document.text
-            text = pdf_text(document.content)
-            assert {citizen for citizen in truth if citizen in text} == on_statement & set(truth), month
+        document = api.get(f"{path}/document?as_of_position={position}", role="buyer")  # also of a month
+        assert document.status_code == 200, document.text  # without Aarhus' stays: it names no one then
+        text = pdf_text(document.content)
+        assert {citizen for citizen in truth if citizen in text} == on_statement & set(truth), month
 
 
 def buyer_view(api: Any, path: str, position: int) -> Any:
@@ -198,6 +203,5 @@ def test_every_buyer_response_holds_only_what_its_municipality_pays_for(api):
         check_scope(api, recorded, latest)
         check_scope(api, recorded, (start + latest) // 2)
         check_bars(api, refs, latest)
-        check_bars(api, refs, (start + latest) // 2)
 
     history()
