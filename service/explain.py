@@ -60,7 +60,8 @@ class Explainer:
         window = self.reads.window(year, start, end, [code])  # every version between the points, read once
 
         def figure_at(position: int) -> Decimal:
-            return window.total(code, position, month)
+            figures = window.figures(code, position)
+            return ZERO if figures is None else figure(figures, month)
 
         before, after = figure_at(start), figure_at(end)
         changes, previous = [], before

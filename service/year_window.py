@@ -31,9 +31,7 @@ from typing import Any, Generic, Iterable, TypeVar
 from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.engine import Engine
 
-from domain.values import ZERO
 from projections.budget import BudgetMonth, StayFacts, YearFigures, assemble_year
-from projections.frame import frame_total, monthly_frames
 from projections.stays import stay_of
 from projections.periods import RateOf
 from projections.tails import Group, TailPiece, Unit, tail_months
@@ -200,16 +198,19 @@ class YearWindow:
                       if kind == "facility" and versions.at(position) is not None)
 
     def figures(self, code: str, position: int) -> YearFigures | None:
-        """The facility-year as of `position`; None when the facility was not registered then."""
+        """The facility-year as of `position`; None when the facility was not registered then.
+        Its stays' figures come from its year row, or beyond the horizon from its open tail
+        priced by the year's rates then (docs/adr/0040, 0042); its frame and schedule from
+        their facts."""
         facility = self.facility(code, position)
         if facility is None:
             return None
         horizon = self.horizon(position)
-        if horizon is None or self.year > horizon:
-            return self._beyond_horizon(facility, position)
+        beyond = horizon is None or self.year > horizon
+        months = self._beyond_horizon_months(code, position) if beyond else self._months_at(code, position)
         frame = frame_of(self._fact("frame", code, self.year, position))
         schedule = self._fact("schedule", "", self.year, position)
-        return assemble_year(self.year, frame, self.capacity(facility), self._months_at(code, position),
+        return assemble_year(self.year, frame, self.capacity(facility), months,
                              None if schedule is None else Decimal(schedule["hourly_rate"]))
 
     def _months_at(self, code: str, position: int) -> dict[int, BudgetMonth]:
@@ -219,25 +220,8 @@ class YearWindow:
         return {} if value is None else {month: figures for month, figures in enumerate(value, 1)
                                          if figures is not None}
 
-    def total(self, code: str, position: int, month: int | None) -> Decimal:
-        """The facility budget (frame + activity) of `month`, or of the year (None), as of
-        `position`: what `figures` gives for it, without assembling the year (explain asks it
-        at every candidate position). 0.00 when the facility was not registered then."""
-        facility = self.facility(code, position)
-        if facility is None:
-            return ZERO
-        wanted = range(1, 13) if month is None else (month,)
-        frame = self._fact("frame", code, self.year, position)
-        frames = [ZERO] * 12 if frame is None else monthly_frames(frame_total(frame["lines"]))
-        horizon = self.horizon(position)
-        if horizon is None or self.year > horizon:  # the frame and the stays' days
-            activity = self._beyond_horizon_activity(code, position)
-            return sum((frames[m - 1] + activity.get(m, ZERO) for m in wanted), ZERO)
-        months = self._months_at(code, position)
-        return sum((frames[m - 1] + (months[m].activity if m in months else ZERO) for m in wanted), ZERO)
-
     def changes(self, code: str, month: int | None, beyond: bool) -> list[int]:
-        """The positions in (low, high] at which a row `total` reads for the facility may have
+        """The positions in (low, high] at which a figure `figures` reads for the facility may have
         changed: a version of its year row or of its frame starts or ends there (of the year
         row, for `month`, only where that month's figures differ on its two sides: the row
         holds every month). With `beyond` (the year was beyond the horizon at some point of
@@ -318,25 +302,12 @@ class YearWindow:
                 found.append(stay_of(stay_id, value, self._runoff(value, position), since))
         return found
 
-    def _beyond_horizon(self, facility: Any, position: int) -> YearFigures:
-        """The facility-year from its stays, priced by the year's schedule as of `position`,
-        with its frame then: what the month rows would give (docs/adr/0040)."""
-        frame = frame_of(self._fact("frame", facility.code, self.year, position))
-        schedule = self._fact("schedule", "", self.year, position)
-        return assemble_year(self.year, frame, self.capacity(facility),
-                             self._beyond_horizon_months(facility.code, position),
-                             None if schedule is None else Decimal(schedule["hourly_rate"]))
-
     def _beyond_horizon_months(self, code: str, position: int) -> dict[int, BudgetMonth]:
         """The facility's stay figures of the year from its open tail at `position`, priced by
         the year's rates as of `position` (`pricing`), a special tariff at its own rate."""
         key = self._price_key(position)
         rate_of, revisions = self._pricing[key]
         return tail_months(self.tail(code, position), rate_of, revisions, self.year, self._units.setdefault(key, {}))
-
-    def _beyond_horizon_activity(self, code: str, position: int) -> dict[int, Decimal]:
-        """The tail's activity by month of the year (explain's figure needs nothing else)."""
-        return {month: figures.activity for month, figures in self._beyond_horizon_months(code, position).items()}
 
     # Open tails (docs/adr/0042) -------------------------------------------------------------
 
