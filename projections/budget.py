@@ -206,6 +206,29 @@ class StayMonth(StayFigures):
     """The level (or special tariff) at month end, when present then."""
 
 
+class NetMonth:
+    """Signed stay figures of one facility-month added up as they come: what `BudgetMonth.net`
+    gives for all of them at once, without holding them."""
+
+    __slots__ = ("sums", "levels")
+
+    def __init__(self) -> None:
+        self.sums: list[Any] = list(_ZEROS)
+        self.levels: dict[str, int] = {}
+
+    def add(self, figures: StayMonth, sign: int) -> None:
+        self.sums = list(map(add if sign == 1 else sub, self.sums, _summed(figures)))
+        if figures.level_at_end is not None:
+            self.levels[figures.level_at_end] = self.levels.get(figures.level_at_end, 0) + sign
+
+    def result(self) -> tuple[list[Any], dict[str, int]] | None:
+        """The sums and the citizens by level they change (None when nothing changes)."""
+        levels = {k: n for k, n in self.levels.items() if n}
+        if not levels and not any(self.sums):
+            return None
+        return self.sums, levels
+
+
 @dataclass(frozen=True)
 class BudgetMonth(StayFigures):
     """The stay-driven figures of one facility-month: the sum of its stays' `StayMonth`s."""
@@ -219,17 +242,10 @@ class BudgetMonth(StayFigures):
     @staticmethod
     def net(parts: Iterable[tuple[StayMonth, int]]) -> tuple[list[Any], dict[str, int]] | None:
         """The sum of signed stay figures (None when it is zero: nothing changes)."""
-        sums: list[Any] = list(_ZEROS)
-        levels: dict[str, int] = {}
+        total = NetMonth()
         for figures, sign in parts:
-            values = _summed(figures)
-            sums = list(map(add if sign == 1 else sub, sums, values))
-            if figures.level_at_end is not None:
-                levels[figures.level_at_end] = levels.get(figures.level_at_end, 0) + sign
-        levels = {k: n for k, n in levels.items() if n}
-        if not levels and not any(sums):
-            return None
-        return sums, levels
+            total.add(figures, sign)
+        return total.result()
 
     def add(self, net: tuple[list[Any], dict[str, int]]) -> "BudgetMonth":
         sums, levels = net

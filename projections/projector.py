@@ -66,7 +66,7 @@ from domain.facility import Facility
 from domain.ledger import LedgerAggregate, public_type
 from domain.values import ZERO
 from domain.tariff_schedule import TariffSchedule
-from projections.budget import BudgetMonth, Month, StayFacts, StayMonth, stay_months
+from projections.budget import BudgetMonth, Month, NetMonth, StayFacts, StayMonth, stay_months
 from projections.frame import basistakst, frame_total
 from projections.statements import statement_lines, year_of_lines
 from projections.stays import StayRecord, stay_of, stay_value
@@ -88,7 +88,7 @@ StayKey = tuple[str]
 """(stay id,)"""
 TailKey = tuple[Any, ...]
 """(facility code, *`TailPiece.columns()`)"""
-Delta = dict[MonthKey, list[tuple[StayMonth, int]]]
+Delta = dict[MonthKey, NetMonth]
 """What stays add to (+1) or take from (-1) each facility-month."""
 CitizenLoader = Callable[[UUID, int], Citizen]
 """The citizen of a stream as its first `version` events left it (version ≥ 1), from the store."""
@@ -584,11 +584,11 @@ class BudgetProjection:
         since = None if earlier is None else date(earlier + 1, 1, 1)
         stays = self.stays_in_rows(since)  # before the horizon moves: no line beyond it yet
         self.horizon = year
-        added: Delta = defaultdict(list)
+        added: Delta = defaultdict(NetMonth)
         revisions = self.revision_days()
         for stay in stays:
             for (y, m), figures in self._months_of(stay, revisions, since).items():
-                added[(stay.facility, y, m)].append((figures, 1))
+                added[(stay.facility, y, m)].add(figures, 1)
         self._apply(added)
         self._reline(stays, set(), None if since is None else {s.stay_id: since for s in stays})
         self._set_fact(("horizon", "", 0), {"year": year})
@@ -651,18 +651,18 @@ class BudgetProjection:
     def _months_of_stays(self, stays: list[StayFacts], sign: int, delta: Delta | None = None,
                          since: dict[str, date] | None = None) -> Delta:
         """What the stays add to each facility-month now, signed, added to `delta`."""
-        delta = defaultdict(list) if delta is None else delta
+        delta = defaultdict(NetMonth) if delta is None else delta
         revisions = self.revision_days()
         for stay in stays:
             for (y, m), figures in self._months_of(stay, revisions, (since or {}).get(stay.stay_id)).items():
-                delta[(stay.facility, y, m)].append((figures, sign))
+                delta[(stay.facility, y, m)].add(figures, sign)
         return delta
 
     def _apply(self, delta: Delta) -> None:
         """Add each facility-month's signed stay figures to its row; a month whose figures
         cancel out (the same taken away and added back) is left as it was."""
         for key in sorted(delta):
-            net = BudgetMonth.net(delta[key])
+            net = delta[key].result()
             if net is None:
                 continue
             current = self.months.get(key)
