@@ -151,7 +151,7 @@ def figure(kind: Kind) -> Any:
     return field(default=kind.zero, metadata={"kind": kind})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StayFigures:
     """The figures that add up from stays to facility-months: the one declaration of them.
 
@@ -198,7 +198,7 @@ _ZERO_FIGURES: dict[str, Any] = dict(zip(_NAMES, _ZEROS))
 _summed = attrgetter(*_NAMES)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StayMonth(StayFigures):
     """What one stay adds to one facility-month."""
 
@@ -229,7 +229,7 @@ class NetMonth:
         return self.sums, levels
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BudgetMonth(StayFigures):
     """The stay-driven figures of one facility-month: the sum of its stays' `StayMonth`s."""
 

@@ -93,6 +93,9 @@ Delta = dict[MonthKey, NetMonth]
 CitizenLoader = Callable[[UUID, int], Citizen]
 """The citizen of a stream as its first `version` events left it (version ≥ 1), from the store."""
 StayReader = Callable[[date | None, date | None], dict[str, str]]
+YearReader = Callable[[str | None, int], dict[YearKey, YearValue]]
+"""The facility-year rows of `year` valid now in the read models: of one facility, or of every
+facility (None)."""
 """The stay rows the read models hold now (written), by stay id: at least those of the stays
 with a funded day in [first, last] (None: unbounded), maybe more."""
 
@@ -116,11 +119,14 @@ class BudgetProjection:
     """In-memory state of the budget read models, advanced one event at a time."""
 
     def __init__(self, load_citizen: CitizenLoader | None = None, citizens: int = 4096,
-                 read_stays: StayReader | None = None) -> None:
+                 read_stays: StayReader | None = None, read_years: YearReader | None = None,
+                 facility_years: int = 4096) -> None:
         """With `load_citizen`, at most `citizens` citizens are held (the last used), the others
         loaded again when an event of theirs comes; without it every citizen is held. With
         `read_stays` too, the stay rows and statement lines are held only for the stays of the
-        citizens held and those changed since the rows were last written (`written`)."""
+        citizens held and those changed since the rows were last written (`written`). With
+        `read_years`, at most `facility_years` facility-years' months are held once the rows
+        are written (the last used); the others are read from their rows when needed."""
         self.facilities: dict[UUID, Facility] = {}
         self.schedules: dict[int, TariffSchedule] = {}
         self.schedule_years: dict[UUID, int] = {}
@@ -142,6 +148,11 @@ class BudgetProjection:
         self.cap: int | None = None
         """The year after the latest event's recording time: the horizon never passes it."""
         self.months: dict[MonthKey, BudgetMonth] = {}
+        """The months of the facility-years held (all without `read_years`)."""
+        self.read_years = read_years
+        self.year_limit = max(1, facility_years) if read_years is not None else None
+        self._years: OrderedDict[YearKey, None] = OrderedDict()
+        """The facility-years whose months are held, the least recently used first."""
         self.facts: dict[FactKey, str] = {}
         self.lines: dict[LineMonthKey, str] = {}
         """Statement lines: a stay's present days paid by another municipality, by month."""
@@ -219,8 +230,9 @@ class BudgetProjection:
         """Take the rows the read models hold at the position the facilities and schedules
         were taken at (`take`), and the cap the events up to it set: the state is then the one
         `apply` would have reached."""
-        self.months = {(facility, year, month): figures for (facility, year), months in years.items()
-                       for month, figures in enumerate(months, 1) if figures is not None}
+        self.months, self._years = {}, OrderedDict()
+        for key, months in years.items():
+            self._take_year(key, months)
         self.facts, self.lines = dict(facts), {}
         if cap is not None:
             self.cap = cap
@@ -282,7 +294,22 @@ class BudgetProjection:
 
     def year_row(self, facility: str, year: int) -> YearValue:
         """The twelve months of a facility-year as the state holds them."""
+        self._hold_year(facility, year)
         return tuple(self.months.get((facility, year, month)) for month in range(1, 13))
+
+    def _hold_year(self, facility: str, year: int) -> None:
+        """Hold the facility-year's months: read its row when not held (`read_years`)."""
+        key = (facility, year)
+        if key in self._years:
+            self._years.move_to_end(key)
+        elif self.read_years is not None:
+            self._take_year(key, self.read_years(facility, year).get(key))
+
+    def _take_year(self, key: YearKey, months: YearValue | None) -> None:
+        self._years[key] = None
+        for month, figures in enumerate(months or (), 1):
+            if figures is not None:
+                self.months[(*key, month)] = figures
 
     def _lines_of_year(self, key: LineKey) -> tuple[str | None, ...]:
         payer, year, stay_id = key
@@ -351,6 +378,10 @@ class BudgetProjection:
     def written(self) -> None:
         """The rows changed so far are in the read models: let go of the stay rows and
         statement lines of the stays no held citizen has (read again when needed)."""
+        while self.year_limit is not None and len(self._years) > self.year_limit:
+            (facility, year), _ = self._years.popitem(last=False)
+            for month in range(1, 13):
+                self.months.pop((facility, year, month), None)
         if self.read_stays is None or not (self._let_go or self._gone):
             return  # every stay row and line held is a held citizen's
         held = {stay.stay_id for cid, citizen in self.citizens.items()
@@ -563,8 +594,13 @@ class BudgetProjection:
         """Keep month rows up to `year` only (None: none): drop the rows of the later years,
         which are read from the stay rows and the facts from now on."""
         self.stays_in_rows(None if year is None else date(year + 1, 1, 1))  # their lines beyond it, to drop
-        self.horizon = year
+        earlier, self.horizon = self.horizon, year
         last = -1 if year is None else year
+        if self.read_years is not None and earlier is not None:
+            for later in range(last + 1, earlier + 1):  # every row of the years let go of
+                for key, months in self.read_years(None, later).items():
+                    if key not in self._years:
+                        self._take_year(key, months)
         for key in [key for key in self.months if key[1] > last]:
             self._before.setdefault(("month", key), self.months.pop(key))
         for stay_id in list(self.line_keys):
@@ -665,6 +701,7 @@ class BudgetProjection:
             net = delta[key].result()
             if net is None:
                 continue
+            self._hold_year(*key[:2])
             current = self.months.get(key)
             value = (current or BudgetMonth()).add(net)
             self._before.setdefault(("month", key), current)

@@ -36,7 +36,7 @@ def whole(value: Decimal, places: int) -> int:
     return int(scaled)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def levels_json(citizens_by_level: tuple[tuple[str, int], ...]) -> str:
     """Citizens by level as the row's JSON (few distinct values: kept once each)."""
     return json.dumps(dict(citizens_by_level), sort_keys=True, separators=(",", ":"))

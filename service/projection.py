@@ -307,13 +307,14 @@ def make_view(settings: Settings, create_table: bool = False) -> ReadModelWriter
     return factory.tracking_recorder(view_class)  # type: ignore[arg-type,return-value]
 
 
-def rows_at(engine: Any, position: int, suffix: str = "", stays: bool = True
+def rows_at(engine: Any, position: int, suffix: str = "", stays: bool = True, years: bool = True
             ) -> tuple[dict[Any, tuple[BudgetMonth | None, ...]], dict[Any, str], dict[Any, str], dict[Any, str],
                        dict[Any, Any]]:
     """Every read-model row valid at `position` (recorded_from <= N < recorded_to): the
     projection's state there, keyed as the projection keys it (`suffix`: of a rebuild's
     `_next` tables). Without `stays`, no stay rows and no statement lines (a projector reads
-    those of the stays it needs, docs/adr/0041)."""
+    those of the stays it needs, docs/adr/0041); without `years`, no facility-year rows (it
+    reads those it needs too)."""
     rm_facility_years, rm_facts, rm_statement_lines, rm_stays, rm_tails = (
         READ_MODELS if not suffix else tuple(next_table(table.name) for table in READ_MODELS))
 
@@ -322,20 +323,22 @@ def rows_at(engine: Any, position: int, suffix: str = "", stays: bool = True
                     or_(table.c.recorded_to.is_(None), table.c.recorded_to > position))
 
     with engine.connect() as connection:
-        result = connection.execute(select(rm_facility_years).where(valid(rm_facility_years)))
-        key, decode = named(result.keys(), "facility", "year"), YEAR_ROWS.decoder(result.keys())
-        years = {key(r): decode(r) for r in result}
+        found: dict[Any, tuple[BudgetMonth | None, ...]] = {}
+        if years:
+            result = connection.execute(select(rm_facility_years).where(valid(rm_facility_years)))
+            key, decode = named(result.keys(), "facility", "year"), YEAR_ROWS.decoder(result.keys())
+            found = {key(r): decode(r) for r in result}
         facts = {(r.kind, r.facility, r.year): r.value
                  for r in connection.execute(select(rm_facts).where(valid(rm_facts)))}
         result = connection.execute(select(rm_tails).where(valid(rm_tails)))
         key = named(result.keys(), *TABLES["tail"].keys)
         tails = {key(r): (r.citizens, Decimal(r.hours).scaleb(-2)) for r in result}
         if not stays:
-            return years, facts, {}, {}, tails
+            return found, facts, {}, {}, tails
         lines = {(r.municipality, r.year, r.stay_id): r.value
                  for r in connection.execute(select(rm_statement_lines).where(valid(rm_statement_lines)))}
         held = {(r.stay_id,): r.value for r in connection.execute(select(rm_stays).where(valid(rm_stays)))}
-    return years, facts, lines, held, tails
+    return found, facts, lines, held, tails
 
 
 STATISTICS_EVERY = 50_000
@@ -381,7 +384,8 @@ class Projector:
 
     def _projection(self) -> BudgetProjection:
         """An empty projection whose citizens, and stay rows of other citizens, come from this store."""
-        return BudgetProjection(self._citizen, self.settings.projector_citizens, self._stays_touching)
+        return BudgetProjection(self._citizen, self.settings.projector_citizens, self._stays_touching,
+                                self._year_rows, self.settings.projector_facility_years)
 
     def _citizen(self, citizen_id: UUID, version: int) -> Citizen:
         return self.source.repository.get(citizen_id, version=version)
@@ -400,6 +404,18 @@ class Projector:
         with self.source.engine.connect() as connection:
             return dict(connection.execute(query).all())
 
+    def _year_rows(self, facility: str | None, year: int) -> dict[tuple[str, int], tuple[BudgetMonth | None, ...]]:
+        """The facility-year rows of `year` valid now in the tables this projector writes: of
+        one facility, or of every facility (None)."""
+        table = rm_facility_years if not self.view.suffix else next_table(rm_facility_years.name)
+        query = select(table).where(table.c.recorded_to.is_(None), table.c.year == year)
+        if facility is not None:
+            query = query.where(table.c.facility == facility)
+        with self.source.engine.connect() as connection:
+            result = connection.execute(query)
+            key, decode = named(result.keys(), "facility", "year"), YEAR_ROWS.decoder(result.keys())
+            return {key(r): decode(r) for r in result}
+
     def load(self, progress: Callable[[int], None] | None = None) -> None:
         """Pick up where the read models are, writing nothing: take the rows valid at the
         tracked position from the read models, and the facilities and tariff schedules as of
@@ -408,7 +424,7 @@ class Projector:
         self.projection, self.position, self.loaded = self._projection(), 0, True
         target = self.tracked()
         if target:
-            rows = rows_at(self.source.engine, target, self.view.suffix, stays=False)
+            rows = rows_at(self.source.engine, target, self.view.suffix, stays=False, years=False)
             for aggregate in self._aggregates_at(target, rows[1]):
                 self.projection.take(aggregate)
             self.projection.restore(*rows, cap=self._cap_at(target))

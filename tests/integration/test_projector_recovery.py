@@ -133,9 +133,13 @@ def test_a_restarted_projector_takes_the_rows_and_holds_the_state_it_would_have_
     restarted = Projector(ledger.settings)
     restarted.load()
     assert restarted.position == computed.position
-    for name in ("months", "facts", "horizon", "cap", "tails", "schedule_years"):
+    for name in ("facts", "horizon", "cap", "tails", "schedule_years"):
         assert getattr(restarted.projection, name) == getattr(computed.projection, name), name
     assert not restarted.projection.stay_rows and not restarted.projection.lines  # read as the stays are needed
+    assert not restarted.projection.months  # read as the facility-years are needed
+    assert computed.projection.months
+    for facility, year in {key[:2] for key in computed.projection.months}:
+        assert restarted.projection.year_row(facility, year) == computed.projection.year_row(facility, year)
     for name in ("facilities", "schedules"):
         assert {key: aggregate.version for key, aggregate in getattr(restarted.projection, name).items()} == \
             {key: aggregate.version for key, aggregate in getattr(computed.projection, name).items()}, name
@@ -220,9 +224,11 @@ def test_a_projector_holding_one_citizen_writes_whole_years_of_the_stays_it_does
     ledger.handle(PublishSchedule(year=2028, levels=levels(), special_tariffs=SPECIAL_TARIFFS, hourly_rate="420.00",
                                   runoff_months=0), FINANCE)  # beyond the horizon, which stays: A's tail shifts
     others(8)
-    small = Projector(ledger.settings.model_copy(update={"projector_citizens": 1}), batch_size=1)
+    small = Projector(ledger.settings.model_copy(update={"projector_citizens": 1, "projector_facility_years": 1}),
+                      batch_size=1)
     small.rebuild()
     assert list(small.projection.citizens) != [ledger.citizen("A").id]
+    assert len(small.projection._years) == 1  # the other facility-years were read from their rows
     held = dump(ledger)
     large = Projector(ledger.settings)
     large.rebuild()
