@@ -12,6 +12,8 @@ unread; the next rebuild drops them and says so.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from sqlalchemy import MetaData, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.schema import CreateIndex, CreateTable
@@ -27,8 +29,10 @@ def _dialect(store: str) -> object:
     return sqlite.dialect() if store == "sqlite" else postgresql.dialect()
 
 
+@lru_cache(maxsize=None)
 def next_table(name: str, schema: str | None = None) -> Table:
-    """The `_next` table of read-model table `name`."""
+    """The `_next` table of read-model table `name` (one object per table, so the statements
+    on it are compiled once: SQLAlchemy caches a compiled statement per table object)."""
     copy = metadata.tables[name].to_metadata(MetaData(), name=name + SUFFIX, schema=schema)
     for index in copy.indexes:
         index.name = f"{index.name}{SUFFIX}"
