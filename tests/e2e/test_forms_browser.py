@@ -382,13 +382,18 @@ def test_a_form_whose_key_was_used_for_other_values_is_refused_and_can_be_sent_a
     finance.context.close()
 
 
+def fill_capacity(page: Any, server: DemoServer, places: str, day: str, reason: str) -> None:
+    """Open GRE-STJERNEN's capacity form and type a change of places, not yet sent."""
+    page.goto(f"{server.base}/ui/registrer/capacity?code=GRE-STJERNEN")
+    page.fill("input[name=places]", places)
+    page.fill("input[name=effective_date]", day)
+    page.fill("textarea[name=reason]", reason)
+
+
 def test_a_form_without_its_key_is_refused_and_comes_back_as_typed_with_a_new_key(browser, server):
     position = position_of(server)
     finance = session(browser, server, "finance")
-    finance.goto(f"{server.base}/ui/registrer/capacity?code=GRE-STJERNEN")
-    finance.fill("input[name=places]", "12")
-    finance.fill("input[name=effective_date]", "2026-12-28")
-    finance.fill("textarea[name=reason]", "Flere pladser")
+    fill_capacity(finance, server, "12", "2026-12-28", "Flere pladser")
     finance.evaluate("() => document.querySelector('#command-form input[name=form_key]').remove()")
     assert save(finance) == 422
     assert "Formularen manglede sin nøgle" in finance.inner_text("#form-problems")
@@ -406,10 +411,7 @@ def test_a_form_with_a_wrong_csrf_token_is_refused_in_danish_and_back_keeps_what
     "Gem" then records it once."""
     position = position_of(server)
     finance = session(browser, server, "finance")
-    finance.goto(f"{server.base}/ui/registrer/capacity?code=GRE-STJERNEN")
-    finance.fill("input[name=places]", "14")
-    finance.fill("input[name=effective_date]", "2026-12-29")
-    finance.fill("textarea[name=reason]", "Ombygning")
+    fill_capacity(finance, server, "14", "2026-12-29", "Ombygning")
     finance.evaluate("() => { document.querySelector('#command-form [name=csrf_token]').value = '0'.repeat(64); }")
     assert save(finance) == 403
     assert "Formularen blev afvist" in finance.inner_text("main")
