@@ -93,11 +93,11 @@ Delta = dict[MonthKey, NetMonth]
 CitizenLoader = Callable[[UUID, int], Citizen]
 """The citizen of a stream as its first `version` events left it (version ≥ 1), from the store."""
 StayReader = Callable[[date | None, date | None], dict[str, str]]
+"""The stay rows the read models hold now (written), by stay id: at least those of the stays
+with a funded day in [first, last] (None: unbounded), maybe more."""
 YearReader = Callable[[str | None, int], dict[YearKey, YearValue]]
 """The facility-year rows of `year` valid now in the read models: of one facility, or of every
 facility (None)."""
-"""The stay rows the read models hold now (written), by stay id: at least those of the stays
-with a funded day in [first, last] (None: unbounded), maybe more."""
 
 
 @dataclass(frozen=True)
