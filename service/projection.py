@@ -307,6 +307,12 @@ def make_view(settings: Settings, create_table: bool = False) -> ReadModelWriter
     return factory.tracking_recorder(view_class)  # type: ignore[arg-type,return-value]
 
 
+def decoded_years(result: Any) -> dict[Any, tuple[BudgetMonth | None, ...]]:
+    """Facility-year rows of a query's result, by (facility, year), as the projection holds them."""
+    key, decode = named(result.keys(), "facility", "year"), YEAR_ROWS.decoder(result.keys())
+    return {key(r): decode(r) for r in result}
+
+
 def rows_at(engine: Any, position: int, suffix: str = "", stays: bool = True, years: bool = True
             ) -> tuple[dict[Any, tuple[BudgetMonth | None, ...]], dict[Any, str], dict[Any, str], dict[Any, str],
                        dict[Any, Any]]:
@@ -326,8 +332,7 @@ def rows_at(engine: Any, position: int, suffix: str = "", stays: bool = True, ye
         found: dict[Any, tuple[BudgetMonth | None, ...]] = {}
         if years:
             result = connection.execute(select(rm_facility_years).where(valid(rm_facility_years)))
-            key, decode = named(result.keys(), "facility", "year"), YEAR_ROWS.decoder(result.keys())
-            found = {key(r): decode(r) for r in result}
+            found = decoded_years(result)
         facts = {(r.kind, r.facility, r.year): r.value
                  for r in connection.execute(select(rm_facts).where(valid(rm_facts)))}
         result = connection.execute(select(rm_tails).where(valid(rm_tails)))
@@ -412,9 +417,7 @@ class Projector:
         if facility is not None:
             query = query.where(table.c.facility == facility)
         with self.source.engine.connect() as connection:
-            result = connection.execute(query)
-            key, decode = named(result.keys(), "facility", "year"), YEAR_ROWS.decoder(result.keys())
-            return {key(r): decode(r) for r in result}
+            return decoded_years(connection.execute(query))
 
     def load(self, progress: Callable[[int], None] | None = None) -> None:
         """Pick up where the read models are, writing nothing: take the rows valid at the
