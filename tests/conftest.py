@@ -53,13 +53,20 @@ def require_postgres() -> None:
     pytest.skip(message)
 
 
+TEST_POOLS = {"pool_size": 2, "pool_max_overflow": 3}
+"""Each pool of a test opens at most 5 PostgreSQL connections, and the library's pools open 2 at
+once instead of 5: two workers, their tests' own processes and their pools stay well within the
+server's 100 connections (a test that makes several ledgers and projectors held 65 at once with
+the default pools of 5, and the suite failed on "too many clients already")."""
+
+
 def make_settings(store: str, tmp_path) -> Iterator[Settings]:  # type: ignore[no-untyped-def]
     if store == "sqlite":
         yield Settings(database_url=f"sqlite:///{tmp_path / 'ledger.sqlite'}")
         return
     require_postgres()
     schema = f"t_{secrets.token_hex(6)}"
-    yield Settings(database_url=POSTGRES_URL, database_schema=schema)
+    yield Settings(database_url=POSTGRES_URL, database_schema=schema, **TEST_POOLS)
     with psycopg.connect(_conninfo(), autocommit=True) as connection:
         connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 

@@ -19,7 +19,9 @@ from tests.e2e.test_serve import LEDGER, free_port
 
 def ledger_env(settings: Settings, **extra: str) -> dict[str, str]:
     return os.environ | {"LEDGER_DATABASE_URL": settings.database_url,
-                         "LEDGER_DATABASE_SCHEMA": settings.database_schema} | extra
+                         "LEDGER_DATABASE_SCHEMA": settings.database_schema,
+                         "LEDGER_POOL_SIZE": str(settings.pool_size),
+                         "LEDGER_POOL_MAX_OVERFLOW": str(settings.pool_max_overflow)} | extra
 
 
 def ledger(settings: Settings, cwd: Path, *args: str, check: bool = True, **extra: str) -> subprocess.CompletedProcess:
