@@ -54,10 +54,10 @@ def require_postgres() -> None:
 
 
 TEST_POOLS = {"pool_size": 2, "pool_max_overflow": 3}
-"""Each pool of a test opens at most 5 PostgreSQL connections, and the library's pools open 2 at
-once instead of 5: two workers, their tests' own processes and their pools stay well within the
-server's 100 connections (a test that makes several ledgers and projectors held 65 at once with
-the default pools of 5, and the suite failed on "too many clients already")."""
+"""Each pool of a test opens at most 5 PostgreSQL connections, and the library's pools (which open
+their whole size as they start) open 2: two workers, the `ledger` processes their tests start
+(`tests/e2e/server.py`) and every ledger and projector a test makes stay within the server's 100
+connections."""
 
 
 def make_settings(store: str, tmp_path) -> Iterator[Settings]:  # type: ignore[no-untyped-def]
