@@ -6,8 +6,11 @@ read side's design assumed:
 
 - the tables are every read-model table the store holds (a name starting `rm_`, not a
   rebuild's `_next` leftover, and every name of `service.db.READ_MODEL_TABLES`); those with a
-  `recorded_from` column are counted, the others are named with their row counts;
-- a row version belongs to the event at its `recorded_from` position; the events and their
+  `recorded_from` column are counted, and those whose rows an event appends
+  (`service.db.APPENDED_TABLES`, by their `position` column); the others are named with their
+  row counts;
+- a row version belongs to the event at its `recorded_from` position (an appended row, at
+  its `position`); the events and their
   positions are read from the store's notification log, each typed by its topic as the API
   names it (`service.audit.type_of_topic`), a retraction as `EntryRetracted (<the type it
   retracts>)`;
@@ -32,6 +35,7 @@ from bench.store import Database
 PREFIX = "rm_"
 LEFTOVER = "_next"
 POSITION_COLUMN = "recorded_from"
+APPENDED_POSITION = "position"
 RETRACTION = "EntryRetracted"
 PAGE = 5000
 
@@ -94,15 +98,23 @@ class Writes:
         return cls(tuple(body["tables"]), types, body["unattributed"], body["uncounted"], body.get("postgresql_writes"))
 
 
+def position_column(table: str) -> str:
+    """The column naming the position of the event that wrote a row of `table`."""
+    from service.db import APPENDED_TABLES
+
+    return APPENDED_POSITION if table in APPENDED_TABLES else POSITION_COLUMN
+
+
 def read_model_tables(database: Database) -> tuple[tuple[str, ...], dict[str, int]]:
-    """The read-model tables with a `recorded_from` column, and the others with their row counts."""
+    """The read-model tables with a `recorded_from` column or appended to by the events, and
+    the others with their row counts."""
     from service.db import READ_MODEL_TABLES
 
     found = {name: columns for name, columns in database.columns(PREFIX).items() if not name.endswith(LEFTOVER)}
     for name in READ_MODEL_TABLES:
         if name not in found:
             found.update((n, c) for n, c in database.columns(name).items() if n == name)
-    counted = tuple(sorted(name for name, columns in found.items() if POSITION_COLUMN in columns))
+    counted = tuple(sorted(name for name, columns in found.items() if position_column(name) in columns))
     others = tuple(sorted(set(found) - set(counted)))
     return counted, database.row_counts(others) if others else {}
 
@@ -113,7 +125,7 @@ def count(database: Database) -> Writes:
     tables, uncounted = read_model_tables(database)
     rows: dict[int, Counter[str]] = defaultdict(Counter)
     for table in tables:
-        for position, n in database.counts_by(table, POSITION_COLUMN).items():
+        for position, n in database.counts_by(table, position_column(table)).items():
             rows[position][table] += n
     kinds = dict(_event_kinds(database))
     by_type: dict[str, list[Any]] = {}

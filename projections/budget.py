@@ -328,9 +328,14 @@ def stay_months(
 ) -> dict[Month, StayMonth]:
     """What the stay adds to each month, over its funded days up to `until` (inclusive; an
     open stay needs one); with `since` (the first of a month), the months from it on."""
+    return months_of_segments(stay_segments(stay, rate_of, rate_changes, until, since))
+
+
+def months_of_segments(segments: Iterable[Segment]) -> dict[Month, StayMonth]:
+    """What a stay's segments (`stay_segments`) add to each month."""
     sums: dict[Month, dict[str, Any]] = {}
     at_end: dict[Month, str | None] = {}
-    for segment in stay_segments(stay, rate_of, rate_changes, until, since):
+    for segment in segments:
         days, rate, condition = segment.days, segment.rate, segment.condition
         key = (segment.start.year, segment.start.month)
         # Segments end at month ends or at boundaries, so a month's last segment holds its

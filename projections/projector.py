@@ -32,6 +32,11 @@ year's lines are written as one row):
 - `fact` rows: a facility's name, places and capacity changes; a facility-year's frame
   budget (with basistakst) and baseline; a year's schedule (hourly rate, run-off) and its
   rates (levels, revisions in force); the horizon;
+- `posting` rows, appended and never changed: how much an event changed a year's present
+  days of a facility in each group that prices them (`projections.regulation.day_groups`:
+  paying municipality, level, special tariff, service rate), taken from the same segments as
+  the months, so that the sum of a year's postings up to a point is that year's groups as the
+  year rows hold them then (the what-if's days, docs/adr/0047);
 - `tail` rows: each facility's open tail, its stays' funded days after the horizon's last day
   grouped (projections/tails.py), kept from the changed stays' tails before and after, and
   computed again from every stay when the horizon moves; `tail_checkpoint` gives every
@@ -66,7 +71,8 @@ from domain.facility import Facility
 from domain.ledger import LedgerAggregate, public_type
 from domain.values import ZERO
 from domain.tariff_schedule import TariffSchedule
-from projections.budget import BudgetMonth, Month, NetMonth, StayFacts, StayMonth, stay_months
+from projections.budget import BudgetMonth, Month, NetMonth, StayFacts, StayMonth, months_of_segments, stay_segments
+from projections.regulation import day_groups
 from projections.frame import basistakst, frame_total
 from projections.statements import statement_lines, year_of_lines
 from projections.stays import StayRecord, stay_of, stay_value
@@ -88,6 +94,8 @@ StayKey = tuple[str]
 """(stay id,)"""
 TailKey = tuple[Any, ...]
 """(facility code, *`TailPiece.columns()`)"""
+PostingKey = tuple[str, int, str, int, str, Decimal]
+"""(facility code, *`projections.regulation.DayGroup`): a `posting` row's key."""
 Delta = dict[MonthKey, NetMonth]
 """What stays add to (+1) or take from (-1) each facility-month."""
 CitizenLoader = Callable[[UUID, int], Citizen]
@@ -105,8 +113,8 @@ class Change:
     """From this event's position on, the row `key` of `table` holds `value` (None: no row)."""
 
     table: str
-    key: YearKey | FactKey | LineKey | StayKey | TailKey
-    value: YearValue | str | Group | None
+    key: YearKey | FactKey | LineKey | StayKey | TailKey | PostingKey
+    value: YearValue | str | Group | int | None
     replaces: bool
     """True when a row held the key before this change (it is closed at this position)."""
 
@@ -166,6 +174,8 @@ class BudgetProjection:
         """The horizon the tails were computed after."""
         self._before: dict[tuple[str, Any], Any] = {}
         """Rows the current event has changed, with their values before it."""
+        self._posted: dict[PostingKey, int] = defaultdict(int)
+        """How the current event changes the present days of each facility-year's groups."""
         self._stays: dict[UUID, list[StayFacts]] = {}
         """Each held citizen's stays as last computed (dropped when a schedule changes or the
         citizen is no longer held)."""
@@ -176,7 +186,7 @@ class BudgetProjection:
 
     def apply(self, event: Any) -> list[Change]:
         """Apply one domain event; return the rows it changes, in a stable order."""
-        self._before = {}
+        self._before, self._posted = {}, defaultdict(int)
         if self._recorded(event):
             self._move_horizon()  # the first event recorded in a new year: a configured year may be in reach
         stream = event.originator_id
@@ -290,6 +300,7 @@ class BudgetProjection:
             was = tuple(lines_before[m] if m in lines_before else line for m, line in enumerate(now, 1))
             if now != was:
                 changes.append(Change("line", key, self._line_row(now), any(line is not None for line in was)))
+        changes.extend(Change("posting", key, days, False) for key, days in self._posted.items() if days)
         return sorted(changes, key=lambda change: (change.table, change.key))
 
     def year_row(self, facility: str, year: int) -> YearValue:
@@ -593,7 +604,11 @@ class BudgetProjection:
     def _lower_horizon(self, year: int | None) -> None:
         """Keep month rows up to `year` only (None: none): drop the rows of the later years,
         which are read from the stay rows and the facts from now on."""
-        self.stays_in_rows(None if year is None else date(year + 1, 1, 1))  # their lines beyond it, to drop
+        dropped = None if year is None else date(year + 1, 1, 1)
+        stays = self.stays_in_rows(dropped)  # their lines beyond it, to drop
+        revisions = self.revision_days()
+        for stay in stays:  # what they posted to the years beyond it, taken back
+            self._months_of(stay, revisions, dropped, sign=-1)
         earlier, self.horizon = self.horizon, year
         last = -1 if year is None else year
         if self.read_years is not None and earlier is not None:
@@ -623,7 +638,7 @@ class BudgetProjection:
         added: Delta = defaultdict(NetMonth)
         revisions = self.revision_days()
         for stay in stays:
-            for (y, m), figures in self._months_of(stay, revisions, since).items():
+            for (y, m), figures in self._months_of(stay, revisions, since, sign=1).items():
                 added[(stay.facility, y, m)].add(figures, 1)
         self._apply(added)
         self._reline(stays, set(), None if since is None else {s.stay_id: since for s in stays})
@@ -673,11 +688,17 @@ class BudgetProjection:
 
     # Rows --------------------------------------------------------------------------------
 
-    def _months_of(self, stay: StayFacts, revisions: Iterable[date], since: date | None = None
+    def _months_of(self, stay: StayFacts, revisions: Iterable[date], since: date | None = None, sign: int = 0
                    ) -> dict[Month, StayMonth]:
+        """What the stay adds to each month up to the horizon (from `since` when given); with a
+        `sign`, its present days are posted with it (+1: added, -1: taken away)."""
         if self.horizon is None:
             return {}
-        return stay_months(stay, self.rate_of, revisions, until=date(self.horizon, 12, 31), since=since)
+        segments = stay_segments(stay, self.rate_of, revisions, until=date(self.horizon, 12, 31), since=since)
+        if sign:
+            for group, days in day_groups(segments).items():
+                self._posted[(stay.facility, *group)] += sign * days
+        return months_of_segments(segments)
 
     def _shift(self, old: list[StayFacts], new: list[StayFacts], since: dict[str, date] | None = None) -> None:
         """Take away what the `old` stays added and add what the `new` ones add (with the
@@ -690,7 +711,7 @@ class BudgetProjection:
         delta = defaultdict(NetMonth) if delta is None else delta
         revisions = self.revision_days()
         for stay in stays:
-            for (y, m), figures in self._months_of(stay, revisions, (since or {}).get(stay.stay_id)).items():
+            for (y, m), figures in self._months_of(stay, revisions, (since or {}).get(stay.stay_id), sign).items():
                 delta[(stay.facility, y, m)].add(figures, sign)
         return delta
 

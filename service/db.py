@@ -253,6 +253,25 @@ rm_tail_checkpoints = Table(
 that a read of every facility's tail at N reads the latest checkpoint at or before N and the
 `rm_tails` versions since (docs/adr/0042)."""
 
+rm_day_postings = Table(
+    "rm_day_postings",
+    metadata,
+    Column("year", Integer, primary_key=True),
+    Column("position", BigInteger, primary_key=True),
+    Column("facility", String(64), primary_key=True),
+    Column("paying_municipality", String(3), primary_key=True),
+    Column("level", Integer, primary_key=True),
+    Column("special_tariff", String(8), primary_key=True),
+    Column("service_rate", BigInteger, primary_key=True),
+    Column("days", Integer, nullable=False),
+    sqlite_with_rowid=False,
+)
+"""Appended, never changed: at `position`, an event changed a facility-year's present days in
+one group that prices them by `days` (projections/regulation.py `day_groups`: paying
+municipality, level (0: none or a special tariff), special tariff ("": none), service rate in
+øre). A year's groups as of N are the sums of its postings up to N (docs/adr/0047); keyed by
+year first, so that the sum reads one range of the key (SQLite keeps the rows in it)."""
+
 projection_stops = Table(
     "projection_stops",
     metadata,
@@ -267,7 +286,9 @@ projection_stops = Table(
 no row while it runs."""
 
 READ_MODEL_TABLES = ("rm_facility_years", "rm_facts", "rm_statement_lines", "rm_stays", "rm_tails",
-                     "rm_tail_checkpoints")
+                     "rm_tail_checkpoints", "rm_day_postings")
+APPENDED_TABLES = ("rm_day_postings",)
+"""Read-model tables whose rows an event appends at its `position` (never closed)."""
 LEDGER_INDEX_TABLES = ("ledger_entries", "ledger_residents")
 """The ledger's own index of the events, written with them (append-only)."""
 

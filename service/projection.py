@@ -47,7 +47,7 @@ from sqlalchemy import Table, and_, func, or_, select
 from starlette.concurrency import run_in_threadpool
 
 from service.db import LEDGER_INDEX_TABLES, READ_MODEL_TABLES, rm_facility_years, rm_facts, rm_statement_lines, rm_stays
-from service.db import ledger_entries, rm_tail_checkpoints, rm_tails, utc
+from service.db import ledger_entries, rm_day_postings, rm_tail_checkpoints, rm_tails, utc
 from service.facts import YEAR_ROWS, named, whole
 from service.ledger import BudgetLedger
 from service.next_tables import REBUILD_APPLICATION, SUFFIX, create_statements, next_table, switch_statements
@@ -66,11 +66,14 @@ class Written:
     recorded_from), then recorded_from and recorded_to, then `encode(value)` in every other
     column, in the table's order (`values`)."""
 
-    def __init__(self, table: Table, encode: Callable[[Any], Sequence[Any]]) -> None:
-        self.name, self.encode = table.name, encode
+    def __init__(self, table: Table, encode: Callable[[Any], Sequence[Any]],
+                 posted: Callable[[int, Any], Sequence[Any]] | None = None) -> None:
+        self.name, self.encode, self.posted = table.name, encode, posted
+        """`posted(position, key)`: the key columns of a row appended at the change's position
+        (the day postings), in the key's order."""
         self.versioned = "recorded_from" in table.c
         """False for a table whose rows are written once and never closed (the tails'
-        checkpoints): the change's key and its encoded value, nothing else."""
+        checkpoints, the day postings): the change's key and its encoded value, nothing else."""
         self.keys = tuple(c.name for c in table.primary_key.columns if c.name != "recorded_from")
         self.values = tuple(c.name for c in table.columns
                             if c.name not in self.keys and c.name not in ("recorded_from", "recorded_to"))
@@ -91,6 +94,12 @@ def stay_values(value: str) -> tuple[Any, ...]:
     return tuple(columns[column] for column in TABLES["stay"].values)
 
 
+def posting_key(position: int, key: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A day posting's key columns: year and position first, the service rate in øre."""
+    facility, year, payer, level, special, rate = key
+    return year, position, facility, payer, level, special, whole(rate, 2)
+
+
 def tail_values(value: tuple[int, Any]) -> tuple[int, int]:
     """A tail group's citizens and their hours per day (in whole hundredths)."""
     citizens, hours = value
@@ -104,6 +113,7 @@ TABLES = {
     "stay": Written(rm_stays, stay_values),
     "tail": Written(rm_tails, tail_values),
     "checkpoint": Written(rm_tail_checkpoints, tail_values),
+    "posting": Written(rm_day_postings, lambda days: (days,), posted=posting_key),
 }
 """Each change table's read-model table and how its values are written."""
 
@@ -142,7 +152,8 @@ class ReadModelWriter:
             slot = (change.table, change.key)
             written = TABLES[change.table]
             if not written.versioned:
-                inserts[change.table].append([*change.key, *written.encode(change.value)])
+                key = change.key if written.posted is None else written.posted(position, change.key)
+                inserts[change.table].append([*key, *written.encode(change.value)])
                 continue
             earlier = open_in_batch.pop(slot, None)
             if earlier is not None:

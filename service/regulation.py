@@ -5,15 +5,14 @@ service rates, frame and activity, and its annual accounts (a year is closed for
 once they are recorded). The result as it stood when the accounts were recorded is the same
 read as of that position, so post-closing adjustments need no second bookkeeping.
 
-The what-if replays a year's stays (the stay rows) with the draft's rates in place of the
-year's rates and revisions (levels stay as assessed, special tariffs keep their own rates),
-per facility and per paying municipality, and records nothing.
+The what-if prices a year's present days (the day postings, or beyond the horizon the stay
+rows: `BudgetReads.day_groups`) with the draft's rates in place of the year's rates and
+revisions (levels stay as assessed, special tariffs keep their own rates), per facility and
+per paying municipality, and records nothing.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -21,12 +20,11 @@ from sqlalchemy import select
 
 from domain import municipalities
 from domain.values import ZERO
-from projections.budget import YearFigures, stay_segments
-from projections.regulation import Regulation, regulate, revenue
+from projections.budget import YearFigures
+from projections.regulation import Regulation, regulate, revenue, what_if_sums
 from service.db import ledger_entries
 from service.ledger import BudgetLedger
 from service.read_models import BudgetReads
-from service.schedule_rates import ScheduleRates
 
 
 def _positions_of(ledger: BudgetLedger, event_ids: list[str]) -> dict[str, int]:
@@ -101,39 +99,19 @@ def what_if(ledger: BudgetLedger, year: int, position: int, draft_rates: dict[in
             draft_special: dict[str, Decimal] | None = None) -> dict[str, Any]:
     """Revenue of `year` per facility and per paying municipality, charged and with the draft.
 
-    One pass over the year's periods of every stay (the stay rows as of `position`, the year's
-    rates and revisions from its schedule, `ScheduleRates`): a present
-    day is charged basistakst + its service rate, and in the draft basistakst + the draft's
-    rate of its level (a special tariff keeps its own rate, unless `draft_special` gives one
-    for its code: then every day on that special tariff is at that rate). The pass counts days by facility,
-    payer, rate and draft rate; the money is those counts times the rates, summed once. A payer
-    is named beside its code (`paying_municipality_name`, None for a code outside the register)."""
-    rates = ScheduleRates(ledger, position)
+    The year's present days as of `position`, by facility and by what prices them
+    (`BudgetReads.day_groups`), charged basistakst + their rate and, in the draft, basistakst +
+    the draft's rate of their level (a special tariff keeps its own rate, unless
+    `draft_special` gives one for its code: then every day on that special tariff is at that
+    rate): `projections.regulation.what_if_sums`. Every facility registered at `position` has
+    a row; a payer is named beside its code (`paying_municipality_name`, None for a code
+    outside the register)."""
     budgets = BudgetReads(ledger)
-    first, last = date(year, 1, 1), date(year, 12, 31)
-    revisions = rates.revision_days(range(year, year + 1))
     frames = budgets.facts(position, "frame", year)
-    days: Counter[tuple[str, str, Decimal | None, Decimal | None]] = Counter()
-    for code, stays in budgets.stays(position, year, since=first).items():
-        for stay in stays:
-            for segment in stay_segments(stay, rates.rate_of, revisions, until=last, since=first):
-                if not segment.present:
-                    continue
-                condition = segment.condition
-                if condition.special_tariff is not None:
-                    draft = (draft_special or {}).get(condition.special_tariff, segment.rate)
-                else:
-                    draft = segment.rate if condition.level is None else draft_rates[condition.level]
-                days[code, condition.paying_municipality, segment.rate, draft] += segment.days
-    facilities: dict[str, list[Decimal]] = {code: [ZERO, ZERO] for code in budgets.facility_codes(position)}
-    payers: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
-    for (code, payer, rate, draft), count in days.items():
-        frame = frames.get(code)
-        basis = ZERO if frame is None else Decimal(frame["basistakst"])
-        actual, drafted = count * (basis + (rate or ZERO)), count * (basis + (draft or ZERO))
-        for sums in (facilities.setdefault(code, [ZERO, ZERO]), payers[payer]):
-            sums[0] += actual
-            sums[1] += drafted
+    basistakst = {code: Decimal(frame["basistakst"]) for code, frame in frames.items()}
+    facilities, payers = what_if_sums(budgets.day_groups(year, position), basistakst, draft_rates, draft_special or {})
+    for code in budgets.facility_codes(position):
+        facilities.setdefault(code, [ZERO, ZERO])
 
     def rows(name: str, sums: dict[str, list[Decimal]]) -> list[dict[str, Any]]:
         return [{name: key, "actual": actual, "what_if": draft, "difference": draft - actual}

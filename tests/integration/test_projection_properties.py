@@ -38,7 +38,8 @@ from hypothesis import HealthCheck, Phase, example, given, settings as hypothesi
 from sqlalchemy import select
 
 from domain.errors import DomainError, NotFound
-from service.db import migrate, rm_facility_years, rm_facts, rm_statement_lines, rm_stays, rm_tail_checkpoints, rm_tails
+from service.db import migrate, rm_day_postings, rm_facility_years, rm_facts, rm_statement_lines, rm_stays
+from service.db import rm_tail_checkpoints, rm_tails
 from service.explain import Explainer, figure as explained_figure
 from service.ledger import Actor, BudgetLedger, Timeline
 from service.projection import Projector
@@ -271,6 +272,7 @@ def dump(ledger: BudgetLedger) -> list[tuple]:
         facts += connection.execute(select(rm_stays).order_by(*rm_stays.primary_key.columns)).all()
         facts += connection.execute(select(rm_tails).order_by(*rm_tails.primary_key.columns)).all()
         facts += connection.execute(select(rm_tail_checkpoints).order_by(*rm_tail_checkpoints.primary_key.columns)).all()
+        facts += connection.execute(select(rm_day_postings).order_by(*rm_day_postings.primary_key.columns)).all()
     return [tuple(row) for row in months] + [tuple(row) for row in facts]
 
 
@@ -384,6 +386,13 @@ def test_projection_follows_rebuilds_and_reads_as_the_aggregates_do(store, ops, 
                         assert found.stays == tuple(StayRecord.of(s) for s in citizen.active_stays), (position, ref)
                         assert [e.meta.event_id for e in found.events] == \
                             [e.meta.event_id for e in ledger.events.get(citizen.id, lte=citizen.version)]
+                    horizon = reads.horizon(position)
+                    for year in {*YEARS, BEYOND, FAR}:  # the day postings of a year within the horizon: its stays' days
+                        if horizon is not None and year <= horizon:
+                            assert reads.posted_day_groups(year, position) == reads.stay_day_groups(year, position), \
+                                (position, year)
+                        else:
+                            assert not reads.posted_day_groups(year, position), (position, year)
                     for year in YEARS:  # the what-if's charged revenue is the year rows' revenue
                         replay = what_if(ledger, year, position, {level: Decimal(level * 100) for level in range(1, 11)})
                         actual = {row["facility"]: row["actual"] for row in replay["facilities"]}
