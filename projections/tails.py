@@ -173,30 +173,53 @@ def _rate(piece: TailPiece, day: date, rate_of: RateOf) -> Decimal | None:
     return rate_of(piece.level, day)
 
 
+class TailSums:
+    """A facility's stay figures of each month of `year` (a year after the tail's day) as its
+    groups are added (sign 1) or taken away (-1): what one group adds is linear in its
+    citizens and hours, so a read that follows a tail through its versions (explain) changes
+    the sums by the groups that changed only. `units` keeps each piece's months between
+    calls with the same `rate_of` and `rate_changes` (a read of many facilities prices a
+    shared piece once)."""
+
+    def __init__(self, rate_of: RateOf, rate_changes: Collection[date], year: int,
+                 units: dict[tuple[TailPiece, int], Unit] | None = None) -> None:
+        self.rate_of, self.rate_changes, self.year = rate_of, rate_changes, year
+        self.units = {} if units is None else units
+        self.sums = [zero_figures() for _ in range(13)]
+        self.levels: list[dict[str, int]] = [{} for _ in range(13)]
+
+    def add(self, piece: TailPiece, group: Group, sign: int = 1) -> None:
+        unit = self.units.get((piece, self.year))
+        if unit is None:
+            unit = self.units[(piece, self.year)] = piece_months(piece, self.rate_of, self.rate_changes, self.year)
+        citizens, hours = group
+        citizens, hours = sign * citizens, sign * hours
+        present, sold, key = piece.present, piece.sold, piece.level_key
+        for month, days, activity, unpriced, at_end in unit:
+            add_run(self.sums[month], days * citizens, activity * citizens, unpriced * citizens, present, sold,
+                    hours * days)
+            if present and at_end:
+                by_level = self.levels[month]
+                by_level[key] = by_level.get(key, 0) + citizens
+
+    def months(self) -> dict[int, BudgetMonth]:
+        months = {}
+        for month in range(1, 13):
+            sums = self.sums[month]
+            if not sums["funded_days"]:
+                continue  # no funded day: nothing to count
+            counts = tuple(sorted((k, n) for k, n in self.levels[month].items() if n))
+            figures = BudgetMonth(**sums, citizens_by_level=counts)
+            if not figures.is_empty:
+                months[month] = figures
+        return months
+
+
 def tail_months(groups: Groups, rate_of: RateOf, rate_changes: Collection[date], year: int,
                 units: dict[tuple[TailPiece, int], Unit] | None = None) -> dict[int, BudgetMonth]:
     """A facility's stay figures of each month of `year` (a year after the tail's day) from its
-    groups. `units` keeps each piece's months between calls with the same `rate_of` and
-    `rate_changes` (a read of many facilities prices a shared piece once)."""
-    units = {} if units is None else units
-    sums = [zero_figures() for _ in range(13)]
-    levels: list[dict[str, int]] = [{} for _ in range(13)]
-    for piece, (citizens, hours) in groups.items():
-        unit = units.get((piece, year))
-        if unit is None:
-            unit = units[(piece, year)] = piece_months(piece, rate_of, rate_changes, year)
-        present, sold, key = piece.present, piece.sold, piece.level_key
-        for month, days, activity, unpriced, at_end in unit:
-            add_run(sums[month], days * citizens, activity * citizens, unpriced * citizens, present, sold, hours * days)
-            if present and at_end:
-                by_level = levels[month]
-                by_level[key] = by_level.get(key, 0) + citizens
-    months = {}
-    for month in range(1, 13):
-        if not sums[month]["funded_days"]:
-            continue  # no funded day: nothing to count
-        counts = tuple(sorted((k, n) for k, n in levels[month].items() if n))
-        figures = BudgetMonth(**sums[month], citizens_by_level=counts)
-        if not figures.is_empty:
-            months[month] = figures
-    return months
+    groups (`TailSums`)."""
+    sums = TailSums(rate_of, rate_changes, year, units)
+    for piece, group in groups.items():
+        sums.add(piece, group)
+    return sums.months()

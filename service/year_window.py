@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 from bisect import bisect_right
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any, Generic, Iterable, TypeVar
@@ -34,7 +35,7 @@ from sqlalchemy.engine import Engine
 from projections.budget import BudgetMonth, StayFacts, YearFigures, assemble_year
 from projections.stays import stay_of
 from projections.periods import RateOf
-from projections.tails import Group, TailPiece, Unit, tail_months
+from projections.tails import Group, TailPiece, TailSums, Unit, tail_months
 from service.db import rm_facility_years, rm_facts, rm_stays, rm_tail_checkpoints, rm_tails
 from service.facts import YEAR_ROWS, FacilityFact, RatesFact, frame_of, named, rates_of
 from service.projection import ReadModelsOutdated
@@ -111,6 +112,8 @@ class YearWindow:
         self._point_tails: dict[str, dict[TailPiece, Group]] | None = None
         self._units: dict[int, dict[tuple[TailPiece, int], Unit]] = {}
         """Each tail piece's months, by the version of the year's rates that priced them."""
+        self._sweeps: dict[str, _Sweep] = {}
+        self._boundaries: dict[str, tuple[list[int], list[TailPiece]]] = {}
         self._facilities: dict[tuple[str, int], Any] = {}
         self._capacity: dict[Any, list[int]] = {}
         self._pricing: dict[int, tuple[RateOf, list[date]]] = {}
@@ -304,10 +307,49 @@ class YearWindow:
 
     def _beyond_horizon_months(self, code: str, position: int) -> dict[int, BudgetMonth]:
         """The facility's stay figures of the year from its open tail at `position`, priced by
-        the year's rates as of `position` (`pricing`), a special tariff at its own rate."""
+        the year's rates as of `position` (`pricing`), a special tariff at its own rate.
+
+        Reading the tail's versions (every read but one of every facility at one point), the
+        sums at the last position asked are kept per facility: at a later position priced by
+        the same rates, only the groups with a version starting or ending in between are taken
+        away and added again (explain asks the positions in order)."""
         key = self._price_key(position)
         rate_of, revisions = self._pricing[key]
-        return tail_months(self.tail(code, position), rate_of, revisions, self.year, self._units.setdefault(key, {}))
+        if self.codes is None and self.low == self.high:
+            return tail_months(self.tail(code, position), rate_of, revisions, self.year,
+                               self._units.setdefault(key, {}))
+        sweep = self._sweeps.get(code)
+        if sweep is None or sweep.key != key or position < sweep.position:
+            groups = self.tail(code, position)
+            sums = TailSums(rate_of, revisions, self.year, self._units.setdefault(key, {}))
+            for piece, group in groups.items():
+                sums.add(piece, group)
+            sweep = self._sweeps[code] = _Sweep(key, position, groups, sums)
+        else:
+            versions = self._tail_versions().get(code, {})
+            points, pieces = self._tail_boundaries(code)
+            for piece in {pieces[i] for i in range(bisect_right(points, sweep.position), bisect_right(points, position))}:
+                before, now = sweep.groups.get(piece), versions[piece].at(position)
+                if before == now:
+                    continue
+                if before is not None:
+                    sweep.sums.add(piece, before, -1)
+                    del sweep.groups[piece]
+                if now is not None:
+                    sweep.sums.add(piece, now)
+                    sweep.groups[piece] = now
+            sweep.position = position
+        return sweep.sums.months()
+
+    def _tail_boundaries(self, code: str) -> tuple[list[int], list[TailPiece]]:
+        """The positions at which a version of one of the facility's tail groups starts or
+        ends, in order, each with its group's piece."""
+        if code not in self._boundaries:
+            found = sorted((p, i, piece) for i, (piece, versions) in enumerate(self._tail_versions().get(code, {}).items())
+                           for start, (end, _) in zip(versions.starts, versions.rows) for p in (start, end)
+                           if p is not None)
+            self._boundaries[code] = ([p for p, _, _ in found], [piece for _, _, piece in found])
+        return self._boundaries[code]
 
     # Open tails (docs/adr/0042) -------------------------------------------------------------
 
@@ -365,6 +407,17 @@ class YearWindow:
                 found[facility][TailPiece.of_columns(*group)] = (citizens, Decimal(hours).scaleb(-2))
             self._point_tails = dict(found)
         return self._point_tails
+
+
+@dataclass
+class _Sweep:
+    """A facility's open tail as last read (`YearWindow._beyond_horizon_months`): the rates'
+    version that priced it, the position, its groups then and their sums."""
+
+    key: int
+    position: int
+    groups: dict[TailPiece, Group]
+    sums: TailSums
 
 
 TAIL_GROUP = ("first_day", "last_day", "level_key", "level", "special_rate", "sold", "present")

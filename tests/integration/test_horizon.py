@@ -11,7 +11,10 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from service.commands.declarations import (
+    ChangePayingMunicipality,
+    GrantSpecialTariff,
     MoveIn,
+    MoveOut,
     PublishSchedule,
     Reassess,
     RegisterFacility,
@@ -150,3 +153,35 @@ def test_a_year_beyond_the_horizon_is_priced_by_its_schedule_and_funded_by_its_f
     assert figures(found) == figures(reference_facility_year(ledger, "F1", far, position))
     assert found.hourly_rate == 430 and found.basistakst > 0 and found.totals().activity > 0 and not found.warnings
 
+
+
+def test_one_window_followed_through_a_year_beyond_the_horizon_reads_as_each_position_alone(ledger):
+    """Explain follows a facility's open tail through its versions, taking away and adding
+    only the groups that changed (`YearWindow._beyond_horizon_months`): at every position of
+    the window, in order and after a step back, the figures are those of a read of that
+    position alone. The citizens move in, are reassessed, get a special tariff, change payer,
+    move out and have a move-in retracted while the year is beyond the horizon."""
+    cap = start(ledger, (2026,)) + 1
+    far = cap + 1
+    publish(ledger, far)
+    first = Timeline(ledger.engine).max_position()
+    for ref, hours in (("B", "2"), ("C", "5"), ("D", "9")):
+        ledger.handle(MoveIn(citizen_ref=ref, facility="F1", effective_date=date(2026, 4, 1),
+                             paying_municipality="707", assessment={"hours_per_day": hours}), CASEWORKER)
+    for ref, hours in (("A", "6"), ("B", "7"), ("A", "3")):
+        ledger.handle(Reassess(citizen_ref=ref, effective_date=date(2026, 6, 1), assessment={"hours_per_day": hours},
+                               reason="test"), CASEWORKER)
+    ledger.handle(GrantSpecialTariff(citizen_ref="C", effective_date=date(2026, 7, 1), code="S1",
+                                     daily_rate="2500.00", reason="test"), CASEWORKER)
+    ledger.handle(ChangePayingMunicipality(citizen_ref="D", effective_date=date(2026, 8, 1),
+                                           paying_municipality="751"), CASEWORKER)
+    ledger.handle(MoveOut(citizen_ref="B", effective_date=date(far, 3, 15), kind="moved"), CASEWORKER)
+    moved_in = ledger.handle(MoveIn(citizen_ref="E", facility="F1", effective_date=date(2026, 9, 1),
+                                    paying_municipality="707", assessment={"hours_per_day": "4"}), CASEWORKER)
+    retract(ledger, moved_in.body["event_ids"][0])
+    Projector(ledger.settings).catch_up()
+    reads, last = BudgetReads(ledger), Timeline(ledger.engine).max_position()
+    assert reads.horizon(last) == cap < far
+    window = reads.window(far, first, last, ["F1"])
+    for position in [*range(first, last + 1), first + 2, last]:
+        assert figures(window.figures("F1", position)) == figures(reads.facility_year("F1", far, position)), position
