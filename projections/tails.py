@@ -188,6 +188,15 @@ class TailSums:
         self.sums = [zero_figures() for _ in range(13)]
         self.levels: list[dict[str, int]] = [{} for _ in range(13)]
 
+    @classmethod
+    def of(cls, groups: Groups, rate_of: RateOf, rate_changes: Collection[date], year: int,
+           units: dict[tuple[TailPiece, int], Unit] | None = None) -> "TailSums":
+        """The sums of every group of a facility's tail."""
+        sums = cls(rate_of, rate_changes, year, units)
+        for piece, group in groups.items():
+            sums.add(piece, group)
+        return sums
+
     def add(self, piece: TailPiece, group: Group, sign: int = 1) -> None:
         unit = self.units.get((piece, self.year))
         if unit is None:
@@ -219,7 +228,4 @@ def tail_months(groups: Groups, rate_of: RateOf, rate_changes: Collection[date],
                 units: dict[tuple[TailPiece, int], Unit] | None = None) -> dict[int, BudgetMonth]:
     """A facility's stay figures of each month of `year` (a year after the tail's day) from its
     groups (`TailSums`)."""
-    sums = TailSums(rate_of, rate_changes, year, units)
-    for piece, group in groups.items():
-        sums.add(piece, group)
-    return sums.months()
+    return TailSums.of(groups, rate_of, rate_changes, year, units).months()

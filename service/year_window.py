@@ -321,9 +321,7 @@ class YearWindow:
         sweep = self._sweeps.get(code)
         if sweep is None or sweep.key != key or position < sweep.position:
             groups = self.tail(code, position)
-            sums = TailSums(rate_of, revisions, self.year, self._units.setdefault(key, {}))
-            for piece, group in groups.items():
-                sums.add(piece, group)
+            sums = TailSums.of(groups, rate_of, revisions, self.year, self._units.setdefault(key, {}))
             sweep = self._sweeps[code] = _Sweep(key, position, groups, sums)
         else:
             versions = self._tail_versions().get(code, {})
