@@ -11,7 +11,7 @@ does not hold is loaded from the store by its stream, at the version before the 
 (`CitizenLoader`, injected by the service). What concerns every stay (a schedule repricing a
 year or setting the run-off of the stays ending in a year beyond the horizon, the horizon
 raised or lowered, the tails computed again) is computed from the stay rows, not from the
-citizens (`stays_in_rows`, docs/adr/0041). From them it keeps the current value of the
+citizens, a page of stays at a time (`stay_pages`, docs/adr/0041). From them it keeps the current value of the
 read-model rows (with a stay reader injected, the stay rows and statement lines of the held
 citizens' stays only: a stay's rows are a function of its facts, the schedules and the
 horizon, so those of a citizen loaded are computed again, and an event that changes the
@@ -60,10 +60,11 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict, defaultdict
+from copy import deepcopy
 from dataclasses import dataclass, replace
 from datetime import date, timedelta, timezone
 from decimal import Decimal
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 from uuid import UUID
 
 from domain.citizen import Citizen
@@ -100,9 +101,11 @@ Delta = dict[MonthKey, NetMonth]
 """What stays add to (+1) or take from (-1) each facility-month."""
 CitizenLoader = Callable[[UUID, int], Citizen]
 """The citizen of a stream as its first `version` events left it (version ≥ 1), from the store."""
-StayReader = Callable[[date | None, date | None], dict[str, str]]
-"""The stay rows the read models hold now (written), by stay id: at least those of the stays
-with a funded day in [first, last] (None: unbounded), maybe more."""
+StayReader = Callable[[date | None, date | None, str, int], dict[str, str]]
+"""Stay rows the read models hold now (written), by stay id, in the store's order of the ids:
+at most `limit` of those after the id `after` ("": from the first), and among them at least
+every stay with a funded day in [first, last] (None: unbounded), maybe more. A page shorter
+than `limit` is the last."""
 YearReader = Callable[[str | None, int], dict[YearKey, YearValue]]
 """The facility-year rows of `year` valid now in the read models: of one facility, or of every
 facility (None)."""
@@ -128,13 +131,14 @@ class BudgetProjection:
 
     def __init__(self, load_citizen: CitizenLoader | None = None, citizens: int = 4096,
                  read_stays: StayReader | None = None, read_years: YearReader | None = None,
-                 facility_years: int = 4096) -> None:
+                 facility_years: int = 4096, stay_page: int = 1000) -> None:
         """With `load_citizen`, at most `citizens` citizens are held (the last used), the others
         loaded again when an event of theirs comes; without it every citizen is held. With
         `read_stays` too, the stay rows and statement lines are held only for the stays of the
         citizens held and those changed since the rows were last written (`written`). With
         `read_years`, at most `facility_years` facility-years' months are held once the rows
-        are written (the last used); the others are read from their rows when needed."""
+        are written (the last used); the others are read from their rows when needed. A step
+        that goes through every stay holds `stay_page` of them at a time (`stay_pages`)."""
         self.facilities: dict[UUID, Facility] = {}
         self.schedules: dict[int, TariffSchedule] = {}
         self.schedule_years: dict[UUID, int] = {}
@@ -143,6 +147,7 @@ class BudgetProjection:
         self.load_citizen = load_citizen
         self.citizen_limit = max(1, citizens) if load_citizen is not None else None
         self.read_stays = read_stays if load_citizen is not None else None
+        self.stay_page = max(1, stay_page)
         self._gone: set[str] = set()
         self._let_go = False
         """True when a citizen was let go of since the rows were last written: its stays' rows
@@ -151,7 +156,7 @@ class BudgetProjection:
         still hold them)."""
         self._borrowed: set[str] = set()
         """Stays not held whose statement lines the current event holds from 1 January of the
-        first year it may change (`stays_in_rows`): let go of when it is applied."""
+        first year it may change (`stay_pages`): let go of when it is applied."""
         self.horizon: int | None = None
         self.cap: int | None = None
         """The year after the latest event's recording time: the horizon never passes it."""
@@ -446,18 +451,38 @@ class BudgetProjection:
                 return schedule.runoff_months
         return 1
 
-    def stays_in_rows(self, first: date | None = None, last: date | None = None, lines: bool = True
-                      ) -> list[StayFacts]:
+    def stay_pages(self, first: date | None = None, last: date | None = None, lines: bool = True
+                   ) -> Iterator[list[StayFacts]]:
         """Every stay with a funded day in [first, last] (None: unbounded) as its row holds it,
         with the run-off the schedules set now (and no citizen reference: the months, statement
-        lines and tails need none). Those not held are read from the read models; with `lines`,
-        their statement lines from 1 January of the year of `first` on (all: None) are held
-        while the event is applied: the event changes none before `first`, and a year's lines
-        are written as one row (`_changes`), so its earlier months are needed whole."""
-        rows = {} if self.read_stays is None else self.read_stays(first, last)
-        rows.update((stay_id, text) for (stay_id,), text in self.stay_rows.items())
+        lines and tails need none), a page of at most `stay_page` stays at a time, so that a
+        step that goes through every stay holds one page, not the history. Those not held are
+        read from the read models; with `lines`, their statement lines from 1 January of the
+        year of `first` on (all: None) are held while the event is applied: the event changes
+        none before `first`, and a year's lines are written as one row (`_changes`), so its
+        earlier months are needed whole. A page is read when it is asked for: the schedules
+        and the horizon then must be those the rows were written with."""
+        if self.read_stays is not None:
+            after = ""
+            while rows := self.read_stays(first, last, after, self.stay_page):
+                page = self._stays_of_rows([(stay_id, text) for stay_id, text in rows.items()
+                                            if (stay_id,) not in self.stay_rows], first, last, lines)
+                if page:
+                    yield page
+                if len(rows) < self.stay_page:
+                    break
+                after = next(reversed(rows))
+        held = [(stay_id, text) for (stay_id,), text in self.stay_rows.items()]
+        for start in range(0, len(held), self.stay_page):
+            if page := self._stays_of_rows(held[start:start + self.stay_page], first, last, lines):
+                yield page
+
+    def _stays_of_rows(self, rows: list[tuple[str, str]], first: date | None, last: date | None, lines: bool
+                       ) -> list[StayFacts]:
+        """The stays of `rows` with a funded day in [first, last], their lines borrowed
+        (`stay_pages`)."""
         stays = []
-        for stay_id, text in rows.items():
+        for stay_id, text in rows:
             if stay_id in self._gone:
                 continue
             stay = stay_of(stay_id, json.loads(text))
@@ -472,8 +497,6 @@ class BudgetProjection:
                 continue
             self._borrowed.add(stay.stay_id)
             if self.horizon is not None and stay.ever_sold:
-                # Rows are read before the schedule or the horizon changes: the lines computed
-                # are those written, also when the stay was borrowed earlier in the event.
                 borrowed = self._line_values(stay, since=since)
                 self.lines.update((key, canonical(value)) for key, value in borrowed.items())
                 if borrowed:
@@ -515,7 +538,7 @@ class BudgetProjection:
             # Nothing of the year is in the rows yet: raising the horizon with the schedule in
             # place computes its months once, at their rates. The run-off of the stays that end
             # in the year is the schedule's: their tails change even when the horizon stays.
-            old = [s for s in self.stays_in_rows(date(year, 1, 1), date(year, 12, 31), lines=False)
+            old = [s for page in self.stay_pages(date(year, 1, 1), date(year, 12, 31), lines=False) for s in page
                    if s.move_out is not None and s.move_out.year == year]
             schedule = event.mutate(before)
             self.schedules[year], self.schedule_years[event.originator_id] = schedule, year
@@ -535,23 +558,40 @@ class BudgetProjection:
     def _reprice(self, event: Any, year: int, before: TariffSchedule | None) -> TariffSchedule:
         """A schedule of a year in the rows prices its days and sets the run-off of the stays
         that end in it: only the stays that touch the year from the first day whose rate may
-        change (`repriced`) are recomputed, at the old and then at the new rates."""
+        change (`repriced`) are recomputed, at the old and then at the new rates, a page of
+        stays at a time (each page read with the old schedule in place, as its rows were
+        written)."""
         (first, levels), last = repriced(event, year, before), date(year, 12, 31)
         since_month = date(first.year, first.month, 1)
-        old = [s for s in self.stays_in_rows(first, last)
-               if levels is None or s.has_level_between(levels, first, last)]
-        since = {s.stay_id: since_month for s in old}
-        delta = self._months_of_stays(old, -1, since=since)  # at the old rates
+        earlier = None if before is None else deepcopy(before)  # `mutate` changes the aggregate itself
+        self._price_with(year, earlier)
         schedule = event.mutate(before)
-        self.schedules[year], self.schedule_years[event.originator_id] = schedule, year
+        delta: Delta = defaultdict(NetMonth)
+        for page in self.stay_pages(first, last):
+            old = [s for s in page if levels is None or s.has_level_between(levels, first, last)]
+            since = {s.stay_id: since_month for s in old}
+            self._months_of_stays(old, -1, delta, since=since)  # at the old rates
+            self._price_with(year, schedule)
+            new = [s if s.move_out is None else replace(s, runoff_months=self.runoff_of(s.move_out)) for s in old]
+            self._months_of_stays(new, 1, delta, since=since)
+            self._reline(new, {s.stay_id for s in old}, since)
+            kept = set(old) & set(new)  # a publication sets the run-off of the stays that end in its year
+            self._shift_tails([s for s in old if s not in kept], [s for s in new if s not in kept])
+            self._price_with(year, earlier)
+        self._price_with(year, schedule)
+        self.schedule_years[event.originator_id] = year
         # Only a publication sets the run-off (of the stays that end in its year, all touched).
         self._schedule_changed([] if levels is not None else self._ending_in(year))
-        new = [s if s.move_out is None else replace(s, runoff_months=self.runoff_of(s.move_out)) for s in old]
-        self._apply(self._months_of_stays(new, 1, delta, since=since))
-        self._reline(new, {s.stay_id for s in old}, since)
-        kept = set(old) & set(new)  # a publication sets the run-off of the stays that end in its year
-        self._shift_tails([s for s in old if s not in kept], [s for s in new if s not in kept])
+        self._apply(delta)
         return schedule
+
+    def _price_with(self, year: int, schedule: TariffSchedule | None) -> None:
+        """Take `schedule` as the year's (None: none), its rates and revision days with it."""
+        if schedule is None:
+            self.schedules.pop(year, None)
+        else:
+            self.schedules[year] = schedule
+        self._rates, self._revisions = {}, None
 
     def _ending_in(self, year: int) -> list[UUID]:
         """The held citizens with a stay that moves out in `year`."""
@@ -605,10 +645,10 @@ class BudgetProjection:
         """Keep month rows up to `year` only (None: none): drop the rows of the later years,
         which are read from the stay rows and the facts from now on."""
         dropped = None if year is None else date(year + 1, 1, 1)
-        stays = self.stays_in_rows(dropped)  # their lines beyond it, to drop
         revisions = self.revision_days()
-        for stay in stays:  # what they posted to the years beyond it, taken back
-            self._months_of(stay, revisions, dropped, sign=-1)
+        for page in self.stay_pages(dropped):  # their lines beyond it borrowed, to drop
+            for stay in page:  # what they posted to the years beyond it, taken back
+                self._months_of(stay, revisions, dropped, sign=-1)
         earlier, self.horizon = self.horizon, year
         last = -1 if year is None else year
         if self.read_years is not None and earlier is not None:
@@ -628,20 +668,23 @@ class BudgetProjection:
         self._set_fact(("horizon", "", 0), None if year is None else {"year": year})
 
     def _raise_horizon(self, year: int) -> None:
-        """Keep the months up to `year`: add what every stay adds to the years now in reach."""
+        """Keep the months up to `year`: add what every stay adds to the years now in reach, a
+        page of stays at a time (each page read at the earlier horizon: no line beyond it yet)."""
         if self.horizon is not None and year <= self.horizon:
             return
         earlier = self.horizon
         since = None if earlier is None else date(earlier + 1, 1, 1)
-        stays = self.stays_in_rows(since)  # before the horizon moves: no line beyond it yet
-        self.horizon = year
         added: Delta = defaultdict(NetMonth)
-        revisions = self.revision_days()
-        for stay in stays:
-            for (y, m), figures in self._months_of(stay, revisions, since, sign=1).items():
-                added[(stay.facility, y, m)].add(figures, 1)
+        for page in self.stay_pages(since):
+            self.horizon = year
+            revisions = self.revision_days()
+            for stay in page:
+                for (y, m), figures in self._months_of(stay, revisions, since, sign=1).items():
+                    added[(stay.facility, y, m)].add(figures, 1)
+            self._reline(page, set(), None if since is None else {s.stay_id: since for s in page})
+            self.horizon = earlier
+        self.horizon = year
         self._apply(added)
-        self._reline(stays, set(), None if since is None else {s.stay_id: since for s in stays})
         self._set_fact(("horizon", "", 0), {"year": year})
 
     # Open tails --------------------------------------------------------------------------
@@ -665,11 +708,12 @@ class BudgetProjection:
         before, self.tails = self.tails, {}
         self._tail_horizon = self.horizon
         after = self._tail_day()
-        for stay in self.stays_in_rows(None if after is None else after + timedelta(days=1), lines=False):
-            for piece, hours in stay_tail(stay, after):
-                key = (stay.facility, *piece.columns())
-                citizens, total = self.tails.get(key, (0, ZERO))
-                self.tails[key] = (citizens + 1, total + hours)
+        for page in self.stay_pages(None if after is None else after + timedelta(days=1), lines=False):
+            for stay in page:
+                for piece, hours in stay_tail(stay, after):
+                    key = (stay.facility, *piece.columns())
+                    citizens, total = self.tails.get(key, (0, ZERO))
+                    self.tails[key] = (citizens + 1, total + hours)
         for key in before.keys() | self.tails.keys():
             if before.get(key) != self.tails.get(key):
                 self._before.setdefault(("tail", key), before.get(key))

@@ -401,17 +401,21 @@ class Projector:
     def _projection(self) -> BudgetProjection:
         """An empty projection whose citizens, and stay rows of other citizens, come from this store."""
         return BudgetProjection(self._citizen, self.settings.projector_citizens, self._stays_touching,
-                                self._year_rows, self.settings.projector_facility_years)
+                                self._year_rows, self.settings.projector_facility_years,
+                                self.settings.projector_stay_page)
 
     def _citizen(self, citizen_id: UUID, version: int) -> Citizen:
         return self.source.repository.get(citizen_id, version=version)
 
-    def _stays_touching(self, first: date | None, last: date | None) -> dict[str, str]:
-        """The stay rows valid now in the tables this projector writes, by stay id: those that
-        move in by `last` and are open or move out at most a year before `first` (the longest
-        run-off; the projection keeps those with a funded day in [first, last])."""
+    def _stays_touching(self, first: date | None, last: date | None, after: str, limit: int) -> dict[str, str]:
+        """A page of the stay rows valid now in the tables this projector writes, by stay id in
+        the store's order: at most `limit` after the id `after` of those that move in by `last`
+        and are open or move out at most a year before `first` (the longest run-off; the
+        projection keeps those with a funded day in [first, last])."""
         table = rm_stays if not self.view.suffix else next_table(rm_stays.name)
-        query = select(table.c.stay_id, table.c.value).where(table.c.recorded_to.is_(None))
+        query = (select(table.c.stay_id, table.c.value)
+                 .where(table.c.recorded_to.is_(None), table.c.stay_id > after)
+                 .order_by(table.c.stay_id).limit(limit))
         if last is not None:
             query = query.where(table.c.move_in <= last)
         if first is not None:

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     projector_facility_years: int = Field(4096, ge=1)
     """Facility-years whose months the projector holds in memory (the last it changed); another
     is read from its row when an event changes it (docs/adr/0046)."""
+    projector_stay_page: int = Field(1000, ge=1)
+    """Stays the projector reads and holds at a time when a step goes through every stay (a
+    schedule repricing its year, the horizon moved, the open tails computed again)."""
     regulation_limit_pct: Decimal = Decimal("5")
     """The carry-over a facility keeps: the result limited to ± this % of its cost basis."""
     regulation_years: int = 2

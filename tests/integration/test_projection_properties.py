@@ -282,9 +282,10 @@ def figures(year_figures) -> tuple:  # type: ignore[no-untyped-def]
 
 
 def one_citizen(settings):  # type: ignore[no-untyped-def]
-    """The settings with a projector that holds one citizen and one facility-year: every other
-    is read from the store and the read models."""
-    return settings.model_copy(update={"projector_citizens": 1, "projector_facility_years": 1})
+    """The settings with a projector that holds one citizen and one facility-year, and goes
+    through the stays one at a time: every other is read from the store and the read models."""
+    return settings.model_copy(update={"projector_citizens": 1, "projector_facility_years": 1,
+                                       "projector_stay_page": 1})
 
 
 @pytest.mark.parametrize("store", ["sqlite", "postgresql"])
@@ -316,6 +317,12 @@ def one_citizen(settings):  # type: ignore[no-untyped-def]
     ("special", 0, 400, 0, True, 9), ("publish", 0, 0, 0, False, 1),  # 2027 again: the horizon rises
     ("move_in", 1, 5, 1, False, 1),
 ], checks=[4, 9, 2, 13])
+@example(ops=[  # the horizon rises over three stays sold to another municipality, read a page at a time
+    ("move_in", 0, 100, 2, True, 0), ("move_in", 1, 50, 3, True, 1), ("move_in", 2, 10, 1, True, 0),
+    ("far", 0, 0, 0, True, 2), ("far", 0, 0, 0, False, 3), ("far", 0, 0, 0, True, 1),
+    ("far", 0, 0, 0, True, 0), ("far", 0, 0, 0, False, 0),  # the horizon is lowered to 2026
+    ("publish", 0, 0, 0, False, 1), ("reassess", 0, 30, 3, False, 1),  # 2027 again: the horizon rises
+], checks=[1, 2, 6, 9])
 def test_projection_follows_rebuilds_and_reads_as_the_aggregates_do(store, ops, checks):
     with tempfile.TemporaryDirectory() as directory:
         for settings in make_settings(store, Path(directory)):
