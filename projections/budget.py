@@ -27,6 +27,7 @@ move-out), so the cost is the number of periods, not the number of days.
 from __future__ import annotations
 
 import calendar
+import sys
 from dataclasses import dataclass, field, fields
 from enum import Enum
 from functools import lru_cache
@@ -254,16 +255,34 @@ class BudgetMonth(StayFigures):
             counts = dict(by_level)
             for key, n in levels.items():
                 counts[key] = counts.get(key, 0) + n
-            by_level = tuple(sorted((k, n) for k, n in counts.items() if n))
+            by_level = level_counts(counts.items())
         return BudgetMonth(*map(add, _summed(self), sums), by_level)
 
     @property
     def is_empty(self) -> bool:
         return not self.citizens_by_level and not any(_summed(self))
 
+    def shared(self) -> "BudgetMonth":
+        """The same month with its citizens by level made of shared pairs (`level_counts`),
+        for a month held long."""
+        return BudgetMonth(*_summed(self), level_counts(self.citizens_by_level))
+
 
 def level_key(condition: Condition) -> str:
-    return condition.special_tariff or str(condition.level)
+    """The key a citizen is counted under at month end: the special tariff's code, else the
+    level; one string per key (interned), as months held by the thousand repeat them."""
+    return sys.intern(condition.special_tariff or str(condition.level))
+
+
+def level_counts(counts: Iterable[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
+    """Citizens by level as `BudgetMonth.citizens_by_level` holds them: sorted by key, without
+    zeros, each (key, count) pair shared with the equal pairs of other months (`_level_count`)."""
+    return tuple(_level_count(key, n) for key, n in sorted(counts) if n)
+
+
+@lru_cache(maxsize=4096)
+def _level_count(key: str, n: int) -> tuple[str, int]:
+    return sys.intern(key), n
 
 
 @dataclass(frozen=True)

@@ -325,7 +325,7 @@ class BudgetProjection:
         self._years[key] = None
         for month, figures in enumerate(months or (), 1):
             if figures is not None:
-                self.months[(*key, month)] = figures
+                self.months[(*key, month)] = figures.shared()
 
     def _lines_of_year(self, key: LineKey) -> tuple[str | None, ...]:
         payer, year, stay_id = key

@@ -241,3 +241,15 @@ def test_capacity_by_runs_equals_day_by_day_in_years_with_and_without_changes(ye
         return places_in_force(10, changes, day)
 
     assert capacity_days(year, places_on, {d for d, _ in changes}) == capacity_days(year, places_on)
+
+
+def test_a_month_held_long_shares_its_level_counts_and_keeps_its_figures():
+    """`BudgetMonth.shared`: the same figures, its citizens by level sorted and without zeros,
+    each (key, count) pair the same object as the equal pair of another month."""
+    month = BudgetMonth(Decimal("123.45"), 3, 3, 0, 1, Decimal("10.00"), Decimal("20.00"), Decimal("4.50"),
+                        (("3", 2), ("S1", 1)))
+    other = BudgetMonth().add(([Decimal("1.00"), 1, 1, 0, 0, Decimal("0"), Decimal("0"), Decimal("0")],
+                               {"S1": 1, "3": 2, "5": 0}))
+    shared, again = month.shared(), other.shared()
+    assert shared == month and again.citizens_by_level == (("3", 2), ("S1", 1))
+    assert all(a is b for a, b in zip(shared.citizens_by_level, again.citizens_by_level))
