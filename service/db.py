@@ -160,7 +160,8 @@ def year_table(metadata: MetaData, figures: tuple[Figure, ...] = FIGURES, name: 
               sqlite_where=text("recorded_to IS NOT NULL")),
         Index(f"ix_{name}_open", "recorded_to", "year", "facility",
               postgresql_where=text("recorded_to IS NULL"), sqlite_where=text("recorded_to IS NULL")),
-        Index(f"ix_{name}_closed", "year", "recorded_to", postgresql_where=text("recorded_to IS NOT NULL"),
+        Index(f"ix_{name}_closed", "year", "recorded_to", "recorded_from",
+              postgresql_where=text("recorded_to IS NOT NULL"),
               sqlite_where=text("recorded_to IS NOT NULL")),
     )
 
@@ -209,7 +210,7 @@ rm_stays = Table(
     Index("ix_rm_stays_facility", "facility", "recorded_from"),
     Index("ix_rm_stays_open", "stay_id", postgresql_where=text("recorded_to IS NULL"),
           sqlite_where=text("recorded_to IS NULL")),
-    Index("ix_rm_stays_closed", "recorded_to", postgresql_where=text("recorded_to IS NOT NULL"),
+    Index("ix_rm_stays_closed", "recorded_to", "recorded_from", postgresql_where=text("recorded_to IS NOT NULL"),
           sqlite_where=text("recorded_to IS NOT NULL")),
 )
 """Bitemporal: a stay's facts (facility, move-in, conditions by date, move-out; no citizen reference) as JSON."""

@@ -27,7 +27,7 @@ def test_the_migrated_year_table_has_the_declared_figure_columns_of_every_month(
 
 def test_the_migrated_tables_have_the_declared_indexes(ledger: BudgetLedger, settings):  # type: ignore[no-untyped-def]
     schema = settings.database_schema if settings.store == "postgresql" else None
-    for table in ("rm_facility_years", "rm_statement_lines"):
+    for table in ("rm_facility_years", "rm_statement_lines", "rm_stays"):
         stored = {index["name"]: index["column_names"] for index in inspect(ledger.engine).get_indexes(table, schema=schema)}
         declared = {index.name: [c.name for c in index.columns] for index in rm_facility_years.metadata.tables[table].indexes}
         assert stored == declared, table
