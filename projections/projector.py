@@ -11,12 +11,12 @@ does not hold is loaded from the store by its stream, at the version before the 
 (`CitizenLoader`, injected by the service). What concerns every stay (a schedule repricing a
 year or setting the run-off of the stays ending in a year beyond the horizon, the horizon
 raised or lowered, the tails computed again) is computed from the stay rows, not from the
-citizens, a page of stays at a time (`stay_pages`, docs/adr/0041). From them it keeps the current value of the
-read-model rows (with a stay reader injected, the stay rows and statement lines of the held
-citizens' stays only: a stay's rows are a function of its facts, the schedules and the
-horizon, so those of a citizen loaded are computed again, and an event that changes the
-lines of stays not held borrows them, from 1 January of the first year it changes, since a
-year's lines are written as one row):
+citizens, a page of stays at a time (`stay_pages`, docs/adr/0041). From them it keeps the
+current value of the read-model rows (with a stay reader injected, the stay rows and
+statement lines of the held citizens' stays only: a stay's rows are a function of its facts,
+the schedules and the horizon, so those of a citizen loaded are computed again, and an event
+that changes the lines of stays not held borrows them, from 1 January of the first year it
+changes, since a year's lines are written as one row):
 
 - `year` rows, per facility and year: what the stays add to each of its months (activity,
   present and funded days, sold days, support hours, citizens by level at month end): the sum
