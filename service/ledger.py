@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -100,7 +101,9 @@ class BudgetLedger(Application):
         self.after_write: list[Callable[[int], None]] = []
         """Called with the last position of every command stored (wakes the projections)."""
         self._batch: list[Any] | None = None
-        self._cache: dict[UUID, LedgerAggregate] = {}
+        self._cache: OrderedDict[UUID, LedgerAggregate] = OrderedDict()
+        """In a batch: the aggregates decided on, the last used last (`IMPORT_HELD` of them
+        once the batch's events are stored)."""
         self._streams: set[UUID] | None = None
         """In a batch: the streams the store held when it was last looked at (see `_exists`)."""
         self._schedules: dict[UUID, TariffSchedule] = {}
@@ -398,11 +401,11 @@ class BudgetLedger(Application):
     def batch(self) -> Iterator[None]:
         """Decide commands against aggregates kept in memory, and store them only when
         `flush()` is called: many commands in one transaction, all or nothing."""
-        self._batch, self._cache, self._streams = [], {}, None
+        self._batch, self._cache, self._streams = [], OrderedDict(), None
         try:
             yield
         finally:
-            self._batch, self._cache, self._streams = None, {}, None
+            self._batch, self._cache, self._streams = None, OrderedDict(), None
 
     def flush(self) -> int | None:
         """Store the batch's events in one transaction; the last position (None: nothing)."""
@@ -414,12 +417,26 @@ class BudgetLedger(Application):
         try:
             self._put(events, write)
         except IntegrityError:
-            self._cache, self._streams = {}, None
+            self._cache, self._streams = OrderedDict(), None
             raise RuleViolation("concurrent_write", "another writer changed the same records during the import; "
                                 "nothing of this batch was stored") from None
+        self._let_go_of_stored({e.originator_id for e in events})
         for listener in self.after_write:
             listener(write.positions[-1])
         return write.positions[-1]
+
+    IMPORT_HELD = 32768
+    """Aggregates a batch keeps once its events are stored; the others are read again from
+    the store when a later command needs them."""
+
+    def _let_go_of_stored(self, stored: set[UUID]) -> None:
+        """Every aggregate held is stored now (`flush`): keep the last used `IMPORT_HELD`, and
+        know the streams just stored as the store's, so that one let go of is read again
+        instead of taken for new (`_stored_streams`)."""
+        if self._streams is not None:
+            self._streams |= stored
+        while len(self._cache) > self.IMPORT_HELD:
+            self._cache.popitem(last=False)
 
     def _put(self, events: list[Any], write: LedgerWrite) -> None:
         """Store decided events with what the command stores beside them, in one transaction:
@@ -438,7 +455,9 @@ class BudgetLedger(Application):
         if self._batch is not None:
             aggregates = decide()
             events = [e for aggregate in aggregates for e in aggregate.collect_events()]
-            self._cache.update({aggregate.id: aggregate for aggregate in aggregates})
+            for aggregate in aggregates:
+                self._cache[aggregate.id] = aggregate
+                self._cache.move_to_end(aggregate.id)
             self._batch.extend(events)
             return Recorded({**(body() if body else {}), "event_ids": [e.meta.event_id for e in events]})
         for attempt in range(self.STALE_ATTEMPTS):
@@ -608,6 +627,7 @@ class BudgetLedger(Application):
         if cached is not None:
             if not isinstance(cached, kind):
                 raise NotFound("not_found", "not found")
+            self._cache.move_to_end(originator_id)
             return cached
         if self._batch is not None and version is None and originator_id not in self._stored_streams():
             raise NotFound("not_found", "not found")

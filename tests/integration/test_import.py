@@ -55,6 +55,17 @@ def test_the_worked_example_imported_in_batches_gives_its_figures(ledger):
     assert at_9.basistakst == Decimal("1000.00")
 
 
+def test_an_import_that_lets_go_of_stored_aggregates_reads_them_again(ledger, monkeypatch):
+    """Once a batch is stored only the last used aggregate is kept (`IMPORT_HELD` 1): the
+    facility, the schedules and citizen A are read again from the store when a later line
+    needs them, and a stream the import created is not taken for a new one."""
+    monkeypatch.setattr(ledger, "IMPORT_HELD", 1)
+    result = import_lines(ledger, example_lines(), ADMIN, batch_size=1)
+    assert (result.commands, result.events, result.last_position) == (9, 9, 9)
+    assert figures(ledger, 9).totals().activity == Decimal("642800.00")
+    assert [f["type"] for f in ledger.citizen("A").stays[0].facts][-1] == "CitizenReassessed"
+
+
 def test_a_bad_line_stores_nothing_of_its_batch_and_the_import_resumes_after_it(ledger):
     lines = example_lines()
     lines[5] = json.dumps({"command": "reassessment", "citizen_ref": "NOBODY", "effective_date": "2026-05-16",
