@@ -29,7 +29,7 @@ from decimal import Decimal
 from typing import Any, Collection, Iterable, Mapping
 
 from domain.values import NORDDJURS, ZERO
-from projections.budget import BudgetMonth, StayFacts, add_run, level_key, month_end, zero_figures
+from projections.budget import BudgetMonth, StayFacts, add_run, level_counts, level_key, month_end, zero_figures
 from projections.periods import RateOf
 
 ONE_DAY = timedelta(days=1)
@@ -217,8 +217,7 @@ class TailSums:
             sums = self.sums[month]
             if not sums["funded_days"]:
                 continue  # no funded day: nothing to count
-            counts = tuple(sorted((k, n) for k, n in self.levels[month].items() if n))
-            figures = BudgetMonth(**sums, citizens_by_level=counts)
+            figures = BudgetMonth(**sums, citizens_by_level=level_counts(self.levels[month].items()))
             if not figures.is_empty:
                 months[month] = figures
         return months
