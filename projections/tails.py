@@ -7,22 +7,28 @@ piece per condition in force while present (from the day after H, or the conditi
 the next condition, the move-out, or open while the stay is), and one piece for the run-off
 (the day after the move-out to the funded end, at the condition of the move-out day, not
 present: `projections.budget.stay_segments`). A piece keeps only what prices and counts its
-days (domain §4.3-4.5): the level or the special tariff's own rate, the level key (S1 and S2
-apart, for the citizens by level at month end), sold or not (a present day paid by another
-municipality than 707), present or run-off. The assessed hours per day go beside it: they add
-up (support hours = hours × present days).
+days (domain §4.3-4.5, §4.9): the level or the special tariff's own rate, the level key (S1
+and S2 apart, for the citizens by level at month end), the paying municipality of a present
+piece (a day is sold when it is not 707; the what-if sums revenue by payer), present or
+run-off. The assessed hours per day go beside it: they add up (support hours = hours × present
+days).
 
 A facility's tail is its stays' pieces grouped: piece → (citizens, the sum of their hours per
 day). Many stays share a piece (every open stay on level 3 paid by Norddjurs shares
-`(H + 1 day, open, "3", 3, -, not sold, present)`), so a facility's tail is a few groups.
+`(H + 1 day, open, "3", 3, -, "707", present)`), so a facility's tail is a few groups.
 
 `tail_months(groups, rate_of, rate_changes, year)` gives the facility's `BudgetMonth`s of any
 year after H's year: the same sums as adding `stay_months(stay, rate_of, rate_changes,
 until=31 December, since=1 January)` of each of the stays (the property test holds it so).
+`tail_day_groups` gives the same year's present days by what prices them, as
+`projections.regulation.day_groups` of each stay's segments would (the what-if of a year beyond
+the horizon).
 """
 
 from __future__ import annotations
 
+import sys
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -31,6 +37,7 @@ from typing import Any, Collection, Iterable, Mapping
 from domain.values import NORDDJURS, ZERO
 from projections.budget import BudgetMonth, StayFacts, add_run, level_counts, level_key, month_end, zero_figures
 from projections.periods import RateOf
+from projections.regulation import DayGroup
 
 ONE_DAY = timedelta(days=1)
 OPEN_END = date(9999, 12, 31)
@@ -43,34 +50,40 @@ Groups = Mapping["TailPiece", Group]
 
 @dataclass(frozen=True, order=True)
 class TailPiece:
-    """A run of funded days after the horizon with one price, level key, payer kind and
+    """A run of funded days after the horizon with one price, level key, payer and
     presence; `last` None while the stay is open. A special tariff's piece has its own rate
-    and no level (the level does not price it); a level's piece has no special rate."""
+    and no level (the level does not price it); a level's piece has no special rate. A run-off
+    piece has no payer (""): its days are neither sold nor charged."""
 
     first: date
     last: date | None
     level_key: str
     level: int | None
     special_rate: Decimal | None
-    sold: bool
+    payer: str
     present: bool
 
     @property
     def special(self) -> bool:
         return not self.level_key.isdigit() and self.level_key != "None"
 
+    @property
+    def sold(self) -> bool:
+        """A present day paid by another municipality than 707 (domain §4.5)."""
+        return self.present and self.payer != NORDDJURS
+
     def columns(self) -> tuple[Any, ...]:
         """The piece as its stored key: days as dates (open: `OPEN_END`), the level (0: none)
         and the special rate in whole øre (0: none; a special rate is at least 0.01)."""
         rate = 0 if self.special_rate is None else int(self.special_rate.scaleb(2))
         return (self.first, OPEN_END if self.last is None else self.last, self.level_key,
-                0 if self.level is None else self.level, rate, self.sold, self.present)
+                0 if self.level is None else self.level, rate, self.payer, self.present)
 
     @classmethod
-    def of_columns(cls, first: date, last: date, key: str, level: int, special_rate: int, sold: Any,
+    def of_columns(cls, first: date, last: date, key: str, level: int, special_rate: int, payer: str,
                    present: Any) -> "TailPiece":
         return cls(first, None if last == OPEN_END else last, key, level or None,
-                   None if not special_rate else Decimal(special_rate).scaleb(-2), bool(sold), bool(present))
+                   None if not special_rate else Decimal(special_rate).scaleb(-2), payer, bool(present))
 
 
 def stay_tail(stay: StayFacts, after: date | None) -> list[tuple[TailPiece, Decimal]]:
@@ -100,7 +113,7 @@ def _piece(first: date, last: date | None, condition: Any, present: bool) -> Tai
     special = condition.special_tariff is not None
     return TailPiece(first, last, level_key(condition), None if special else condition.level,
                      condition.special_rate if special else None,
-                     present and condition.paying_municipality != NORDDJURS, present)
+                     sys.intern(condition.paying_municipality) if present else "", present)
 
 
 def add_tail(groups: dict[TailPiece, Group], pieces: Iterable[tuple[TailPiece, Decimal]], sign: int = 1
@@ -228,3 +241,26 @@ def tail_months(groups: Groups, rate_of: RateOf, rate_changes: Collection[date],
     """A facility's stay figures of each month of `year` (a year after the tail's day) from its
     groups (`TailSums`)."""
     return TailSums.of(groups, rate_of, rate_changes, year, units).months()
+
+
+def tail_day_groups(groups: Groups, rate_of: RateOf, rate_changes: Collection[date], year: int) -> Counter[DayGroup]:
+    """A facility's present days of `year` (a year after the tail's day) by what prices them,
+    from its groups: each present piece's days split at the rate changes, each run at its first
+    day's rate, times its citizens (the sums of `projections.regulation.day_groups` of each
+    stay's segments)."""
+    found: Counter[DayGroup] = Counter()
+    start_of_year, end_of_year = date(year, 1, 1), date(year, 12, 31)
+    for piece, (citizens, _) in groups.items():
+        if not piece.present or not citizens:
+            continue
+        first, last = max(piece.first, start_of_year), min(piece.last or OPEN_END, end_of_year)
+        if last < first:
+            continue
+        special = piece.level_key if piece.special else ""
+        level = 0 if special or piece.level is None else piece.level
+        starts = [first, *sorted(d for d in rate_changes if first < d <= last)]
+        for i, start in enumerate(starts):
+            stop = starts[i + 1] - ONE_DAY if i + 1 < len(starts) else last
+            rate = _rate(piece, start, rate_of)
+            found[year, piece.payer, level, special, ZERO if rate is None else rate] += ((stop - start).days + 1) * citizens
+    return found

@@ -217,11 +217,11 @@ rm_stays = Table(
 
 def tail_columns() -> list[Column]:
     """A tail group's key after the facility (projections/tails.py `TailPiece.columns`): its
-    days (open: 9999-12-31), level key, level (0: none), special rate in øre (0: none), sold,
-    present."""
+    days (open: 9999-12-31), level key, level (0: none), special rate in øre (0: none), paying
+    municipality ("": a run-off piece), present."""
     return [Column("first_day", Date, primary_key=True), Column("last_day", Date, primary_key=True),
             Column("level_key", String(8), primary_key=True), Column("level", Integer, primary_key=True),
-            Column("special_rate", BigInteger, primary_key=True), Column("sold", Boolean, primary_key=True),
+            Column("special_rate", BigInteger, primary_key=True), Column("payer", String(3), primary_key=True),
             Column("present", Boolean, primary_key=True)]
 
 

@@ -13,7 +13,6 @@ tested against.
 from __future__ import annotations
 
 import json
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -25,9 +24,10 @@ from sqlalchemy.engine import Engine
 from domain.citizen import MOVED_IN
 from domain.errors import NotFound
 from domain.ledger import public_type
-from projections.budget import StayFacts, YearFigures, month_end, stay_segments
-from projections.regulation import PricedGroup, day_groups
+from projections.budget import StayFacts, YearFigures, month_end
+from projections.regulation import PricedGroup
 from projections.stays import StayRecord, StayRowTooOld, stay_record
+from projections.tails import tail_day_groups
 from service.facts import FacilityFact
 from service.db import ledger_entries, rm_day_postings, rm_facts, rm_statement_lines, rm_stays
 from service.ledger import BudgetLedger, Timeline, citizen_stream
@@ -89,12 +89,13 @@ class BudgetReads:
         """The present days of `year` as of `position`, by facility and by what prices them
         (`projections.regulation.day_groups`): the sums of the year's day postings up to
         `position` while the year is within the horizon there (docs/adr/0047), else from the
-        stay rows valid at `position`, priced as the year's other figures beyond the horizon
-        (its rates fact as of `position`: docs/adr/0040)."""
+        facilities' open tails at `position` (a year beyond the horizon is all tail), priced as
+        the year's other figures beyond the horizon (its rates fact as of `position`:
+        docs/adr/0040, docs/adr/0049)."""
         horizon = self.horizon(position)
         if horizon is not None and year <= horizon:
             return self.posted_day_groups(year, position)
-        return self.stay_day_groups(year, position)
+        return self.tail_day_groups(year, position)
 
     def posted_day_groups(self, year: int, position: int) -> dict[PricedGroup, int]:
         """`day_groups` from the day postings up to `position` (whole for a year within the
@@ -108,19 +109,15 @@ class BudgetReads:
                      Decimal(row.service_rate).scaleb(-2)): int(row.days)
                     for row in connection.execute(query) if row.days}
 
-    def stay_day_groups(self, year: int, position: int) -> dict[PricedGroup, int]:
-        """`day_groups` from the stay rows valid at `position`, priced by the year's rates
-        fact as of `position`."""
+    def tail_day_groups(self, year: int, position: int) -> dict[PricedGroup, int]:
+        """`day_groups` of a year after the horizon's at `position`, from every facility's open
+        tail there, priced by the year's rates fact as of `position`."""
         window = self.window(year, position, position)
         rate_of, revisions = window.pricing(position)
-        first, last = date(year, 1, 1), date(year, 12, 31)
-        groups: Counter[PricedGroup] = Counter()
-        for code in window.stay_facilities():
-            for stay in window.stays(code, position, since=first):
-                for (_, payer, level, special, rate), days in day_groups(
-                        stay_segments(stay, rate_of, revisions, until=last, since=first)).items():
-                    groups[code, payer, level, special, rate] += days
-        return dict(groups)
+        return {(code, payer, level, special, rate): days
+                for code, tail in window.tails(position).items()
+                for (_, payer, level, special, rate), days in tail_day_groups(tail, rate_of, revisions, year).items()
+                if days}
 
     def window(self, year: int, low: int, high: int, codes: list[str] | None = None) -> YearWindow:
         """The row versions of `year` between two positions, read once (`YearWindow`)."""

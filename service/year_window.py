@@ -362,6 +362,12 @@ class YearWindow:
                 found[key] = value
         return found
 
+    def tails(self, position: int) -> dict[str, dict[TailPiece, Group]]:
+        """Every open tail of the window's facilities at `position`."""
+        if self.codes is None and self.low == self.high:
+            return self._tails_at_point()
+        return {code: tail for code in self._tail_versions() if (tail := self.tail(code, position))}
+
     def _tail_versions(self) -> dict[str, dict[TailPiece, Versions[Group]]]:
         """The tail versions of the window's facilities, by facility and group, read on first need."""
         if self._tails is None:
@@ -418,12 +424,12 @@ class _Sweep:
     sums: TailSums
 
 
-TAIL_GROUP = ("first_day", "last_day", "level_key", "level", "special_rate", "sold", "present")
+TAIL_GROUP = ("first_day", "last_day", "level_key", "level", "special_rate", "payer", "present")
 """A tail group's key columns after the facility, in the order of `TailPiece.columns`."""
 
 
 def _tail_row(row: Any) -> tuple[str, TailPiece, Group]:
     """A tail row (or checkpoint row) as its facility, its group's piece, and citizens and hours."""
-    piece = TailPiece.of_columns(row.first_day, row.last_day, row.level_key, row.level, row.special_rate, row.sold,
+    piece = TailPiece.of_columns(row.first_day, row.last_day, row.level_key, row.level, row.special_rate, row.payer,
                                  row.present)
     return row.facility, piece, (row.citizens, Decimal(row.hours).scaleb(-2))

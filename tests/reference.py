@@ -6,6 +6,7 @@ production path calls it (tests/unit/test_architecture.py)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 from decimal import Decimal
 
@@ -13,7 +14,8 @@ from domain.citizen import Citizen, citizen_id
 from domain.errors import NotFound
 from domain.facility import Facility, facility_id
 from domain.tariff_schedule import TariffSchedule, schedule_id
-from projections.budget import StayFacts, YearFigures, facility_year
+from projections.budget import StayFacts, YearFigures, facility_year, stay_segments
+from projections.regulation import PricedGroup, day_groups
 from service.ledger import BudgetLedger, Timeline
 from service.read_models import StatementLine
 from service.schedule_rates import RatesOfSchedules
@@ -99,3 +101,17 @@ def reference_statement_lines(ledger: BudgetLedger, municipality: str, year: int
             if periods:
                 lines.append(StatementLine(stay.stay_id, code, periods))
     return lines
+
+
+def reference_day_groups(reader: ReferenceReader, codes: list[str], year: int) -> dict[PricedGroup, int]:
+    """A year's present days by facility and by what prices them, from every stay of the
+    aggregates as of the reader's position: exact, not fast."""
+    groups: Counter[PricedGroup] = Counter()
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    for code in codes:
+        for stay in reader.stays_at(code):
+            revisions = reader.revision_days(range(stay.move_in.year, year + 1))
+            for (_, payer, level, special, rate), days in day_groups(
+                    stay_segments(stay, reader.rate_of, revisions, until=last, since=first)).items():
+                groups[code, payer, level, special, rate] += days
+    return dict(+groups)

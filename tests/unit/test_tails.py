@@ -1,16 +1,19 @@
-"""Open tails (projections/tails.py) against `stay_months`: a facility's groups after the
-horizon's last day give, for every later year, the same months as adding up its stays."""
+"""Open tails (projections/tails.py) against `stay_months` and `day_groups`: a facility's groups
+after the horizon's last day give, for every later year, the same months and the same priced
+present days as adding up its stays."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal
 
 from hypothesis import given, settings, strategies as st
 
 from domain.citizen import Condition
-from projections.budget import BudgetMonth, StayFacts, stay_months
-from projections.tails import TailPiece, add_tail, stay_tail, tail_groups, tail_months
+from projections.budget import BudgetMonth, StayFacts, stay_months, stay_segments
+from projections.regulation import day_groups
+from projections.tails import TailPiece, add_tail, stay_tail, tail_day_groups, tail_groups, tail_months
 
 PAYERS = ("707", "707", "751", "165", "101")
 SPECIAL = ("S1", "S2")
@@ -76,6 +79,10 @@ def test_tail_months_are_the_stays_months_added_up(many, others, horizon, later,
                         expected[month] = expected.get(month, BudgetMonth()).plus(figures)
             expected = {m: figures for m, figures in expected.items() if not figures.is_empty}
             assert tail_months(tails.get(code, {}), rate_of, changes, year, units) == expected, (code, year)
+            days: Counter = Counter()
+            for stay in stays_:
+                days.update(day_groups(stay_segments(stay, rate_of, changes, until=last, since=first)))
+            assert +tail_day_groups(tails.get(code, {}), rate_of, changes, year) == +days, (code, year)
 
 
 @given(stay=stays("F1"), horizon=st.one_of(st.none(), st.integers(2023, 2031)))
@@ -95,4 +102,4 @@ def test_open_stays_on_one_level_share_one_group():
     stays_ = [StayFacts("", date(2020 + i, 3, 1), None, ((date(2020 + i, 3, 1), level3),), 1, "F1", str(i))
               for i in range(3)]
     tails = tail_groups(stays_, date(2026, 12, 31))
-    assert tails == {"F1": {TailPiece(date(2027, 1, 1), None, "3", 3, None, False, True): (3, Decimal("13.50"))}}
+    assert tails == {"F1": {TailPiece(date(2027, 1, 1), None, "3", 3, None, "707", True): (3, Decimal("13.50"))}}
