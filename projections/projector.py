@@ -4,11 +4,13 @@ says which read-model rows change at each position (docs/adr/0006).
 It keeps the aggregates as the events left them (facilities, tariff schedules, citizens),
 applying each event with the domain's own `mutate`, so every rule about what counts
 (retractions, the latest effective then latest recorded, a special tariff until the next
-level) is the domain's, never re-implemented here. Facilities and schedules are few and all
-held; citizens are many, and an event needs only its own citizen's stays before and after it:
-the projection holds the citizens it applied events to last (a bounded LRU), and a citizen it
-does not hold is loaded from the store by its stream, at the version before the event
-(`CitizenLoader`, injected by the service). What concerns every stay (a schedule repricing a
+level) is the domain's, never re-implemented here. Schedules are few and all held. Citizens
+are many, and an event needs only its own citizen's stays before and after it: the projection
+holds the citizens it applied events to last (a bounded LRU), and a citizen it does not hold
+is loaded from the store by its stream, at the version before the event (`AggregateLoader`,
+injected by the service). Facilities are held the same way (a smaller LRU: a facility's
+frame budgets make it large, and its events are rare); of every facility the projection
+keeps only its stream and the latest year of its active frame budgets (the horizon's). What concerns every stay (a schedule repricing a
 year or setting the run-off of the stays ending in a year beyond the horizon, the horizon
 raised or lowered, the tails computed again) is computed from the stay rows, not from the
 citizens, a page of stays at a time (`stay_pages`, docs/adr/0041). From them it keeps the
@@ -99,8 +101,9 @@ PostingKey = tuple[str, int, str, int, str, Decimal]
 """(facility code, *`projections.regulation.DayGroup`): a `posting` row's key."""
 Delta = dict[MonthKey, NetMonth]
 """What stays add to (+1) or take from (-1) each facility-month."""
-CitizenLoader = Callable[[UUID, int], Citizen]
-"""The citizen of a stream as its first `version` events left it (version ≥ 1), from the store."""
+AggregateLoader = Callable[[UUID, int], Any]
+"""The citizen or facility of a stream as its first `version` events left it (version ≥ 1),
+from the store."""
 StayReader = Callable[[date | None, date | None, str, int], dict[str, str]]
 """Stay rows the read models hold now (written), by stay id, in the store's order of the ids:
 at most `limit` of those after the id `after` ("": from the first), and among them at least
@@ -129,17 +132,24 @@ def canonical(value: Any) -> str:
 class BudgetProjection:
     """In-memory state of the budget read models, advanced one event at a time."""
 
-    def __init__(self, load_citizen: CitizenLoader | None = None, citizens: int = 4096,
+    def __init__(self, load_citizen: AggregateLoader | None = None, citizens: int = 4096,
                  read_stays: StayReader | None = None, read_years: YearReader | None = None,
-                 facility_years: int = 4096, stay_page: int = 1000) -> None:
-        """With `load_citizen`, at most `citizens` citizens are held (the last used), the others
-        loaded again when an event of theirs comes; without it every citizen is held. With
+                 facility_years: int = 4096, stay_page: int = 1000, facilities: int = 64) -> None:
+        """With `load_citizen` (the loader of citizens and facilities), at most `citizens`
+        citizens and `facilities` facilities are held (the last used), the others loaded
+        again when an event of theirs comes; without it every aggregate is held. With
         `read_stays` too, the stay rows and statement lines are held only for the stays of the
         citizens held and those changed since the rows were last written (`written`). With
         `read_years`, at most `facility_years` facility-years' months are held once the rows
         are written (the last used); the others are read from their rows when needed. A step
         that goes through every stay holds `stay_page` of them at a time (`stay_pages`)."""
-        self.facilities: dict[UUID, Facility] = {}
+        self.facilities: OrderedDict[UUID, Facility] = OrderedDict()
+        """The facilities held, the least recently used first."""
+        self.facility_limit = max(1, facilities) if load_citizen is not None else None
+        self.facility_streams: set[UUID] = set()
+        """The stream of every facility (a retraction there is a facility's)."""
+        self.frame_years: dict[UUID, int] = {}
+        """Each facility's latest year of an active frame budget (none: absent)."""
         self.schedules: dict[int, TariffSchedule] = {}
         self.schedule_years: dict[UUID, int] = {}
         self.citizens: OrderedDict[UUID, Citizen] = OrderedDict()
@@ -196,9 +206,9 @@ class BudgetProjection:
             self._move_horizon()  # the first event recorded in a new year: a configured year may be in reach
         stream = event.originator_id
         # A retraction's class is the shared LedgerAggregate.EntryRetracted: know it by its stream.
-        # Every facility and schedule is held (each stream's first event creates it), so a
-        # retraction in any other stream is a citizen's.
-        if stream in self.facilities or isinstance(event, Facility.Event):
+        # Every facility's stream and every schedule is known (each stream's first event creates
+        # it), so a retraction in any other stream is a citizen's.
+        if stream in self.facility_streams or isinstance(event, Facility.Event):
             self._facility_event(event)
         elif stream in self.schedule_years or isinstance(event, TariffSchedule.Event):
             self._schedule_event(event)
@@ -219,8 +229,8 @@ class BudgetProjection:
         """Apply one event to the aggregates only, computing no rows."""
         self._recorded(event)
         stream = event.originator_id
-        if stream in self.facilities or isinstance(event, Facility.Event):
-            self.facilities[stream] = event.mutate(self.facilities.get(stream))
+        if stream in self.facility_streams or isinstance(event, Facility.Event):
+            self._hold_facility(event.mutate(self._facility(stream, event.originator_version - 1)))
         elif stream in self.schedule_years or isinstance(event, TariffSchedule.Event):
             year = self.schedule_years.get(stream) or event.year
             self.schedules[year], self.schedule_years[stream] = event.mutate(self.schedules.get(year)), year
@@ -234,7 +244,7 @@ class BudgetProjection:
         are restored to (`restore`): with them, how a projector picks up where the read models
         are (citizens come from the store as their events do)."""
         if isinstance(aggregate, Facility):
-            self.facilities[aggregate.id] = aggregate
+            self._hold_facility(aggregate)
         else:
             self.schedules[aggregate.year], self.schedule_years[aggregate.id] = aggregate, aggregate.year
             self._stays, self._rates, self._revisions = {}, {}, None
@@ -505,9 +515,34 @@ class BudgetProjection:
 
     # Facilities --------------------------------------------------------------------------
 
+    def _facility(self, stream: UUID, version: int) -> Facility | None:
+        """The facility as its first `version` events left it: held, else from the store (None
+        before its first event)."""
+        facility = self.facilities.get(stream)
+        if facility is not None:
+            self.facilities.move_to_end(stream)
+            return facility
+        if version < 1 or self.load_citizen is None:
+            return None
+        return self.load_citizen(stream, version)  # type: ignore[no-any-return]
+
+    def _hold_facility(self, facility: Facility) -> None:
+        """Hold the facility as the last used (the least recently used let go of beyond the
+        limit, with a loader) and note its stream and its latest active frame year."""
+        self.facilities[facility.id] = facility
+        self.facilities.move_to_end(facility.id)
+        while self.facility_limit is not None and len(self.facilities) > self.facility_limit:
+            self.facilities.popitem(last=False)
+        self.facility_streams.add(facility.id)
+        years = [frame["year"] for frame in facility.frame_budgets if frame["active"]]
+        if years:
+            self.frame_years[facility.id] = max(years)
+        else:
+            self.frame_years.pop(facility.id, None)
+
     def _facility_event(self, event: Any) -> None:
-        facility = event.mutate(self.facilities.get(event.originator_id))
-        self.facilities[event.originator_id] = facility
+        facility = event.mutate(self._facility(event.originator_id, event.originator_version - 1))
+        self._hold_facility(facility)
         if type(event).__name__ == "FrameBudgetSet" or getattr(event, "retracted_event_id", None) is not None:
             self._move_horizon()  # a frame set or retracted
         code = facility.code
@@ -625,8 +660,7 @@ class BudgetProjection:
     def configured(self) -> int | None:
         """The latest year of a published schedule or a set frame budget (None: none)."""
         years = [year for year, schedule in self.schedules.items() if schedule.is_published]
-        years += [frame["year"] for facility in self.facilities.values() for frame in facility.frame_budgets
-                  if frame["active"]]
+        years += self.frame_years.values()
         return max(years, default=None)
 
     def _move_horizon(self) -> None:

@@ -38,7 +38,7 @@ from eventsourcing.sqlite import SQLiteTrackingRecorder
 from eventsourcing.utils import Environment
 
 from domain.citizen import Citizen
-from domain.facility import facility_id
+from domain.facility import Facility, facility_id
 from domain.tariff_schedule import schedule_id
 from domain.values import FIRST_YEAR, LAST_YEAR
 from projections.budget import BudgetMonth
@@ -400,12 +400,12 @@ class Projector:
 
     def _projection(self) -> BudgetProjection:
         """An empty projection whose citizens, and stay rows of other citizens, come from this store."""
-        return BudgetProjection(self._citizen, self.settings.projector_citizens, self._stays_touching,
+        return BudgetProjection(self._aggregate, self.settings.projector_citizens, self._stays_touching,
                                 self._year_rows, self.settings.projector_facility_years,
-                                self.settings.projector_stay_page)
+                                self.settings.projector_stay_page, self.settings.projector_facilities)
 
-    def _citizen(self, citizen_id: UUID, version: int) -> Citizen:
-        return self.source.repository.get(citizen_id, version=version)
+    def _aggregate(self, stream: UUID, version: int) -> Citizen | Facility:
+        return self.source.repository.get(stream, version=version)
 
     def _stays_touching(self, first: date | None, last: date | None, after: str, limit: int) -> dict[str, str]:
         """A page of the stay rows valid now in the tables this projector writes, by stay id in

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     projector_citizens: int = Field(4096, ge=1)
     """Citizens the projector holds in memory (the last it applied events to); an event of
     another is applied after its citizen is read from the store (docs/adr/0041)."""
+    projector_facilities: int = Field(64, ge=1)
+    """Facilities the projector holds in memory (the last it applied events to); an event of
+    another is applied after the facility is read from the store (docs/adr/0050)."""
     projector_facility_years: int = Field(4096, ge=1)
     """Facility-years whose months the projector holds in memory (the last it changed); another
     is read from its row when an event changes it (docs/adr/0046)."""

@@ -282,10 +282,11 @@ def figures(year_figures) -> tuple:  # type: ignore[no-untyped-def]
 
 
 def one_citizen(settings):  # type: ignore[no-untyped-def]
-    """The settings with a projector that holds one citizen and one facility-year, and goes
-    through the stays one at a time: every other is read from the store and the read models."""
-    return settings.model_copy(update={"projector_citizens": 1, "projector_facility_years": 1,
-                                       "projector_stay_page": 1})
+    """The settings with a projector that holds one citizen, one facility and one facility-year,
+    and goes through the stays one at a time: every other is read from the store and the read
+    models."""
+    return settings.model_copy(update={"projector_citizens": 1, "projector_facilities": 1,
+                                       "projector_facility_years": 1, "projector_stay_page": 1})
 
 
 @pytest.mark.parametrize("store", ["sqlite", "postgresql"])
