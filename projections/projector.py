@@ -112,6 +112,10 @@ than `limit` is the last."""
 YearReader = Callable[[str | None, int], dict[YearKey, YearValue]]
 """The facility-year rows of `year` valid now in the read models: of one facility, or of every
 facility (None)."""
+FactReader = Callable[[str], dict[FactKey, str]]
+"""A facility's own fact rows (`FACILITY_FACTS`) valid now in the read models."""
+FACILITY_FACTS = ("facility", "frame", "accounts", "baseline")
+"""The kinds of fact that belong to one facility (a schedule's, the rates and the horizon do not)."""
 
 
 @dataclass(frozen=True)
@@ -134,7 +138,8 @@ class BudgetProjection:
 
     def __init__(self, load_citizen: AggregateLoader | None = None, citizens: int = 4096,
                  read_stays: StayReader | None = None, read_years: YearReader | None = None,
-                 facility_years: int = 4096, stay_page: int = 1000, facilities: int = 64) -> None:
+                 facility_years: int = 4096, stay_page: int = 1000, facilities: int = 64,
+                 read_facts: FactReader | None = None) -> None:
         """With `load_citizen` (the loader of citizens and facilities), at most `citizens`
         citizens and `facilities` facilities are held (the last used), the others loaded
         again when an event of theirs comes; without it every aggregate is held. With
@@ -142,7 +147,9 @@ class BudgetProjection:
         citizens held and those changed since the rows were last written (`written`). With
         `read_years`, at most `facility_years` facility-years' months are held once the rows
         are written (the last used); the others are read from their rows when needed. A step
-        that goes through every stay holds `stay_page` of them at a time (`stay_pages`)."""
+        that goes through every stay holds `stay_page` of them at a time (`stay_pages`). With
+        `read_facts` too, a facility's own facts are held while it is (and until they are
+        written), read from their rows when it is loaded again."""
         self.facilities: OrderedDict[UUID, Facility] = OrderedDict()
         """The facilities held, the least recently used first."""
         self.facility_limit = max(1, facilities) if load_citizen is not None else None
@@ -177,6 +184,9 @@ class BudgetProjection:
         self._years: OrderedDict[YearKey, None] = OrderedDict()
         """The facility-years whose months are held, the least recently used first."""
         self.facts: dict[FactKey, str] = {}
+        self.read_facts = read_facts if load_citizen is not None else None
+        self._fact_codes: set[str] = set()
+        """The facilities whose own facts are held (with `read_facts`)."""
         self.lines: dict[LineMonthKey, str] = {}
         """Statement lines: a stay's present days paid by another municipality, by month."""
         self.line_keys: dict[str, set[LineMonthKey]] = {}
@@ -259,6 +269,7 @@ class BudgetProjection:
         for key, months in years.items():
             self._take_year(key, months)
         self.facts, self.lines = dict(facts), {}
+        self._fact_codes = {code for kind, code, _ in self.facts if kind in FACILITY_FACTS}
         if cap is not None:
             self.cap = cap
         for (payer, year, stay_id), text in lines.items():
@@ -408,6 +419,11 @@ class BudgetProjection:
             (facility, year), _ = self._years.popitem(last=False)
             for month in range(1, 13):
                 self.months.pop((facility, year, month), None)
+        if self.read_facts is not None and len(self._fact_codes) > len(self.facilities):
+            held = {facility.code for facility in self.facilities.values()}
+            for key in [key for key in self.facts if key[0] in FACILITY_FACTS and key[1] not in held]:
+                del self.facts[key]
+            self._fact_codes &= held
         if self.read_stays is None or not (self._let_go or self._gone):
             return  # every stay row and line held is a held citizen's
         held = {stay.stay_id for cid, citizen in self.citizens.items()
@@ -546,6 +562,9 @@ class BudgetProjection:
         if type(event).__name__ == "FrameBudgetSet" or getattr(event, "retracted_event_id", None) is not None:
             self._move_horizon()  # a frame set or retracted
         code = facility.code
+        if self.read_facts is not None and code not in self._fact_codes:
+            self.facts.update(self.read_facts(code))
+        self._fact_codes.add(code)
         self._set_fact(("facility", code, 0), {
             "name": facility.name, "kind": facility.kind, "area": facility.area,
             "registered_places": facility.registered_places,

@@ -42,7 +42,7 @@ from domain.facility import Facility, facility_id
 from domain.tariff_schedule import schedule_id
 from domain.values import FIRST_YEAR, LAST_YEAR
 from projections.budget import BudgetMonth
-from projections.projector import BudgetProjection, Change
+from projections.projector import FACILITY_FACTS, BudgetProjection, Change
 from sqlalchemy import Table, and_, func, or_, select
 from starlette.concurrency import run_in_threadpool
 
@@ -402,7 +402,8 @@ class Projector:
         """An empty projection whose citizens, and stay rows of other citizens, come from this store."""
         return BudgetProjection(self._aggregate, self.settings.projector_citizens, self._stays_touching,
                                 self._year_rows, self.settings.projector_facility_years,
-                                self.settings.projector_stay_page, self.settings.projector_facilities)
+                                self.settings.projector_stay_page, self.settings.projector_facilities,
+                                self._facility_facts)
 
     def _aggregate(self, stream: UUID, version: int) -> Citizen | Facility:
         return self.source.repository.get(stream, version=version)
@@ -423,6 +424,14 @@ class Projector:
                                     table.c.move_out >= date(first.year - 1, first.month, 1)))
         with self.source.engine.connect() as connection:
             return dict(connection.execute(query).all())
+
+    def _facility_facts(self, code: str) -> dict[tuple[str, str, int], str]:
+        """A facility's own fact rows valid now in the tables this projector writes."""
+        table = rm_facts if not self.view.suffix else next_table(rm_facts.name)
+        query = select(table.c.kind, table.c.facility, table.c.year, table.c.value).where(
+            table.c.recorded_to.is_(None), table.c.kind.in_(FACILITY_FACTS), table.c.facility == code)
+        with self.source.engine.connect() as connection:
+            return {(row.kind, row.facility, row.year): row.value for row in connection.execute(query)}
 
     def _year_rows(self, facility: str | None, year: int) -> dict[tuple[str, int], tuple[BudgetMonth | None, ...]]:
         """The facility-year rows of `year` valid now in the tables this projector writes: of

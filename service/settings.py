@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     projector_facilities: int = Field(64, ge=1)
     """Facilities the projector holds in memory (the last it applied events to); an event of
     another is applied after the facility is read from the store (docs/adr/0050)."""
-    projector_facility_years: int = Field(4096, ge=1)
+    projector_facility_years: int = Field(2048, ge=1)
     """Facility-years whose months the projector holds in memory (the last it changed); another
     is read from its row when an event changes it (docs/adr/0046)."""
     projector_stay_page: int = Field(1000, ge=1)

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from domain.facility import facility_id
 from service.db import utc
 from service.ledger import Actor, BudgetLedger, Timeline
+from projections.projector import FACILITY_FACTS
 from service.projection import Projector
 from service.verify import verify_store
 from tests.factories import SPECIAL_TARIFFS, frame_body, levels
@@ -193,7 +194,8 @@ def test_a_projector_holding_one_citizen_writes_whole_years_of_the_stays_it_does
     counts: a rate revision mid-year writes their year of statement lines whole (the months
     before it too), a lowered horizon drops their lines beyond it, a schedule beyond the
     horizon shifts their tails, and the tails are computed again from them when the horizon
-    moves; the rows are those of a projector holding every citizen."""
+    moves; a facility not held is read from its stream, its own facts from their rows; the
+    rows are those of a projector holding every citizen and facility."""
     for ref in ("A", "B", "C"):
         record(ledger, ref)
     ledger.handle(ChangePayingMunicipality(citizen_ref="A", effective_date=date(2026, 4, 16),
@@ -208,7 +210,10 @@ def test_a_projector_holding_one_citizen_writes_whole_years_of_the_stays_it_does
     others(1)
     publication = ledger.handle(PublishSchedule(year=2027, levels=levels(), special_tariffs=SPECIAL_TARIFFS,
                                                 hourly_rate="420.00", runoff_months=2), FINANCE)
-    frame = ledger.handle(SetFrameBudget(code="F1", year=2027, **frame_body()), FINANCE)
+    ledger.handle(RegisterFacility(code="F2", name="Hus", kind="botilbud", area="Grenaa", places=5,
+                                   effective_date=date(2026, 1, 1)), FINANCE)
+    ledger.handle(SetFrameBudget(code="F2", year=2026, **frame_body()), FINANCE)  # an LRU of one holds F2
+    frame = ledger.handle(SetFrameBudget(code="F1", year=2027, **frame_body()), FINANCE)  # F1 read again
     others(2)
     ledger.handle(ReviseRate(year=2026, level=2, daily_rate="1300.00", effective_date=date(2026, 7, 15)), FINANCE)
     others(3)
@@ -224,11 +229,14 @@ def test_a_projector_holding_one_citizen_writes_whole_years_of_the_stays_it_does
     ledger.handle(PublishSchedule(year=2028, levels=levels(), special_tariffs=SPECIAL_TARIFFS, hourly_rate="420.00",
                                   runoff_months=0), FINANCE)  # beyond the horizon, which stays: A's tail shifts
     others(8)
-    small = Projector(ledger.settings.model_copy(update={"projector_citizens": 1, "projector_facility_years": 1}),
-                      batch_size=1)
+    small = Projector(ledger.settings.model_copy(update={"projector_citizens": 1, "projector_facility_years": 1,
+                                                         "projector_facilities": 1}), batch_size=1)
     small.rebuild()
     assert list(small.projection.citizens) != [ledger.citizen("A").id]
     assert len(small.projection._years) == 1  # the other facility-years were read from their rows
+    assert len(small.projection.facility_streams) > len(small.projection.facilities) == 1  # and the facilities
+    assert {code for kind, code, _ in small.projection.facts if kind in FACILITY_FACTS} == \
+        {facility.code for facility in small.projection.facilities.values()}  # with their own facts
     held = dump(ledger)
     large = Projector(ledger.settings)
     large.rebuild()
