@@ -3,22 +3,22 @@ says which read-model rows change at each position (docs/adr/0006).
 
 It keeps the aggregates as the events left them (facilities, tariff schedules, citizens),
 applying each event with the domain's own `mutate`, so every rule about what counts
-(retractions, the latest effective then latest recorded, a special tariff until the next
-level) is the domain's, never re-implemented here. Schedules are few and all held. Citizens
-are many, and an event needs only its own citizen's stays before and after it: the projection
-holds the citizens it applied events to last (a bounded LRU), and a citizen it does not hold
-is loaded from the store by its stream, at the version before the event (`AggregateLoader`,
-injected by the service). Facilities are held the same way (a smaller LRU: a facility's
-frame budgets make it large, and its events are rare); of every facility the projection
-keeps only its stream and the latest year of its active frame budgets (the horizon's). What concerns every stay (a schedule repricing a
-year or setting the run-off of the stays ending in a year beyond the horizon, the horizon
-raised or lowered, the tails computed again) is computed from the stay rows, not from the
-citizens, a page of stays at a time (`stay_pages`, docs/adr/0041). From them it keeps the
-current value of the read-model rows (with a stay reader injected, the stay rows and
-statement lines of the held citizens' stays only: a stay's rows are a function of its facts,
-the schedules and the horizon, so those of a citizen loaded are computed again, and an event
-that changes the lines of stays not held borrows them, from 1 January of the first year it
-changes, since a year's lines are written as one row):
+(retractions, the latest effective then latest recorded, a special tariff until the next level)
+is the domain's, never re-implemented here. Schedules are few and all held. Citizens are many,
+and an event needs only its own citizen's stays before and after it: the projection holds the
+citizens it applied events to last (a bounded LRU), and a citizen it does not hold is loaded
+from the store by its stream, at the version before the event (`AggregateLoader`, injected by
+the service). Facilities are held the same way (a smaller LRU: a facility's frame budgets make
+it large, and its events are rare); of every facility the projection keeps only its stream and
+the latest year of its active frame budgets (the horizon's). What concerns every stay (a
+schedule repricing a year or setting the run-off of the stays ending in a year beyond the
+horizon, the horizon raised or lowered, the tails computed again) is computed from the stay
+rows, not from the citizens, a page of stays at a time (`stay_pages`, docs/adr/0041). From them
+it keeps the current value of the read-model rows (with a stay reader injected, the stay rows
+and statement lines of the held citizens' stays only: a stay's rows are a function of its
+facts, the schedules and the horizon, so those of a citizen loaded are computed again, and an
+event that changes the lines of stays not held borrows them, from 1 January of the first year
+it changes, since a year's lines are written as one row):
 
 - `year` rows, per facility and year: what the stays add to each of its months (activity,
   present and funded days, sold days, support hours, citizens by level at month end): the sum
@@ -136,11 +136,11 @@ def canonical(value: Any) -> str:
 class BudgetProjection:
     """In-memory state of the budget read models, advanced one event at a time."""
 
-    def __init__(self, load_citizen: AggregateLoader | None = None, citizens: int = 4096,
+    def __init__(self, load_aggregate: AggregateLoader | None = None, citizens: int = 4096,
                  read_stays: StayReader | None = None, read_years: YearReader | None = None,
-                 facility_years: int = 4096, stay_page: int = 1000, facilities: int = 64,
+                 facility_years: int = 2048, stay_page: int = 1000, facilities: int = 64,
                  read_facts: FactReader | None = None) -> None:
-        """With `load_citizen` (the loader of citizens and facilities), at most `citizens`
+        """With `load_aggregate` (it loads citizens and facilities), at most `citizens`
         citizens and `facilities` facilities are held (the last used), the others loaded
         again when an event of theirs comes; without it every aggregate is held. With
         `read_stays` too, the stay rows and statement lines are held only for the stays of the
@@ -152,7 +152,7 @@ class BudgetProjection:
         written), read from their rows when it is loaded again."""
         self.facilities: OrderedDict[UUID, Facility] = OrderedDict()
         """The facilities held, the least recently used first."""
-        self.facility_limit = max(1, facilities) if load_citizen is not None else None
+        self.facility_limit = max(1, facilities) if load_aggregate is not None else None
         self.facility_streams: set[UUID] = set()
         """The stream of every facility (a retraction there is a facility's)."""
         self.frame_years: dict[UUID, int] = {}
@@ -161,9 +161,9 @@ class BudgetProjection:
         self.schedule_years: dict[UUID, int] = {}
         self.citizens: OrderedDict[UUID, Citizen] = OrderedDict()
         """The citizens held, the least recently used first."""
-        self.load_citizen = load_citizen
-        self.citizen_limit = max(1, citizens) if load_citizen is not None else None
-        self.read_stays = read_stays if load_citizen is not None else None
+        self.load_aggregate = load_aggregate
+        self.citizen_limit = max(1, citizens) if load_aggregate is not None else None
+        self.read_stays = read_stays if load_aggregate is not None else None
         self.stay_page = max(1, stay_page)
         self._gone: set[str] = set()
         self._let_go = False
@@ -184,7 +184,7 @@ class BudgetProjection:
         self._years: OrderedDict[YearKey, None] = OrderedDict()
         """The facility-years whose months are held, the least recently used first."""
         self.facts: dict[FactKey, str] = {}
-        self.read_facts = read_facts if load_citizen is not None else None
+        self.read_facts = read_facts if load_aggregate is not None else None
         self._fact_codes: set[str] = set()
         """The facilities whose own facts are held (with `read_facts`)."""
         self.lines: dict[LineMonthKey, str] = {}
@@ -390,9 +390,9 @@ class BudgetProjection:
         if citizen is not None:
             self.citizens.move_to_end(citizen_id)
             return citizen
-        if version < 1 or self.load_citizen is None:
+        if version < 1 or self.load_aggregate is None:
             return None
-        citizen = self.load_citizen(citizen_id, version)
+        citizen = self.load_aggregate(citizen_id, version)
         stays = self._stays[citizen_id] = self.stays_of(citizen)
         records = {stay.stay_id: stay for stay in citizen.active_stays}
         self._hold_rows(stays, lambda stay: canonical(stay_value(stay, StayRecord.of(records[stay.stay_id]))))
@@ -538,9 +538,9 @@ class BudgetProjection:
         if facility is not None:
             self.facilities.move_to_end(stream)
             return facility
-        if version < 1 or self.load_citizen is None:
+        if version < 1 or self.load_aggregate is None:
             return None
-        return self.load_citizen(stream, version)  # type: ignore[no-any-return]
+        return self.load_aggregate(stream, version)  # type: ignore[no-any-return]
 
     def _hold_facility(self, facility: Facility) -> None:
         """Hold the facility as the last used (the least recently used let go of beyond the
