@@ -98,6 +98,24 @@ def test_what_if_with_rates_ten_percent_higher(api, example):  # noqa: F811
     assert api.post("/v1/regulation/2026/what-if", schedule_body(), role="caseworker").status_code == 403
 
 
+def test_what_if_of_later_years_within_and_beyond_the_horizon(api, example):  # noqa: F811
+    """As of position 9 the horizon is 2027 (its schedule, rates × 1.03, within the cap); 2028
+    has no schedule and no frame, so it is beyond the horizon (read from the open tails) and
+    its days are charged 0.00. A moved out in 2026; B stays on level 1, paid by 751, all year:
+    365 days of 2027 charged 618.00 (no frame: basistakst 0.00), 366 days of 2028 charged 0.00,
+    and the draft (the 2026 schedule) prices level 1 at 600.00."""
+    within = api.post("/v1/regulation/2027/what-if?as_of_position=9", schedule_body(), role="auditor").json()
+    assert within["facilities"] == [{"facility": "GRENAA-BO", "actual": "225570.00", "what_if": "219000.00",
+                                     "difference": "-6570.00", "name": "Grenaa Bo"}]
+    beyond = api.post("/v1/regulation/2028/what-if?as_of_position=9", schedule_body(), role="auditor").json()
+    assert beyond["facilities"] == [{"facility": "GRENAA-BO", "actual": "0.00", "what_if": "219600.00",
+                                     "difference": "219600.00", "name": "Grenaa Bo"}]
+    for replay in (within, beyond):
+        assert [(r["paying_municipality"], r["what_if"]) for r in replay["paying_municipalities"]] == \
+            [("751", replay["totals"]["what_if"])]
+    assert api.get("/health").json()["position"] == 9
+
+
 def test_a_new_frame_for_a_closed_year_is_flagged_and_adjusts_the_result(api, example):  # noqa: F811
     close(api, "600000.00")
     frame = {"budgeted_places": 10, "planned_occupancy_pct": "100", "reason": "tillæg",
