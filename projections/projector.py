@@ -383,16 +383,23 @@ class BudgetProjection:
         for stay in self._stays[event.originator_id]:
             self._set_row("stay", (stay.stay_id,), stay_value(stay, StayRecord.of(records[stay.stay_id])))
 
-    def _citizen(self, citizen_id: UUID, version: int) -> Citizen | None:
-        """The citizen as its first `version` events left it: held, else from the store (None
-        before its first event)."""
-        citizen = self.citizens.get(citizen_id)
-        if citizen is not None:
-            self.citizens.move_to_end(citizen_id)
-            return citizen
+    def _held_or_loaded(self, held: OrderedDict[UUID, Any], stream: UUID, version: int) -> tuple[Any, bool]:
+        """The aggregate of `stream` as its first `version` events left it, and whether it was
+        loaded: held (then the last used), else from the store (None before its first event)."""
+        aggregate = held.get(stream)
+        if aggregate is not None:
+            held.move_to_end(stream)
+            return aggregate, False
         if version < 1 or self.load_aggregate is None:
-            return None
-        citizen = self.load_aggregate(citizen_id, version)
+            return None, False
+        return self.load_aggregate(stream, version), True
+
+    def _citizen(self, citizen_id: UUID, version: int) -> Citizen | None:
+        """The citizen as its first `version` events left it (`_held_or_loaded`); one loaded
+        has its stays computed and their rows held."""
+        citizen, loaded = self._held_or_loaded(self.citizens, citizen_id, version)
+        if not loaded:
+            return citizen  # type: ignore[no-any-return]
         stays = self._stays[citizen_id] = self.stays_of(citizen)
         records = {stay.stay_id: stay for stay in citizen.active_stays}
         self._hold_rows(stays, lambda stay: canonical(stay_value(stay, StayRecord.of(records[stay.stay_id]))))
@@ -532,15 +539,8 @@ class BudgetProjection:
     # Facilities --------------------------------------------------------------------------
 
     def _facility(self, stream: UUID, version: int) -> Facility | None:
-        """The facility as its first `version` events left it: held, else from the store (None
-        before its first event)."""
-        facility = self.facilities.get(stream)
-        if facility is not None:
-            self.facilities.move_to_end(stream)
-            return facility
-        if version < 1 or self.load_aggregate is None:
-            return None
-        return self.load_aggregate(stream, version)  # type: ignore[no-any-return]
+        """The facility as its first `version` events left it (`_held_or_loaded`)."""
+        return self._held_or_loaded(self.facilities, stream, version)[0]  # type: ignore[no-any-return]
 
     def _hold_facility(self, facility: Facility) -> None:
         """Hold the facility as the last used (the least recently used let go of beyond the
