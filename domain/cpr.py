@@ -106,10 +106,13 @@ def _has_birth_date(candidate: str) -> bool:
 def looks_like_cpr(text: str) -> bool:
     """True when the text holds a CPR number in any written form (see the module's rules).
     ASCII text is its own normal form, so one with fewer than ten digits holds no candidate
-    (rule 4) and is answered without reading it further."""
+    (rule 4) and is answered without reading it further; so is one with fewer than ten left
+    once its UUIDs and instants are set aside."""
     if text.isascii() and (len(text) < DIGITS or sum(map(text.count, _ASCII_DIGITS)) < DIGITS):
         return False
-    normalised = _INSTANT.sub("#", _UUID.sub("#", normalise_digits(text)))
+    normalised = _INSTANT.sub("#", _UUID.sub("#", text if text.isascii() else normalise_digits(text)))
+    if normalised.isascii() and sum(map(normalised.count, _ASCII_DIGITS)) < DIGITS:
+        return False  # e.g. a UUID alone (an Idempotency-Key), set aside by rule 2
     return any(_has_birth_date(c) for groups in _chains(normalised) for c in _candidates(groups))
 
 

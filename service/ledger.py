@@ -113,6 +113,8 @@ class BudgetLedger(Application):
         """Streams seen to exist: a stream, once stored, is never removed."""
         self._deciding = threading.local()
         """The command being decided in this thread: the streams it read and did not write."""
+        self._at_once = threading.BoundedSemaphore(settings.commands_at_once)
+        """The commands decided and stored at a time (`_command`, docs/adr/0051)."""
         super().__init__(env=settings.library_env())
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -460,6 +462,13 @@ class BudgetLedger(Application):
                 self._cache.move_to_end(aggregate.id)
             self._batch.extend(events)
             return Recorded({**(body() if body else {}), "event_ids": [e.meta.event_id for e in events]})
+        with self._at_once:
+            return self._decide_and_store(decide, idempotency, body)
+
+    def _decide_and_store(self, decide: Any, idempotency: Idempotency | None, body: Any) -> Recorded:
+        """One command, decided again when what it read has changed (`_command`). At most
+        `commands_at_once` threads run this at a time: the store takes one writer at a time, and
+        more threads deciding at once only take turns at the interpreter (docs/adr/0051)."""
         for attempt in range(self.STALE_ATTEMPTS):
             self._deciding.reads = {}
             try:

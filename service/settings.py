@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     """PostgreSQL connections a pool may open beyond pool_size under load; a process has up to 6
     pools with its own projector, 3 without (README, Configuration)."""
     lock_timeout_seconds: int = 10
+    commands_at_once: int = Field(2, ge=1)
+    """Commands one process decides and stores at a time; the others wait their turn asleep
+    (the store takes one writer at a time anyway; docs/adr/0051)."""
     projector: Literal["embedded", "external"] = "embedded"
     """embedded: the service runs the projections in its own process; external: another
     process does (`ledger project --follow`) and the service waits on its tracking."""

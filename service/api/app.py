@@ -7,6 +7,7 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
+from anyio import CapacityLimiter
 from fastapi import FastAPI
 
 from service.api import (
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None, ledger: BudgetLedger | None = N
         docs_url=None, redoc_url=None,  # served from bundled assets by docs.install
     )
     app.state.settings = settings
+    app.state.command_limiter = CapacityLimiter(settings.commands_at_once)  # service/api/commands.py
     if ledger is not None:
         app.state.ledger = ledger
     problems.install(app)

@@ -1,14 +1,19 @@
 """The command routes, one per declaration (service/commands/declarations.py): the path's
 parameters and the body make the command, the declared roles admit the actor, and the
-ledger handles it. Answers 201 with the recorded events, or 200 for an idempotent replay."""
+ledger handles it. Answers 201 with the recorded events, or 200 for an idempotent replay.
+
+A route is a coroutine: the command is handed to a worker thread only when one of the app's
+`LEDGER_COMMANDS_AT_ONCE` places is free (`command_limiter`), and waits its turn on the event
+loop, not in a thread (docs/adr/0051)."""
 
 from __future__ import annotations
 
 import inspect
 import re
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any, Awaitable, Callable
 
-from fastapi import Depends, Path
+from anyio import to_thread
+from fastapi import Depends, Path, Request
 from fastapi.responses import JSONResponse
 
 from domain.values import FIRST_YEAR, LAST_YEAR
@@ -32,16 +37,20 @@ TAGS = {"/v1/facilities": "facilities", "/v1/tariff-schedules": "tariff schedule
         "/v1/retractions": "retractions"}
 
 
-def _endpoint(command: type[Command]) -> Callable[..., JSONResponse]:
+def _endpoint(command: type[Command]) -> Callable[..., Awaitable[JSONResponse]]:
     """A route function for `command` whose signature FastAPI reads: its path parameters, its
     body, the ledger, the actor admitted by its roles and the Idempotency-Key."""
 
-    def endpoint(body: Any, ledger: Any, actor: Actor, idem: Any, **path: Any) -> JSONResponse:
-        return written(ledger.handle(command.from_request(body, **path), actor, idem))
+    async def endpoint(request: Request, body: Any, ledger: Any, actor: Actor, idem: Any, **path: Any
+                       ) -> JSONResponse:
+        value = command.from_request(body, **path)
+        limiter = request.app.state.command_limiter
+        return written(await to_thread.run_sync(ledger.handle, value, actor, idem, limiter=limiter))
 
     parameters = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=PATH_PARAMETERS[name])
                   for name in command.spec.path_fields]
     parameters += [
+        inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY, annotation=Request),
         inspect.Parameter("body", inspect.Parameter.KEYWORD_ONLY, annotation=command.body_model()),
         inspect.Parameter("ledger", inspect.Parameter.KEYWORD_ONLY, annotation=Ledger),
         inspect.Parameter("actor", inspect.Parameter.KEYWORD_ONLY,

@@ -22,14 +22,15 @@ COMMAND_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def code_in_path(code: Annotated[str, Path(
+async def code_in_path(code: Annotated[str, Path(
         min_length=1, max_length=64, pattern=REFERENCE_PATTERN,
         description="A facility code: ASCII letters, digits, '.', '_' and '-' (any case: it is upper-cased)")]) -> str:
-    """A facility code of a path, in its canonical (upper-cased) form."""
+    """A facility code of a path, in its canonical (upper-cased) form; a coroutine, since it does
+    no I/O (FastAPI runs a plain function in the thread pool)."""
     return canonical_reference(code, "code")
 
 
-def ref_in_path(ref: Annotated[str, Path(
+async def ref_in_path(ref: Annotated[str, Path(
         min_length=1, max_length=64, pattern=REFERENCE_PATTERN,
         description="The case system's pseudonymous reference: ASCII letters, digits, '.', '_' and '-' "
                     "(any case: it is upper-cased)")]) -> str:

@@ -33,20 +33,21 @@ async def get_ledger(request: Request) -> BudgetLedger:
 Ledger = Annotated[BudgetLedger, Depends(get_ledger)]
 
 
-def authenticated(
+async def authenticated(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Actor:
     """The actor of the request's bearer token: 401 `token_required` without a bearer token,
     401 `token_invalid` for an unknown, malformed or revoked one, 429 when throttled. A write
     under /v1/ has had its token checked by the middleware before its body was read
-    (service/api/limits.py): that check's actor is the request's, with no second look-up."""
+    (service/api/limits.py): that check's actor is the request's, with no second look-up and
+    no worker thread. Any other request's token is looked up in the thread pool."""
     if "authorization" not in request.headers:  # no attempt: not counted by the throttle
         raise ApiProblem(401, "a bearer token is required", rule="token_required", headers=CHALLENGE)
     token = credentials.credentials if credentials is not None and credentials.scheme.lower() == "bearer" else None
     checked = getattr(request.state, "bearer", None)  # a write's token, checked before its body was read
     if checked is not None and token is not None and checked[0] == token:
         return checked[1]
-    actor = authenticate_throttled(request, token)  # 429 after too many failures (docs/adr/0011)
+    actor = await run_in_threadpool(authenticate_throttled, request, token)  # 429 when throttled (adr/0011)
     if actor is None:
         if token is None:
             raise ApiProblem(401, "a bearer token is required", rule="token_required", headers=CHALLENGE)
@@ -58,9 +59,10 @@ CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
 def allow(*roles: str) -> Callable[[Actor], Actor]:
-    """A dependency that admits the given roles (and admin, who does all)."""
+    """A dependency that admits the given roles (and admin, who does all); a coroutine, since it
+    does no I/O (see `get_ledger`)."""
 
-    def check(actor: Annotated[Actor, Depends(authenticated)]) -> Actor:
+    async def check(actor: Annotated[Actor, Depends(authenticated)]) -> Actor:
         if not may(actor, roles):
             raise ApiProblem(403, f"the role {actor.role} may not do this; allowed: {', '.join(('admin', *roles))}",
                              rule="role_not_allowed")

@@ -171,6 +171,52 @@ def test_writers_on_different_citizens_all_succeed(ledger: BudgetLedger):
     assert ledger.recorder.max_notification_id() == 2 + len(refs)
 
 
+@pytest.mark.parametrize("at_once", [1, 2])
+def test_a_process_decides_and_stores_commands_at_once_at_a_time(settings, at_once: int):  # type: ignore[no-untyped-def]
+    """`LEDGER_COMMANDS_AT_ONCE`: eight threads send a command each at the same moment; at most
+    that many are between deciding and stored at once (each held there a while), and every
+    command is recorded."""
+    migrate(settings)
+    ledger = BudgetLedger(settings.model_copy(update={"commands_at_once": at_once}))
+    try:
+        setup_facility(ledger)
+        inside, most, lock = [0], [0], threading.Lock()
+        put = ledger._put
+
+        def held_put(events, write):  # type: ignore[no-untyped-def]
+            with lock:
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+            try:
+                threading.Event().wait(0.05)
+                put(events, write)
+            finally:
+                with lock:
+                    inside[0] -= 1
+
+        ledger._put = held_put  # type: ignore[method-assign]
+        barrier, errors = threading.Barrier(8), []
+
+        def move_in(citizen: str) -> None:
+            barrier.wait()
+            try:
+                ledger.handle(MoveIn(citizen_ref=citizen, facility="GRENAA-BO", effective_date=date(2026, 3, 10),
+                                     paying_municipality="707", assessment={"hours_per_day": "4.5"}), CASEWORKER)
+            except Exception as error:  # noqa: BLE001 - collected and asserted below
+                errors.append(error)
+
+        threads = [threading.Thread(target=move_in, args=(ref(),)) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert most[0] == at_once
+        assert ledger.recorder.max_notification_id() == 2 + 8
+    finally:
+        ledger.close()
+
+
 def test_migrations_can_run_again(ledger: BudgetLedger):
     setup_facility(ledger)
     migrate(ledger.settings)

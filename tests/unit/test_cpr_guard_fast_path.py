@@ -1,6 +1,7 @@
-"""The CPR guard's early answer (domain/cpr.py, `looks_like_cpr`): ASCII text with fewer than
-ten digits is answered without being read further, and that answer is the one the whole
-reading gives (rule 4: a candidate has exactly ten digits)."""
+"""The CPR guard's early answers (domain/cpr.py, `looks_like_cpr`): ASCII text with fewer than
+ten digits, or with fewer than ten once its UUIDs and instants are set aside, is answered
+without being read further, and that answer is the one the whole reading gives (rule 4: a
+candidate has exactly ten digits)."""
 
 from __future__ import annotations
 
@@ -31,3 +32,15 @@ def test_any_text_gets_the_whole_readings_answer(text):
 def test_nine_digits_are_answered_early_and_ten_are_read():
     assert not looks_like_cpr("BOR-010190-123") and not looks_like_cpr("import")
     assert looks_like_cpr("BOR-010190-1234")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(
+    st.uuids().map(str),
+    st.datetimes().map(lambda moment: moment.isoformat(timespec="microseconds")),
+    st.text(alphabet="0123456789 -./:_TZaAbcdef", max_size=12),
+), max_size=5).map("".join))
+def test_text_with_uuids_and_instants_gets_the_whole_readings_answer(text):
+    """Once its UUIDs and instants are set aside, text with fewer than ten digits left is
+    answered early (an Idempotency-Key, an event id quoted in a reason)."""
+    assert looks_like_cpr(text) == read_whole(text)
