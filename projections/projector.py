@@ -166,11 +166,13 @@ class BudgetProjection:
         self.read_stays = read_stays if load_aggregate is not None else None
         self.stay_page = max(1, stay_page)
         self._gone: set[str] = set()
-        self._let_go = False
-        """True when a citizen was let go of since the rows were last written: its stays' rows
-        are then let go of too (`written`)."""
         """Stays whose rows were dropped since the rows were last written (the read models
         still hold them)."""
+        self._let_go: dict[UUID, list[str] | None] = {}
+        """The citizens let go of since the rows were last written, with their stays (None: not
+        known): those stays' rows and lines are let go of too (`written`)."""
+        self._let_go_since_sweep = 0
+        """Citizens let go of since `written` last went through every held citizen."""
         self._borrowed: set[str] = set()
         """Stays not held whose statement lines the current event holds from 1 January of the
         first year it may change (`stay_pages`): let go of when it is applied."""
@@ -433,6 +435,31 @@ class BudgetProjection:
             self._fact_codes &= held
         if self.read_stays is None or not (self._let_go or self._gone):
             return  # every stay row and line held is a held citizen's
+        self._let_go_since_sweep += len(self._let_go)
+        if self._gone or None in self._let_go.values() or self._let_go_since_sweep >= (self.citizen_limit or 1):
+            self._sweep()
+        else:
+            for stay_id in self._stays_let_go():
+                self.stay_rows.pop((stay_id,), None)
+                for key in self.line_keys.pop(stay_id, ()):
+                    self.lines.pop(key, None)
+        self._gone, self._let_go = set(), {}
+
+    def _stays_let_go(self) -> set[str]:
+        """The stays of the citizens let go of that no held citizen has (a stay is one
+        citizen's: its id is its move-in's event id)."""
+        stays: set[str] = set()
+        for citizen_id, stay_ids in self._let_go.items():
+            citizen = self.citizens.get(citizen_id)
+            kept = set() if citizen is None else {s.stay_id for s in self._stays_of_citizen(citizen_id, citizen)}
+            stays.update(stay_id for stay_id in stay_ids or () if stay_id not in kept)
+        return stays
+
+    def _sweep(self) -> None:
+        """Let go of every stay row and line no held citizen has: after a stay is gone, a citizen
+        let go of with its stays not known, and once for every `citizen_limit` let go of (so
+        any row held by a step that did not say whose it was is let go of in time, at a cost
+        shared by as many events)."""
         held = {stay.stay_id for cid, citizen in self.citizens.items()
                 for stay in self._stays_of_citizen(cid, citizen)}
         for key in [key for key in self.stay_rows if key[0] not in held]:
@@ -440,7 +467,7 @@ class BudgetProjection:
         for stay_id in [stay_id for stay_id in self.line_keys if stay_id not in held]:
             for key in self.line_keys.pop(stay_id):
                 self.lines.pop(key, None)
-        self._gone, self._let_go = set(), False
+        self._let_go_since_sweep = 0
 
     def _hold(self, citizen_id: UUID, citizen: Citizen) -> None:
         """Hold the citizen as the last used; let go of the least recently used beyond the limit."""
@@ -448,8 +475,8 @@ class BudgetProjection:
         self.citizens.move_to_end(citizen_id)
         while self.citizen_limit is not None and len(self.citizens) > self.citizen_limit:
             gone, _ = self.citizens.popitem(last=False)
-            self._stays.pop(gone, None)
-            self._let_go = True
+            stays = self._stays.pop(gone, None)
+            self._let_go[gone] = None if stays is None else [stay.stay_id for stay in stays]
 
     def _stays_of_citizen(self, citizen_id: UUID, citizen: Citizen | None) -> list[StayFacts]:
         if citizen is None:

@@ -3,7 +3,7 @@
 - explaining a figure between two random points a < b lists exactly the positions in (a, b]
   at which the reference's figure moved, each with the amount it moved it by, and the deltas
   sum to the change (also for a year beyond the horizon);
-- a projection followed event by event, holding one citizen in memory (the others read from
+- a projection followed event by event, holding two of the three citizens in memory (the others read from
   the store as their events come), equals a rebuild holding them all, row for row, byte for
   byte;
 - the read models at any position equal the figures computed from the aggregates (the
@@ -281,11 +281,12 @@ def figures(year_figures) -> tuple:  # type: ignore[no-untyped-def]
             tuple((m.month, m.frame, m.capacity_days, m.stays) for m in year_figures.months))
 
 
-def one_citizen(settings):  # type: ignore[no-untyped-def]
-    """The settings with a projector that holds one citizen, one facility and one facility-year,
-    and goes through the stays one at a time: every other is read from the store and the read
-    models."""
-    return settings.model_copy(update={"projector_citizens": 1, "projector_facilities": 1,
+def few_held(settings):  # type: ignore[no-untyped-def]
+    """The settings with a projector that holds two of the three citizens, one facility and one
+    facility-year, and goes through the stays one at a time: every other is read from the store
+    and the read models. With two held, a citizen let go of has its stays let go of one time by
+    itself and the next by going through every held citizen (`BudgetProjection.written`)."""
+    return settings.model_copy(update={"projector_citizens": 2, "projector_facilities": 1,
                                        "projector_facility_years": 1, "projector_stay_page": 1})
 
 
@@ -329,7 +330,7 @@ def test_projection_follows_rebuilds_and_reads_as_the_aggregates_do(store, ops, 
         for settings in make_settings(store, Path(directory)):
             migrate(settings)
             ledger = BudgetLedger(settings)
-            follower = Projector(one_citizen(settings), batch_size=1, checkpoint_every=CHECKPOINT_EVERY)
+            follower = Projector(few_held(settings), batch_size=1, checkpoint_every=CHECKPOINT_EVERY)
             try:
                 recorded = setup(ledger)
                 follower.catch_up()
@@ -341,7 +342,7 @@ def test_projection_follows_rebuilds_and_reads_as_the_aggregates_do(store, ops, 
                     run(ledger, op, recorded)
                     if index in restarts:  # a new projector picks up from the read models' rows
                         follower.close()
-                        follower = Projector(one_citizen(settings), batch_size=1, checkpoint_every=CHECKPOINT_EVERY)
+                        follower = Projector(few_held(settings), batch_size=1, checkpoint_every=CHECKPOINT_EVERY)
                     follower.catch_up()
                     position = Timeline(ledger.engine).max_position()
                     seen[(position, "F1", 2026)] = figures(reads.facility_year("F1", 2026, position))

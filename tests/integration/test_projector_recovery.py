@@ -189,6 +189,41 @@ def test_a_projector_holding_two_citizens_writes_the_rows_of_one_holding_them_al
     large.close()
 
 
+def test_a_projector_lets_go_of_the_stays_of_each_citizen_it_lets_go_of(ledger):
+    """A follower holding three citizens, written after every event: each citizen let go of
+    takes its stay rows and statement lines with it, found from that citizen alone; only every
+    third one goes through every held citizen (`BudgetProjection.written`). The rows are those
+    of a projector that holds every citizen."""
+    record(ledger, "L0")
+    follower = Projector(ledger.settings.model_copy(update={"projector_citizens": 3}), batch_size=1)
+    follower.load()
+    projection = follower.projection
+    sweeps, sweep = [], projection._sweep
+
+    def counted() -> None:
+        sweeps.append(len(projection.citizens))
+        sweep()
+
+    projection._sweep = counted  # type: ignore[method-assign]
+    refs = [f"L{n}" for n in range(12)]
+    for ref in refs:
+        if ref != "L0":
+            record(ledger, ref)
+        follower.catch_up()
+        held = {stay.stay_id for cid, citizen in projection.citizens.items()
+                for stay in projection._stays_of_citizen(cid, citizen)}
+        assert len(held) == min(3, refs.index(ref) + 1)
+        assert {key[0] for key in projection.stay_rows} == held
+        assert set(projection.line_keys) == held  # 751 pays: every stay is sold
+    assert len(sweeps) == (len(refs) - 3) // 3  # nine let go of, every third by going through all
+    rows = dump(ledger)
+    follower.close()
+    everyone = Projector(ledger.settings)
+    everyone.rebuild()
+    assert dump(ledger) == rows
+    everyone.close()
+
+
 def test_a_projector_holding_one_citizen_writes_whole_years_of_the_stays_it_does_not_hold(ledger):
     """The stays of citizens not held are read from the stay rows whenever every stay
     counts: a rate revision mid-year writes their year of statement lines whole (the months
