@@ -16,7 +16,7 @@ from rich.console import Console
 from bench.scales import SCALES
 from bench.harness import GROUPS, HERE, Options, run
 from bench.report import Results, compare as compare_runs, compare_markdown, markdown as markdown_table
-from bench.report import print_results
+from bench.report import print_results, side_by_side
 
 app = typer.Typer(help=__doc__, add_completion=False, invoke_without_command=True, no_args_is_help=False)
 out = Console()
@@ -108,6 +108,13 @@ def markdown(results: Path = typer.Argument(..., exists=True, help="A saved run 
           f"benchmark); projections {data.get('projector', 'embedded')}; commit {machine.get('commit')}; load average (1, 5, 15 min) {load(run_, 'start')} at the "
           f"start, {load(run_, 'end')} at the end.\n")
     print(markdown_table(run_))
+
+
+@app.command("side-by-side")
+def side_by_side_command(runs: list[Path] = typer.Argument(..., exists=True, help="Saved runs (bench/results/*.json)")
+                         ) -> None:
+    """Print several saved runs as one Markdown table, a column per run, for docs/benchmarks.md."""
+    print(side_by_side([Results.load(path) for path in runs]))
 
 
 if __name__ == "__main__":

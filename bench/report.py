@@ -191,6 +191,26 @@ def markdown(results: Results) -> str:
     return "\n".join(rows) + "\n"
 
 
+def side_by_side(runs: list[Results]) -> str:
+    """Several runs' figures as one Markdown table, a column per run (for docs/benchmarks.md):
+    each value with its ratio to its baseline where it is a rate, in bold where it misses."""
+    stores = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+    head = " | ".join(f"{run.scale} {stores.get(run.store, run.store)}" for run in runs)
+    rows = [f"| figure | {head} | target |", "|---|" + "---:|" * len(runs) + "---|"]
+    keys = list(dict.fromkeys(f.key for run in runs for f in run.figures))
+    for key in keys:
+        figures = [run.figure(key) for run in runs]
+        first = next(f for f in figures if f is not None)
+        cells = []
+        for f in figures:
+            text = "—" if f is None else fmt(f.value, f.unit)
+            if f is not None and f.unit.startswith("/") and f.ratio is not None:
+                text += f" ({ratio_text(f.ratio)})"
+            cells.append(f"**{text}**" if f is not None and f.met is False else text)
+        rows.append(f"| {first.label} | " + " | ".join(cells) + f" | {target_text(first)} |")
+    return "\n".join(rows) + "\n"
+
+
 def writes_rows(results: Results) -> tuple[str, list[str], list[list[str]], list[str]] | None:
     """The read-model row versions the rebuild wrote per event, by event type (bench/writes.py):
     a title, the columns, a row per type and the totals, and notes; None if the run has none."""

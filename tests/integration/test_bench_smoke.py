@@ -18,7 +18,7 @@ from bench import reads_again
 from bench.generate import generate
 from bench.scales import SCALES
 from bench.harness import Options, run
-from bench.report import Results, compare, compare_markdown, markdown, print_results
+from bench.report import Results, compare, compare_markdown, markdown, print_results, side_by_side
 from tests.e2e.test_serve import LEDGER
 
 
@@ -83,6 +83,10 @@ def test_a_tiny_run_of_the_harness_gives_every_figure_its_table_and_comparison(t
     cpu = results.details["http_8"]["cpu"]
     assert cpu["service_ms_per_unit"] > 0 and cpu["client_ms_per_unit"] > 0 and cpu["all_ms_per_unit"] > 0
     assert compare_markdown(results, results).count("\n| ") == len(results.figures) + 1  # header and a row each
+    both = side_by_side([results, Results.load(saved[0])]).splitlines()
+    assert len(both) == len(results.figures) + 2 and both[0].count(" tiny SQLite ") == 2  # header, rule, a row each
+    assert all(f"| {f.label} | " in "\n".join(both) for f in results.figures)
+    assert all(row.count("**") == 4 for row in both if row.startswith(f"| {missed[0].label} | "))
 
 
 def test_with_an_external_projector_the_service_the_projector_and_the_rebuild_are_measured_apart(tmp_path):
