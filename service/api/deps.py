@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any, Awaitable, Callable
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -58,7 +58,7 @@ async def authenticated(
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
-def allow(*roles: str) -> Callable[[Actor], Actor]:
+def allow(*roles: str) -> Callable[[Actor], Awaitable[Actor]]:
     """A dependency that admits the given roles (and admin, who does all); a coroutine, since it
     does no I/O (see `get_ledger`)."""
 
