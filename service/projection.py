@@ -217,9 +217,10 @@ class ReadModelWriter:
         """Create empty `_next` tables (dropping a failed or killed rebuild's) and forget their
         tracked position; return the position the discarded rebuild had reached (0: none)."""
         left = self.max_tracking_id(REBUILD_APPLICATION) or 0  # type: ignore[attr-defined]
+        statements = create_statements(self.store, self.schema())  # compiled before the lock is taken
         with self.datastore.transaction(commit=True) as c:
             self._lock_writers(c)  # SQLite: a DROP IF EXISTS reads first; a read cannot always become a write
-            for statement in create_statements(self.store, self.schema()):
+            for statement in statements:
                 c.execute(statement)
             c.execute(f"DELETE FROM {self.tracking_table()} WHERE application_name = {self.param}",
                       (REBUILD_APPLICATION,))
@@ -232,10 +233,11 @@ class ReadModelWriter:
         models in one transaction under the projections' write lock, with the tracked
         position and without any recorded stop."""
         p = self.param
+        statements = switch_statements(self.store, self.schema())  # compiled before the lock is taken
         with self.datastore.transaction(commit=True) as c:
             self._lock_writers(c)
             self._bound_lock_waits(c)
-            for statement in switch_statements(self.store, self.schema()):
+            for statement in statements:
                 c.execute(statement)
             c.execute(f"DELETE FROM {self.tracking_table()} WHERE application_name IN ({p}, {p})",
                       (APPLICATION, REBUILD_APPLICATION))
