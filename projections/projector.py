@@ -439,11 +439,15 @@ class BudgetProjection:
         if self._gone or None in self._let_go.values() or self._let_go_since_sweep >= (self.citizen_limit or 1):
             self._sweep()
         else:
-            for stay_id in self._stays_let_go():
-                self.stay_rows.pop((stay_id,), None)
-                for key in self.line_keys.pop(stay_id, ()):
-                    self.lines.pop(key, None)
+            self._drop_stays(self._stays_let_go())
         self._gone, self._let_go = set(), {}
+
+    def _drop_stays(self, stay_ids: Iterable[str]) -> None:
+        """Let go of the stay rows and statement lines of these stays."""
+        for stay_id in stay_ids:
+            self.stay_rows.pop((stay_id,), None)
+            for key in self.line_keys.pop(stay_id, ()):
+                self.lines.pop(key, None)
 
     def _stays_let_go(self) -> set[str]:
         """The stays of the citizens let go of that no held citizen has (a stay is one
@@ -462,11 +466,8 @@ class BudgetProjection:
         shared by as many events)."""
         held = {stay.stay_id for cid, citizen in self.citizens.items()
                 for stay in self._stays_of_citizen(cid, citizen)}
-        for key in [key for key in self.stay_rows if key[0] not in held]:
-            del self.stay_rows[key]
-        for stay_id in [stay_id for stay_id in self.line_keys if stay_id not in held]:
-            for key in self.line_keys.pop(stay_id):
-                self.lines.pop(key, None)
+        self._drop_stays({key[0] for key in self.stay_rows if key[0] not in held}
+                         | {stay_id for stay_id in self.line_keys if stay_id not in held})
         self._let_go_since_sweep = 0
 
     def _hold(self, citizen_id: UUID, citizen: Citizen) -> None:
