@@ -10,13 +10,16 @@ from collections import Counter
 from datetime import date
 from decimal import Decimal
 
+from sqlalchemy import func, select
+
 from domain.citizen import Citizen, citizen_id
 from domain.errors import NotFound
 from domain.facility import Facility, facility_id
 from domain.tariff_schedule import TariffSchedule, schedule_id
 from projections.budget import StayFacts, YearFigures, facility_year, stay_segments
 from projections.regulation import PricedGroup, day_groups
-from service.ledger import BudgetLedger, Timeline
+from service.db import ledger_entries
+from service.ledger import BudgetLedger
 from service.read_models import StatementLine
 from service.schedule_rates import RatesOfSchedules
 
@@ -28,14 +31,21 @@ class ReferenceReader(RatesOfSchedules):
 
     def __init__(self, ledger: BudgetLedger, position: int | None) -> None:
         self.ledger, self.position = ledger, position
-        self.timeline = Timeline(ledger.engine)
+        self._versions: dict[str, int] | None = None
         self._schedules: dict[int, TariffSchedule | None] = {}
         self._rates: dict[tuple[int, date], Decimal | None] = {}
 
     def _version(self, originator_id) -> int | None:  # type: ignore[no-untyped-def]
+        """The stream's version as of the position: every stream's, read in one statement the
+        first time (the tests' stores are small; a schedule is asked for every year a stay spans)."""
         if self.position is None:
             return None
-        version = self.timeline.version_at(originator_id, self.position)
+        if self._versions is None:
+            with self.ledger.engine.connect() as connection:
+                self._versions = dict(connection.execute(
+                    select(ledger_entries.c.originator_id, func.max(ledger_entries.c.originator_version))
+                    .where(ledger_entries.c.position <= self.position).group_by(ledger_entries.c.originator_id)).all())
+        version = self._versions.get(originator_id.hex)
         if version is None:
             raise NotFound("not_found", f"not recorded as of position {self.position}")
         return version
