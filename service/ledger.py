@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine
 from domain.citizen import Citizen, Classification, SpecialTariff, citizen_id
 from domain.errors import DomainError, InvalidValue, NotFound, RuleViolation
 from domain.facility import Facility, facility_id
-from domain.ledger import LedgerAggregate, public_type
+from domain.ledger import LedgerAggregate, public_type, replay
 from domain.tariff_schedule import TariffSchedule, schedule_id
 from domain.values import Meta, canonical_reference, check_no_cpr, check_year
 from service.commands.declarations import (
@@ -284,7 +284,7 @@ class BudgetLedger(Application):
         if row is None:
             raise NotFound("unknown_event", f"no event {event_id} in the ledger", "event_id")
         originator = UUID(row.originator_id)
-        kind = type(self.repository.get(originator))
+        kind = type(self.load(originator))
         return originator, kind
 
     def _retract(self, c: Retract, actor: Actor, idempotency: Idempotency | None) -> Recorded:
@@ -631,6 +631,11 @@ class BudgetLedger(Application):
                 self._streams = {UUID(str(row[0])) for row in rows}
         return self._streams
 
+    def load(self, originator_id: UUID, version: int | None = None) -> Any:
+        """An aggregate from its stored events (up to `version`); raises the library's
+        AggregateNotFoundError when it has none."""
+        return self.repository.get(originator_id, version=version, projector_func=replay)
+
     def _get(self, originator_id: UUID, kind: type[A], version: int | None = None) -> A:
         cached = self._cache.get(originator_id) if version is None and self._batch is not None else None
         if cached is not None:
@@ -641,7 +646,7 @@ class BudgetLedger(Application):
         if self._batch is not None and version is None and originator_id not in self._stored_streams():
             raise NotFound("not_found", "not found")
         try:
-            aggregate = self.repository.get(originator_id, version=version)
+            aggregate = self.load(originator_id, version)
             if self._batch is not None and version is None:
                 self._cache[originator_id] = aggregate
         except AggregateNotFoundError:

@@ -408,7 +408,7 @@ class Projector:
                                 self._facility_facts)
 
     def _aggregate(self, stream: UUID, version: int) -> Citizen | Facility:
-        return self.source.repository.get(stream, version=version)
+        return self.source.load(stream, version)  # type: ignore[no-any-return]
 
     def _stays_touching(self, first: date | None, last: date | None, after: str, limit: int) -> dict[str, str]:
         """A page of the stay rows valid now in the tables this projector writes, by stay id in
@@ -484,7 +484,7 @@ class Projector:
                     .where(ledger_entries.c.originator_id.in_([s.hex for s in streams[chunk:chunk + 500]]),
                            ledger_entries.c.position <= position)
                     .group_by(ledger_entries.c.originator_id)).all())
-        return [self.source.repository.get(UUID(stream), version=version)
+        return [self.source.load(UUID(stream), version)
                 for stream, version in sorted(versions.items())]
 
     def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
