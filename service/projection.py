@@ -405,7 +405,7 @@ class Projector:
         return BudgetProjection(self._aggregate, self.settings.projector_citizens, self._stays_touching,
                                 self._year_rows, self.settings.projector_facility_years,
                                 self.settings.projector_stay_page, self.settings.projector_facilities,
-                                self._facility_facts)
+                                self._facility_facts, self.settings.projector_packed_citizens_mib * 2**20)
 
     def _aggregate(self, stream: UUID, version: int) -> Citizen | Facility:
         return self.source.load(stream, version)  # type: ignore[no-any-return]

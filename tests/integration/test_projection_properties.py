@@ -281,26 +281,29 @@ def figures(year_figures) -> tuple:  # type: ignore[no-untyped-def]
             tuple((m.month, m.frame, m.capacity_days, m.stays) for m in year_figures.months))
 
 
-def few_held(settings):  # type: ignore[no-untyped-def]
+def few_held(settings, packed: bool):  # type: ignore[no-untyped-def]
     """The settings with a projector that holds two of the three citizens, one facility and one
     facility-year, and goes through the stays one at a time: every other is read from the store
     and the read models. With two held, a citizen let go of has its stays let go of one time by
-    itself and the next by going through every held citizen (`BudgetProjection.written`)."""
+    itself and the next by going through every held citizen (`BudgetProjection.written`). With
+    `packed`, a citizen let go of comes back unpickled (docs/adr/0055); without, from the store."""
     return settings.model_copy(update={"projector_citizens": 2, "projector_facilities": 1,
-                                       "projector_facility_years": 1, "projector_stay_page": 1})
+                                       "projector_facility_years": 1, "projector_stay_page": 1,
+                                       "projector_packed_citizens_mib": 1 if packed else 0})
 
 
 @pytest.mark.parametrize("store", ["sqlite", "postgresql"])
 @hypothesis_settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck),
                      phases=(Phase.explicit, Phase.reuse, Phase.generate))  # shrinking a store history takes minutes
-@given(ops=st.lists(operation, min_size=5, max_size=35), checks=st.lists(st.integers(0, 10_000), max_size=4))
+@given(ops=st.lists(operation, min_size=5, max_size=35), checks=st.lists(st.integers(0, 10_000), max_size=4),
+       packed=st.booleans())
 @example(ops=[  # every edge case at least once a run: payer changes on 17 and 21 May, S1 then S2 then a level,
     ("move_in", 0, 100, 2, True, 0), ("payer_mid", 0, 40, 0, False, 3), ("special_ends", 0, 60, 3, True, 41),
     ("move_out_december", 0, 20, 0, False, 0),  # 21 December 2026
     ("publish_late", 0, 0, 0, False, 0),  # 2026 again with run-off 2: the run-off reaches February 2027
     ("move_in", 1, 5, 1, False, 1), ("move_out_far", 1, 0, 0, True, 4),  # 31 December 2099
     ("publish_late", 0, 0, 0, True, 0),  # 2026 again with run-off 0
-], checks=[3, 10, 5, 21])
+], checks=[3, 10, 5, 21], packed=True)
 @example(ops=[
     ("move_in", 2, 200, 7, True, 1),  # with S1 from the move-in
     ("special_ends", 2, 30, 2, False, 2),  # S2, then a level the next day
@@ -309,7 +312,7 @@ def few_held(settings):  # type: ignore[no-untyped-def]
     ("move_in", 0, 10, 3, False, 0), ("payer_mid", 0, 200, 0, True, 6),  # 751 from 12 July, 707 from 19 July
     ("move_out_december", 0, 30, 0, True, 1),  # 31 December 2027: run-off into 2028, not yet published
     ("publish", 0, 0, 0, False, 2),  # 2028 with run-off 0
-], checks=[2, 7, 1, 30])
+], checks=[2, 7, 1, 30], packed=False)
 @example(ops=[  # the horizon rises and is lowered
     ("move_in", 0, 100, 2, True, 0), ("far", 0, 0, 0, True, 2),  # FAR's schedule: the horizon stays at the cap
     ("far", 0, 0, 0, False, 3), ("move_out_far", 0, 7, 0, False, 2),  # F2's frame for FAR; 8 August 2099
@@ -318,19 +321,19 @@ def few_held(settings):  # type: ignore[no-untyped-def]
     ("far", 0, 0, 0, False, 0),  # the frame retracted: the horizon is lowered to 2026, 2027 is read beyond it
     ("special", 0, 400, 0, True, 9), ("publish", 0, 0, 0, False, 1),  # 2027 again: the horizon rises
     ("move_in", 1, 5, 1, False, 1),
-], checks=[4, 9, 2, 13])
+], checks=[4, 9, 2, 13], packed=True)
 @example(ops=[  # the horizon rises over three stays sold to another municipality, read a page at a time
     ("move_in", 0, 100, 2, True, 0), ("move_in", 1, 50, 3, True, 1), ("move_in", 2, 10, 1, True, 0),
     ("far", 0, 0, 0, True, 2), ("far", 0, 0, 0, False, 3), ("far", 0, 0, 0, True, 1),
     ("far", 0, 0, 0, True, 0), ("far", 0, 0, 0, False, 0),  # the horizon is lowered to 2026
     ("publish", 0, 0, 0, False, 1), ("reassess", 0, 30, 3, False, 1),  # 2027 again: the horizon rises
-], checks=[1, 2, 6, 9])
-def test_projection_follows_rebuilds_and_reads_as_the_aggregates_do(store, ops, checks):
+], checks=[1, 2, 6, 9], packed=False)
+def test_projection_follows_rebuilds_and_reads_as_the_aggregates_do(store, ops, checks, packed):
     with tempfile.TemporaryDirectory() as directory:
         for settings in make_settings(store, Path(directory)):
             migrate(settings)
             ledger = BudgetLedger(settings)
-            follower = Projector(few_held(settings), batch_size=1, checkpoint_every=CHECKPOINT_EVERY)
+            follower = Projector(few_held(settings, packed), batch_size=1, checkpoint_every=CHECKPOINT_EVERY)
             try:
                 recorded = setup(ledger)
                 follower.catch_up()
@@ -342,7 +345,7 @@ def test_projection_follows_rebuilds_and_reads_as_the_aggregates_do(store, ops, 
                     run(ledger, op, recorded)
                     if index in restarts:  # a new projector picks up from the read models' rows
                         follower.close()
-                        follower = Projector(few_held(settings), batch_size=1, checkpoint_every=CHECKPOINT_EVERY)
+                        follower = Projector(few_held(settings, packed), batch_size=1, checkpoint_every=CHECKPOINT_EVERY)
                     follower.catch_up()
                     position = Timeline(ledger.engine).max_position()
                     seen[(position, "F1", 2026)] = figures(reads.facility_year("F1", 2026, position))

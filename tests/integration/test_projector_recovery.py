@@ -3,6 +3,7 @@ it follows, a failure when it starts, instants with offsets, and gaps in the pos
 
 from __future__ import annotations
 
+import pickle
 import threading
 import time
 from datetime import date, datetime, timedelta, timezone
@@ -10,6 +11,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import text
 
+from domain.citizen import Citizen, citizen_id
 from domain.facility import facility_id
 from service.db import utc
 from service.ledger import Actor, BudgetLedger, Timeline
@@ -216,6 +218,55 @@ def test_a_projector_lets_go_of_the_stays_of_each_citizen_it_lets_go_of(ledger):
         assert {key[0] for key in projection.stay_rows} == held
         assert set(projection.line_keys) == held  # 751 pays: every stay is sold
     assert len(sweeps) == (len(refs) - 3) // 3  # nine let go of, every third by going through all
+    rows = dump(ledger)
+    follower.close()
+    everyone = Projector(ledger.settings)
+    everyone.rebuild()
+    assert dump(ledger) == rows
+    everyone.close()
+
+
+def test_a_projector_takes_the_citizens_it_let_go_of_from_those_it_keeps_pickled(ledger):
+    """Citizens let go of are kept pickled up to `packed_bytes`, the least recently let go of
+    dropped beyond it (docs/adr/0055). An event of a citizen kept pickled is applied to it
+    unpickled, with no read of the store; one dropped is read from the store. The rows are those
+    of a projector that holds every citizen."""
+    refs = [f"P{n}" for n in range(6)]
+    for ref in refs:
+        record(ledger, ref)
+    size = len(pickle.dumps(ledger.citizen("P0"), protocol=pickle.HIGHEST_PROTOCOL))
+    follower = Projector(ledger.settings.model_copy(update={"projector_citizens": 1}), batch_size=1)
+    follower.load()
+    projection = follower.projection
+    projection.packed_limit = 3 * size + size // 2  # three citizens of one move-in each (a byte or two apart)
+    loads: list[str] = []
+    load = projection.load_aggregate
+
+    def counted(stream, version):  # type: ignore[no-untyped-def]
+        aggregate = load(stream, version)
+        if isinstance(aggregate, Citizen):
+            loads.append(aggregate.citizen_ref)
+        return aggregate
+
+    projection.load_aggregate = counted
+    follower.catch_up()
+    assert [ref for ref in refs if citizen_id(ref) in projection.citizens] == ["P5"]
+    assert list(projection.packed) == [citizen_id(ref) for ref in ("P2", "P3", "P4")]
+    assert projection._packed_bytes == sum(map(len, projection.packed.values())) <= projection.packed_limit
+    assert loads == []
+
+    ledger.handle(Reassess(citizen_ref="P3", effective_date=date(2026, 5, 1), assessment={"hours_per_day": "6"}),
+                  CASEWORKER)
+    follower.catch_up()
+    assert loads == []  # P3 was kept pickled: unpickled, not read from the store
+    assert list(projection.packed) == [citizen_id(ref) for ref in ("P2", "P4", "P5")]
+    ledger.handle(Reassess(citizen_ref="P0", effective_date=date(2026, 5, 1), assessment={"hours_per_day": "6"}),
+                  CASEWORKER)
+    follower.catch_up()
+    assert loads == ["P0"]  # dropped beyond the bytes kept: read from the store
+    assert projection._unpacked(citizen_id("P4"), 2) is None  # kept at version 1 only: read from the store
+    assert citizen_id("P4") not in projection.packed
+
     rows = dump(ledger)
     follower.close()
     everyone = Projector(ledger.settings)
