@@ -8,11 +8,12 @@ is the domain's, never re-implemented here. Schedules are few and all held. Citi
 and an event needs only its own citizen's stays before and after it: the projection holds the
 citizens it applied events to last (a bounded LRU), and a citizen it does not hold is loaded
 from the store by its stream, at the version before the event (`AggregateLoader`, injected by
-the service), or unpickled when it is among the citizens let go of kept pickled (a bounded
-number of bytes, docs/adr/0055). Facilities are held the same way (a smaller LRU: a facility's frame budgets make
-it large, and its events are rare); of every facility the projection keeps only its stream and
-the latest year of its active frame budgets (the horizon's). What concerns every stay (a
-schedule repricing a year or setting the run-off of the stays ending in a year beyond the
+the service), or unpickled when it is among the citizens let go of that it keeps pickled (a
+bounded number of bytes, docs/adr/0055). Facilities are held the same way (a smaller LRU: a
+facility's frame budgets make it large, and its events are rare); of every facility the
+projection keeps only its stream and the latest year of its active frame budgets (the
+horizon's). What concerns every stay
+(a schedule repricing a year or setting the run-off of the stays ending in a year beyond the
 horizon, the horizon raised or lowered, the tails computed again) is computed from the stay
 rows, not from the citizens, a page of stays at a time (`stay_pages`, docs/adr/0041). From them
 it keeps the current value of the read-model rows (with a stay reader injected, the stay rows
@@ -492,8 +493,8 @@ class BudgetProjection:
 
     def _pack(self, citizen_id: UUID, citizen: Citizen) -> None:
         """Keep a citizen let go of pickled (`packed_bytes`), letting go of the least recently
-        packed beyond the limit: a pickled citizen takes about a tenth of the memory of a held
-        one with its stays, and comes back ten times faster than from the store."""
+        packed beyond the limit: a pickled citizen takes about an eighth of the memory of a held
+        one with its stays, and comes back about ten times faster than from the store."""
         if not self.packed_limit:
             return
         blob = pickle.dumps(citizen, protocol=pickle.HIGHEST_PROTOCOL)
