@@ -46,6 +46,17 @@ def record(ledger: BudgetLedger, ref: str = "A") -> None:
                          assessment={"hours_per_day": "3"}), CASEWORKER)
 
 
+def assert_rows_of_a_rebuild(ledger: BudgetLedger, follower: Projector) -> None:
+    """The rows `follower` wrote are those of a rebuild by a projector holding every citizen
+    (the follower is closed)."""
+    rows = dump(ledger)
+    follower.close()
+    everyone = Projector(ledger.settings)
+    everyone.rebuild()
+    assert dump(ledger) == rows
+    everyone.close()
+
+
 def test_a_rebuild_while_a_projector_follows_leaves_the_rows_of_a_rebuild(ledger):
     record(ledger)
     follower = Projector(ledger.settings, batch_size=1)
@@ -218,12 +229,7 @@ def test_a_projector_lets_go_of_the_stays_of_each_citizen_it_lets_go_of(ledger):
         assert {key[0] for key in projection.stay_rows} == held
         assert set(projection.line_keys) == held  # 751 pays: every stay is sold
     assert len(sweeps) == (len(refs) - 3) // 3  # nine let go of, every third by going through all
-    rows = dump(ledger)
-    follower.close()
-    everyone = Projector(ledger.settings)
-    everyone.rebuild()
-    assert dump(ledger) == rows
-    everyone.close()
+    assert_rows_of_a_rebuild(ledger, follower)
 
 
 def test_a_projector_takes_the_citizens_it_let_go_of_from_those_it_keeps_pickled(ledger):
@@ -266,13 +272,7 @@ def test_a_projector_takes_the_citizens_it_let_go_of_from_those_it_keeps_pickled
     assert loads == ["P0"]  # dropped beyond the bytes kept: read from the store
     assert projection._unpacked(citizen_id("P4"), 2) is None  # kept at version 1 only: read from the store
     assert citizen_id("P4") not in projection.packed
-
-    rows = dump(ledger)
-    follower.close()
-    everyone = Projector(ledger.settings)
-    everyone.rebuild()
-    assert dump(ledger) == rows
-    everyone.close()
+    assert_rows_of_a_rebuild(ledger, follower)
 
 
 def test_a_projector_holding_one_citizen_writes_whole_years_of_the_stays_it_does_not_hold(ledger):
