@@ -44,9 +44,10 @@ class Settings(BaseSettings):
     projector_citizens: int = Field(4096, ge=1)
     """Citizens the projector holds in memory (the last it applied events to); an event of
     another is applied after its citizen is read from the store (docs/adr/0041)."""
-    projector_packed_citizens_mib: int = Field(32, ge=0)
+    projector_packed_citizens_mib: int = Field(0, ge=0)
     """MiB of the citizens the projector let go of that it keeps pickled (the last let go of),
-    to take them from there rather than from the store when an event of theirs comes; 0: none
+    to take them from there rather than from the store when an event of theirs comes; 0: none.
+    Off by default: 32 MiB took the `national` rebuild's peak memory past 1.5 times `large`'s
     (docs/adr/0055)."""
     projector_facilities: int = Field(64, ge=1)
     """Facilities the projector holds in memory (the last it applied events to); an event of
