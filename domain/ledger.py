@@ -45,8 +45,8 @@ class Entry:
 def replay(aggregate: Any, events: Iterable[Any]) -> Any:
     """The aggregate after `events`, each mutating what the one before left (None: not
     created yet): the library's `project_aggregate` without its check of every event against
-    a runtime protocol, which took a third of reconstructing a citizen (docs/adr/0054). The
-    store holds only this domain's events, and each of them mutates."""
+    a runtime protocol (docs/adr/0054). The store holds only this domain's events, and each of
+    them mutates."""
     for domain_event in events:
         aggregate = domain_event.mutate(aggregate)
     return aggregate

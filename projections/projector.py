@@ -493,8 +493,8 @@ class BudgetProjection:
 
     def _pack(self, citizen_id: UUID, citizen: Citizen) -> None:
         """Keep a citizen let go of pickled (`packed_bytes`), letting go of the least recently
-        packed beyond the limit: a pickled citizen takes about an eighth of the memory of a held
-        one with its stays, and comes back about ten times faster than from the store."""
+        packed beyond the limit: a pickled citizen is far smaller than a held one with its stays,
+        and comes back faster than from the store (docs/adr/0055)."""
         if not self.packed_limit:
             return
         blob = pickle.dumps(citizen, protocol=pickle.HIGHEST_PROTOCOL)

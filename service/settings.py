@@ -47,8 +47,7 @@ class Settings(BaseSettings):
     projector_packed_citizens_mib: int = Field(0, ge=0)
     """MiB of the citizens the projector let go of that it keeps pickled (the last let go of),
     to take them from there rather than from the store when an event of theirs comes; 0: none.
-    Off by default: 32 MiB took the `national` rebuild's peak memory past 1.5 times `large`'s
-    (docs/adr/0055)."""
+    Off by default: the memory it costs and what it saves are weighed in docs/adr/0055."""
     projector_facilities: int = Field(64, ge=1)
     """Facilities the projector holds in memory (the last it applied events to); an event of
     another is applied after the facility is read from the store (docs/adr/0050)."""

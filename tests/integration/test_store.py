@@ -4,9 +4,9 @@ idempotency and concurrent writers."""
 from __future__ import annotations
 
 import threading
-from uuid import UUID
 from datetime import date
 from decimal import Decimal
+from uuid import UUID
 
 import pytest
 from eventsourcing.application import project_aggregate
